@@ -1,0 +1,405 @@
+"""A sparse mixed-integer program and the two backends that solve it.
+
+Every model in this package is built as one :class:`Milp`: a cost vector, a sparse constraint
+matrix and bounds, nothing densified. :func:`solve_milp` hands it to HiGHS in one call through
+``highspy`` (the default), or to CBC through PuLP (the fallback, and the route to any other
+solver PuLP drives). Both backends report the solver's *own* status, best bound and gap: PuLP
+calls a CBC run that was stopped by its time limit with an incumbent "Optimal", so for CBC the
+status and bound are read from CBC's log instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+
+from geodata.errors import ParameterError, SolverError
+
+__all__ = ["Milp", "MilpResult", "SolverName", "available_solvers", "solve_milp"]
+
+log = logging.getLogger(__name__)
+
+SolverName = Literal["highs", "cbc"]
+
+#: Relative MIP gap at which a solution counts as proven optimal.
+DEFAULT_GAP = 1e-6
+
+
+@dataclass(frozen=True)
+class Milp:
+    r"""Minimise :math:`c^\top x + \text{offset}` subject to bounds on rows and columns.
+
+    .. math::
+
+        \text{row\_lower} \le A x \le \text{row\_upper}, \qquad
+        \text{col\_lower} \le x \le \text{col\_upper}, \qquad
+        x_j \in \mathbb{Z} \text{ where integrality}_j
+
+    Use ``-inf``/``inf`` for a missing bound; an equality row has equal bounds.
+
+    Parameters
+    ----------
+    c
+        Cost per column, shape ``(n,)``.
+    a
+        Constraint matrix, shape ``(m, n)``, any ``scipy.sparse`` format.
+    row_lower, row_upper
+        Row bounds, shape ``(m,)``.
+    col_lower, col_upper
+        Column bounds, shape ``(n,)``.
+    integrality
+        ``True`` where a column must take an integer value, shape ``(n,)``.
+    offset
+        Constant added to the objective.
+    """
+
+    c: np.ndarray
+    a: sparse.sparray | sparse.spmatrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integrality: np.ndarray
+    offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        m, n = self.a.shape
+        for name, size in [
+            ("c", n),
+            ("col_lower", n),
+            ("col_upper", n),
+            ("integrality", n),
+            ("row_lower", m),
+            ("row_upper", m),
+        ]:
+            got = np.shape(getattr(self, name))
+            if got != (size,):
+                raise ValueError(f"Milp.{name} has shape {got}, expected ({size},)")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Rows and columns of the constraint matrix."""
+        return self.a.shape
+
+
+@dataclass(frozen=True)
+class MilpResult:
+    """What a solver made of a :class:`Milp`.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` (proven within the gap tolerance), ``"time_limit"`` (stopped with or
+        without an incumbent), ``"infeasible"``, ``"unbounded"`` or ``"error"``.
+    x
+        Column values of the best solution found, or ``None`` when there is none.
+    objective
+        Objective of ``x`` (offset included), or ``None``.
+    bound
+        Best proven lower bound on the objective, or ``None`` when unknown.
+    gap
+        Relative gap ``(objective - bound) / max(|objective|, 1e-9)``, or ``None``.
+    solve_s
+        Wall-clock seconds spent in the solver.
+    solver
+        ``"highs"`` or ``"cbc"``.
+    """
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_s: float
+    solver: str
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether a feasible solution (optimal or incumbent) is available."""
+        return self.x is not None
+
+
+def available_solvers() -> list[str]:
+    """Return the solvers usable on this machine, preferred first.
+
+    Returns
+    -------
+    list of str
+        A subset of ``["highs", "cbc"]``.
+    """
+    found = []
+    try:
+        import highspy  # noqa: F401
+
+        found.append("highs")
+    except ImportError:
+        pass
+    if _cbc_path() is not None:
+        found.append("cbc")
+    return found
+
+
+def solve_milp(
+    milp: Milp,
+    *,
+    solver: SolverName = "highs",
+    time_limit: float | None = None,
+    gap: float = DEFAULT_GAP,
+    start: np.ndarray | None = None,
+) -> MilpResult:
+    """Solve a :class:`Milp` with HiGHS or CBC.
+
+    Parameters
+    ----------
+    milp
+        The problem.
+    solver
+        ``"highs"`` (through ``highspy``, the default) or ``"cbc"`` (through PuLP). When HiGHS
+        is asked for but not installed, CBC is used with a warning.
+    time_limit
+        Seconds before the solver stops and reports its incumbent; ``None`` for no limit.
+    gap
+        Relative MIP gap at which the solver stops and reports ``"optimal"``.
+    start
+        A feasible solution to start from (column values), or ``None``.
+
+    Returns
+    -------
+    MilpResult
+        The solver's own status, solution, objective, bound and gap.
+
+    Raises
+    ------
+    ParameterError
+        If ``solver`` is not a known name or ``time_limit`` is not positive.
+    SolverError
+        If no solver is available.
+    """
+    if solver not in ("highs", "cbc"):
+        raise ParameterError(f"solver={solver!r} is unknown; use 'highs' or 'cbc'")
+    if time_limit is not None and not time_limit > 0:
+        raise ParameterError(f"time_limit={time_limit!r} must be a positive number of seconds")
+    usable = available_solvers()
+    if solver not in usable:
+        if not usable:
+            raise SolverError(
+                "no MILP solver found: install 'highspy' (pip install highspy) or 'pulp' with CBC"
+            )
+        warnings.warn(
+            f"solver {solver!r} is not installed; falling back to {usable[0]!r}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        solver = usable[0]  # type: ignore[assignment]
+    m, n = milp.shape
+    log.info("solving %d rows x %d columns (%d non-zeros) with %s", m, n, milp.a.nnz, solver)
+    if solver == "highs":
+        return _solve_highs(milp, time_limit=time_limit, gap=gap, start=start)
+    return _solve_cbc(milp, time_limit=time_limit, gap=gap, start=start)
+
+
+def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+
+
+def _solve_highs(
+    milp: Milp, *, time_limit: float | None, gap: float, start: np.ndarray | None
+) -> MilpResult:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", gap)
+    h.setOptionValue("random_seed", 0)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    m, n = milp.shape
+    a = sparse.csc_array(milp.a)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = m
+    lp.col_cost_ = np.asarray(milp.c, dtype=float)
+    lp.col_lower_ = np.asarray(milp.col_lower, dtype=float)
+    lp.col_upper_ = np.asarray(milp.col_upper, dtype=float)
+    lp.row_lower_ = np.asarray(milp.row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(milp.row_upper, dtype=float)
+    lp.offset_ = float(milp.offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = m
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    is_mip = bool(np.any(milp.integrality))
+    if is_mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in milp.integrality
+        ]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.asarray(start, dtype=float))
+        sol.value_valid = True
+        h.setSolution(sol)
+    t0 = time.perf_counter()
+    h.run()
+    solve_s = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, dtype=float) if has_x else None
+    objective = float(info.objective_function_value) if has_x else None
+    if status == S.kOptimal:
+        name = "optimal"
+    elif status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt):
+        name = "time_limit"
+    elif status == S.kInfeasible:
+        name = "infeasible"
+    elif status in (S.kUnbounded, S.kUnboundedOrInfeasible):
+        name = "unbounded"
+    else:
+        name = "error"
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        bound = bound if np.isfinite(bound) else None
+    else:
+        bound = objective if name == "optimal" else None
+    return MilpResult(
+        status=name,
+        x=x,
+        objective=objective,
+        bound=bound,
+        gap=_relative_gap(objective, bound),
+        solve_s=solve_s,
+        solver="highs",
+    )
+
+
+def _cbc_path() -> str | None:
+    try:
+        from pulp.apis import coin_api
+    except ImportError:
+        return None
+    for path in (coin_api.cbc_path, coin_api.pulp_cbc_path):
+        if path and Path(path).is_file():
+            return str(path)
+    import shutil
+
+    return shutil.which("cbc")
+
+
+_CBC_RESULT = re.compile(r"^Result - (.+)$", re.MULTILINE)
+_CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.MULTILINE)
+
+
+def _solve_cbc(
+    milp: Milp, *, time_limit: float | None, gap: float, start: np.ndarray | None
+) -> MilpResult:
+    import pulp
+
+    m, n = milp.shape
+    prob = pulp.LpProblem("milp", pulp.LpMinimize)
+    cols = []
+    for j in range(n):
+        lo = float(milp.col_lower[j])
+        hi = float(milp.col_upper[j])
+        cols.append(
+            prob.add_variable(
+                f"x{j}",
+                lowBound=lo if np.isfinite(lo) else None,
+                upBound=hi if np.isfinite(hi) else None,
+                cat=pulp.LpInteger if milp.integrality[j] else pulp.LpContinuous,
+            )
+        )
+    c = np.asarray(milp.c, dtype=float)
+    nz = np.flatnonzero(c)
+    prob += pulp.LpAffineExpression([(cols[j], c[j]) for j in nz], constant=float(milp.offset))
+    a = sparse.csr_array(milp.a)
+    for i in range(m):
+        lo, hi = float(milp.row_lower[i]), float(milp.row_upper[i])
+        row = slice(a.indptr[i], a.indptr[i + 1])
+        expr = pulp.LpAffineExpression(
+            [(cols[j], v) for j, v in zip(a.indices[row], a.data[row], strict=True)]
+        )
+        if lo == hi:
+            prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{i}", lo)
+            continue
+        if np.isfinite(lo):
+            prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{i}_lo", lo)
+        if np.isfinite(hi):
+            prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{i}_hi", hi)
+    if start is not None:
+        for var, value in zip(cols, start, strict=True):
+            var.setInitialValue(float(value))
+    with tempfile.TemporaryDirectory(prefix="siting-cbc-") as tmp:
+        log_path = Path(tmp) / "cbc.log"
+        cmd = pulp.getSolver(
+            "COIN_CMD",
+            path=_cbc_path(),
+            msg=False,
+            timeLimit=time_limit,
+            gapRel=gap,
+            warmStart=start is not None,
+            logPath=str(log_path),
+            threads=1,
+        )
+        t0 = time.perf_counter()
+        prob.solve(cmd)
+        solve_s = time.perf_counter() - t0
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return _read_cbc_outcome(prob, cols, text, milp, solve_s)
+
+
+def _read_cbc_outcome(
+    prob: object, cols: list, text: str, milp: Milp, solve_s: float
+) -> MilpResult:
+    import pulp
+
+    result = _CBC_RESULT.search(text)
+    said = result.group(1).strip().lower() if result else ""
+    is_mip = bool(np.any(milp.integrality))
+    if "optimal" in said or (not is_mip and prob.status == pulp.LpStatusOptimal):  # type: ignore[attr-defined]
+        name = "optimal"
+    elif "infeasible" in said or prob.status == pulp.LpStatusInfeasible:  # type: ignore[attr-defined]
+        name = "infeasible"
+    elif "unbounded" in said or prob.status == pulp.LpStatusUnbounded:  # type: ignore[attr-defined]
+        name = "unbounded"
+    elif "stopped" in said:
+        name = "time_limit"
+    else:
+        name = "error"
+    has_x = name in ("optimal", "time_limit") and prob.sol_status in (  # type: ignore[attr-defined]
+        pulp.LpSolutionOptimal,
+        pulp.LpSolutionIntegerFeasible,
+    )
+    x = np.array([v.varValue or 0.0 for v in cols]) if has_x else None
+    objective = float(milp.c @ x + milp.offset) if x is not None else None
+    if name == "optimal":
+        bound = objective
+    else:
+        found = _CBC_BOUND.search(text)
+        bound = float(found.group(1)) + milp.offset if found else None
+        if objective is not None and bound is not None:
+            bound = min(bound, objective)
+    return MilpResult(
+        status=name,
+        x=x,
+        objective=objective,
+        bound=bound,
+        gap=_relative_gap(objective, bound),
+        solve_s=solve_s,
+        solver="cbc",
+    )

@@ -1,0 +1,58 @@
+"""Shared fixtures: real data files, skipped with a reason where they are absent (failed on CI)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_OSM = ROOT.parent / "shared" / "data" / "osm"
+VENDORED_CHENGDU = ROOT / "examples" / "data" / "chengdu_tianfu_square.osm.xz"
+
+
+def _shared_file(name: str) -> Path:
+    path = SHARED_OSM / name
+    if not path.exists():
+        reason = f"{path} is absent: the shared OSM extracts live in ../shared/data/osm"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chengdu_osm() -> Path:
+    """The vendored Chengdu extract (always present)."""
+    return VENDORED_CHENGDU
+
+
+@pytest.fixture(scope="session")
+def chengdu_osm_plain() -> Path:
+    """The uncompressed Chengdu extract from ../shared."""
+    return _shared_file("chengdu_tianfu_square.osm")
+
+
+@pytest.fixture(scope="session")
+def shanghai_osm() -> Path:
+    """Central Shanghai, highway ways only, from ../shared."""
+    return _shared_file("shanghai_center_roads.osm")
+
+
+@pytest.fixture(scope="session")
+def puyang_osm() -> Path:
+    """Rural Puyang County, Henan, from ../shared."""
+    return _shared_file("puyang_qingzu_rural.osm")
+
+
+@pytest.fixture(scope="session")
+def datav_dir() -> Path:
+    """DataV (GCJ-02) administrative boundaries from ../shared."""
+    path = SHARED_OSM / "admin_datav"
+    if not path.exists():
+        reason = f"{path} is absent: the DataV boundaries live in ../shared/data/osm/admin_datav"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
