@@ -1,0 +1,215 @@
+"""How each layer of the plan map looks: colours, circle sizes, legend rows.
+
+Each layer name maps to a function that returns a :class:`LayerSpec`: the rows to draw (sorted
+when order matters), the Leaflet style of each feature, its popup title and its legend rows.
+Colours are fixed per community id (CRC-32 into a 12-colour palette), so the same community has
+the same colour on every map.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from maps.controls import LegendItem
+from maps.i18n import label
+
+__all__ = ["LAYER_SPECS", "LayerSpec", "community_colour", "is_missing", "locker_radius"]
+
+# Colour-blind-friendly, distinct on a light basemap (Okabe-Ito and Tableau hues).
+_PALETTE = (
+    "#1b9e77",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#a6761d",
+    "#1f78b4",
+    "#b15928",
+    "#6a3d9a",
+    "#33a02c",
+    "#d95f02",
+    "#17becf",
+    "#8c564b",
+)
+_NEW, _EXISTING, _UNCOVERED, _GREY = "#e6550d", "#08519c", "#d7191c", "#8c8c8c"
+
+
+def community_colour(community: object) -> str:
+    """Return the colour of a community, the same in every run and on every map.
+
+    Parameters
+    ----------
+    community
+        A community id (its ``str()`` is hashed with CRC-32).
+
+    Returns
+    -------
+    str
+        A CSS hex colour from a 12-colour palette.
+    """
+    return _PALETTE[zlib.crc32(str(community).encode("utf-8")) % len(_PALETTE)]
+
+
+def is_missing(value: object) -> bool:
+    """Return whether a cell is empty (``None``, ``NA``, ``NaT`` or NaN).
+
+    Parameters
+    ----------
+    value
+        A cell of a data frame.
+
+    Returns
+    -------
+    bool
+        ``True`` for an empty cell.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def locker_radius(compartments: object) -> float:
+    """Return the radius in pixels of a locker's circle; its area grows with compartments.
+
+    Parameters
+    ----------
+    compartments
+        Number of compartments (empty counts as 0).
+
+    Returns
+    -------
+    float
+        4 px plus 0.5 px per square root of a compartment, at most 22 px (60 -> 7.9,
+        600 -> 16.2).
+    """
+    value = 0.0 if is_missing(compartments) else float(compartments)  # type: ignore[arg-type]
+    return round(min(22.0, 4.0 + 0.5 * math.sqrt(max(value, 0.0))), 1)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """How one layer is drawn.
+
+    Attributes
+    ----------
+    frame
+        The rows to draw, in drawing order (later rows on top).
+    style
+        Row -> Leaflet path options (``color``, ``fillColor``, ``radius`` ...).
+    legend
+        Legend rows for the layer.
+    title
+        Row -> popup title, or ``None`` for no title.
+    radius
+        Default circle radius for point features; ``None`` for lines and areas.
+    show
+        Whether the layer is on when the map opens.
+    """
+
+    frame: gpd.GeoDataFrame
+    style: Callable[[pd.Series], dict[str, Any]]
+    legend: tuple[LegendItem, ...]
+    title: Callable[[pd.Series], object] | None = None
+    radius: float | None = None  # points are circle markers of this default radius
+    show: bool = True
+
+
+def _name_or_id(row: pd.Series) -> object:
+    return row["site_id"] if is_missing(row["name"]) else row["name"]
+
+
+def _boundary(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    style = {"color": "#222222", "weight": 2.5, "fill": False, "dashArray": "6 4"}
+    return LayerSpec(
+        frame, lambda r: style, (LegendItem(label("layer.boundary", lang), "area", "#222222"),)
+    )
+
+
+def _communities(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    def style(row: pd.Series) -> dict[str, Any]:
+        colour = community_colour(row["community"])
+        return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.10}
+
+    item = LegendItem(label("layer.communities", lang), "area", "#666666", "rgba(102,102,102,.15)")
+    return LayerSpec(frame, style, (item,), title=lambda r: r["name"])
+
+
+def _assignments(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    style = {"color": "#555555", "weight": 1, "opacity": 0.55}
+    return LayerSpec(
+        frame, lambda r: style, (LegendItem(label("layer.assignments", lang), "line", "#555555"),)
+    )
+
+
+def _candidates(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    style = {"color": _GREY, "weight": 0.5, "fillColor": _GREY, "fillOpacity": 0.7, "radius": 2.5}
+    item = LegendItem(label("layer.candidates", lang), "circle", _GREY, _GREY)
+    return LayerSpec(frame, lambda r: style, (item,), title=_name_or_id, radius=2.5, show=False)
+
+
+def _demand(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    def style(row: pd.Series) -> dict[str, Any]:
+        colour = community_colour(row["community"])
+        return {
+            "color": colour,
+            "weight": 0.8,
+            "radius": 3,
+            "fillColor": colour,
+            "fillOpacity": 0.75,
+        }
+
+    item = LegendItem(label("layer.demand", lang), "circle", "#666666", "#999999")
+    return LayerSpec(frame, style, (item,), title=lambda r: r["demand_id"], radius=3)
+
+
+def _uncovered(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    style = {
+        "color": _UNCOVERED,
+        "weight": 2.5,
+        "fillColor": _UNCOVERED,
+        "fillOpacity": 0.35,
+        "radius": 6,
+    }
+    item = LegendItem(label("layer.uncovered", lang), "circle", _UNCOVERED, "rgba(215,25,28,.35)")
+    return LayerSpec(frame, lambda r: style, (item,), title=lambda r: r["demand_id"], radius=6)
+
+
+def _lockers(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    existing = frame["existing"].map(lambda v: not is_missing(v) and bool(v))
+    frame = frame.assign(
+        status=existing.map(lambda e: label("value.existing" if e else "value.new", lang)),
+        _fill=existing.map(lambda e: _EXISTING if e else _NEW),
+        _radius=frame["compartments"].map(locker_radius),
+    ).sort_values("_radius", ascending=False, kind="stable")  # small circles on top
+
+    def style(row: pd.Series) -> dict[str, Any]:
+        return {
+            "color": "#ffffff",
+            "weight": 1.5,
+            "radius": row["_radius"],
+            "fillColor": row["_fill"],
+            "fillOpacity": 0.9,
+        }
+
+    items = (
+        LegendItem(label("legend.locker_new", lang), "circle", "#ffffff", _NEW),
+        LegendItem(label("legend.locker_existing", lang), "circle", "#ffffff", _EXISTING),
+    )
+    return LayerSpec(frame, style, items, title=_name_or_id, radius=8)
+
+
+LAYER_SPECS: dict[str, Callable[[gpd.GeoDataFrame, str], LayerSpec]] = {
+    "boundary": _boundary,
+    "communities": _communities,
+    "assignments": _assignments,
+    "candidates": _candidates,
+    "demand": _demand,
+    "uncovered": _uncovered,
+    "lockers": _lockers,
+}

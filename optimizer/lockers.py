@@ -1,0 +1,807 @@
+r"""The smart-parcel-locker model: which sites, how many modules, who walks where.
+
+The model
+---------
+Demand points :math:`i` (residential buildings) have :math:`d_i` daily parcels; candidate sites
+:math:`j` are within walking reach :math:`N(i)` of a point when the network walk is at most the
+radius (default 300 m: the 5-minute circle of GB 50180-2018). New sites open with
+:math:`y_j \in \{0,1\}` and get :math:`m_j \in \mathbb{Z}_{\ge 0}` modules of :math:`K`
+compartments; existing lockers stay open with their capacity :math:`Q_j` and get no modules.
+A point's parcels may be split between lockers in its reach (:math:`x_{ij} \in [0,1]`, the
+share sent to :math:`j`), as couriers do when a locker is full; :math:`z_i \in \{0,1\}` says
+whether point :math:`i` is served at all.
+
+.. math::
+
+    \min\; & f \sum_{j\,\text{new}} y_j + g \sum_{j\,\text{new}} m_j                     \\
+    (1)\;& \textstyle\sum_{j \in N(i)} x_{ij} = z_i                         && \forall i \\
+    (2)\;& x_{ij} \le y_j                                                     && \forall i, j \in N(i) \\
+    (3)\;& \rho^- L_j \le K m_j, \quad L_j := \textstyle\sum_i d_i x_{ij}     && j \text{ new} \\
+    (3')\;& L_j \le Q_j                                                       && j \text{ existing} \\
+    (4)\;& K m_j \le \rho^{+} L_j                                              && j \text{ new} \\
+    (5)\;& y_j \le m_j                                                        && j \text{ new}
+
+Rule R2 (seed 004, 五(二) 公共末端工程: 智能揽投设施按照社区日均投递量的 1-1.3 倍配设格口) asks
+each community's compartments to be :math:`\rho^- = 1.0` to :math:`\rho^+ = 1.3` times its
+daily deliveries. Constraints (3) and (4) hold it *per locker*; attributing a locker's
+compartments to the communities it serves in proportion to their parcels, each community's
+ratio is a weighted mean of locker ratios in :math:`[\rho^-, \rho^+]`, so R2 holds for every
+community.
+
+How it is solved
+----------------
+``min-cost`` (every servable point served, :math:`z_i = 1`) is decomposed exactly. Any plan's
+new sites reach every point no existing locker reaches, and its new modules hold
+:math:`\rho^- (D - \sum_{\text{existing}} \min(Q_j, R_j))` parcels, so
+
+.. math:: f \cdot SC^* + g \lceil \rho^- (D - Q) / K \rceil
+
+is a lower bound, where :math:`SC^*` is the proven minimum set cover. Modules are sized on that
+cover; when the cost meets the bound the plan is proven optimal. Otherwise the whole model is
+solved, starting from that plan, with the bound kept. ``max-cover`` is lexicographic: most
+parcels served within the budget (phase *cover*), then least cost at that service (phase
+*cost*). Last, with sites and modules fixed, a linear program routes parcels to the nearest
+lockers (phase *walk*).
+
+Exact reductions
+----------------
+*Unusable sites.* A new site with fewer than :math:`K/\rho^+` daily parcels in reach can never
+fill one module at the R2 ratio; it is dropped.
+
+*Candidate dominance.* With no per-site module cap, a new site whose reach set is contained in
+another new site's can be dropped: moving its points to the bigger site keeps (1)–(5) (since
+:math:`\lceil (a+b)/K \rceil \le \lceil a/K \rceil + \lceil b/K \rceil`) and never costs more.
+Ties between equal reach sets keep the first site in the given order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+
+from geodata.errors import ParameterError
+
+from .milp import Milp, MilpResult, SolverName, solve_milp
+from .models import Solution, set_cover
+
+__all__ = [
+    "LockerParameters",
+    "LockerProblem",
+    "LockerPlan",
+    "PhaseResult",
+    "dominated_sites",
+    "solve_lockers",
+]
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["min-cost", "max-cover"]
+BudgetKind = Literal["modules", "sites"]
+
+#: Reasons written for demand that the plan does not serve.
+REASON_NO_SITE = "no candidate site within {radius:g} m walk"
+REASON_BUDGET = "left out by the budget of {budget} {kind}"
+REASON_TOO_SMALL = (
+    "too few parcels within {radius:g} m walk to fill one locker module of {k} compartments "
+    "at the R2 ratio of at most {hi:g} compartments per daily parcel"
+)
+REASON_CAPACITY = "existing lockers in reach are full and no new site can be opened"
+
+
+@dataclass(frozen=True)
+class LockerParameters:
+    """Parameters of the locker model, each with its source.
+
+    Attributes
+    ----------
+    radius_m
+        Longest walk from a home to its locker. Default 300 m: the 5-minute walking circle of
+        GB 50180-2018 (城市居住区规划设计标准), which lists express delivery among the services
+        of the residential block.
+    compartments_per_module
+        Compartments in one locker module (one cabinet column). Default 24: a stated
+        assumption for a common cabinet; override with the planner's supplier figure.
+    ratio
+        Compartments per average daily delivery, rule R2 (seed 004, 五(二)): 1.0 to 1.3.
+    site_cost
+        Cost of opening a new locker site (installation, power, network). Default 20,000 CNY,
+        a stated assumption.
+    module_cost
+        Cost of one module. Default 6,000 CNY, a stated assumption.
+    max_modules_per_site
+        Physical cap on modules at one site, or ``None`` for no cap (the default; it also
+        makes candidate dominance exact).
+    """
+
+    radius_m: float = 300.0
+    compartments_per_module: int = 24
+    ratio: tuple[float, float] = (1.0, 1.3)
+    site_cost: float = 20_000.0
+    module_cost: float = 6_000.0
+    max_modules_per_site: int | None = None
+
+    def __post_init__(self) -> None:
+        lo, hi = self.ratio
+        faults = []
+        if not self.radius_m > 0:
+            faults.append(f"radius_m={self.radius_m!r} must be positive (metres of walk)")
+        if not (isinstance(self.compartments_per_module, int) and self.compartments_per_module > 0):
+            faults.append(
+                f"compartments_per_module={self.compartments_per_module!r} must be a positive integer"
+            )
+        if not 0 < lo <= hi:
+            faults.append(f"ratio={self.ratio!r} must satisfy 0 < low <= high (R2: 1.0 to 1.3)")
+        if self.site_cost < 0 or self.module_cost < 0:
+            faults.append("site_cost and module_cost must not be negative")
+        if self.max_modules_per_site is not None and self.max_modules_per_site < 1:
+            faults.append(f"max_modules_per_site={self.max_modules_per_site!r} must be >= 1")
+        if faults:
+            raise ParameterError("; ".join(faults))
+
+
+@dataclass(frozen=True)
+class LockerProblem:
+    """A locker-siting instance in index form.
+
+    Attributes
+    ----------
+    daily_parcels
+        Daily parcels of each demand point, shape ``(n_demand,)``.
+    pair_demand, pair_site, pair_walk_m
+        The demand-site pairs within the walking radius, with their walk in metres (COO
+        triplets; sites are indices into the candidate list).
+    n_sites
+        Number of candidate sites.
+    existing
+        ``True`` for existing lockers, shape ``(n_sites,)``.
+    existing_capacity
+        Compartments of each existing locker (ignored for new sites), shape ``(n_sites,)``.
+    """
+
+    daily_parcels: np.ndarray
+    pair_demand: np.ndarray
+    pair_site: np.ndarray
+    pair_walk_m: np.ndarray
+    n_sites: int
+    existing: np.ndarray
+    existing_capacity: np.ndarray
+
+    @property
+    def n_demand(self) -> int:
+        """Number of demand points."""
+        return len(self.daily_parcels)
+
+    def coverage(self) -> sparse.csr_array:
+        """Return the demand x site 0/1 reach matrix."""
+        ones = np.ones(len(self.pair_demand))
+        return sparse.csr_array(
+            (ones, (self.pair_demand, self.pair_site)), shape=(self.n_demand, self.n_sites)
+        )
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """Outcome of one lexicographic phase (``"cover"`` or ``"cost"``)."""
+
+    name: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    build_s: float
+    solve_s: float
+    rows: int
+    columns: int
+    skipped_reason: str = ""
+
+
+@dataclass(frozen=True)
+class LockerPlan:
+    """A solved locker plan.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` when every phase was proven optimal, else the first non-optimal phase's
+        status (``"time_limit"``, ``"infeasible"``, ...).
+    objective, bound, gap
+        Of the deciding phase: the cost (``min-cost``) or the parcels served (``max-cover``).
+    sites
+        Indices of open sites (existing and new), sorted.
+    modules
+        New modules at each site in ``sites``.
+    compartments
+        Compartments at each site in ``sites`` (existing capacity plus new modules).
+    assignment
+        The locker taking the largest share of each demand point's parcels (the nearest on a
+        tie), ``-1`` when not served.
+    walk_m
+        Walk from each demand point to that locker (NaN when not served).
+    reasons
+        Why each unserved demand point is not served (empty string when served).
+    pair_demand, pair_site, pair_share
+        The allocation: the share of a demand point's parcels each locker takes.
+    phases
+        One :class:`PhaseResult` per phase.
+    build_s, solve_s
+        Seconds spent building models and in the solver, over all phases.
+    kept_sites
+        Number of candidate sites left after the exact reductions.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    sites: np.ndarray
+    modules: np.ndarray
+    compartments: np.ndarray
+    assignment: np.ndarray
+    walk_m: np.ndarray
+    reasons: list[str]
+    pair_demand: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    pair_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    pair_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    phases: list[PhaseResult] = field(default_factory=list)
+    build_s: float = 0.0
+    solve_s: float = 0.0
+    kept_sites: int = 0
+
+    def site_load(self, daily_parcels: np.ndarray) -> np.ndarray:
+        """Daily parcels served at each site in ``sites``."""
+        load = np.bincount(
+            self.pair_site,
+            weights=self.pair_share * np.asarray(daily_parcels)[self.pair_demand],
+            minlength=int(self.sites.max(initial=-1)) + 1,
+        )
+        return load[self.sites]
+
+
+def dominated_sites(problem: LockerProblem) -> np.ndarray:
+    """Return a mask of new candidate sites that an exact reduction may drop.
+
+    A new site is dominated when another new site reaches a superset of its demand points;
+    among sites with equal reach sets the first one is kept. Sites that reach no demand are
+    dominated too.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over sites, ``True`` where the site can be dropped.
+    """
+    cover = problem.coverage()
+    size = np.asarray(cover.sum(axis=0)).ravel()
+    new = ~problem.existing
+    dropped = new & (size == 0)
+    cov_new = cover[:, np.flatnonzero(new & (size > 0))]
+    cols = np.flatnonzero(new & (size > 0))
+    if len(cols) == 0:
+        return dropped
+    overlap = sparse.coo_array(cov_new.T @ cov_new)
+    a, b, shared = overlap.row, overlap.col, overlap.data
+    ja, jb = cols[a], cols[b]
+    # a is within b when they share all of a's points; equal sets keep the lower index.
+    inside = (a != b) & (shared == size[ja]) & ((size[jb] > size[ja]) | (jb < ja))
+    dropped[ja[inside]] = True
+    return dropped
+
+
+class _Layout:
+    """Column offsets of the locker MILP: y (sites), m (new sites), x (pairs), z (demand)."""
+
+    def __init__(self, n_sites: int, n_new: int, n_pairs: int, n_demand: int) -> None:
+        self.y = 0
+        self.m = n_sites
+        self.x = self.m + n_new
+        self.z = self.x + n_pairs
+        self.n = self.z + n_demand
+
+
+@dataclass(frozen=True)
+class _Reduced:
+    """The instance restricted to servable demand and kept sites (indices into the original)."""
+
+    demand: np.ndarray
+    sites: np.ndarray
+    parcels: np.ndarray
+    pair_d: np.ndarray
+    pair_s: np.ndarray
+    pair_walk: np.ndarray
+    existing: np.ndarray
+    capacity: np.ndarray
+
+    @property
+    def new_sites(self) -> np.ndarray:
+        return np.flatnonzero(~self.existing)
+
+
+def _reduce(problem: LockerProblem, params: LockerParameters) -> _Reduced:
+    reach = np.bincount(
+        problem.pair_site,
+        weights=np.asarray(problem.daily_parcels, dtype=float)[problem.pair_demand],
+        minlength=problem.n_sites,
+    )
+    # A new site needs at least K / hi parcels in reach to fill one module at the R2 ratio.
+    unusable = ~problem.existing & (reach < params.compartments_per_module / params.ratio[1])
+    drop = unusable | (
+        dominated_sites(problem)
+        if params.max_modules_per_site is None
+        else np.zeros(problem.n_sites, dtype=bool)
+    )
+    sites = np.flatnonzero(~drop)
+    site_pos = np.full(problem.n_sites, -1)
+    site_pos[sites] = np.arange(len(sites))
+    keep = site_pos[problem.pair_site] >= 0
+    pd_, ps_ = problem.pair_demand[keep], site_pos[problem.pair_site[keep]]
+    demand = np.unique(pd_)
+    demand_pos = np.full(problem.n_demand, -1)
+    demand_pos[demand] = np.arange(len(demand))
+    order = np.lexsort((ps_, demand_pos[pd_]))
+    return _Reduced(
+        demand=demand,
+        sites=sites,
+        parcels=np.asarray(problem.daily_parcels, dtype=float)[demand],
+        pair_d=demand_pos[pd_][order],
+        pair_s=ps_[order],
+        pair_walk=problem.pair_walk_m[keep][order],
+        existing=np.asarray(problem.existing, dtype=bool)[sites],
+        capacity=np.asarray(problem.existing_capacity, dtype=float)[sites],
+    )
+
+
+def _build(
+    red: _Reduced,
+    params: LockerParameters,
+    *,
+    objective: Literal["cover", "cost", "walk"],
+    budget: tuple[BudgetKind, int] | None = None,
+    required: float | None = None,
+    fixed_sites: np.ndarray | None = None,
+    fixed_modules: np.ndarray | None = None,
+    serve_all: bool = False,
+) -> tuple[Milp, _Layout]:
+    """Build one phase's MILP on the reduced instance, fully vectorised.
+
+    ``fixed_sites`` (a mask over reduced sites) closes every other site; ``fixed_modules``
+    fixes the module counts of new sites (then the problem is a linear program);
+    ``serve_all`` fixes every ``z_i`` at 1.
+    """
+    n_sites, n_pairs, n_dem = len(red.sites), len(red.pair_d), len(red.demand)
+    new = red.new_sites
+    n_new = len(new)
+    lay = _Layout(n_sites, n_new, n_pairs, n_dem)
+    k = float(params.compartments_per_module)
+    lo_ratio, hi_ratio = params.ratio
+    new_pos = np.full(n_sites, -1)
+    new_pos[new] = np.arange(n_new)
+    pair_idx = np.arange(n_pairs)
+    weights = red.parcels[red.pair_d]
+    on_new = new_pos[red.pair_s] >= 0
+    rows = _Rows()
+    # (1) sum_j x_ij - z_i = 0   (x_ij is the share of point i's parcels sent to site j)
+    rows.add(
+        np.concatenate([red.pair_d, np.arange(n_dem)]),
+        np.concatenate([lay.x + pair_idx, lay.z + np.arange(n_dem)]),
+        np.concatenate([np.ones(n_pairs), -np.ones(n_dem)]),
+        0.0,
+        0.0,
+    )
+    # (2) x_ij - y_j <= 0
+    rows.add(
+        np.concatenate([pair_idx, pair_idx]),
+        np.concatenate([lay.x + pair_idx, lay.y + red.pair_s]),
+        np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+        -np.inf,
+        0.0,
+    )
+    # (3) lo * L_j - K m_j <= 0 (new); (3') L_j <= Q_j (existing)
+    rows.add(
+        np.concatenate([red.pair_s, new]),
+        np.concatenate([lay.x + pair_idx, lay.m + np.arange(n_new)]),
+        np.concatenate([np.where(on_new, lo_ratio * weights, weights), -k * np.ones(n_new)]),
+        -np.inf,
+        np.where(red.existing, red.capacity, 0.0),
+    )
+    # (4) K m_j - hi * L_j <= 0 (new)
+    sel = np.flatnonzero(on_new)
+    rows.add(
+        np.concatenate([new_pos[red.pair_s[sel]], np.arange(n_new)]),
+        np.concatenate([lay.x + sel, lay.m + np.arange(n_new)]),
+        np.concatenate([-hi_ratio * weights[sel], k * np.ones(n_new)]),
+        -np.inf,
+        np.zeros(n_new),
+    )
+    # (5) y_j - m_j <= 0 (new); with a cap also m_j - M y_j <= 0
+    twice = np.concatenate([np.arange(n_new), np.arange(n_new)])
+    rows.add(
+        twice,
+        np.concatenate([lay.y + new, lay.m + np.arange(n_new)]),
+        np.concatenate([np.ones(n_new), -np.ones(n_new)]),
+        -np.inf,
+        np.zeros(n_new),
+    )
+    if params.max_modules_per_site is not None:
+        rows.add(
+            twice,
+            np.concatenate([lay.m + np.arange(n_new), lay.y + new]),
+            np.concatenate([np.ones(n_new), -float(params.max_modules_per_site) * np.ones(n_new)]),
+            -np.inf,
+            np.zeros(n_new),
+        )
+    if budget is not None:
+        kind, amount = budget
+        cols = lay.y + new if kind == "sites" else lay.m + np.arange(n_new)
+        rows.add(np.zeros(n_new, dtype=int), cols, np.ones(n_new), -np.inf, float(amount))
+    if required is not None:
+        rows.add(np.zeros(n_dem, dtype=int), lay.z + np.arange(n_dem), red.parcels, required, np.inf)
+
+    cost = np.zeros(lay.n)
+    if objective == "cover":
+        cost[lay.z : lay.z + n_dem] = -red.parcels
+    elif objective == "cost":
+        cost[lay.y + new] = params.site_cost
+        cost[lay.m : lay.m + n_new] = params.module_cost
+    else:
+        cost[lay.x : lay.x + n_pairs] = weights * red.pair_walk
+    col_lower = np.zeros(lay.n)
+    col_upper = np.ones(lay.n)
+    col_lower[lay.y + np.flatnonzero(red.existing)] = 1.0  # existing lockers stay open
+    col_upper[lay.m : lay.m + n_new] = np.inf
+    if fixed_sites is not None:
+        col_upper[lay.y + np.flatnonzero(~fixed_sites)] = 0.0
+    if fixed_modules is not None:
+        col_lower[lay.m : lay.m + n_new] = fixed_modules
+        col_upper[lay.m : lay.m + n_new] = fixed_modules
+        col_lower[lay.y + new] = col_upper[lay.y + new] = (fixed_modules > 0).astype(float)
+    if serve_all:
+        col_lower[lay.z : lay.z + n_dem] = 1.0
+    integrality = np.zeros(lay.n, dtype=bool)
+    if fixed_modules is None:
+        integrality[: lay.x] = True
+        integrality[lay.z : lay.z + n_dem] = not serve_all
+    lower, upper = rows.bounds()
+    milp = Milp(
+        c=cost,
+        a=rows.matrix(lay.n),
+        row_lower=lower,
+        row_upper=upper,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integrality=integrality,
+    )
+    return milp, lay
+
+
+class _Rows:
+    """Collects blocks of constraint rows as COO triplets with their bounds."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.lower: list[np.ndarray] = []
+        self.upper: list[np.ndarray] = []
+        self.count = 0
+
+    def add(
+        self,
+        r: np.ndarray,
+        c: np.ndarray,
+        v: np.ndarray,
+        lo: float | np.ndarray,
+        hi: float | np.ndarray,
+    ) -> None:
+        n = int(r.max()) + 1 if len(r) else 0
+        n = max(n, np.size(lo) if np.ndim(lo) else 0, np.size(hi) if np.ndim(hi) else 0)
+        self.parts.append((r + self.count, c, v))
+        self.lower.append(np.broadcast_to(np.asarray(lo, dtype=float), (n,)))
+        self.upper.append(np.broadcast_to(np.asarray(hi, dtype=float), (n,)))
+        self.count += n
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate(self.lower), np.concatenate(self.upper)
+
+    def matrix(self, n_cols: int) -> sparse.csr_array:
+        r = np.concatenate([p[0] for p in self.parts])
+        c = np.concatenate([p[1] for p in self.parts])
+        v = np.concatenate([p[2] for p in self.parts])
+        return sparse.csr_array((v, (r, c)), shape=(self.count, n_cols))
+
+
+def _set_cover_sites(
+    red: _Reduced, params: LockerParameters, *, solver: SolverName, time_limit: float | None,
+    gap: float,
+) -> tuple[np.ndarray, Solution]:
+    """Fewest new sites reaching every point that no existing locker reaches (proven)."""
+    n_dem, n_sites = len(red.demand), len(red.sites)
+    cover = sparse.csr_array(
+        (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)), shape=(n_dem, n_sites)
+    )
+    by_existing = np.asarray(cover[:, np.flatnonzero(red.existing)].sum(axis=1)).ravel() > 0
+    new = red.new_sites
+    sol = set_cover(cover[np.flatnonzero(~by_existing)][:, new], solver=solver,
+                    time_limit=time_limit, gap=gap)
+    chosen = np.zeros(n_sites, dtype=bool)
+    chosen[new[sol.open_sites]] = True
+    return chosen, sol
+
+
+def _module_floor(red: _Reduced, params: LockerParameters) -> int:
+    """Fewest new modules any plan serving every point needs: ceil(lo * (D - Q) / K)."""
+    n_sites = len(red.sites)
+    reach = np.bincount(red.pair_s, weights=red.parcels[red.pair_d], minlength=n_sites)
+    held = np.minimum(red.capacity, reach)[red.existing].sum()
+    need = params.ratio[0] * max(0.0, float(red.parcels.sum()) - held)
+    return int(np.ceil(need / params.compartments_per_module - 1e-9))
+
+
+def _solve(milp: Milp, *, solver: SolverName, time_limit: float | None, gap: float,
+           start: np.ndarray | None = None) -> MilpResult:
+    return solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
+
+
+def _phase(name: str, res: MilpResult, milp: Milp, build_s: float, *, sign: float = 1.0,
+           bound: float | None = None, note: str = "") -> PhaseResult:
+    objective = None if res.objective is None else sign * res.objective
+    best = None if res.bound is None else sign * res.bound
+    if bound is not None:
+        best = bound if best is None else max(best, bound)
+    gap = None
+    if objective is not None and best is not None:
+        gap = max(0.0, (objective - best) / max(abs(objective), 1e-9)) if sign > 0 else max(
+            0.0, (best - objective) / max(abs(best), 1e-9)
+        )
+    status = res.status
+    if status == "time_limit" and gap is not None and gap <= 1e-6:
+        status = "optimal"
+    log.info(
+        "locker phase %s: %s, objective %s, bound %s, %d rows x %d cols, build %.2f s, solve %.2f s",
+        name, status, objective, best, *milp.shape, build_s, res.solve_s,
+    )
+    return PhaseResult(name, status, objective, best, gap, build_s, res.solve_s, *milp.shape,
+                       skipped_reason=note)
+
+
+def solve_lockers(
+    problem: LockerProblem,
+    params: LockerParameters | None = None,
+    *,
+    mode: Mode = "min-cost",
+    budget: int | None = None,
+    budget_kind: BudgetKind = "modules",
+    solver: SolverName = "highs",
+    time_limit: float | None = 60.0,
+    gap: float = 1e-6,
+) -> LockerPlan:
+    """Site lockers and size them under rule R2; see the module docstring for the model.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    params
+        Model parameters; defaults documented on :class:`LockerParameters`.
+    mode
+        ``"min-cost"``: serve every point that can be served, at least cost. ``"max-cover"``:
+        serve the most parcels within ``budget``, then at least cost.
+    budget
+        Most new modules (or new sites, see ``budget_kind``); required for ``max-cover``.
+    budget_kind
+        What ``budget`` counts: ``{"modules", "sites"}``.
+    solver
+        ``{"highs", "cbc"}``.
+    time_limit
+        Seconds per solver call before it stops with its incumbent.
+    gap
+        Relative gap at which a phase counts as optimal.
+
+    Returns
+    -------
+    LockerPlan
+        The plan with its status, bound, gap and the reason for each unserved point.
+
+    Raises
+    ------
+    ParameterError
+        If the mode, budget or solver is invalid.
+    """
+    params = params or LockerParameters()
+    if mode not in ("min-cost", "max-cover"):
+        raise ParameterError(f"mode={mode!r} is unknown; use 'min-cost' or 'max-cover'")
+    if mode == "max-cover" and budget is None:
+        raise ParameterError("mode='max-cover' needs a budget (--budget N)")
+    if budget is not None and budget < 0:
+        raise ParameterError(f"budget={budget!r} must not be negative")
+    if budget_kind not in ("modules", "sites"):
+        raise ParameterError(f"budget_kind={budget_kind!r} must be 'modules' or 'sites'")
+    limit = (budget_kind, int(budget)) if budget is not None else None
+    opts = {"solver": solver, "time_limit": time_limit, "gap": gap}
+
+    t0 = time.perf_counter()
+    red = _reduce(problem, params)
+    log.info(
+        "locker reductions: %d of %d sites kept, %d of %d demand points in reach of a usable "
+        "site, %d pairs (%.2f s)",
+        len(red.sites), problem.n_sites, len(red.demand), problem.n_demand, len(red.pair_d),
+        time.perf_counter() - t0,
+    )
+    phases: list[PhaseResult] = []
+    x = lay = None
+    if mode == "min-cost" and len(red.demand):
+        x, lay, status = _min_cost(red, params, phases, opts)
+    if x is None and len(red.demand):
+        x, lay, status = _lexicographic(red, params, limit, phases, opts)
+    if x is None or lay is None:
+        status = phases[-1].status if phases else "optimal"
+        return _plan_from(problem, red, params, None, None, status, phases, mode, limit)
+    x = _shortest_walks(red, params, x, lay, phases, opts)
+    return _plan_from(problem, red, params, x, lay, status, phases, mode, limit)
+
+
+def _min_cost(red: _Reduced, params: LockerParameters, phases: list[PhaseResult],
+              opts: dict) -> tuple[np.ndarray | None, _Layout | None, str]:
+    """Serve every servable point at least cost, by the cover-then-size decomposition."""
+    t0 = time.perf_counter()
+    chosen, cover_res = _set_cover_sites(red, params, **opts)
+    modules_floor = _module_floor(red, params)
+    floor = None
+    if cover_res.bound is not None:
+        sites_floor = np.ceil(cover_res.bound - 1e-6)  # a whole number of sites
+        floor = params.site_cost * sites_floor + params.module_cost * modules_floor
+    # Size modules on the proven-minimal cover; serve every point.
+    milp, lay = _build(red, params, objective="cost", fixed_sites=chosen | red.existing,
+                       serve_all=True)
+    build_s = time.perf_counter() - t0
+    res = _solve(milp, **opts)
+    if res.x is not None:
+        phases.append(_phase("cost", res, milp, build_s, bound=floor,
+                             note="sites from a proven-minimal set cover, modules sized on it"))
+        if phases[-1].status == "optimal" and phases[-1].gap is not None:
+            return res.x, lay, "optimal"
+    # The floor was not met on that cover: solve the whole model, starting from what we have.
+    t0 = time.perf_counter()
+    milp, lay = _build(red, params, objective="cost", serve_all=True)
+    build_s = time.perf_counter() - t0
+    start = res.x if res.x is not None else None
+    full = _solve(milp, start=start, **opts)
+    if full.x is None:
+        if full.status == "infeasible":
+            return None, None, "infeasible"
+        return (res.x, lay, "time_limit") if res.x is not None else (None, None, full.status)
+    phases.append(_phase("cost", full, milp, build_s, bound=floor))
+    return full.x, lay, phases[-1].status
+
+
+def _lexicographic(red: _Reduced, params: LockerParameters, limit: tuple[BudgetKind, int] | None,
+                   phases: list[PhaseResult], opts: dict
+                   ) -> tuple[np.ndarray | None, _Layout | None, str]:
+    """Serve the most parcels (within the budget), then at least cost."""
+    t0 = time.perf_counter()
+    milp, lay = _build(red, params, objective="cover", budget=limit)
+    build_s = time.perf_counter() - t0
+    res = _solve(milp, **opts)
+    phases.append(_phase("cover", res, milp, build_s, sign=-1.0))
+    if res.x is None:
+        return None, None, res.status
+    served = float(red.parcels @ res.x[lay.z : lay.z + len(red.demand)])
+    t0 = time.perf_counter()
+    milp2, lay2 = _build(red, params, objective="cost", budget=limit, required=served * (1 - 1e-9))
+    build_s = time.perf_counter() - t0
+    res2 = _solve(milp2, start=res.x, **opts)
+    status = phases[-1].status
+    if res2.x is None:
+        return res.x, lay, status
+    phases.append(_phase("cost", res2, milp2, build_s))
+    return res2.x, lay2, status if status != "optimal" else phases[-1].status
+
+
+def _shortest_walks(red: _Reduced, params: LockerParameters, x: np.ndarray, lay: _Layout,
+                    phases: list[PhaseResult], opts: dict) -> np.ndarray:
+    """Re-route parcels to the nearest lockers with sites, modules and service fixed (an LP)."""
+    n_new = len(red.new_sites)
+    modules = np.rint(x[lay.m : lay.m + n_new])
+    sites = x[lay.y : lay.y + len(red.sites)] > 0.5
+    t0 = time.perf_counter()
+    milp, lay2 = _build(red, params, objective="walk", fixed_sites=sites, fixed_modules=modules)
+    z = np.rint(x[lay.z : lay.z + len(red.demand)])
+    milp = Milp(
+        c=milp.c, a=milp.a, row_lower=milp.row_lower, row_upper=milp.row_upper,
+        col_lower=np.concatenate([milp.col_lower[: lay2.z], z]),
+        col_upper=np.concatenate([milp.col_upper[: lay2.z], z]),
+        integrality=milp.integrality,
+    )
+    build_s = time.perf_counter() - t0
+    res = _solve(milp, **opts)
+    if res.x is None:
+        return x
+    phases.append(_phase("walk", res, milp, build_s,
+                         note="parcel-metres walked, with sites, modules and service fixed"))
+    return res.x
+
+
+def _plan_from(
+    problem: LockerProblem,
+    red: _Reduced,
+    params: LockerParameters,
+    x: np.ndarray | None,
+    lay: _Layout | None,
+    status: str,
+    phases: list[PhaseResult],
+    mode: Mode,
+    limit: tuple[BudgetKind, int] | None,
+) -> LockerPlan:
+    k = params.compartments_per_module
+    n = problem.n_demand
+    parcels = np.asarray(problem.daily_parcels, dtype=float)
+    modules = np.zeros(problem.n_sites, dtype=int)
+    share = np.zeros(0)
+    pair_d = pair_s = np.zeros(0, dtype=int)
+    if x is not None and lay is not None:
+        share = x[lay.x : lay.x + len(red.pair_d)]
+        keep = share > 1e-7
+        pair_d, pair_s, share = red.demand[red.pair_d[keep]], red.sites[red.pair_s[keep]], share[keep]
+        modules[red.sites[red.new_sites]] = np.rint(x[lay.m : lay.m + len(red.new_sites)])
+    served_share = np.bincount(pair_d, weights=share, minlength=n)
+    # primary locker: the one taking the largest share (ties: the nearest, then lowest index)
+    walk_lookup = sparse.csr_array(
+        (problem.pair_walk_m + 1.0, (problem.pair_demand, problem.pair_site)),
+        shape=(n, problem.n_sites),
+    )
+    pair_walk = np.asarray(walk_lookup[pair_d, pair_s]).ravel() - 1.0 if len(pair_d) else np.zeros(0)
+    order = np.lexsort((pair_s, pair_walk, -np.round(share, 9), pair_d))
+    first = order[np.r_[True, pair_d[order][1:] != pair_d[order][:-1]]] if len(order) else order
+    assignment = np.full(n, -1)
+    walk = np.full(n, np.nan)
+    assignment[pair_d[first]] = pair_s[first]
+    walk[pair_d[first]] = pair_walk[first]
+    served = served_share > 0.5
+    assignment[~served] = -1
+    walk[~served] = np.nan
+
+    load = np.bincount(pair_s, weights=share * parcels[pair_d], minlength=problem.n_sites)
+    open_mask = np.asarray(problem.existing, dtype=bool) | (modules > 0) | (load > 1e-9)
+    sites = np.flatnonzero(open_mask)
+    capacity = np.where(problem.existing, problem.existing_capacity, 0.0)
+    in_reach = np.zeros(n, dtype=bool)
+    in_reach[problem.pair_demand] = True
+    usable = np.zeros(n, dtype=bool)
+    usable[red.demand] = True
+    reasons = [""] * n
+    for i in np.flatnonzero(~served):
+        if not in_reach[i]:
+            reasons[i] = REASON_NO_SITE.format(radius=params.radius_m)
+        elif mode == "max-cover" and limit is not None and usable[i]:
+            reasons[i] = REASON_BUDGET.format(budget=limit[1], kind=limit[0])
+        elif usable[i] and not np.any(~problem.existing[problem.pair_site[problem.pair_demand == i]]):
+            reasons[i] = REASON_CAPACITY
+        else:
+            reasons[i] = REASON_TOO_SMALL.format(radius=params.radius_m, k=k, hi=params.ratio[1])
+    deciding = [p for p in phases if p.name == ("cover" if mode == "max-cover" else "cost")]
+    decisive = deciding[-1] if deciding else None
+    return LockerPlan(
+        status=status,
+        objective=decisive.objective if decisive else 0.0,
+        bound=decisive.bound if decisive else 0.0,
+        gap=decisive.gap if decisive else 0.0,
+        sites=sites,
+        modules=modules[sites],
+        compartments=capacity[sites] + k * modules[sites],
+        assignment=assignment,
+        walk_m=walk,
+        reasons=reasons,
+        pair_demand=pair_d,
+        pair_site=pair_s,
+        pair_share=share,
+        phases=phases,
+        build_s=sum(p.build_s for p in phases),
+        solve_s=sum(p.solve_s for p in phases),
+        kept_sites=len(red.sites),
+    )

@@ -1,0 +1,178 @@
+"""The locker model against brute force on small random instances, both modes, both solvers."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from optimizer.lockers import LockerParameters, LockerProblem, dominated_sites, solve_lockers
+
+
+def random_instance(seed: int, *, n_demand: int = 5, n_sites: int = 4, existing: int = 0):
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 500, size=(n_demand, 2))
+    sites = rng.uniform(0, 500, size=(n_sites, 2))
+    dist = np.hypot(*(pts[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    radius = 260.0
+    d, s = np.nonzero(dist <= radius)
+    is_existing = np.zeros(n_sites, dtype=bool)
+    is_existing[:existing] = True
+    capacity = np.where(is_existing, rng.integers(15, 40, n_sites), 0).astype(float)
+    problem = LockerProblem(
+        daily_parcels=rng.uniform(4, 25, n_demand).round(1),
+        pair_demand=d,
+        pair_site=s,
+        pair_walk_m=dist[d, s],
+        n_sites=n_sites,
+        existing=is_existing,
+        existing_capacity=capacity,
+    )
+    params = LockerParameters(
+        radius_m=radius, compartments_per_module=20, site_cost=100.0, module_cost=30.0
+    )
+    return problem, params
+
+
+def most_served(problem: LockerProblem, params: LockerParameters, open_new, modules) -> float:
+    """Most parcels servable with these new sites and modules (scipy's own MILP, binary z)."""
+    lo, hi = params.ratio
+    k = params.compartments_per_module
+    is_open = problem.existing.copy()
+    is_open[list(open_new)] = True
+    use = np.flatnonzero(is_open[problem.pair_site])
+    pd_, ps_ = problem.pair_demand[use], problem.pair_site[use]
+    n_x, n = len(use), problem.n_demand
+    d = problem.daily_parcels
+    rows, lower, upper = [], [], []
+    for i in range(n):  # sum_j x_ij - z_i = 0
+        row = np.zeros(n_x + n)
+        row[np.flatnonzero(pd_ == i)] = 1.0
+        row[n_x + i] = -1.0
+        rows.append(row), lower.append(0.0), upper.append(0.0)
+    for j in range(problem.n_sites):
+        if not is_open[j]:
+            continue
+        load = np.zeros(n_x + n)
+        load[np.flatnonzero(ps_ == j)] = d[pd_[ps_ == j]]
+        if problem.existing[j]:
+            rows.append(load), lower.append(-np.inf), upper.append(problem.existing_capacity[j])
+        else:
+            m = modules[list(open_new).index(j)]
+            rows.append(load), lower.append(k * m / hi), upper.append(k * m / lo)
+    c = np.concatenate([np.zeros(n_x), -d])
+    integrality = np.concatenate([np.zeros(n_x), np.ones(n)])
+    res = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lower, upper),
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+    )
+    return -res.fun if res.status == 0 else -1.0
+
+
+def brute_force(problem: LockerProblem, params: LockerParameters, budget=None):
+    """Best (served parcels, -cost) over every subset of new sites and every module vector."""
+    k = params.compartments_per_module
+    reach = np.bincount(
+        problem.pair_site, weights=problem.daily_parcels[problem.pair_demand],
+        minlength=problem.n_sites,
+    )
+    new = np.flatnonzero(~problem.existing)
+    best = (-1.0, 0.0)
+    for size in range(len(new) + 1):
+        for subset in itertools.combinations(new, size):
+            ranges = [range(1, int(params.ratio[1] * reach[j] / k) + 1) for j in subset]
+            for modules in itertools.product(*ranges):
+                if budget is not None and sum(modules) > budget:
+                    continue
+                served = most_served(problem, params, subset, modules)
+                if served < 0:
+                    continue
+                cost = params.site_cost * size + params.module_cost * sum(modules)
+                key = (round(served, 6), -cost)
+                best = max(best, key)
+    return best[0], -best[1]
+
+
+def plan_key(problem, plan):
+    served = plan.assignment >= 0
+    cover = problem.daily_parcels[served].sum()
+    shares = np.bincount(plan.pair_demand, weights=plan.pair_share, minlength=problem.n_demand)
+    assert np.allclose(shares[served], 1.0) and np.allclose(shares[~served], 0.0)
+    new = ~problem.existing[plan.sites]
+    cost = 100.0 * np.count_nonzero(new & (plan.modules > 0)) + 30.0 * plan.modules.sum()
+    return round(cover, 6), cost
+
+
+@functools.cache
+def expected(seed: int, budget: int | None):
+    problem, params = random_instance(seed, existing=seed % 2)
+    return brute_force(problem, params, budget=budget)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", range(8))
+def test_min_cost_matches_brute_force(seed, solver):
+    problem, params = random_instance(seed, existing=seed % 2)
+    plan = solve_lockers(problem, params, mode="min-cost", solver=solver)
+    assert plan.status == "optimal"
+    cover, cost = expected(seed, None)
+    got_cover, got_cost = plan_key(problem, plan)
+    assert got_cover == pytest.approx(cover)
+    assert got_cost == pytest.approx(cost)
+    assert plan.objective == pytest.approx(cost)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", range(8))
+def test_max_cover_matches_brute_force(seed, solver):
+    problem, params = random_instance(100 + seed, existing=seed % 2)
+    budget = 2 + seed % 3
+    plan = solve_lockers(problem, params, mode="max-cover", budget=budget, solver=solver)
+    assert plan.status == "optimal"
+    cover, cost = expected(100 + seed, budget)
+    got_cover, got_cost = plan_key(problem, plan)
+    assert got_cover == pytest.approx(cover)
+    assert got_cost == pytest.approx(cost)
+    assert plan.modules.sum() <= budget
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_plan_invariants(seed):
+    problem, params = random_instance(200 + seed, n_demand=30, n_sites=15, existing=2)
+    plan = solve_lockers(problem, params)
+    k = params.compartments_per_module
+    load = plan.site_load(problem.daily_parcels)
+    new = ~problem.existing[plan.sites]
+    # R2 per locker, hence per community under proportional attribution
+    assert np.all(plan.compartments[new] >= load[new] - 1e-6)
+    assert np.all(plan.compartments[new] <= 1.3 * load[new] + 1e-6)
+    assert np.all(plan.compartments == np.where(new, k * plan.modules, plan.compartments))
+    # every served point walks within the radius to its locker
+    served = plan.assignment >= 0
+    assert np.all(plan.walk_m[served] <= params.radius_m + 1e-9)
+    # served + unserved = all, each unserved has a reason
+    assert all((r == "") == s for r, s in zip(plan.reasons, served, strict=True))
+
+
+def test_dominance_never_changes_the_optimum():
+    dropped = 0
+    for seed in range(10):
+        problem, params = random_instance(300 + seed, n_demand=8, n_sites=8)
+        dropped += int(dominated_sites(problem).sum())
+        capped = LockerParameters(
+            radius_m=params.radius_m,
+            compartments_per_module=params.compartments_per_module,
+            site_cost=params.site_cost,
+            module_cost=params.module_cost,
+            max_modules_per_site=10**6,  # a cap that never binds switches the reduction off
+        )
+        full = solve_lockers(problem, capped)
+        reduced = solve_lockers(problem, params)
+        assert reduced.kept_sites <= full.kept_sites
+        assert plan_key(problem, reduced) == pytest.approx(plan_key(problem, full))
+    assert dropped > 0  # the instances do exercise the reduction

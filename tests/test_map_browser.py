@@ -1,0 +1,229 @@
+"""Open the offline plan map in headless Chromium with the network cut, and check what renders.
+
+Needs Debian's ``chromium`` and ``chromium-driver``. Without them the tests skip, except on CI
+(env ``CI`` set), where they fail: CI installs both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_map import (
+    QUOTES_LOCKER,
+    XSS_COMMUNITY,
+    XSS_LOCKER,
+    XSS_REASON,
+    XSS_TITLE,
+    plan_layers_from_osm,
+)
+
+from maps.i18n import label
+from maps.plan_map import plan_map, save_map
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TILE_HOST = "tile.openstreetmap.org"
+
+# Record alert() calls instead of letting them block the page.
+CATCH_ALERTS = (
+    "window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };"
+)
+
+# The Leaflet map of the page (folium names it map_<hex>).
+FIND_MAP = "Object.values(window).find(function (v) { return v instanceof L.Map; })"
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        reason = f"{', '.join(missing)} absent: apt-get install chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        # Every request that leaves the machine goes to a closed port.
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        drv.execute_cdp_cmd("Network.enable", {})
+        drv.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": True,
+                "latency": 0,
+                "downloadThroughput": 0,
+                "uploadThroughput": 0,
+            },
+        )
+        drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ALERTS})
+        yield drv
+    finally:
+        drv.quit()
+
+
+@pytest.fixture(scope="module")
+def layers(chengdu_osm_plain):
+    return plan_layers_from_osm(chengdu_osm_plain)
+
+
+@pytest.fixture(scope="module")
+def loaded(driver, layers):
+    """The saved map, opened from disk; returns the driver once Leaflet has drawn it."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    fmap = plan_map(layers, title=XSS_TITLE, lang="zh", rules={"R2": "1.0–1.3 ×"})
+    path = save_map(fmap, ARTIFACTS / "map.html")
+    driver.get(path.resolve().as_uri())
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "return typeof L !== 'undefined' && "
+            "document.querySelectorAll('.leaflet-overlay-pane path').length > 0"
+        )
+    )
+    return driver
+
+
+def _paths(drv) -> int:
+    return drv.execute_script(
+        "return document.querySelectorAll('.leaflet-overlay-pane path').length"
+    )
+
+
+def _open_popup(drv, layer_title_or_reason: str) -> str:
+    """Fire a click on the feature whose popup title or reason is the given text."""
+    return drv.execute_script(
+        "var map = " + FIND_MAP + ", want = arguments[0], hit = null;"
+        "map.eachLayer(function (l) { var p = l.feature && l.feature.properties;"
+        "  if (p && (p._title === want || p.reason === want)) { hit = l; } });"
+        "if (!hit) { return null; }"
+        "hit.fire('click', {latlng: hit.getLatLng()}, true);"
+        "var boxes = document.querySelectorAll('.leaflet-popup-content');"  # closing one fades
+        "return boxes.length ? boxes[boxes.length - 1].textContent : '';",
+        layer_title_or_reason,
+    )
+
+
+def test_map_renders_offline_without_errors(loaded, layers):
+    drv = loaded
+    visible = ("boundary", "communities", "assignments", "demand", "uncovered", "lockers")
+    assert _paths(drv) == sum(len(layers[n]) for n in visible)
+    state = drv.execute_script(
+        "return {"
+        " leaflet: L.version,"
+        " externalScripts: Array.from(document.scripts).filter(s => s.src).length,"
+        " externalSheets: Array.from(document.styleSheets).filter(s => s.href).length,"
+        " sheetsReadable: Array.from(document.styleSheets).every(s => s.cssRules.length > 0),"
+        " resources: performance.getEntriesByType('resource').map(e => e.name),"
+        " layersControl: document.querySelectorAll('.leaflet-control-layers').length,"
+        " overlays: document.querySelectorAll('.leaflet-control-layers-overlays input').length,"
+        " legend: (document.querySelector('.ps-legend') || {}).textContent,"
+        " title: (document.querySelector('.ps-title') || {}).textContent,"
+        " attribution: document.querySelector('.leaflet-control-attribution').textContent,"
+        " scale: document.querySelectorAll('.leaflet-control-scale').length,"
+        " alerts: window.__alerts };"
+    )
+    assert state["leaflet"] == "1.9.3"
+    assert state["externalScripts"] == 0 and state["externalSheets"] == 0
+    assert state["sheetsReadable"]
+    assert [r for r in state["resources"] if TILE_HOST not in r] == []
+    assert state["layersControl"] == 1 and state["overlays"] == len(layers) and state["scale"] == 1
+    assert label("legend.title", "zh") in state["legend"] and XSS_COMMUNITY in state["legend"]
+    assert state["title"] == XSS_TITLE
+    assert "© OpenStreetMap contributors (ODbL)" in state["attribution"]
+    assert state["alerts"] == []
+    errors = [
+        e
+        for e in drv.get_log("browser")
+        if e["level"] == "SEVERE" and TILE_HOST not in e["message"]
+    ]
+    assert errors == []
+
+
+def test_layer_control_toggles_candidates(loaded, layers):
+    drv = loaded
+    before = _paths(drv)
+    name = label("layer.candidates", "zh")
+    box = drv.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".find(l => l.textContent.trim() === arguments[0]).querySelector('input');",
+        name,
+    )
+    assert not box.is_selected()
+    box.click()
+    assert _paths(drv) == before + len(layers["candidates"])
+    box.click()
+    assert _paths(drv) == before
+
+
+def test_popups_show_data_as_text(loaded):
+    drv = loaded
+    for text in (XSS_LOCKER, QUOTES_LOCKER, XSS_REASON):
+        shown = _open_popup(drv, text)
+        assert shown is not None and text in shown
+        assert (
+            drv.execute_script(
+                "return document.querySelectorAll('.leaflet-popup-content script, "
+                ".leaflet-popup-content img, .leaflet-popup-content b').length"
+            )
+            == 0
+        )
+    assert label("value.new", "zh") in _open_popup(drv, XSS_LOCKER)
+    assert drv.execute_script("return window.__alerts") == []
+
+
+def test_real_click_opens_a_locker_popup(loaded, layers):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv = loaded
+    drv.execute_script(FIND_MAP.join(["(", ").closePopup();"]))
+    site = layers["lockers"].sort_values("compartments").iloc[-1]
+    x, y, width, height = drv.execute_script(
+        "var map = " + FIND_MAP + ", want = arguments[0], hit = null;"
+        "map.eachLayer(function (l) { if (l.feature && l.feature.properties.site_id === want)"
+        " { hit = l; } });"
+        "var pt = map.latLngToContainerPoint(hit.getLatLng()), size = map.getSize();"
+        "return [pt.x, pt.y, size.x, size.y];",
+        site["site_id"],
+    )
+    element = drv.find_element("css selector", ".folium-map")
+    ActionChains(drv).move_to_element_with_offset(
+        element, int(x - width / 2), int(y - height / 2)
+    ).click().perform()
+    text = drv.execute_script(
+        "var box = document.querySelector('.leaflet-popup-content');return box && box.textContent;"
+    )
+    assert text and site["site_id"] in text and label("field.compartments", "zh") in text
+    WebDriverWait(drv, 5).until(
+        lambda d: d.execute_script(
+            "return getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+        )
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert drv.save_screenshot(str(ARTIFACTS / "map.png"))
