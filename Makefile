@@ -28,7 +28,7 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.bench-installed
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/stages.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

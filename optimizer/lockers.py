@@ -116,6 +116,9 @@ class LockerParameters:
     max_modules_per_site
         Physical cap on modules at one site, or ``None`` for no cap (the default; it also
         makes candidate dominance exact).
+    existing_capacity
+        Compartments assumed for an existing locker whose OSM tags give none. Default 60, a
+        stated assumption for one common cabinet.
     """
 
     radius_m: float = 300.0
@@ -124,6 +127,7 @@ class LockerParameters:
     site_cost: float = 20_000.0
     module_cost: float = 6_000.0
     max_modules_per_site: int | None = None
+    existing_capacity: float = 60.0
 
     def __post_init__(self) -> None:
         lo, hi = self.ratio
@@ -224,8 +228,8 @@ class LockerPlan:
         Walk from each demand point to that locker (NaN when not served).
     reasons
         Why each unserved demand point is not served (empty string when served).
-    pair_demand, pair_site, pair_share
-        The allocation: the share of a demand point's parcels each locker takes.
+    pair_demand, pair_site, pair_share, pair_walk_m
+        The allocation: the share of a demand point's parcels each locker takes, and the walk.
     phases
         One :class:`PhaseResult` per phase.
     build_s, solve_s
@@ -247,6 +251,7 @@ class LockerPlan:
     pair_demand: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     pair_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     pair_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pair_walk_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
     phases: list[PhaseResult] = field(default_factory=list)
     build_s: float = 0.0
     solve_s: float = 0.0
@@ -800,6 +805,7 @@ def _plan_from(
         pair_demand=pair_d,
         pair_site=pair_s,
         pair_share=share,
+        pair_walk_m=pair_walk,
         phases=phases,
         build_s=sum(p.build_s for p in phases),
         solve_s=sum(p.solve_s for p in phases),

@@ -1,0 +1,472 @@
+"""Walking and driving networks of a study area, from OSM XML through osmnx.
+
+The pipeline (one INFO log line per network, with what was dropped at each step):
+
+1. ``osmnx.graph_from_xml(..., simplify=False, retain_all=True)``. osmnx turns *every* way
+   into edges, buildings and landuse included (``shared/data/osm/README.md``, pitfalls), so
+2. only edges with a ``highway`` tag are kept, then only the classes of the network kind:
+
+   - **walk**: every ``highway`` except ``motorway``, ``motorway_link``, ``construction``,
+     ``proposed``, ``abandoned``, ``raceway`` and ``bus_guideway``; ways tagged ``foot=no`` are
+     dropped, and so are ``access=private|no`` ways unless they say
+     ``foot=yes|designated|permissive``. One-way tags do not bind walkers: every edge is
+     added in both directions, and the adjacency matrix is symmetric.
+   - **drive**: ``motorway``, ``trunk``, ``primary``, ``secondary``, ``tertiary``, their
+     ``_link`` roads, ``unclassified``, ``residential`` and ``living_street`` (``service`` roads
+     are left out, as in the README's measured counts). One-way tags are kept.
+
+3. isolated nodes are dropped and the graph is simplified (``osmnx.simplify_graph``);
+4. it is projected to the study area's UTM CRS;
+5. it is clipped to the study area polygon: a node is kept when it lies in the polygon (or on
+   its border), an edge when both its ends are kept;
+6. only the largest weakly connected component is kept.
+
+Edge lengths are osmnx's great-circle ``length`` in metres (summed along simplified edges).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from xml.parsers import expat
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pyproj
+import scipy.sparse as sp
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+from geodata.area import StudyArea
+from geodata.errors import CRSError, OsmFileError, ParameterError
+from geodata.osm import OsmExtract
+
+__all__ = [
+    "Network",
+    "Dropped",
+    "NetworkKind",
+    "walk_network",
+    "drive_network",
+    "WALK_EXCLUDED_HIGHWAYS",
+    "DRIVE_HIGHWAYS",
+]
+
+log = logging.getLogger(__name__)
+
+NetworkKind = Literal["walk", "drive"]
+
+#: ``highway`` values left out of the walking network.
+WALK_EXCLUDED_HIGHWAYS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "construction",
+        "proposed",
+        "abandoned",
+        "raceway",
+        "bus_guideway",
+    }
+)
+#: ``highway`` values of the driving network.
+DRIVE_HIGHWAYS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+    }
+)
+_FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
+_NO_ACCESS = frozenset({"private", "no"})
+_MIN_EDGE_M = 1e-3
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """What the network pipeline removed, step by step.
+
+    Attributes
+    ----------
+    non_highway_edges
+        Raw osmnx edges without a ``highway`` tag (buildings, landuse, boundaries...).
+    excluded_edges
+        Highway edges of classes or access tags outside the network kind.
+    isolated_nodes
+        Nodes left without any edge by the two filters above.
+    outside_area_nodes, outside_area_edges
+        Nodes (and edges touching them) of the simplified graph outside the study area.
+    outside_component_nodes, outside_component_edges
+        Nodes and edges inside the area but outside the largest weakly connected component.
+    """
+
+    non_highway_edges: int
+    excluded_edges: int
+    isolated_nodes: int
+    outside_area_nodes: int
+    outside_area_edges: int
+    outside_component_nodes: int
+    outside_component_edges: int
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A routable street network in a projected CRS.
+
+    Attributes
+    ----------
+    kind
+        ``"walk"`` or ``"drive"``.
+    graph
+        The simplified, projected, clipped osmnx ``MultiDiGraph`` (largest component only).
+        Node ``x``/``y`` are metres in ``crs``; edge ``length`` is metres.
+    node_ids
+        OSM node ids; row ``i`` of ``xy`` and of ``adjacency`` is node ``node_ids[i]``
+        (sorted ascending).
+    xy
+        ``(n, 2)`` node coordinates in metres.
+    adjacency
+        ``(n, n)`` CSR array: ``adjacency[i, j]`` is the length in metres of the shortest edge
+        from ``i`` to ``j`` (parallel edges reduced to the shortest). Symmetric for walking.
+        Self-loops are left out; edges shorter than 1 mm are stored as 1 mm, so no edge is an
+        explicit zero that sparse arithmetic could drop.
+    crs
+        The projected CRS of ``xy`` (the study area's UTM zone).
+    dropped
+        Counts of what the pipeline removed (see :class:`Dropped`).
+    """
+
+    kind: str
+    graph: nx.MultiDiGraph
+    node_ids: IntArray
+    xy: FloatArray
+    adjacency: sp.csr_array
+    crs: pyproj.CRS
+    dropped: Dropped
+    _tree: cKDTree = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tree", cKDTree(self.xy))
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.xy.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges of ``graph`` (directed, parallel edges counted)."""
+        return int(self.graph.number_of_edges())
+
+    def snap(self, xy: ArrayLike) -> tuple[IntArray, FloatArray]:
+        """Snap points to their nearest network node.
+
+        Parameters
+        ----------
+        xy
+            ``(m, 2)`` points in metres, in ``crs``.
+
+        Returns
+        -------
+        node_index : numpy.ndarray of int
+            Row of the nearest node in ``xy``/``node_ids``/``adjacency``, for each point.
+        offset_m : numpy.ndarray of float
+            Straight-line distance in metres from each point to that node.
+
+        Raises
+        ------
+        ParameterError
+            When ``xy`` is not an ``(m, 2)`` array of finite numbers.
+        """
+        points = _as_points(xy)
+        if len(points) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=float)
+        offset, index = self._tree.query(points)
+        return np.asarray(index, dtype=np.int64), np.asarray(offset, dtype=float)
+
+
+def walk_network(extract: OsmExtract, area: StudyArea) -> Network:
+    """Build the walking network of a study area.
+
+    Parameters
+    ----------
+    extract
+        The OSM data.
+    area
+        The study area; the network is clipped to ``area.projected``, in ``area.crs``.
+
+    Returns
+    -------
+    Network
+        Undirected in use: every street is walkable both ways and the adjacency is symmetric.
+
+    Raises
+    ------
+    OsmFileError
+        When the file has no walkable highway ways in the area.
+    """
+    return _build(extract, area, "walk")
+
+
+def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
+    """Build the driving network of a study area.
+
+    Parameters
+    ----------
+    extract
+        The OSM data.
+    area
+        The study area; the network is clipped to ``area.projected``, in ``area.crs``.
+
+    Returns
+    -------
+    Network
+        Directed: one-way streets keep their direction.
+
+    Raises
+    ------
+    OsmFileError
+        When the file has no drivable highway ways in the area.
+    """
+    return _build(extract, area, "drive")
+
+
+def _as_points(xy: ArrayLike) -> FloatArray:
+    points = np.asarray(xy, dtype=float)
+    if points.ndim == 1 and points.size == 0:
+        points = points.reshape(0, 2)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ParameterError(
+            f"points have shape {points.shape}, expected (m, 2). Fix: pass an array of x, y "
+            "rows in metres"
+        )
+    if not np.all(np.isfinite(points)):
+        raise ParameterError("points contain NaN or infinite coordinates. Fix: drop them")
+    return points
+
+
+def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
+    t0 = time.perf_counter()
+    if not area.crs.is_projected:
+        raise CRSError(
+            None,
+            f"the study area's CRS {area.crs.to_string()} is not projected",
+            "make the area with geodata.area.study_area",
+        )
+    raw, n_non_highway = _highway_graph(extract.xml_path)
+    way_tags = _highway_way_tags(extract.xml_path)
+    graph = raw.copy()
+    excluded = [
+        (u, v, k)
+        for u, v, k, osmid in graph.edges(keys=True, data="osmid")
+        if not _keeps(kind, way_tags.get(int(osmid), {}))
+    ]
+    graph.remove_edges_from(excluded)
+    isolated = [n for n, degree in graph.degree() if degree == 0]
+    graph.remove_nodes_from(isolated)
+    if graph.number_of_edges() == 0:
+        raise OsmFileError(
+            extract.path,
+            f"the file has no {kind} highway ways ({raw.number_of_edges()} highway edges, none "
+            f"of a {kind} class)",
+            "export an area that contains streets",
+        )
+    if kind == "walk":
+        _add_reverse_edges(graph)
+    graph = ox.simplify_graph(graph)
+    graph = ox.projection.project_graph(graph, to_crs=area.crs)
+
+    nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
+    x = np.fromiter((graph.nodes[n]["x"] for n in nodes), dtype=float, count=len(nodes))
+    y = np.fromiter((graph.nodes[n]["y"] for n in nodes), dtype=float, count=len(nodes))
+    inside = shapely.intersects_xy(area.projected, x, y)
+    n_edges_before = graph.number_of_edges()
+    graph.remove_nodes_from(nodes[~inside].tolist())
+    n_out_nodes = int(np.count_nonzero(~inside))
+    n_out_edges = n_edges_before - graph.number_of_edges()
+    if graph.number_of_edges() == 0:
+        raise OsmFileError(
+            extract.path,
+            f"the file has no {kind} highway ways inside the study area {area.name!r} "
+            f"({n_edges_before} edges outside it)",
+            "check the boundary, or export an OSM area that covers it",
+        )
+
+    largest = max(nx.weakly_connected_components(graph), key=len)
+    n_before_cc = (graph.number_of_nodes(), graph.number_of_edges())
+    graph.remove_nodes_from([n for n in list(graph.nodes) if n not in largest])
+    dropped = Dropped(
+        non_highway_edges=n_non_highway,
+        excluded_edges=len(excluded),
+        isolated_nodes=len(isolated),
+        outside_area_nodes=n_out_nodes,
+        outside_area_edges=n_out_edges,
+        outside_component_nodes=n_before_cc[0] - graph.number_of_nodes(),
+        outside_component_edges=n_before_cc[1] - graph.number_of_edges(),
+    )
+    node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
+    xy = np.column_stack(
+        [
+            np.fromiter((graph.nodes[n]["x"] for n in node_ids), dtype=float),
+            np.fromiter((graph.nodes[n]["y"] for n in node_ids), dtype=float),
+        ]
+    )
+    adjacency = _adjacency(graph, node_ids, symmetric=kind == "walk")
+    network = Network(
+        kind=kind,
+        graph=graph,
+        node_ids=node_ids,
+        xy=xy,
+        adjacency=adjacency,
+        crs=area.crs,
+        dropped=dropped,
+    )
+    log.info(
+        "%s_network: %d nodes, %d edges, %.1f km in %s; dropped %d non-highway and %d "
+        "excluded edges, %d nodes/%d edges outside the area, %d nodes/%d edges outside the "
+        "largest component; %.2f s",
+        kind,
+        network.n_nodes,
+        network.n_edges,
+        float(adjacency.sum()) / 1000.0 / (2.0 if kind == "walk" else 1.0),
+        area.name,
+        n_non_highway,
+        len(excluded),
+        n_out_nodes,
+        n_out_edges,
+        dropped.outside_component_nodes,
+        dropped.outside_component_edges,
+        time.perf_counter() - t0,
+    )
+    return network
+
+
+def _keeps(kind: NetworkKind, tags: dict[str, str]) -> bool:
+    highway = tags.get("highway")
+    if highway is None:
+        return False
+    if kind == "drive":
+        return highway in DRIVE_HIGHWAYS and tags.get("access") not in _NO_ACCESS
+    if highway in WALK_EXCLUDED_HIGHWAYS:
+        return False
+    foot = tags.get("foot")
+    if foot == "no":
+        return False
+    return not (tags.get("access") in _NO_ACCESS and foot not in _FOOT_ALLOWED)
+
+
+def _add_reverse_edges(graph: nx.MultiDiGraph) -> None:
+    """Add the missing opposite direction of every edge (walkers ignore one-way tags)."""
+    missing = [
+        (v, u, {**data, "reversed": not data.get("reversed", False), "oneway": False})
+        for u, v, data in graph.edges(data=True)
+        if not graph.has_edge(v, u)
+    ]
+    graph.add_edges_from(missing)
+    for _, _, data in graph.edges(data=True):
+        data["oneway"] = False
+
+
+def _adjacency(graph: nx.MultiDiGraph, node_ids: IntArray, *, symmetric: bool) -> sp.csr_array:
+    n = len(node_ids)
+    edges = [(u, v, float(d)) for u, v, d in graph.edges(data="length") if u != v]
+    if not edges:
+        return sp.csr_array((n, n), dtype=float)
+    u_ids = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
+    v_ids = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
+    length = np.fromiter((e[2] for e in edges), dtype=float, count=len(edges))
+    rows = np.searchsorted(node_ids, u_ids)
+    cols = np.searchsorted(node_ids, v_ids)
+    if symmetric:
+        rows, cols = np.concatenate([rows, cols]), np.concatenate([cols, rows])
+        length = np.concatenate([length, length])
+    length = np.maximum(length, _MIN_EDGE_M)
+    order = np.lexsort((length, cols, rows))
+    rows, cols, length = rows[order], cols[order], length[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sp.csr_array((length[first], (rows[first], cols[first])), shape=(n, n))
+
+
+def _file_key(xml_path: Path) -> tuple[str, int, int]:
+    stat = Path(xml_path).stat()
+    return str(xml_path), stat.st_mtime_ns, stat.st_size
+
+
+def _highway_graph(xml_path: Path) -> tuple[nx.MultiDiGraph, int]:
+    """Return the raw osmnx graph with only ``highway`` edges, and how many edges were dropped.
+
+    The result is cached in memory (keyed by path, mtime and size) and must not be mutated.
+    """
+    return _highway_graph_cached(*_file_key(xml_path))
+
+
+@functools.lru_cache(maxsize=4)
+def _highway_graph_cached(xml_path: str, mtime_ns: int, size: int) -> tuple[nx.MultiDiGraph, int]:
+    t0 = time.perf_counter()
+    graph = ox.graph_from_xml(xml_path, simplify=False, retain_all=True)
+    other = [(u, v, k) for u, v, k, h in graph.edges(keys=True, data="highway") if h is None]
+    graph.remove_edges_from(other)
+    graph.remove_nodes_from([n for n, degree in graph.degree() if degree == 0])
+    log.debug(
+        "osmnx graph of %s: %d highway edges kept, %d other edges dropped, %.2f s",
+        xml_path,
+        graph.number_of_edges(),
+        len(other),
+        time.perf_counter() - t0,
+    )
+    return graph, len(other)
+
+
+def _highway_way_tags(xml_path: Path) -> dict[int, dict[str, str]]:
+    """Return the ``highway``/``foot``/``access`` tags of every way with a ``highway`` tag.
+
+    osmnx keeps ``access`` but not ``foot`` on edges, so the tags are read here.
+    """
+    return _highway_way_tags_cached(*_file_key(xml_path))
+
+
+@functools.lru_cache(maxsize=4)
+def _highway_way_tags_cached(xml_path: str, mtime_ns: int, size: int) -> dict[int, dict[str, str]]:
+    wanted = ("highway", "foot", "access")
+    out: dict[int, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    way_id: int | None = None
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal way_id, current
+        if tag == "way":
+            way_id, current = int(attrs["id"]), {}
+        elif way_id is not None and tag == "tag" and attrs.get("k") in wanted:
+            current[attrs["k"]] = attrs.get("v", "")
+
+    def end(tag: str) -> None:
+        nonlocal way_id
+        if tag == "way":
+            if way_id is not None and "highway" in current:
+                out[way_id] = current
+            way_id = None
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    with Path(xml_path).open("rb") as fh:
+        parser.ParseFile(fh)
+    return out

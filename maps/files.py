@@ -1,0 +1,168 @@
+"""Write a plan's output folder atomically: ``plan.gpkg``, ``summary.json``, ``candidates.csv``,
+``map.html``.
+
+Everything is written to a hidden temporary folder beside the target and moved into place at
+the end, so a failed or killed run never leaves half a plan and never spoils an earlier one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from geodata.errors import OutputError
+
+__all__ = ["atomic_folder", "write_candidates_csv", "write_gpkg", "write_summary"]
+
+log = logging.getLogger(__name__)
+
+
+def _backup_of(target: Path) -> Path:
+    return target.with_name(f".{target.name}.previous")
+
+
+def _restore_interrupted_swap(target: Path) -> None:
+    """Put back the previous results if a run was killed between the two renames of a swap."""
+    backup = _backup_of(target)
+    if backup.exists() and not target.exists():
+        backup.rename(target)
+        log.warning("restored %s from an interrupted run", target)
+    elif backup.exists():
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``target`` only if the block succeeds.
+
+    Parameters
+    ----------
+    target
+        The output folder; its parent is created if needed.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary folder to write into.
+
+    Raises
+    ------
+    OutputError
+        If the parent folder cannot be created or written.
+    """
+    target = Path(target).absolute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _restore_interrupted_swap(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as err:
+        raise OutputError(
+            f"{target}: cannot write the output folder ({err.strerror or err}). Fix: choose a "
+            "folder you can write to with --out, or fix its permissions"
+        ) from err
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    backup = _backup_of(target)
+    if target.exists():
+        target.rename(backup)
+    tmp.rename(target)
+    os.chmod(target, 0o755)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> Path:
+    """Write every layer to one GeoPackage in WGS84 (EPSG:4326), in the mapping's order.
+
+    Parameters
+    ----------
+    layers
+        Layer name to GeoDataFrame (any CRS).
+    path
+        The ``.gpkg`` file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    for name, frame in layers.items():
+        frame = frame.to_crs(4326)
+        for col in frame.columns:
+            if col != frame.geometry.name and frame[col].dtype == object:
+                frame[col] = frame[col].map(lambda v: None if v is None else str(v))
+        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def write_summary(summary: Mapping[str, Any], path: Path) -> Path:
+    """Write ``summary.json`` (UTF-8, keys in a stable order, Chinese kept readable).
+
+    Parameters
+    ----------
+    summary
+        The summary mapping.
+    path
+        The ``.json`` file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    text = json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def write_candidates_csv(candidates: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write candidate sites as CSV with WGS84 ``lon``, ``lat`` and the source tag.
+
+    Parameters
+    ----------
+    candidates
+        Candidate sites (``site_id``, ``source``, ``kind``, ``name``, ``existing``, points).
+    path
+        The ``.csv`` file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    wgs = candidates.to_crs(4326)
+    table = wgs.drop(columns=wgs.geometry.name).copy()
+    table.insert(1, "lon", wgs.geometry.x.round(7))
+    table.insert(2, "lat", wgs.geometry.y.round(7))
+    keep = ["site_id", "lon", "lat", "source", "kind", "name", "existing", "floor_area_m2",
+            "chosen"]
+    table[[c for c in keep if c in table.columns]].to_csv(path, index=False, encoding="utf-8")
+    return path
+
+

@@ -1,0 +1,22 @@
+"""Exact, sparse location models: set cover, max cover, p-median, capacitated facility location.
+
+Every model takes numpy arrays or ``scipy.sparse`` matrices (never densified), applies exact
+reductions, builds one sparse :class:`~optimizer.milp.Milp` and solves it with HiGHS (default)
+or CBC through PuLP, returning a :class:`Solution` in the caller's indices.
+"""
+
+from __future__ import annotations
+
+from .cover import max_cover, set_cover
+from .reductions import CoverReduction, MaxCoverReduction, reduce_max_cover, reduce_set_cover
+from .solution import Solution
+
+__all__ = [
+    "CoverReduction",
+    "MaxCoverReduction",
+    "Solution",
+    "max_cover",
+    "reduce_max_cover",
+    "reduce_set_cover",
+    "set_cover",
+]

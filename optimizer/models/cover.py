@@ -1,0 +1,380 @@
+r"""Covering models: the minimum-cost set cover and the maximal covering location problem.
+
+Both take a demand x site 0/1 matrix :math:`A` (:math:`a_{ij} = 1` when site :math:`j` can
+serve demand point :math:`i`, e.g. within walking reach), as a numpy array or a
+``scipy.sparse`` matrix; it is never densified. Each model is built as one sparse
+:class:`~optimizer.milp.Milp` after the exact reductions of :mod:`optimizer.models.reductions`
+and solved by HiGHS (one ``passModel`` call) or CBC (through PuLP), from a greedy start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from ..milp import Milp, MilpResult, SolverName, solve_milp
+from ._inputs import check_options, check_p, coverage_matrix, nonnegative_vector
+from .reductions import reduce_max_cover, reduce_set_cover
+from .solution import Solution, failed_solution, relative_gap
+
+__all__ = ["first_open_site", "max_cover", "set_cover"]
+
+log = logging.getLogger(__name__)
+
+
+def set_cover(
+    coverage: Any,
+    cost: Any = None,
+    *,
+    solver: SolverName = "highs",
+    time_limit: float | None = None,
+    gap: float = 1e-6,
+    reduce: bool = True,
+) -> Solution:
+    r"""Open the cheapest set of sites that covers every coverable demand point.
+
+    .. math::
+
+        \min\; & \textstyle\sum_j c_j y_j \\
+        (1)\;& \textstyle\sum_{j} a_{ij} y_j \ge 1 && \forall i \text{ with } N(i) \ne \emptyset \\
+        (2)\;& y_j \in \{0, 1\} && \forall j
+
+    Rows no site covers (:math:`N(i) = \emptyset`) cannot be met by any plan: they are left
+    out and reported in :attr:`Solution.uncovered`, not declared infeasible.
+
+    Parameters
+    ----------
+    coverage
+        Demand x site 0/1 matrix :math:`A`, numpy array or ``scipy.sparse``.
+    cost
+        Cost :math:`c_j \ge 0` per site; ``None`` for 1 (minimise the number of sites).
+    solver
+        ``"highs"`` (default) or ``"cbc"``.
+    time_limit
+        Solver seconds before it stops with its incumbent; ``None`` for no limit.
+    gap
+        Relative MIP gap at which the solution counts as optimal.
+    reduce
+        Apply the exact reductions (uncoverable, identical and dominating rows; dominated,
+        forced and free sites) before building the model. Turning it off changes the time,
+        never the optimum.
+
+    Returns
+    -------
+    Solution
+        Open sites, total cost, the solver's bound and gap; ``assignment`` is the lowest-index
+        open site covering each row.
+
+    Raises
+    ------
+    ParameterError
+        If ``coverage`` is not a 2-D 0/1 matrix, ``cost`` has the wrong shape or a negative
+        value, or an option is out of range.
+    """
+    t0 = time.perf_counter()
+    check_options(solver, time_limit, gap)
+    a0 = coverage_matrix(coverage)
+    n, m = a0.shape
+    cost0 = nonnegative_vector(cost, m, name="cost", default=1.0)
+    if reduce:
+        red = reduce_set_cover(a0, cost0)
+        a, c, cols, forced, uncovered = red.a, red.cost, red.cols, red.forced, red.uncovered
+    else:
+        counts = np.diff(a0.indptr)
+        uncovered = np.flatnonzero(counts == 0)
+        a = a0[counts > 0]
+        c, cols, forced = cost0, np.arange(m), np.zeros(0, dtype=np.int64)
+    result: MilpResult | None = None
+    chosen = np.zeros(0, dtype=np.int64)
+    if a.shape[0] > 0:
+        start = greedy_set_cover(a, c)
+        milp = Milp(
+            c=c,
+            a=sparse.csc_array(a, dtype=float),
+            row_lower=np.ones(a.shape[0]),
+            row_upper=np.full(a.shape[0], np.inf),
+            col_lower=np.zeros(a.shape[1]),
+            col_upper=np.ones(a.shape[1]),
+            integrality=np.ones(a.shape[1], dtype=bool),
+        )
+        build_s = time.perf_counter() - t0
+        log.info(
+            "set_cover: built %d x %d model (%d nnz) from %d x %d in %.3f s",
+            a.shape[0], a.shape[1], a.nnz, n, m, build_s,
+        )
+        result = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
+        if result.x is not None:
+            chosen = cols[result.x > 0.5]
+    else:
+        build_s = time.perf_counter() - t0
+    forced_cost = float(cost0[forced].sum())
+    if result is None:
+        status, bound, solve_s = "optimal", forced_cost, 0.0
+        has_x = True
+    else:
+        status, solve_s, has_x = result.status, result.solve_s, result.x is not None
+        bound = None if result.bound is None else result.bound + forced_cost
+    if not has_x:
+        return failed_solution(status, bound, uncovered, build_s, solve_s, solver, name="set_cover")
+    open_sites = np.unique(np.concatenate((forced, chosen))).astype(np.int64)
+    objective = float(cost0[open_sites].sum())
+    if bound is not None:
+        bound = min(bound, objective)
+    log.info(
+        "set_cover: %s, cost %.6g with %d sites, %d rows uncoverable, solved in %.3f s (%s)",
+        status, objective, open_sites.size, uncovered.size, solve_s, solver,
+    )
+    return Solution(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        open_sites=open_sites,
+        assignment=first_open_site(a0, open_sites),
+        uncovered=uncovered,
+        build_s=build_s,
+        solve_s=solve_s,
+        solver=solver,
+    )
+
+
+def max_cover(
+    coverage: Any,
+    weights: Any,
+    p: int,
+    *,
+    solver: SolverName = "highs",
+    time_limit: float | None = None,
+    gap: float = 1e-6,
+    reduce: bool = True,
+) -> Solution:
+    r"""Open at most ``p`` sites covering the largest total demand weight.
+
+    .. math::
+
+        \max\; & \textstyle\sum_i w_i z_i \\
+        (1)\;& z_i \le \textstyle\sum_j a_{ij} y_j && \forall i \\
+        (2)\;& \textstyle\sum_j y_j \le p \\
+        (3)\;& y_j \in \{0, 1\},\; 0 \le z_i \le 1 && \forall i, j
+
+    :math:`z_i` may be continuous: with integral :math:`y` the optimum sets
+    :math:`z_i = \min(1, \sum_j a_{ij} y_j) \in \{0, 1\}`. Identical rows are merged (weights
+    summed), rows of weight 0 and dominated sites dropped; fewer than ``p`` sites are opened
+    when fewer suffice to cover everything coverable.
+
+    Parameters
+    ----------
+    coverage
+        Demand x site 0/1 matrix :math:`A`, numpy array or ``scipy.sparse``.
+    weights
+        Weight :math:`w_i \ge 0` per demand row (e.g. daily parcels).
+    p
+        Most sites to open, at least 1.
+    solver
+        ``"highs"`` (default) or ``"cbc"``.
+    time_limit
+        Solver seconds before it stops with its incumbent; ``None`` for no limit.
+    gap
+        Relative MIP gap at which the solution counts as optimal.
+    reduce
+        Apply the exact reductions (row merging, site dominance). Turning it off changes the
+        time, never the optimum.
+
+    Returns
+    -------
+    Solution
+        ``objective`` is the covered weight and ``bound`` an upper bound on it;
+        ``assignment`` is the lowest-index open site covering each row, ``-1`` if none.
+
+    Raises
+    ------
+    ParameterError
+        If the shapes disagree, a weight is negative, ``p < 1`` or an option is out of range.
+    """
+    t0 = time.perf_counter()
+    check_options(solver, time_limit, gap)
+    a0 = coverage_matrix(coverage)
+    n, m = a0.shape
+    w0 = nonnegative_vector(weights, n, name="weights")
+    p = check_p(p, m)
+    if reduce:
+        red = reduce_max_cover(a0, w0)
+        a, w, cols, uncovered = red.a, red.weights, red.cols, red.uncovered
+    else:
+        counts = np.diff(a0.indptr)
+        uncovered = np.flatnonzero(counts == 0)
+        a, w, cols = a0[counts > 0], w0[counts > 0], np.arange(m)
+    result: MilpResult | None = None
+    if a.shape[1] <= p or a.shape[0] == 0:
+        chosen = cols if a.shape[0] else np.zeros(0, dtype=np.int64)
+        build_s = time.perf_counter() - t0
+    else:
+        n_r, m_r = a.shape
+        start_y = greedy_max_cover(a, w, p)
+        covered = (a @ start_y.astype(float)) > 0.5
+        big = sparse.hstack(
+            [-sparse.csc_array(a, dtype=float), sparse.eye_array(n_r, format="csc")], format="csr"
+        )
+        budget_row = sparse.csr_array(
+            (np.ones(m_r), (np.zeros(m_r, dtype=np.int64), np.arange(m_r))), shape=(1, m_r + n_r)
+        )
+        milp = Milp(
+            c=np.concatenate((np.zeros(m_r), -w)),
+            a=sparse.vstack([big, budget_row], format="csc"),
+            row_lower=np.full(n_r + 1, -np.inf),
+            row_upper=np.concatenate((np.zeros(n_r), [p])),
+            col_lower=np.zeros(m_r + n_r),
+            col_upper=np.ones(m_r + n_r),
+            integrality=np.concatenate((np.ones(m_r, dtype=bool), np.zeros(n_r, dtype=bool))),
+        )
+        build_s = time.perf_counter() - t0
+        log.info(
+            "max_cover: built %d x %d model (%d nnz) from %d x %d, p=%d in %.3f s",
+            milp.shape[0], milp.shape[1], milp.a.nnz, n, m, p, build_s,
+        )
+        start = np.concatenate((start_y.astype(float), covered.astype(float)))
+        result = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
+        chosen = cols[result.x[:m_r] > 0.5] if result.x is not None else None
+    if result is None:
+        status, solve_s = "optimal", 0.0
+    else:
+        status, solve_s = result.status, result.solve_s
+    if chosen is None:
+        assert result is not None
+        bound = None if result.bound is None else -result.bound
+        return failed_solution(status, bound, uncovered, build_s, solve_s, solver, name="max_cover")
+    open_sites = np.sort(chosen).astype(np.int64)
+    assignment = first_open_site(a0, open_sites)
+    objective = float(w0[assignment >= 0].sum())
+    if result is None or result.bound is None:
+        bound = objective if result is None else None
+    else:
+        bound = max(-result.bound, objective)
+    log.info(
+        "max_cover: %s, weight %.6g covered by %d sites (p=%d), solved in %.3f s (%s)",
+        status, objective, open_sites.size, p, solve_s, solver,
+    )
+    return Solution(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        open_sites=open_sites,
+        assignment=assignment,
+        uncovered=uncovered,
+        build_s=build_s,
+        solve_s=solve_s,
+        solver=solver,
+    )
+
+
+def first_open_site(a: sparse.csr_array, open_sites: np.ndarray) -> np.ndarray:
+    """Return the lowest-index open site covering each row, ``-1`` where none does.
+
+    Parameters
+    ----------
+    a
+        Boolean CSR demand x site matrix.
+    open_sites
+        Sorted indices of open sites.
+
+    Returns
+    -------
+    numpy.ndarray
+        Site index per row (int64).
+    """
+    out = np.full(a.shape[0], -1, dtype=np.int64)
+    if open_sites.size == 0:
+        return out
+    sub = sparse.csr_array(a[:, open_sites])
+    sub.sort_indices()
+    has = np.diff(sub.indptr) > 0
+    out[has] = open_sites[sub.indices[sub.indptr[:-1][has]]]
+    return out
+
+
+def greedy_set_cover(a: sparse.csr_array, cost: np.ndarray) -> np.ndarray:
+    """Return a 0/1 vector of sites covering every row, chosen greedily then pruned.
+
+    Parameters
+    ----------
+    a
+        Boolean CSR matrix in which every row has a site.
+    cost
+        Non-negative cost per site.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float 0/1 vector over the sites.
+    """
+    n, m = a.shape
+    csc = sparse.csc_array(a)
+    uncovered = np.ones(n, dtype=bool)
+    count = np.diff(csc.indptr).astype(float)
+    price = np.maximum(cost, 1e-12)
+    chosen = []
+    left = n
+    while left > 0:
+        j = int(np.argmax(count / price))
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows[uncovered[rows]]
+        uncovered[new] = False
+        left -= new.size
+        sub = a[new]
+        count -= np.bincount(sub.indices, minlength=m)
+        chosen.append(j)
+    times = np.zeros(n, dtype=np.int64)
+    for j in chosen:
+        times[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]] += 1
+    keep = np.zeros(m, dtype=bool)
+    keep[chosen] = True
+    for j in sorted(chosen, key=lambda k: -cost[k]):
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if np.all(times[rows] >= 2):
+            keep[j] = False
+            times[rows] -= 1
+    return keep.astype(float)
+
+
+def greedy_max_cover(a: sparse.csr_array, w: np.ndarray, p: int) -> np.ndarray:
+    """Return a 0/1 vector of at most ``p`` sites picked for the most newly covered weight.
+
+    Parameters
+    ----------
+    a
+        Boolean CSR demand x site matrix.
+    w
+        Weight per row.
+    p
+        Most sites.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean vector over the sites.
+    """
+    n, m = a.shape
+    csc = sparse.csc_array(a)
+    gain = csc.T @ w if n else np.zeros(m)
+    gain = np.asarray(gain, dtype=float)
+    uncovered = np.ones(n, dtype=bool)
+    y = np.zeros(m, dtype=bool)
+    for _ in range(min(p, m)):
+        gain[y] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        y[j] = True
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows[uncovered[rows]]
+        uncovered[new] = False
+        sub = a[new]
+        gain -= np.bincount(
+            sub.indices, weights=np.repeat(w[new], np.diff(sub.indptr)), minlength=m
+        )
+    return y

@@ -1,0 +1,171 @@
+"""The ``siting`` command line: ``demo``, ``plan`` and ``rules``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from geodata.errors import SitingError
+
+app = typer.Typer(
+    name="siting",
+    help="Site parcel lockers, stations and hubs under China's 14th Five-Year postal plans.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out_console = Console()
+
+
+class Mode(str, Enum):
+    """Objective of the locker model."""
+
+    min_cost = "min-cost"
+    max_cover = "max-cover"
+
+
+class Solver(str, Enum):
+    """MILP solver."""
+
+    highs = "highs"
+    cbc = "cbc"
+
+
+class Lang(str, Enum):
+    """Language of maps and reports."""
+
+    zh = "zh"
+    en = "en"
+
+
+class Datum(str, Enum):
+    """Datum of a boundary file."""
+
+    auto = "auto"
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+
+
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def _progress(stage: str, what: str, seconds: float) -> None:
+    console.print(f"[bold]{stage:>11}[/bold]  {what}  [dim]({seconds:.2f} s)[/dim]")
+
+
+def _run(debug: bool, **kwargs: object) -> None:
+    from siting.pipeline import plan
+
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result = plan(progress=_progress, **kwargs)  # type: ignore[arg-type]
+    except SitingError as err:
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
+    s = result.summary
+    cov = s["coverage"]
+    console.print(
+        f"[bold green]{s['status']}[/bold green]: {s['counts']['lockers']} lockers, "
+        f"{s['counts']['modules']} modules, {s['counts']['compartments']:.0f} compartments; "
+        f"{cov['covered']} of {cov['demand_points']} buildings served "
+        f"({cov['parcel_share_covered']:.1%} of parcels); gap {s['gap']}",
+        highlight=False,
+    )
+    if result.out is not None:
+        out_console.print(f"map: {result.out / 'map.html'}", highlight=False)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/demo"),
+    lang: Annotated[Lang, typer.Option(help="Language of the map.")] = Lang.zh,
+    debug: DebugOpt = False,
+) -> None:
+    """Plan lockers for the embedded Chengdu extract (offline) and write the map and files."""
+    from siting.pipeline import DEMO_OSM
+
+    _run(debug, osm=DEMO_OSM, out=out, lang=lang.value)
+
+
+@app.command("plan")
+def plan_cmd(
+    osm: Annotated[Path, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")],
+    boundary: Annotated[
+        Path | None, typer.Option(help="GeoJSON or GPKG polygon to clip the study area to.")
+    ] = None,
+    boundary_crs: Annotated[
+        Datum, typer.Option(help="Datum of the boundary (DataV files are GCJ-02).")
+    ] = Datum.auto,
+    radius_m: Annotated[float, typer.Option("--radius-m", help="Longest walk to a locker (m).")] = 300.0,
+    mode: Annotated[Mode, typer.Option(help="Objective.")] = Mode.min_cost,
+    budget: Annotated[int | None, typer.Option(help="New modules allowed (max-cover).")] = None,
+    budget_kind: Annotated[
+        str, typer.Option(help="What --budget counts: modules or sites.")
+    ] = "modules",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds.")] = 60.0,
+    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
+    rules: Annotated[str, typer.Option(help="Rules preset.")] = "national",
+    lang: Annotated[Lang, typer.Option(help="Language of the map.")] = Lang.zh,
+    debug: DebugOpt = False,
+) -> None:
+    """Plan lockers for one district from an OSM file."""
+    _run(
+        debug,
+        osm=osm,
+        out=out,
+        boundary=boundary,
+        boundary_crs=boundary_crs.value,
+        radius_m=radius_m,
+        mode=mode.value,
+        budget=budget,
+        budget_kind=budget_kind,
+        time_limit=time_limit,
+        solver=solver.value,
+        rules=rules,
+        lang=lang.value,
+    )
+
+
+@app.command()
+def rules(
+    preset: Annotated[str, typer.Option(help="Plan preset.")] = "national",
+) -> None:
+    """Print the rules of a plan preset with the clause each comes from."""
+    from optimizer.rules import preset as load_preset
+
+    try:
+        rule_set = load_preset(preset)
+    except SitingError as err:
+        console.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
+    table = Table(title=f"rules: {rule_set.name}", show_lines=False)
+    for col in ("id", "rule", "value", "unit", "source", "clause"):
+        table.add_column(col)
+    for r in rule_set:
+        source = r.source + (f" (from {r.inherited_from})" if r.inherited_from else "")
+        table.add_row(r.id, r.title_zh, r.value_text, r.unit, source, f"{r.clause}: {r.quote}")
+    out_console.print(table)
+    if rule_set.target is not None:
+        out_console.print(f"2025 target: {rule_set.target.describe()}", highlight=False)
+
+
+def main() -> None:
+    """Entry point for ``python -m siting``."""
+    app(prog_name="siting")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""The district locker plan, end to end: OSM in, proven plan out, map and GIS files written.
+
+This module only orchestrates: every step is a call into :mod:`geodata`, :mod:`optimizer` or
+:mod:`maps`, in that order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geodata.area import study_area
+from geodata.buildings import buildings_from_osm, read_siting_features
+from geodata.candidates import candidates_from_osm
+from geodata.communities import communities_from_osm
+from geodata.defaults import DemandParameters
+from geodata.demand import demand_from_buildings
+from geodata.distances import network_distances
+from geodata.errors import OsmFileError
+from geodata.network import walk_network
+from geodata.osm import read_osm
+from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
+from maps.layers import locker_layers
+from maps.plan_map import plan_map, save_map
+from optimizer.compliance import locker_compliance
+from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
+from optimizer.rules import preset
+
+__all__ = ["DEMO_OSM", "PlanResult", "plan"]
+
+log = logging.getLogger(__name__)
+
+#: The embedded default: Chengdu, Qingyang and Jinjiang districts around Tianfu Square
+#: (© OpenStreetMap contributors, ODbL).
+DEMO_OSM = Path(__file__).resolve().parents[1] / "examples" / "data" / "chengdu_tianfu_square.osm.xz"
+
+#: Files every plan folder holds.
+OUTPUT_FILES = ("plan.gpkg", "summary.json", "candidates.csv", "map.html")
+
+Progress = Callable[[str, str, float], None]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What :func:`plan` returns.
+
+    Attributes
+    ----------
+    summary
+        The content of ``summary.json``.
+    layers
+        The GeoPackage layers (projected CRS), keyed by layer name.
+    locker_plan
+        The solved model in index form.
+    out
+        The output folder, or ``None`` when nothing was written.
+    """
+
+    summary: dict[str, Any]
+    layers: dict[str, gpd.GeoDataFrame]
+    locker_plan: LockerPlan
+    out: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    """Times each stage and reports it to the caller's progress callback."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def done(self, name: str, what: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._t, 3)
+        self._t = now
+        log.info("%s: %s (%.2f s)", name, what, self.timings[name])
+        if self.progress is not None:
+            self.progress(name, what, self.timings[name])
+
+
+def plan(
+    osm: str | Path,
+    *,
+    boundary: str | Path | None = None,
+    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
+    out: str | Path | None = None,
+    radius_m: float = 300.0,
+    mode: Literal["min-cost", "max-cover"] = "min-cost",
+    budget: int | None = None,
+    budget_kind: Literal["modules", "sites"] = "modules",
+    time_limit: float = 60.0,
+    solver: Literal["highs", "cbc"] = "highs",
+    rules: str = "national",
+    lang: Literal["zh", "en"] = "zh",
+    offline_map: bool = True,
+    demand_params: DemandParameters | None = None,
+    locker_params: LockerParameters | None = None,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Plan smart parcel lockers for one district.
+
+    Parameters
+    ----------
+    osm
+        OpenStreetMap file: ``.osm``, ``.osm.bz2``, ``.osm.xz`` or ``.osm.pbf``.
+    boundary
+        GeoJSON or GPKG polygon to clip to; ``None`` for the file's ``<bounds>``.
+    boundary_crs
+        Datum of the boundary: ``{"auto", "wgs84", "gcj02"}``.
+    out
+        Output folder (written atomically); ``None`` to write nothing.
+    radius_m
+        Longest walk from home to locker (GB 50180-2018 5-minute circle: 300 m).
+    mode
+        ``{"min-cost", "max-cover"}``.
+    budget
+        New modules (or sites, per ``budget_kind``) allowed in ``max-cover`` mode.
+    budget_kind
+        ``{"modules", "sites"}``.
+    time_limit
+        Solver seconds per phase.
+    solver
+        ``{"highs", "cbc"}``.
+    rules
+        Rules preset: ``{"national", "guangdong", "shanxi", "zhengzhou", "xinyang"}``.
+    lang
+        Language of the map: ``{"zh", "en"}``.
+    offline_map
+        Inline Leaflet in ``map.html`` (works with no network).
+    demand_params, locker_params
+        Model parameters; documented defaults when ``None``.
+    progress
+        Called as ``progress(stage, what, seconds)`` after each stage.
+
+    Returns
+    -------
+    PlanResult
+        Summary, layers and the solved plan.
+
+    Raises
+    ------
+    geodata.errors.SitingError
+        Any input, parameter, solver or output problem, with a message naming the fix.
+    """
+    rule_set = preset(rules)
+    r2 = rule_set.get("R2")
+    base = locker_params or LockerParameters()
+    lp = LockerParameters(**{**asdict(base), "radius_m": float(radius_m),
+                             "ratio": (r2.low, r2.high)})
+    dp = demand_params or DemandParameters()
+    stages = _Stages(progress)
+
+    extract = read_osm(osm)
+    area = study_area(extract, boundary=boundary, boundary_crs=boundary_crs)
+    stages.done("read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})")
+
+    walk = walk_network(extract, area)
+    stages.done("network", f"{walk.n_nodes} nodes, {walk.n_edges} edges; dropped "
+                f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
+                f"{walk.dropped.outside_area_nodes} outside the area")
+
+    features = read_siting_features(extract)
+    buildings = buildings_from_osm(extract, area, features=features)
+    communities = communities_from_osm(extract, area)
+    demand = demand_from_buildings(buildings, communities, dp)
+    if demand.empty:
+        raise OsmFileError(
+            extract.path,
+            "no residential buildings in the study area (tag building=apartments|residential|"
+            "house..., or building=yes inside landuse=residential)",
+            "use an extract with buildings, or a boundary that covers mapped residential areas",
+        )
+    stages.done("demand", f"{len(demand)} residential buildings, {demand['residents'].sum():,.0f} "
+                f"residents, {demand['daily_parcels'].sum():,.0f} parcels/day in "
+                f"{len(communities)} communities")
+
+    candidates = candidates_from_osm(extract, area, buildings, features=features)
+    stages.done("candidates", f"{len(candidates)} sites "
+                f"({int(candidates['existing'].sum())} existing lockers)")
+
+    demand_xy = shapely.get_coordinates(demand.geometry)
+    site_xy = shapely.get_coordinates(candidates.geometry)
+    reach = network_distances(walk, demand_xy, site_xy, radius_m=lp.radius_m)
+    stages.done("distances", f"{reach.nnz:,} home–site pairs within {lp.radius_m:g} m walk")
+
+    existing = candidates["existing"].to_numpy(dtype=bool)
+    capacity = candidates["capacity_compartments"].to_numpy(dtype=float)
+    problem = LockerProblem(
+        daily_parcels=demand["daily_parcels"].to_numpy(dtype=float),
+        pair_demand=reach.rows,
+        pair_site=reach.cols,
+        pair_walk_m=reach.dist_m,
+        n_sites=len(candidates),
+        existing=existing,
+        existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
+    )
+    locker_plan = solve_lockers(problem, lp, mode=mode, budget=budget, budget_kind=budget_kind,
+                                solver=solver, time_limit=time_limit)
+    stages.done("solve", f"{locker_plan.status}: {len(locker_plan.sites)} lockers, "
+                f"{int(locker_plan.modules.sum())} modules, gap {locker_plan.gap}")
+
+    layers = locker_layers(locker_plan, demand=demand, candidates=candidates,
+                           communities=communities, boundary=area.projected)
+    names = dict(zip(communities["community"], communities["name"], strict=True))
+    records = locker_compliance(locker_plan, rule_set, daily_parcels=problem.daily_parcels,
+                                community=demand["community"].to_numpy(), community_names=names)
+    summary = _summary(locker_plan, problem, lp, dp, records, rule_set.as_records(), layers,
+                       osm=osm, boundary=boundary, mode=mode, budget=budget,
+                       budget_kind=budget_kind, solver=solver, time_limit=time_limit,
+                       rules=rules, walk_nodes=walk.n_nodes, walk_edges=walk.n_edges)
+    stages.done("compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule "
+                "checks passed")
+
+    written = None
+    if out is not None:
+        summary["timings_s"] = dict(stages.timings)
+        with atomic_folder(out) as tmp:
+            write_gpkg(layers, tmp / "plan.gpkg")
+            write_candidates_csv(layers["candidates"], tmp / "candidates.csv")
+            fmap = plan_map(layers, title=_title(area.name, lang), lang=lang,
+                            offline=offline_map, rules=_map_rules(records))
+            save_map(fmap, tmp / "map.html")
+            write_summary(summary, tmp / "summary.json")
+        written = Path(out)
+        stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES)})")
+    summary["timings_s"] = dict(stages.timings)
+    return PlanResult(summary=summary, layers=layers, locker_plan=locker_plan, out=written,
+                      timings=dict(stages.timings))
+
+
+def _title(name: str, lang: str) -> str:
+    return f"{name} 智能快件箱布局方案" if lang == "zh" else f"{name}: smart parcel locker plan"
+
+
+def _map_rules(records: list[dict]) -> dict[str, str]:
+    """One legend line per rule id: the district-level record."""
+    lines: dict[str, str] = {}
+    for r in records:
+        if "place" not in r and r["id"] not in lines:
+            mark = "✓" if r["passed"] else "✗"
+            lines[r["id"]] = f"{mark} {r['achieved']} [{r['clause']}]"
+    return lines
+
+
+def _summary(
+    locker_plan: LockerPlan,
+    problem: LockerProblem,
+    lp: LockerParameters,
+    dp: DemandParameters,
+    records: list[dict],
+    rules_applied: list[dict],
+    layers: dict[str, gpd.GeoDataFrame],
+    **run: Any,
+) -> dict[str, Any]:
+    parcels = problem.daily_parcels
+    served = locker_plan.assignment >= 0
+    existing = problem.existing[locker_plan.sites]
+    total = float(parcels.sum())
+    return {
+        "status": locker_plan.status,
+        "objective": locker_plan.objective,
+        "bound": locker_plan.bound,
+        "gap": locker_plan.gap,
+        "solve_s": round(locker_plan.solve_s, 3),
+        "build_s": round(locker_plan.build_s, 3),
+        "parameters": {
+            **{k: str(v) if isinstance(v, Path) else v for k, v in run.items()
+               if k not in ("walk_nodes", "walk_edges")},
+            "locker": asdict(lp),
+            "demand": asdict(dp),
+        },
+        "counts": {
+            "demand_points": problem.n_demand,
+            "residents": round(float(layers["demand"]["residents"].sum()), 1),
+            "daily_parcels": round(total, 2),
+            "communities": int(len(layers["communities"])),
+            "candidates": problem.n_sites,
+            "candidates_after_reduction": locker_plan.kept_sites,
+            "pairs_within_radius": len(problem.pair_demand),
+            "walk_network_nodes": run["walk_nodes"],
+            "walk_network_edges": run["walk_edges"],
+            "lockers": len(locker_plan.sites),
+            "new_lockers": int((~existing).sum()),
+            "existing_lockers": int(existing.sum()),
+            "modules": int(locker_plan.modules.sum()),
+            "compartments": float(locker_plan.compartments.sum()),
+        },
+        "coverage": {
+            "demand_points": problem.n_demand,
+            "covered": int(served.sum()),
+            "uncovered": int((~served).sum()),
+            "parcel_share_covered": round(float(parcels[served].sum()) / total, 6) if total else 1.0,
+        },
+        "rules": records,
+        "rules_applied": rules_applied,
+        "phases": [asdict(p) for p in locker_plan.phases],
+        "attribution": "© OpenStreetMap contributors, ODbL 1.0",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

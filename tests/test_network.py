@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmium
+import pytest
+import shapely
+
+from geodata.area import StudyArea, study_area
+from geodata.errors import OsmFileError, ParameterError
+from geodata.network import (
+    DRIVE_HIGHWAYS,
+    WALK_EXCLUDED_HIGHWAYS,
+    Network,
+    _highway_way_tags,
+    drive_network,
+    walk_network,
+)
+from geodata.osm import OsmExtract, read_osm
+
+
+@pytest.fixture(scope="module")
+def chengdu(chengdu_osm_plain: Path) -> tuple[OsmExtract, StudyArea]:
+    extract = read_osm(chengdu_osm_plain)
+    return extract, study_area(extract)
+
+
+@pytest.fixture(scope="module")
+def chengdu_walk(chengdu: tuple[OsmExtract, StudyArea]) -> Network:
+    return walk_network(*chengdu)
+
+
+@pytest.fixture(scope="module")
+def chengdu_drive(chengdu: tuple[OsmExtract, StudyArea]) -> Network:
+    return drive_network(*chengdu)
+
+
+def _edge_values(graph: nx.MultiDiGraph, key: str) -> set:
+    values: set = set()
+    for _, _, value in graph.edges(data=key):
+        values.update(value if isinstance(value, list) else [value])
+    return values
+
+
+def _assert_consistent(net: Network, area: StudyArea) -> None:
+    n = net.n_nodes
+    assert net.node_ids.shape == (n,)
+    assert np.all(np.diff(net.node_ids) > 0)
+    assert net.xy.shape == (n, 2)
+    assert net.adjacency.shape == (n, n)
+    assert net.crs == area.crs
+    assert set(net.graph.nodes) == set(net.node_ids.tolist())
+    assert nx.is_weakly_connected(net.graph)
+    assert shapely.intersects_xy(area.projected, net.xy[:, 0], net.xy[:, 1]).all()
+    for i in (0, n // 2, n - 1):
+        node = net.graph.nodes[int(net.node_ids[i])]
+        assert (node["x"], node["y"]) == tuple(net.xy[i])
+    assert np.all(net.adjacency.data > 0)
+    assert None not in _edge_values(net.graph, "highway")
+
+
+def test_chengdu_walk_network(chengdu_walk: Network, chengdu) -> None:
+    _, area = chengdu
+    net = chengdu_walk
+    _assert_consistent(net, area)
+    assert net.kind == "walk"
+    # README (all highway classes): 622 nodes clipped, largest weak component 576. The walk
+    # filter also drops 9 private/construction/foot=no ways, so a few % fewer nodes remain.
+    assert 0.95 * 576 <= net.n_nodes <= 1.02 * 576
+    kept = net.n_nodes + net.dropped.outside_component_nodes
+    assert 0.95 * 622 <= kept <= 1.02 * 622
+    # README pitfall: 21,246 of the raw osmnx edges have no highway tag
+    assert net.dropped.non_highway_edges == 21_246
+    assert net.dropped.outside_area_nodes > 0
+    assert not _edge_values(net.graph, "highway") & WALK_EXCLUDED_HIGHWAYS
+    assert "footway" in _edge_values(net.graph, "highway")
+    # walking both ways: symmetric adjacency, every edge has its reverse
+    diff = net.adjacency - net.adjacency.T
+    assert abs(diff).max() < 1e-9
+    assert all(net.graph.has_edge(v, u) for u, v in net.graph.edges())
+
+
+def test_walk_drops_ways_closed_to_walkers(chengdu_walk: Network, chengdu) -> None:
+    extract, _ = chengdu
+    tags = _highway_way_tags(extract.xml_path)
+    closed = {w for w, t in tags.items() if t.get("foot") == "no"}
+    assert closed  # the file has primary roads tagged foot=no
+    assert not closed & _edge_values(chengdu_walk.graph, "osmid")
+
+
+def test_chengdu_drive_network(chengdu_drive: Network, chengdu) -> None:
+    _, area = chengdu
+    net = chengdu_drive
+    _assert_consistent(net, area)
+    assert net.kind == "drive"
+    # README: drive classes clipped to <bounds>: 213 nodes, 415 edges, one component
+    assert 0.95 * 213 <= net.n_nodes <= 1.02 * 213
+    assert 0.95 * 415 <= net.n_edges <= 1.02 * 415
+    assert net.dropped.outside_component_nodes == 0
+    assert _edge_values(net.graph, "highway") <= DRIVE_HIGHWAYS
+    # one-way streets stay one-way
+    assert abs(net.adjacency - net.adjacency.T).max() > 1.0
+
+
+def test_adjacency_holds_the_shortest_parallel_edge(chengdu_walk: Network) -> None:
+    net = chengdu_walk
+    index = {int(node): i for i, node in enumerate(net.node_ids)}
+    best: dict[tuple[int, int], float] = {}
+    for u, v, length in net.graph.edges(data="length"):
+        if u != v:
+            key = (index[u], index[v])
+            best[key] = min(best.get(key, np.inf), max(float(length), 1e-3))
+    coo = net.adjacency.tocoo()
+    assert len(best) == coo.nnz
+    for i, j, value in zip(coo.row, coo.col, coo.data, strict=True):
+        assert value == pytest.approx(best[(int(i), int(j))])
+
+
+def test_puyang_drive_matches_readme(puyang_osm: Path) -> None:
+    extract = read_osm(puyang_osm)
+    net = drive_network(extract, study_area(extract))
+    # README: clipped to <bounds>, 542 nodes and 1,480 edges; largest weak component 528
+    assert net.n_nodes == pytest.approx(528, rel=0.02)
+    assert net.n_nodes + net.dropped.outside_component_nodes == pytest.approx(542, rel=0.02)
+    assert net.n_edges + net.dropped.outside_component_edges == pytest.approx(1_480, rel=0.02)
+
+
+@pytest.mark.slow
+def test_shanghai_drive_matches_readme(shanghai_osm: Path) -> None:
+    extract = read_osm(shanghai_osm)
+    net = drive_network(extract, study_area(extract))
+    # README: 3,827 nodes and 8,970 edges simplified, 3,813 in the largest weak component
+    # (no <bounds>: the area is the node extent, so almost nothing is clipped)
+    assert net.n_nodes == pytest.approx(3_813, rel=0.02)
+    assert net.n_edges == pytest.approx(8_970, rel=0.02)
+    assert net.dropped.outside_area_nodes < 10
+
+
+def test_snap_returns_nearest_node(chengdu_walk: Network) -> None:
+    net = chengdu_walk
+    rng = np.random.default_rng(7)
+    lo, hi = net.xy.min(axis=0), net.xy.max(axis=0)
+    points = rng.uniform(lo, hi, size=(300, 2))
+    index, offset = net.snap(points)
+    brute = np.linalg.norm(points[:, None, :] - net.xy[None, :, :], axis=2)
+    np.testing.assert_allclose(offset, brute.min(axis=1))
+    np.testing.assert_allclose(brute[np.arange(300), index], offset)
+    at_nodes, zero = net.snap(net.xy[:50])
+    np.testing.assert_array_equal(zero, 0.0)
+    np.testing.assert_allclose(net.xy[at_nodes], net.xy[:50])
+    empty_index, empty_offset = net.snap(np.empty((0, 2)))
+    assert empty_index.shape == empty_offset.shape == (0,)
+    with pytest.raises(ParameterError, match="shape"):
+        net.snap(np.zeros((3, 3)))
+    with pytest.raises(ParameterError, match="NaN"):
+        net.snap([[np.nan, 1.0]])
+
+
+def test_area_without_streets(chengdu, tmp_path: Path) -> None:
+    extract, _ = chengdu
+    # a 20 m square at the point of a 40 m grid farthest from every street node
+    net_nodes = walk_network(*chengdu).xy
+    area = study_area(extract)
+    lo = net_nodes.min(axis=0)
+    xs = np.arange(lo[0], lo[0] + 1500, 40.0)
+    ys = np.arange(lo[1], lo[1] + 1500, 40.0)
+    cells = np.array([(x, y) for x in xs for y in ys])
+    nearest = np.min(np.linalg.norm(cells[:, None] - net_nodes[None], axis=2), axis=1)
+    x, y = cells[np.argmax(nearest)]
+    square_utm = shapely.box(x - 10, y - 10, x + 10, y + 10)
+    frame = gpd.GeoDataFrame({"name": ["empty"]}, geometry=[square_utm], crs=area.crs)
+    path = tmp_path / "empty.gpkg"
+    frame.to_file(path, driver="GPKG")
+    empty = study_area(extract, boundary=path)
+    with pytest.raises(OsmFileError, match="no walk highway ways inside the study area"):
+        walk_network(extract, empty)
+
+
+def test_file_without_highways(chengdu_osm_plain: Path, tmp_path: Path) -> None:
+    """The real Chengdu file with its highway ways filtered out (buildings etc. remain)."""
+    out = tmp_path / "no_highways.osm"
+    with osmium.SimpleWriter(str(out)) as writer:
+        for obj in osmium.FileProcessor(str(chengdu_osm_plain)):
+            if obj.is_way() and "highway" in obj.tags:
+                continue
+            writer.add(obj)
+    extract = read_osm(out)
+    with pytest.raises(OsmFileError, match="no drive highway ways") as info:
+        drive_network(extract, study_area(extract))
+    assert info.value.path == out

@@ -1,0 +1,142 @@
+"""The district locker plan end to end on the vendored Chengdu extract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from scipy.spatial import cKDTree
+
+from geodata.area import study_area
+from geodata.network import walk_network
+from geodata.osm import read_osm
+from siting.pipeline import plan
+
+
+@pytest.fixture(scope="module")
+def chengdu_plan(chengdu_osm, tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan") / "chengdu"
+    return plan(chengdu_osm, out=out)
+
+
+def test_outputs_follow_the_contract(chengdu_plan):
+    out = chengdu_plan.out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "candidates.csv", "map.html", "plan.gpkg", "summary.json"
+    ]
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"demand", "candidates", "lockers", "assignments", "uncovered"} <= layers
+    demand = gpd.read_file(out / "plan.gpkg", layer="demand")
+    assert {"demand_id", "community", "residents", "daily_parcels", "locker_id", "walk_m"} <= set(
+        demand.columns
+    )
+    lockers = gpd.read_file(out / "plan.gpkg", layer="lockers")
+    assert {"site_id", "modules", "compartments", "daily_parcels_served", "existing"} <= set(
+        lockers.columns
+    )
+    assert "reason" in gpd.read_file(out / "plan.gpkg", layer="uncovered").columns
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("status", "objective", "bound", "gap", "solve_s", "parameters", "counts",
+                "coverage", "rules"):
+        assert key in summary
+    assert summary["status"] == "optimal" and summary["gap"] <= 1e-4
+    for rec in summary["rules"]:
+        assert {"id", "clause", "required", "achieved", "passed"} <= set(rec)
+    csv = pd.read_csv(out / "candidates.csv")
+    assert {"lon", "lat", "source"} <= set(csv.columns)
+    assert csv["lon"].between(104.0, 104.2).all() and csv["lat"].between(30.6, 30.7).all()
+
+
+def test_every_served_home_walks_within_the_radius(chengdu_plan, chengdu_osm):
+    """Walks recomputed here with networkx, with our own snapping, not the pipeline's."""
+    layers = chengdu_plan.layers
+    extract = read_osm(chengdu_osm)
+    graph = walk_network(extract, study_area(extract)).graph.to_undirected()
+    nodes = list(graph.nodes)
+    xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
+    tree = cKDTree(xy)
+    pairs = layers["assignments"]
+    demand = layers["demand"].set_index("demand_id")
+    sites = layers["candidates"].set_index("site_id")
+    d_xy = np.column_stack([demand.loc[pairs["demand_id"]].geometry.x,
+                            demand.loc[pairs["demand_id"]].geometry.y])
+    s_xy = np.column_stack([sites.loc[pairs["locker_id"]].geometry.x,
+                            sites.loc[pairs["locker_id"]].geometry.y])
+    d_off, d_node = tree.query(d_xy)
+    s_off, s_node = tree.query(s_xy)
+    for k in range(len(pairs)):
+        path = nx.shortest_path_length(graph, nodes[d_node[k]], nodes[s_node[k]], weight="length")
+        walk = d_off[k] + path + s_off[k]
+        assert walk <= 300.0 + 0.5, (pairs.iloc[k]["demand_id"], walk)
+        assert walk == pytest.approx(pairs.iloc[k]["walk_m"], abs=0.2)
+
+
+def test_r2_holds_in_every_community(chengdu_plan):
+    layers = chengdu_plan.layers
+    pairs = layers["assignments"]
+    lockers = layers["lockers"].set_index("site_id")
+    per_parcel = lockers["compartments"] / lockers["daily_parcels_served"]
+    demand = layers["demand"].set_index("demand_id")
+    community = demand.loc[pairs["demand_id"], "community"].to_numpy()
+    comps = pairs["daily_parcels"].to_numpy() * per_parcel.loc[pairs["locker_id"]].to_numpy()
+    table = pd.DataFrame({"c": community, "p": pairs["daily_parcels"], "k": comps}).groupby("c").sum()
+    ratio = table["k"] / table["p"]
+    assert len(ratio) >= 9
+    assert ratio.between(1.0 - 1e-6, 1.3 + 1e-6).all(), ratio
+
+
+def test_demand_is_conserved(chengdu_plan):
+    layers = chengdu_plan.layers
+    demand, uncovered = layers["demand"], layers["uncovered"]
+    covered = demand["locker_id"].notna()
+    assert covered.sum() + len(uncovered) == len(demand)
+    assert set(uncovered["demand_id"]) == set(demand.loc[~covered, "demand_id"])
+    assert (uncovered["reason"].str.len() > 0).all()
+    share = layers["assignments"].groupby("demand_id")["share"].sum()
+    assert np.allclose(share, 1.0, atol=1e-4)
+    served = layers["lockers"]["daily_parcels_served"].sum()
+    assert served == pytest.approx(demand.loc[covered, "daily_parcels"].sum(), rel=1e-6)
+
+
+def test_highs_and_cbc_reach_the_same_optimum(chengdu_osm, chengdu_plan):
+    cbc = plan(chengdu_osm, solver="cbc")
+    assert cbc.summary["status"] == "optimal"
+    assert cbc.summary["objective"] == pytest.approx(chengdu_plan.summary["objective"], rel=1e-6)
+
+
+def test_max_cover_respects_the_budget(chengdu_osm):
+    result = plan(chengdu_osm, mode="max-cover", budget=200, time_limit=10)
+    assert result.summary["counts"]["modules"] <= 200
+    assert result.summary["coverage"]["uncovered"] > 0
+    assert result.summary["status"] in ("optimal", "time_limit")
+
+
+def test_cli_demo_writes_the_four_files(tmp_path):
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "siting", "demo", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in out.iterdir()} == {
+        "candidates.csv", "map.html", "plan.gpkg", "summary.json"
+    }
+    assert "map.html" in done.stdout
+
+
+def test_cli_bad_file_is_a_clear_error(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "siting", "plan", "--osm", str(tmp_path / "missing.osm"),
+         "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2
+    assert "missing.osm" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
