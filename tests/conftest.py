@@ -56,3 +56,18 @@ def datav_dir() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def chengdu_inputs(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Extract, study area, OSM features and buildings of the vendored Chengdu file."""
+    from geodata.area import study_area
+    from geodata.buildings import buildings_from_osm, read_siting_features
+    from geodata.osm import read_osm
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POSTAL_SITING_CACHE", str(tmp_path_factory.mktemp("osm-cache")))
+        extract = read_osm(chengdu_osm)
+    area = study_area(extract)
+    features = read_siting_features(extract)
+    return extract, area, features, buildings_from_osm(extract, area, features=features)

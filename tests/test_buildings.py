@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geodata.area import StudyArea
+from geodata.area import study_area
 from geodata.buildings import (
     BUILDING_COLUMNS,
     buildings_from_osm,
@@ -26,26 +26,9 @@ from geodata.errors import OsmFileError
 from geodata.osm import OsmExtract, read_osm
 
 
-def study_area(extract: OsmExtract) -> StudyArea:
-    series = gpd.GeoSeries([extract.bounds], crs="EPSG:4326")
-    crs = series.estimate_utm_crs()
-    return StudyArea(
-        polygon=extract.bounds,
-        crs=crs,
-        projected=series.to_crs(crs).iloc[0],
-        source="osm-bounds",
-        name=extract.path.name,
-    )
-
-
 @pytest.fixture(scope="module")
-def chengdu(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTAL_SITING_CACHE", str(tmp_path_factory.mktemp("osm-cache")))
-        extract = read_osm(chengdu_osm)
-    area = study_area(extract)
-    features = read_siting_features(extract)
-    return extract, area, features, buildings_from_osm(extract, area, features=features)
+def chengdu(chengdu_inputs):
+    return chengdu_inputs
 
 
 def test_chengdu_count_and_columns(chengdu) -> None:

@@ -10,33 +10,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from geodata.area import StudyArea
-from geodata.buildings import buildings_from_osm, read_siting_features
+from geodata.area import study_area
+from geodata.buildings import buildings_from_osm
 from geodata.candidates import CANDIDATE_COLUMNS, KINDS, candidates_from_osm, classify_poi
 from geodata.errors import InputDataError, ParameterError
-from geodata.osm import OsmExtract, read_osm
-
-
-def study_area(extract: OsmExtract) -> StudyArea:
-    series = gpd.GeoSeries([extract.bounds], crs="EPSG:4326")
-    crs = series.estimate_utm_crs()
-    return StudyArea(
-        polygon=extract.bounds,
-        crs=crs,
-        projected=series.to_crs(crs).iloc[0],
-        source="osm-bounds",
-        name=extract.path.name,
-    )
+from geodata.osm import read_osm
 
 
 @pytest.fixture(scope="module")
-def chengdu(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTAL_SITING_CACHE", str(tmp_path_factory.mktemp("osm-cache")))
-        extract = read_osm(chengdu_osm)
-    area = study_area(extract)
-    features = read_siting_features(extract)
-    buildings = buildings_from_osm(extract, area, features=features)
+def chengdu(chengdu_inputs):
+    extract, area, features, buildings = chengdu_inputs
     sites = candidates_from_osm(extract, area, buildings, features=features)
     return extract, area, features, buildings, sites
 

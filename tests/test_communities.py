@@ -10,10 +10,10 @@ import osmium
 import pytest
 import shapely
 
-from geodata.area import StudyArea
+from geodata.area import StudyArea, study_area
 from geodata.communities import COMMUNITY_COLUMNS, communities_from_osm, road_blocks
 from geodata.errors import CRSError, ParameterError
-from geodata.osm import OsmExtract, read_osm
+from geodata.osm import read_osm
 
 CHENGDU_COMMUNITIES = {
     "文翁社区",
@@ -28,24 +28,9 @@ CHENGDU_COMMUNITIES = {
 }
 
 
-def study_area(extract: OsmExtract) -> StudyArea:
-    series = gpd.GeoSeries([extract.bounds], crs="EPSG:4326")
-    crs = series.estimate_utm_crs()
-    return StudyArea(
-        polygon=extract.bounds,
-        crs=crs,
-        projected=series.to_crs(crs).iloc[0],
-        source="osm-bounds",
-        name=extract.path.name,
-    )
-
-
 @pytest.fixture(scope="module")
-def chengdu(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTAL_SITING_CACHE", str(tmp_path_factory.mktemp("osm-cache")))
-        extract = read_osm(chengdu_osm)
-    area = study_area(extract)
+def chengdu(chengdu_inputs):
+    extract, area, _, _ = chengdu_inputs
     return extract, area, communities_from_osm(extract, area)
 
 

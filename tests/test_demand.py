@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 
-from geodata.area import StudyArea
-from geodata.buildings import buildings_from_osm
 from geodata.communities import communities_from_osm
 from geodata.defaults import SOURCES, DemandParameters
 from geodata.demand import (
@@ -22,28 +18,11 @@ from geodata.demand import (
     demand_from_buildings,
 )
 from geodata.errors import CRSError, InputDataError, ParameterError
-from geodata.osm import OsmExtract, read_osm
-
-
-def study_area(extract: OsmExtract) -> StudyArea:
-    series = gpd.GeoSeries([extract.bounds], crs="EPSG:4326")
-    crs = series.estimate_utm_crs()
-    return StudyArea(
-        polygon=extract.bounds,
-        crs=crs,
-        projected=series.to_crs(crs).iloc[0],
-        source="osm-bounds",
-        name=extract.path.name,
-    )
 
 
 @pytest.fixture(scope="module")
-def chengdu(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTAL_SITING_CACHE", str(tmp_path_factory.mktemp("osm-cache")))
-        extract = read_osm(chengdu_osm)
-    area = study_area(extract)
-    buildings = buildings_from_osm(extract, area)
+def chengdu(chengdu_inputs):
+    extract, area, _, buildings = chengdu_inputs
     communities = communities_from_osm(extract, area)
     return area, buildings, communities, demand_from_buildings(buildings, communities)
 
