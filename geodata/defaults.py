@@ -102,6 +102,18 @@ SOURCES: Mapping[str, str] = MappingProxyType(
             "daily deliveries (seed 004 「广东省邮政业发展“十四五”规划」 五(二) 公共末端工程)"
         ),
         "growth_factor": "1.0: today's volume; raise it for a what-if on future growth",
+        "village_residents": (
+            "1,500 residents per administrative village, a stated assumption: China has about "
+            "490,000 建制村 for some 500 million rural residents (~1,000 each), and villages on "
+            "the Henan plain are larger; used when OSM buildings are too sparse to count homes"
+        ),
+        "hamlet_residents": "300 residents per hamlet (自然村), a stated assumption",
+        "residents_per_km2": (
+            "10,000 residents per km2 of residential street grid, a stated assumption in the "
+            "range of Chinese urban built-up densities; used only when an extract has no "
+            "buildings, override with census figures"
+        ),
+        "grid_cell_m": "100 m street-grid cells: finer than the 300 m walking radius",
         "levels": (
             f"OSM building:levels when tagged; else height / {METRES_PER_LEVEL:g} m per storey; "
             "else an assumed count by building type (apartments, residential and dormitory 6: "
@@ -126,6 +138,14 @@ class DemandParameters:
         Share of parcels that go through lockers and stations, in ``(0, 1]`` (default 1.0).
     growth_factor
         Multiplier on today's volume for a future year (default 1.0).
+    village_residents, hamlet_residents
+        Residents per ``place=village`` / ``place=hamlet`` node, used where buildings are too
+        sparse to count homes (defaults 1,500 and 300).
+    residents_per_km2
+        Residents per km2 of street grid, used where an extract has no buildings at all
+        (default 10,000).
+    grid_cell_m
+        Side of a street-grid demand cell in metres (default 100).
 
     Raises
     ------
@@ -137,6 +157,10 @@ class DemandParameters:
     parcels_per_resident_per_year: float = 106.0
     locker_share: float = 1.0
     growth_factor: float = 1.0
+    village_residents: float = 1500.0
+    hamlet_residents: float = 300.0
+    residents_per_km2: float = 10_000.0
+    grid_cell_m: float = 100.0
 
     def __post_init__(self) -> None:
         problems = []

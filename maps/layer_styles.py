@@ -18,9 +18,20 @@ import geopandas as gpd
 import pandas as pd
 
 from maps.controls import LegendItem
+from maps.hexbins import HEAT_COLOURS, heat_breaks
 from maps.i18n import label
 
-__all__ = ["LAYER_SPECS", "LayerSpec", "community_colour", "is_missing", "locker_radius"]
+__all__ = [
+    "LAYER_SPECS",
+    "RATIO_COLOURS",
+    "RATIO_RANGE",
+    "LayerSpec",
+    "community_colour",
+    "community_ratio",
+    "is_missing",
+    "locker_radius",
+    "ratio_class",
+]
 
 # Colour-blind-friendly, distinct on a light basemap (Okabe-Ito and Tableau hues).
 _PALETTE = (
@@ -38,6 +49,18 @@ _PALETTE = (
     "#8c564b",
 )
 _NEW, _EXISTING, _UNCOVERED, _GREY = "#e6550d", "#08519c", "#d7191c", "#8c8c8c"
+_CATCHMENT = "#d94801"
+
+#: Compartments per daily parcel that a community must have: rule R2 (004 五(二)), 1.0-1.3.
+RATIO_RANGE: tuple[float, float] = (1.0, 1.3)
+
+#: Fill of a community by its ratio class.
+RATIO_COLOURS: dict[str, str] = {
+    "below": "#de2d26",
+    "within": "#31a354",
+    "above": "#3182bd",
+    "none": "#bdbdbd",
+}
 
 
 def community_colour(community: object) -> str:
@@ -131,13 +154,119 @@ def _boundary(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
     )
 
 
-def _communities(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
-    def style(row: pd.Series) -> dict[str, Any]:
-        colour = community_colour(row["community"])
-        return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.10}
+def community_ratio(frame: pd.DataFrame) -> pd.Series | None:
+    """Return each community's compartments per daily parcel, if the frame has the figures.
 
-    item = LegendItem(label("layer.communities", lang), "area", "#666666", "rgba(102,102,102,.15)")
-    return LayerSpec(frame, style, (item,), title=lambda r: r["name"])
+    Parameters
+    ----------
+    frame
+        The communities layer: a ``ratio`` column, or ``compartments`` and ``daily_parcels``.
+
+    Returns
+    -------
+    pandas.Series or None
+        The ratio (NaN where no parcel is served), or ``None`` if the columns are absent.
+    """
+    if "ratio" in frame.columns:
+        return pd.to_numeric(frame["ratio"], errors="coerce").astype(float)
+    if {"compartments", "daily_parcels"} <= set(frame.columns):
+        parcels = pd.to_numeric(frame["daily_parcels"], errors="coerce").astype(float)
+        compartments = pd.to_numeric(frame["compartments"], errors="coerce").astype(float)
+        return compartments / parcels.where(parcels > 0)
+    return None
+
+
+def ratio_class(ratio: object, *, low: float = RATIO_RANGE[0], high: float = RATIO_RANGE[1]) -> str:
+    """Return the class of a community's ratio: {"below", "within", "above", "none"}.
+
+    Parameters
+    ----------
+    ratio
+        Compartments per daily parcel (empty or 0 means no locker serves the community).
+    low, high
+        The range the rule asks for.
+
+    Returns
+    -------
+    str
+        The class; ratios within 0.5 % of a limit count as within (rounding).
+    """
+    if is_missing(ratio) or not float(ratio) > 0:  # type: ignore[arg-type]
+        return "none"
+    value = float(ratio)  # type: ignore[arg-type]
+    if value < low * 0.995:
+        return "below"
+    if value > high * 1.005:
+        return "above"
+    return "within"
+
+
+def _communities(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    ratio = community_ratio(frame)
+    if ratio is None:
+
+        def style(row: pd.Series) -> dict[str, Any]:
+            colour = community_colour(row["community"])
+            return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.10}
+
+        fill = "rgba(102,102,102,.15)"
+        item = LegendItem(label("layer.communities", lang), "area", "#666666", fill)
+        return LayerSpec(frame, style, (item,), title=lambda r: r["name"])
+
+    frame = frame.assign(ratio=ratio.round(3).to_numpy(), _class=ratio.map(ratio_class).to_numpy())
+
+    def choropleth(row: pd.Series) -> dict[str, Any]:
+        return {
+            "color": community_colour(row["community"]),
+            "weight": 1.5,
+            "fillColor": RATIO_COLOURS[row["_class"]],
+            "fillOpacity": 0.35,
+        }
+
+    low, high = (f"{v:g}" for v in RATIO_RANGE)
+    items = [LegendItem(label("legend.ratio", lang))]
+    for key in ("below", "within", "above", "none"):
+        text = label(f"legend.ratio_{key}", lang, low=low, high=high)
+        items.append(LegendItem(text, "area", "#666666", RATIO_COLOURS[key]))
+    return LayerSpec(frame, choropleth, tuple(items), title=lambda r: r["name"])
+
+
+def _catchments(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    style = {
+        "color": _CATCHMENT,
+        "weight": 1.2,
+        "dashArray": "4 3",
+        "fillColor": _CATCHMENT,
+        "fillOpacity": 0.06,
+    }
+    title = _name_or_id if "name" in frame.columns else (lambda r: r["site_id"])
+    item = LegendItem(label("legend.catchment", lang), "area", _CATCHMENT, "rgba(217,72,1,.1)")
+    return LayerSpec(frame, lambda r: style, (item,), title=title)
+
+
+def _heat(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    limits = heat_breaks(frame["weight"])
+    colours = HEAT_COLOURS[len(HEAT_COLOURS) - len(limits) :]
+
+    def colour(value: float) -> str:
+        for limit, hue in zip(limits, colours, strict=True):
+            if value <= limit:
+                return hue
+        return colours[-1]
+
+    def style(row: pd.Series) -> dict[str, Any]:
+        return {
+            "color": "#99000d",
+            "weight": 0.5,
+            "fillColor": colour(float(row["weight"])),
+            "fillOpacity": 0.65,
+        }
+
+    items = [LegendItem(label("legend.heat", lang))]
+    for limit, hue in zip(limits, colours, strict=True):
+        text = label("legend.heat_class", lang, limit=f"{limit:g}")
+        items.append(LegendItem(text, "area", "#99000d", hue))
+    return LayerSpec(frame, style, tuple(items))
 
 
 def _assignments(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
@@ -207,6 +336,8 @@ def _lockers(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
 LAYER_SPECS: dict[str, Callable[[gpd.GeoDataFrame, str], LayerSpec]] = {
     "boundary": _boundary,
     "communities": _communities,
+    "heat": _heat,
+    "catchments": _catchments,
     "assignments": _assignments,
     "candidates": _candidates,
     "demand": _demand,

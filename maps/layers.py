@@ -57,7 +57,7 @@ def locker_layers(
     served = plan.assignment >= 0
 
     out = demand.copy()
-    out["locker_id"] = np.where(served, site_ids[np.maximum(plan.assignment, 0)], None)
+    out["locker_id"] = [site_ids[j] if j >= 0 else None for j in plan.assignment]
     out["walk_m"] = np.round(plan.walk_m, 1)
     out = out[
         ["demand_id", "community", "community_name", "residents", "daily_parcels", "locker_id",

@@ -6,6 +6,14 @@ any CRS) and draws each as one ``folium.GeoJson`` layer, so thousands of points 
 Leaflet is used; with ``offline=True`` (the default) it is embedded in the page
 (:mod:`maps.assets`), so the saved ``map.html`` opens without network, apart from the basemap
 tiles. Every string from the data is escaped (:mod:`maps.controls`).
+
+Besides the plan itself the map draws what a planner looks at: walking catchments per site
+(layer ``catchments``, computed by the caller), a hexagon "heat" layer of uncovered daily
+parcels (:mod:`maps.hexbins`, from the ``uncovered`` layer), communities filled by compartments
+per daily parcel when the ``communities`` layer has ``ratio`` (or ``compartments`` and
+``daily_parcels``), and measure, fullscreen and search controls (:mod:`maps.widgets`). The
+basemap is OpenStreetMap, Gaode or Tianditu (:mod:`maps.basemaps`); on Gaode every layer is
+shifted to GCJ-02, the datum of its tiles.
 """
 
 from __future__ import annotations
@@ -27,8 +35,8 @@ from shapely.geometry import mapping
 
 from geodata.errors import CRSError, InputDataError, OutputError, ParameterError
 from maps.assets import make_offline
+from maps.basemaps import add_basemap, check_basemap, shift_for_basemap
 from maps.controls import (
-    ATTRIBUTION_HTML,
     Attribution,
     HtmlControl,
     LegendItem,
@@ -37,10 +45,14 @@ from maps.controls import (
     legend_html,
     title_html,
 )
+from maps.hexbins import hex_bins
 from maps.i18n import check_lang, label
 from maps.layer_styles import LAYER_SPECS, community_colour, is_missing
+from maps.widgets import FullscreenControl, MeasureControl, SearchControl, WidgetStyle
 
-__all__ = ["LAYER_COLUMNS", "plan_map", "save_map"]
+__all__ = ["LAYER_COLUMNS", "SEARCHED_LAYERS", "plan_map", "save_map"]
+
+_UNSET: Any = object()
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +60,8 @@ log = logging.getLogger(__name__)
 LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "boundary": (),
     "communities": ("community", "name"),
+    "heat": ("hex_id", "points", "weight"),
+    "catchments": ("site_id",),
     "assignments": ("demand_id", "locker_id", "walk_m"),
     "candidates": ("site_id", "source", "kind", "name", "existing"),
     "demand": (
@@ -70,8 +84,21 @@ LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Layers the search box looks in.
+SEARCHED_LAYERS: tuple[str, ...] = ("lockers", "candidates", "catchments", "uncovered", "demand")
+
 #: Popup rows per layer: (column, label key). Missing optional columns are skipped.
 _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "heat": (
+        ("points", "field.points"),
+        ("weight", "field.heat_parcels"),
+    ),
+    "catchments": (
+        ("site_id", "field.site_id"),
+        ("kind", "field.kind"),
+        ("radius_m", "field.radius_m"),
+        ("area_m2", "field.area_m2"),
+    ),
     "communities": (
         ("community", "field.community"),
         ("daily_parcels", "field.daily_parcels"),
@@ -230,8 +257,12 @@ def plan_map(
     lang: str = "zh",
     offline: bool = True,
     rules: Mapping[str, object] | None = None,
-    tiles: str | None = "OpenStreetMap",
+    basemap: str | None = "osm",
+    tianditu_key: str | None = None,
+    heat_size_m: float | None = 120.0,
+    widgets: bool = True,
     max_legend_communities: int = 10,
+    tiles: str | None = _UNSET,
 ) -> folium.Map:
     """Draw a locker plan on a Leaflet map.
 
@@ -239,8 +270,10 @@ def plan_map(
     ----------
     layers
         Layer name -> GeoDataFrame in any CRS, with the columns of :data:`LAYER_COLUMNS`:
-        ``boundary``, ``communities``, ``demand``, ``candidates``, ``lockers``,
-        ``assignments``, ``uncovered``. Any layer may be missing, ``None`` or empty.
+        ``boundary``, ``communities``, ``catchments`` (a walking-catchment polygon per site,
+        ``site_id`` and optionally ``name``, ``kind``, ``radius_m``, ``area_m2``), ``demand``,
+        ``candidates``, ``lockers``, ``assignments``, ``uncovered``, and ``heat`` (hexagons,
+        normally derived from ``uncovered``). Any layer may be missing, ``None`` or empty.
     title
         Plain-text title of the map and the page (escaped).
     lang
@@ -251,11 +284,22 @@ def plan_map(
     rules
         Plan rules to list in the legend, for example ``{"R2": "compartments 1.0-1.3 x daily
         parcels"}``; keys and values are shown as escaped text.
-    tiles
-        Basemap: ``"OpenStreetMap"`` (default), another name folium knows, or ``None`` for
-        none. Tiles are fetched from the network and may be missing offline.
+    basemap
+        {"osm", "gaode", "tianditu", "none"} (``None`` = "none"). Tiles are fetched from the
+        network and may be missing offline. On "gaode" every layer is shifted from WGS84 to
+        GCJ-02 so that it lands on Gaode's streets.
+    tianditu_key
+        Tianditu key (``tk``) for ``basemap="tianditu"``; ``None`` reads the environment
+        variable ``TIANDITU_KEY``.
+    heat_size_m
+        Circumradius in metres of the hexagons binning uncovered daily parcels into the
+        ``heat`` layer; ``None`` draws no heat layer.
+    widgets
+        Add the measure, fullscreen and search controls.
     max_legend_communities
         How many communities the legend lists by colour.
+    tiles
+        Older spelling of ``basemap`` (``"OpenStreetMap"`` or ``None``); overrides it if given.
 
     Returns
     -------
@@ -265,7 +309,8 @@ def plan_map(
     Raises
     ------
     ParameterError
-        If ``lang`` or ``max_legend_communities`` is out of range.
+        If ``lang``, ``basemap`` or ``max_legend_communities`` is out of range, or Tianditu
+        is chosen without a key.
     CRSError
         If a layer has no CRS.
     InputDataError
@@ -277,18 +322,23 @@ def plan_map(
         raise ParameterError(
             f"max_legend_communities={max_legend_communities} is negative. Fix: pass 0 or more"
         )
+    chosen = check_basemap(basemap if tiles is _UNSET else tiles)
     frames = _prepare(layers)
+    if heat_size_m is not None and "uncovered" in frames and "heat" not in frames:
+        weight = "daily_parcels" if "daily_parcels" in frames["uncovered"].columns else None
+        frames["heat"] = hex_bins(frames["uncovered"], size_m=heat_size_m, weight=weight)
+        frames = {name: frames[name] for name in LAYER_COLUMNS if name in frames}
+    frames = shift_for_basemap(frames, chosen)
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=15, zoom_snap=0.25)
     if offline:
         make_offline(fmap)
     fmap.get_root().title = html.escape(title)
     MapStyle().add_to(fmap)
-    if tiles:
-        attr = ATTRIBUTION_HTML if tiles == "OpenStreetMap" else None
-        folium.TileLayer(tiles, attr=attr, name=label("layer.basemap", lang)).add_to(fmap)
+    add_basemap(fmap, chosen, lang=lang, key=tianditu_key)
     Attribution().add_to(fmap)
 
     legend: list[LegendItem] = []
+    searchable: list[str] = []
     for name, frame in frames.items():
         spec = LAYER_SPECS[name](frame, lang)
         marker = None if spec.radius is None else folium.CircleMarker(radius=spec.radius, fill=True)
@@ -300,6 +350,8 @@ def plan_map(
             layer.add_child(SafePopup([(col, label(key, lang)) for col, key in _POPUP_ROWS[name]]))
         layer.add_to(fmap)
         legend.extend(spec.legend)
+        if name in SEARCHED_LAYERS:
+            searchable.append(layer.get_name())
 
     names = _community_names(frames)
     shown = list(names.items())[:max_legend_communities]
@@ -309,6 +361,8 @@ def plan_map(
     if len(names) > len(shown):
         community_items.append(LegendItem(label("legend.more", lang, n=len(names) - len(shown))))
     rule_items = [LegendItem(f"{key}: {value}") for key, value in (rules or {}).items()]
+    if chosen == "gaode":
+        rule_items.append(LegendItem(label("note.gcj02", lang)))
     sections = [
         (label("legend.title", lang), legend),
         (label("legend.communities", lang), community_items),
@@ -320,16 +374,22 @@ def plan_map(
         fmap
     )
     folium.LayerControl(collapsed=False).add_to(fmap)
+    if widgets:
+        WidgetStyle().add_to(fmap)
+        SearchControl(searchable, lang=lang).add_to(fmap)
+        MeasureControl(lang=lang).add_to(fmap)
+        FullscreenControl(lang=lang).add_to(fmap)
 
     extent = [frames["boundary"]] if "boundary" in frames else list(frames.values())
     if extent:
         minx, miny, maxx, maxy = pd.concat([f.geometry for f in extent]).total_bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     log.info(
-        "plan map: %d layers, %d features, lang=%s, offline=%s in %.2f s",
+        "plan map: %d layers, %d features, lang=%s, basemap=%s, offline=%s in %.2f s",
         len(frames),
         sum(len(f) for f in frames.values()),
         lang,
+        chosen,
         offline,
         time.perf_counter() - start,
     )

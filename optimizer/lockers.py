@@ -91,6 +91,9 @@ REASON_TOO_SMALL = (
     "at the R2 ratio of at most {hi:g} compartments per daily parcel"
 )
 REASON_CAPACITY = "existing lockers in reach are full and no new site can be opened"
+REASON_NO_SOLUTION = (
+    "the solver found no plan within the time limit ({status}); rerun with a longer --time-limit"
+)
 
 
 @dataclass(frozen=True)
@@ -653,46 +656,60 @@ def solve_lockers(
 
 def _min_cost(red: _Reduced, params: LockerParameters, phases: list[PhaseResult],
               opts: dict) -> tuple[np.ndarray | None, _Layout | None, str]:
-    """Serve every servable point at least cost, by the cover-then-size decomposition."""
+    """Serve every servable point at least cost, by the cover-then-size decomposition.
+
+    Under the R2 window some points in reach cannot be served at all (a lone load of 30
+    parcels a day fits neither one module of 24 nor two at 1.3 compartments per parcel), so
+    the cover is first asked how much it can serve. When that is everything, the lower bound
+    applies; otherwise the whole model is solved lexicographically from that start.
+    """
     t0 = time.perf_counter()
     chosen, cover_res = _set_cover_sites(red, params, **opts)
-    modules_floor = _module_floor(red, params)
     floor = None
     if cover_res.bound is not None:
         sites_floor = np.ceil(cover_res.bound - 1e-6)  # a whole number of sites
-        floor = params.site_cost * sites_floor + params.module_cost * modules_floor
-    # Size modules on the proven-minimal cover; serve every point.
-    milp, lay = _build(red, params, objective="cost", fixed_sites=chosen | red.existing,
-                       serve_all=True)
+        floor = params.site_cost * sites_floor + params.module_cost * _module_floor(red, params)
+    fixed = chosen | red.existing
+    milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
     build_s = time.perf_counter() - t0
-    res = _solve(milp, **opts)
+    most = _solve(milp, **opts)
+    if most.x is None:
+        return _lexicographic(red, params, None, phases, opts)
+    everything = float(red.parcels.sum())
+    if -(most.objective or 0.0) < everything * (1 - 1e-9):
+        phases.append(_phase("cover", most, milp, build_s, sign=-1.0,
+                             note="most parcels servable on the proven-minimal cover"))
+        return _lexicographic(red, params, None, phases, opts, start=most.x)
+    # Size modules on the proven-minimal cover; serve every point.
+    t0 = time.perf_counter()
+    milp, lay = _build(red, params, objective="cost", fixed_sites=fixed, serve_all=True)
+    build_s = time.perf_counter() - t0
+    res = _solve(milp, start=most.x, **opts)
     if res.x is not None:
         phases.append(_phase("cost", res, milp, build_s, bound=floor,
                              note="sites from a proven-minimal set cover, modules sized on it"))
-        if phases[-1].status == "optimal" and phases[-1].gap is not None:
+        if phases[-1].status == "optimal":
             return res.x, lay, "optimal"
     # The floor was not met on that cover: solve the whole model, starting from what we have.
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cost", serve_all=True)
     build_s = time.perf_counter() - t0
-    start = res.x if res.x is not None else None
+    start = res.x if res.x is not None else most.x
     full = _solve(milp, start=start, **opts)
     if full.x is None:
-        if full.status == "infeasible":
-            return None, None, "infeasible"
-        return (res.x, lay, "time_limit") if res.x is not None else (None, None, full.status)
+        return start, lay, full.status if full.status != "optimal" else "time_limit"
     phases.append(_phase("cost", full, milp, build_s, bound=floor))
     return full.x, lay, phases[-1].status
 
 
 def _lexicographic(red: _Reduced, params: LockerParameters, limit: tuple[BudgetKind, int] | None,
-                   phases: list[PhaseResult], opts: dict
+                   phases: list[PhaseResult], opts: dict, *, start: np.ndarray | None = None,
                    ) -> tuple[np.ndarray | None, _Layout | None, str]:
     """Serve the most parcels (within the budget), then at least cost."""
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cover", budget=limit)
     build_s = time.perf_counter() - t0
-    res = _solve(milp, **opts)
+    res = _solve(milp, start=start, **opts)
     phases.append(_phase("cover", res, milp, build_s, sign=-1.0))
     if res.x is None:
         return None, None, res.status
@@ -783,6 +800,8 @@ def _plan_from(
     for i in np.flatnonzero(~served):
         if not in_reach[i]:
             reasons[i] = REASON_NO_SITE.format(radius=params.radius_m)
+        elif x is None and usable[i]:
+            reasons[i] = REASON_NO_SOLUTION.format(status=status)
         elif mode == "max-cover" and limit is not None and usable[i]:
             reasons[i] = REASON_BUDGET.format(budget=limit[1], kind=limit[0])
         elif usable[i] and not np.any(~problem.existing[problem.pair_site[problem.pair_demand == i]]):

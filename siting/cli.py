@@ -169,3 +169,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+from siting.batch_cli import batch  # noqa: E402
+
+app.command("batch")(batch)

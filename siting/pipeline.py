@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
-from geodata.area import study_area
+from geodata.area import StudyArea, study_area
 from geodata.buildings import buildings_from_osm, read_siting_features
 from geodata.candidates import candidates_from_osm
 from geodata.communities import communities_from_osm
@@ -26,8 +27,15 @@ from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import network_distances
 from geodata.errors import OsmFileError
-from geodata.network import walk_network
-from geodata.osm import read_osm
+from geodata.fallbacks import (
+    homes_from_street_grid,
+    homes_from_villages,
+    sites_from_street_corners,
+    sites_from_villages,
+)
+from geodata.network import Network, walk_network
+from geodata.osm import OsmExtract, read_osm
+from geodata.rural import villages_from_osm
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
 from maps.layers import locker_layers
 from maps.plan_map import plan_map, save_map
@@ -172,20 +180,14 @@ def plan(
 
     features = read_siting_features(extract)
     buildings = buildings_from_osm(extract, area, features=features)
-    communities = communities_from_osm(extract, area)
-    demand = demand_from_buildings(buildings, communities, dp)
-    if demand.empty:
-        raise OsmFileError(
-            extract.path,
-            "no residential buildings in the study area (tag building=apartments|residential|"
-            "house..., or building=yes inside landuse=residential)",
-            "use an extract with buildings, or a boundary that covers mapped residential areas",
-        )
-    stages.done("demand", f"{len(demand)} residential buildings, {demand['residents'].sum():,.0f} "
-                f"residents, {demand['daily_parcels'].sum():,.0f} parcels/day in "
-                f"{len(communities)} communities")
+    demand, communities, extra_sites, demand_source = _demand(extract, area, walk, buildings, dp)
+    stages.done("demand", f"{len(demand)} demand points from {demand_source}, "
+                f"{demand['residents'].sum():,.0f} residents, {demand['daily_parcels'].sum():,.0f} "
+                f"parcels/day in {len(communities)} communities")
 
     candidates = candidates_from_osm(extract, area, buildings, features=features)
+    if extra_sites is not None:
+        candidates = pd.concat([candidates, extra_sites[candidates.columns]], ignore_index=True)
     stages.done("candidates", f"{len(candidates)} sites "
                 f"({int(candidates['existing'].sum())} existing lockers)")
 
@@ -224,6 +226,7 @@ def plan(
 
     written = None
     if out is not None:
+        summary["demand_source"] = demand_source
         summary["timings_s"] = dict(stages.timings)
         with atomic_folder(out) as tmp:
             write_gpkg(layers, tmp / "plan.gpkg")
@@ -234,9 +237,50 @@ def plan(
             write_summary(summary, tmp / "summary.json")
         written = Path(out)
         stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES)})")
+    summary["demand_source"] = demand_source
     summary["timings_s"] = dict(stages.timings)
     return PlanResult(summary=summary, layers=layers, locker_plan=locker_plan, out=written,
                       timings=dict(stages.timings))
+
+
+def _demand(
+    extract: OsmExtract, area: StudyArea, walk: Network, buildings: gpd.GeoDataFrame,
+    params: DemandParameters,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None, str]:
+    """Demand from residential buildings; else from villages; else from the street grid.
+
+    Returns the demand, the communities, extra candidate sites of the fallback (or ``None``)
+    and a description of the source.
+    """
+    communities = communities_from_osm(extract, area)
+    if buildings["residential"].astype(bool).any():
+        return demand_from_buildings(buildings, communities, params), communities, None, "buildings"
+    villages = villages_from_osm(extract, area)
+    if len(villages):
+        cells = shapely.voronoi_polygons(shapely.MultiPoint(list(villages.geometry)),
+                                         extend_to=area.projected)
+        cell_of = shapely.STRtree(list(cells.geoms))
+        order = cell_of.query(villages.geometry.to_numpy(), predicate="within")
+        polygons = np.empty(len(villages), dtype=object)
+        polygons[order[0]] = [shapely.intersection(cells.geoms[k], area.projected) for k in order[1]]
+        communities = gpd.GeoDataFrame(
+            {"community": villages["village_id"].to_numpy(), "name": villages["name"].to_numpy(),
+             "name_en": "", "source": "village-voronoi"},
+            geometry=polygons, crs=area.crs,
+        )
+        homes = homes_from_villages(villages, params)
+        return (demand_from_buildings(homes, communities, params), communities,
+                sites_from_villages(villages), "village nodes")
+    homes = homes_from_street_grid(walk, area.projected, params)
+    if homes.empty:
+        raise OsmFileError(
+            extract.path,
+            "no residential buildings, no place=village nodes and no residential streets in "
+            "the study area",
+            "use an extract with buildings or residential roads, or a boundary that covers them",
+        )
+    return (demand_from_buildings(homes, communities, params), communities,
+            sites_from_street_corners(walk, area.projected), f"a street grid at {params.residents_per_km2:,.0f} residents/km²")
 
 
 def _title(name: str, lang: str) -> str:

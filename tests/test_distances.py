@@ -34,7 +34,8 @@ def _random_points(net: Network, n: int, seed: int) -> np.ndarray:
 
 
 def _reference(net: Network, origins: np.ndarray, destinations: np.ndarray, radius: float):
-    """All pairs within radius, by networkx Dijkstra on net.graph and brute-force snapping."""
+    """All pairs within radius, by networkx Dijkstra on net.graph and brute-force snapping;
+    points at the same node walk the straight line when it is shorter."""
 
     def snap(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = np.linalg.norm(points[:, None, :] - net.xy[None, :, :], axis=2)
@@ -50,8 +51,11 @@ def _reference(net: Network, origins: np.ndarray, destinations: np.ndarray, radi
         )
         for j, (dnode, doff) in enumerate(zip(d_node, d_off, strict=True)):
             path = lengths.get(int(dnode))
-            if path is not None and off + path + doff <= radius:
-                pairs[(i, j)] = off + path + doff
+            walk = off + path + doff if path is not None else np.inf
+            if dnode == node:
+                walk = min(walk, float(np.linalg.norm(origins[i] - destinations[j])))
+            if walk <= radius:
+                pairs[(i, j)] = walk
     return pairs
 
 

@@ -23,6 +23,7 @@ from shapely.geometry import LineString, box
 
 from geodata.errors import CRSError, InputDataError, OutputError, ParameterError
 from maps.assets import leaflet_css, leaflet_version
+from maps.hexbins import hex_bins
 from maps.i18n import label
 from maps.layer_styles import community_colour
 from maps.plan_map import plan_map, save_map
@@ -158,9 +159,36 @@ def _plan_layers(path: Path) -> dict[str, gpd.GeoDataFrame]:
     communities["daily_parcels"] = (
         communities["community"].map(demand.groupby("community")["daily_parcels"].sum()).fillna(0.0)
     )
+    # Compartments of each locker shared among communities in proportion to parcels served.
+    per_parcel = lockers.set_index("site_id")["compartments"] / lockers.set_index("site_id")[
+        "daily_parcels_served"
+    ].where(lambda v: v > 0)
+    share = demand[covered].assign(
+        c=lambda d: d["daily_parcels"] * d["locker_id"].map(per_parcel).fillna(0.0)
+    )
+    served_by = share.groupby("community")["daily_parcels"].sum()
+    communities["compartments"] = (
+        communities["community"].map(share.groupby("community")["c"].sum()).fillna(0.0).round(1)
+    )
+    communities["ratio"] = (
+        communities["compartments"] / communities["community"].map(served_by)
+    ).round(3)
+    # Straight-line stand-in for the walking catchments the pipeline computes on the network.
+    catchments = gpd.GeoDataFrame(
+        {
+            "site_id": lockers["site_id"],
+            "name": lockers["name"],
+            "kind": "locker",
+            "radius_m": WALK_LIMIT_M,
+        },
+        geometry=lockers.geometry.buffer(WALK_LIMIT_M / DETOUR, quad_segs=8),
+        crs=utm,
+    )
+    catchments["area_m2"] = catchments.area.round(0)
     return {
         "boundary": boundary,
         "communities": communities,
+        "catchments": catchments,
         "demand": demand,
         "candidates": candidates,
         "lockers": lockers,
@@ -194,6 +222,26 @@ def _parse(markup: str) -> _Page:
 def _geojson_layers(page: str) -> list[dict]:
     """The FeatureCollections embedded in the page, in drawing order."""
     return [json.loads(m) for m in re.findall(r"_add\((\{.*?\})\);\s*$", page, flags=re.M)]
+
+
+#: The GeoJSON layers of the test plan's map, bottom to top (heat is binned from uncovered).
+DRAWN = (
+    "boundary",
+    "communities",
+    "heat",
+    "catchments",
+    "assignments",
+    "candidates",
+    "demand",
+    "uncovered",
+    "lockers",
+)
+
+
+def _by_layer(page: str) -> dict[str, dict]:
+    collections = _geojson_layers(page)
+    assert len(collections) == len(DRAWN)
+    return dict(zip(DRAWN, collections, strict=True))
 
 
 def _control_html(page: str) -> list[str]:
@@ -281,27 +329,20 @@ def test_layers_legend_and_attribution(chengdu_layers, offline_html):
 
 
 def test_one_geojson_layer_per_plan_layer(chengdu_layers, offline_html):
-    collections = _geojson_layers(offline_html)
-    order = [
-        "boundary",
-        "communities",
-        "assignments",
-        "candidates",
-        "demand",
-        "uncovered",
-        "lockers",
-    ]
-    assert offline_html.count("L.geoJson(") == len(order)
-    assert [len(c["features"]) for c in collections] == [len(chengdu_layers[n]) for n in order]
-    lockers = collections[-1]["features"]
+    assert offline_html.count("L.geoJson(") == len(DRAWN)
+    collections = _by_layer(offline_html)
+    heat = hex_bins(chengdu_layers["uncovered"], size_m=120.0, weight="daily_parcels")
+    sizes = {name: len(c["features"]) for name, c in collections.items()}
+    assert sizes == {**{n: len(chengdu_layers[n]) for n in DRAWN if n != "heat"}, "heat": len(heat)}
+    lockers = collections["lockers"]["features"]
     radii = [f["properties"]["style"]["radius"] for f in lockers]
     assert radii == sorted(radii, reverse=True) and radii[0] > radii[-1]
-    demand = collections[4]["features"]
+    demand = collections["demand"]["features"]
     colours = {f["properties"]["style"]["fillColor"] for f in demand}
     expected = {community_colour(c) for c in chengdu_layers["demand"]["community"]}
     assert colours == expected
     assert -1 < demand[0]["geometry"]["coordinates"][1] - 30.66 < 1  # reprojected to WGS84
-    existing = {f["properties"]["existing"] for f in collections[3]["features"]}
+    existing = {f["properties"]["existing"] for f in collections["candidates"]["features"]}
     assert existing == {label("value.yes", "zh"), label("value.no", "zh")}
     status = [f["properties"]["status"] for f in lockers]
     assert status.count(label("value.existing", "zh")) == 2
@@ -313,10 +354,10 @@ def test_strings_from_data_are_escaped(chengdu_layers, offline_html):
     page = _parse(offline_html)
     assert not [a for t, a in page.tags if t == "img" or "onerror" in a]
     assert "<title>成都 &lt;script&gt;alert(3)&lt;/script&gt; 方案</title>" in offline_html
-    collections = _geojson_layers(offline_html)
-    names = {f["properties"]["_title"] for f in collections[-1]["features"]}
+    collections = _by_layer(offline_html)
+    names = {f["properties"]["_title"] for f in collections["lockers"]["features"]}
     assert {XSS_LOCKER, QUOTES_LOCKER} <= names  # kept as data, drawn with textContent
-    reasons = {f["properties"]["reason"] for f in collections[5]["features"]}
+    reasons = {f["properties"]["reason"] for f in collections["uncovered"]["features"]}
     assert XSS_REASON in reasons
     legend = _parse(_control_html(offline_html)[1])
     assert XSS_COMMUNITY in legend.text
@@ -363,3 +404,49 @@ def test_save_map_reports_unwritable_path(chengdu_layers, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write the map"):
         save_map(plan_map({}, title="t"), blocker / "map.html")
+
+
+def test_planner_layers_heat_catchments_choropleth(chengdu_layers, offline_html):
+    from maps.layer_styles import RATIO_COLOURS, ratio_class
+
+    collections = _by_layer(offline_html)
+    uncovered = chengdu_layers["uncovered"]
+    heat = collections["heat"]["features"]
+    total = sum(float(f["properties"]["weight"].replace(",", "")) for f in heat)
+    assert total == pytest.approx(uncovered["daily_parcels"].sum(), rel=0.01)
+    assert sum(int(f["properties"]["points"]) for f in heat) == len(uncovered)
+    fills = [f["properties"]["style"]["fillColor"] for f in heat]
+    assert len(set(fills)) >= 3  # graduated colours
+    bins = hex_bins(uncovered, size_m=120.0, weight="daily_parcels").to_crs(uncovered.crs)
+    joined = gpd.sjoin(uncovered, bins, predicate="within")
+    assert joined.index.is_unique and len(joined) == len(uncovered)  # each point in one hexagon
+    assert bins.area.round(0).nunique() == 1 and bins.area.iloc[0] == pytest.approx(
+        1.5 * 3**0.5 * 120.0**2, rel=1e-3
+    )
+    comm = collections["communities"]["features"]
+    expected = [RATIO_COLOURS[ratio_class(r)] for r in chengdu_layers["communities"]["ratio"]]
+    assert [f["properties"]["style"]["fillColor"] for f in comm] == expected
+    catch = collections["catchments"]["features"]
+    assert {f["properties"]["site_id"] for f in catch} == set(chengdu_layers["lockers"]["site_id"])
+    for name in ("heat", "catchments"):
+        assert json.dumps(label(f"layer.{name}", "zh")) in offline_html
+    for key in ("widget.search", "widget.measure", "widget.fullscreen"):
+        assert json.dumps(label(key, "zh"))[1:-1] in offline_html
+    bare = plan_map(chengdu_layers, title="t", widgets=False, heat_size_m=None)
+    page = bare.get_root().render()
+    assert page.count("L.geoJson(") == len(DRAWN) - 1 and "psSearch" not in page
+
+
+def test_hex_bins_checks_input(chengdu_layers):
+    from maps.hexbins import heat_breaks
+
+    points = chengdu_layers["uncovered"]
+    with pytest.raises(ParameterError, match="size_m"):
+        hex_bins(points, size_m=0)
+    with pytest.raises(ParameterError, match="weight='nope'"):
+        hex_bins(points, weight="nope")
+    counted = hex_bins(points, size_m=200.0)
+    assert counted["points"].sum() == len(points) and (counted["weight"] == counted["points"]).all()
+    assert len(hex_bins(points.iloc[:0])) == 0
+    limits = heat_breaks(counted["weight"])
+    assert limits == sorted(set(limits)) and limits[-1] == counted["weight"].max()

@@ -131,8 +131,14 @@ def _open_popup(drv, layer_title_or_reason: str) -> str:
 
 def test_map_renders_offline_without_errors(loaded, layers):
     drv = loaded
-    visible = ("boundary", "communities", "assignments", "demand", "uncovered", "lockers")
-    assert _paths(drv) == sum(len(layers[n]) for n in visible)
+    visible = ("boundary", "communities", "catchments", "assignments", "demand", "uncovered",
+               "lockers")
+    heat = drv.execute_script(
+        "var n = 0; " + FIND_MAP + ".eachLayer(function (l) {"
+        " if (l.feature && l.feature.properties.points != null) { n++; } }); return n;"
+    )
+    assert heat > 0
+    assert _paths(drv) == sum(len(layers[n]) for n in visible) + heat
     state = drv.execute_script(
         "return {"
         " leaflet: L.version,"
@@ -152,7 +158,8 @@ def test_map_renders_offline_without_errors(loaded, layers):
     assert state["externalScripts"] == 0 and state["externalSheets"] == 0
     assert state["sheetsReadable"]
     assert [r for r in state["resources"] if TILE_HOST not in r] == []
-    assert state["layersControl"] == 1 and state["overlays"] == len(layers) and state["scale"] == 1
+    assert state["layersControl"] == 1 and state["scale"] == 1
+    assert state["overlays"] == len(layers) + 1  # + the heat layer binned from uncovered
     assert label("legend.title", "zh") in state["legend"] and XSS_COMMUNITY in state["legend"]
     assert state["title"] == XSS_TITLE
     assert "© OpenStreetMap contributors (ODbL)" in state["attribution"]
@@ -227,3 +234,115 @@ def test_real_click_opens_a_locker_popup(loaded, layers):
     )
     ARTIFACTS.mkdir(exist_ok=True)
     assert drv.save_screenshot(str(ARTIFACTS / "map.png"))
+
+
+def _click_button(drv, selector: str) -> None:
+    drv.find_element("css selector", selector).click()
+
+
+def test_measure_tool_sums_clicked_distances(loaded):
+    from pyproj import Geod
+
+    drv = loaded
+    drv.execute_script(FIND_MAP.join(["(", ").closePopup();"]))
+    _click_button(drv, ".ps-measure button")
+    points = [(30.6580, 104.0600), (30.6620, 104.0600), (30.6620, 104.0660)]
+    for lat, lon in points:
+        drv.execute_script(
+            "(" + FIND_MAP + ").fire('click', {latlng: L.latLng(arguments[0], arguments[1])});",
+            lat,
+            lon,
+        )
+    shown = drv.execute_script("return document.querySelector('.ps-measure-out').textContent")
+    metres = drv.execute_script("return (" + FIND_MAP + ").psMeasure.length()")
+    geod = Geod(ellps="WGS84")
+    lats, lons = zip(*points, strict=True)
+    expected = geod.line_length(lons, lats)
+    assert metres == pytest.approx(expected, rel=0.005)  # Leaflet uses a sphere
+    assert shown == f"{label('widget.distance', 'zh')}: {metres / 1000:.2f} km"
+    _click_button(drv, ".ps-measure button")
+    assert drv.execute_script("return (" + FIND_MAP + ").psMeasure.length()") == 0
+
+
+def test_fullscreen_fills_the_window(loaded):
+    drv = loaded
+    _click_button(drv, ".ps-fullscreen-control button")
+    size = drv.execute_script(
+        "var c = (" + FIND_MAP + ").getContainer(), r = c.getBoundingClientRect();"
+        "return [c.classList.contains('ps-fullscreen'), r.width, r.height,"
+        " window.innerWidth, window.innerHeight];"
+    )
+    assert size[0] and size[1] == size[3] and size[2] == size[4]
+    _click_button(drv, ".ps-fullscreen-control button")
+    drv.execute_script("if (document.fullscreenElement) { document.exitFullscreen(); }")
+    assert not drv.execute_script(
+        "return (" + FIND_MAP + ").getContainer().classList.contains('ps-fullscreen')"
+    )
+
+
+def test_search_finds_sites_by_id_and_name(loaded, layers):
+    from selenium.webdriver.common.keys import Keys
+
+    drv = loaded
+    box = drv.find_element("css selector", ".ps-search input")
+    assert box.get_attribute("placeholder") == label("widget.search", "zh")
+    site = layers["lockers"]["site_id"].iloc[3]
+    box.clear()
+    box.send_keys(site)
+    items = drv.execute_script(
+        "return Array.from(document.querySelectorAll('.ps-search li')).map(l => l.textContent)"
+    )
+    assert items and any(site in i for i in items)
+    box.send_keys(Keys.ENTER)
+    popup = drv.execute_script(
+        "var b = document.querySelectorAll('.leaflet-popup-content');"
+        "return b.length ? b[b.length - 1].textContent : null;"
+    )
+    assert popup and site in popup
+    box.clear()
+    box.send_keys("<script>alert")
+    items = drv.execute_script(
+        "return Array.from(document.querySelectorAll('.ps-search li')).map(l => l.textContent)"
+    )
+    assert any(XSS_LOCKER in i for i in items)
+    assert drv.execute_script("return document.querySelectorAll('.ps-search script').length") == 0
+    box.clear()
+    box.send_keys("no-such-site-zzz")
+    assert drv.execute_script(
+        "return document.querySelector('.ps-search li').textContent"
+    ) == label("widget.no_match", "zh")
+    assert drv.execute_script("return window.__alerts") == []
+
+
+def test_gaode_english_map_renders_offline(driver, layers):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    fmap = plan_map(layers, title="Chengdu plan", lang="en", basemap="gaode")
+    path = save_map(fmap, ARTIFACTS / "map_gaode_en.html")
+    driver.get_log("browser")  # drop the messages of the maps opened before
+    driver.get(path.resolve().as_uri())
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "return typeof L !== 'undefined' && "
+            "document.querySelectorAll('.leaflet-overlay-pane path').length > 0"
+        )
+    )
+    state = driver.execute_script(
+        "return {resources: performance.getEntriesByType('resource').map(e => e.name),"
+        " legend: document.querySelector('.ps-legend').textContent,"
+        " search: document.querySelector('.ps-search input').placeholder,"
+        " measure: document.querySelector('.ps-measure button').textContent,"
+        " alerts: window.__alerts};"
+    )
+    assert [r for r in state["resources"] if "autonavi.com" not in r] == []
+    assert label("legend.locker_new", "en") in state["legend"]
+    assert label("note.gcj02", "en") in state["legend"]
+    assert state["search"] == "Search site id or name" and state["measure"] == "Measure"
+    assert state["alerts"] == []
+    errors = [
+        e
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "autonavi.com" not in e["message"]
+    ]
+    assert errors == []
+    assert driver.save_screenshot(str(ARTIFACTS / "map_gaode_en.png"))

@@ -1,0 +1,564 @@
+"""One report per run: ``report.html`` (KPIs, rule compliance, communities, map, chart) and a
+printable one-page ``report.pdf`` / ``report.png``.
+
+The HTML page is self-contained (images are PNG ``data:`` URIs, no script, no link), so it can
+be mailed or archived as one file; every string from the data or the summary is escaped. The
+static map and the chart are drawn with matplotlib's object API (no pyplot global state, Agg
+canvas) in a local UTM projection, without basemap tiles, so the report is made offline. The
+printable page is the same content drawn on one A4 matplotlib figure, saved as PDF and PNG.
+Chinese text needs a CJK font (WenQuanYi, Noto CJK, Source Han, Microsoft YaHei, SimHei or
+PingFang); without one the glyphs are missing and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import math
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager, rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from geodata.errors import InputDataError, OutputError, ParameterError
+from maps.i18n import check_lang, label
+from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
+
+__all__ = ["CJK_FONTS", "write_report", "report_html", "report_figures"]
+
+log = logging.getLogger(__name__)
+
+#: Fonts tried, in order, for Chinese text in the images.
+CJK_FONTS: tuple[str, ...] = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+
+_KPI_KEYS = ("status", "objective", "bound", "gap", "solve_s")
+_RULE_COLUMNS = ("id", "clause", "required", "achieved", "passed")
+_NEW, _EXISTING, _UNCOVERED = "#e6550d", "#08519c", "#d7191c"
+
+_CSS = """
+body { font: 14px/1.5 "Helvetica Neue", Arial, "PingFang SC", "Noto Sans CJK SC",
+  "Microsoft YaHei", sans-serif; color: #222; max-width: 1100px; margin: 24px auto;
+  padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px;
+  border-bottom: 1px solid #ddd; padding-bottom: 3px; }
+.kpis { display: flex; flex-wrap: wrap; gap: 10px; }
+.kpi { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; min-width: 120px; }
+.kpi .v { font-size: 19px; font-weight: 600; } .kpi .k { color: #666; font-size: 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 4px 7px; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.pass { color: #1a7f37; font-weight: 600; } .fail { color: #c62828; font-weight: 600; }
+img { max-width: 100%; border: 1px solid #eee; }
+.note { color: #666; font-size: 12px; }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
+  table, img { break-inside: avoid; } }
+"""
+
+
+def _fmt(value: object, lang: str) -> str:
+    """A value as short plain text (not yet escaped)."""
+    if is_missing(value):
+        return label("value.none", lang)
+    if isinstance(value, bool | np.bool_):
+        return label("value.yes" if value else "value.no", lang)
+    if isinstance(value, Integral):
+        return f"{int(value):,}"
+    if isinstance(value, Real):
+        number = float(value)
+        if math.isinf(number):
+            return "∞"
+        if number.is_integer() and abs(number) < 1e15:
+            return f"{int(number):,}"
+        if abs(number) >= 100:
+            return f"{number:,.1f}"
+        return f"{number:.4g}"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_fmt(v, lang)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_fmt(v, lang) for v in value)
+    return str(value)
+
+
+def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[
+    tuple[str, str]
+]:
+    """(label, value) pairs: solver figures, counts, coverage, and lockers/compartments."""
+    out: list[tuple[str, str]] = []
+    for key in _KPI_KEYS:
+        if key in summary:
+            out.append((label(f"kpi.{key}", lang), _fmt(summary[key], lang)))
+    for group in ("counts", "coverage"):
+        block = summary.get(group)
+        if isinstance(block, Mapping):
+            for key, value in block.items():
+                if not isinstance(value, Mapping | list):
+                    out.append((f"{label(f'kpi.{group}', lang)} · {key}", _fmt(value, lang)))
+    lockers = layers.get("lockers")
+    if lockers is not None and len(lockers):
+        out.append((label("summary.lockers", lang), _fmt(len(lockers), lang)))
+        if "compartments" in lockers.columns:
+            total = pd.to_numeric(lockers["compartments"], errors="coerce").sum()
+            out.append((label("summary.compartments", lang), _fmt(int(total), lang)))
+    return out
+
+
+def _rules(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    rules = summary.get("rules") or []
+    if not isinstance(rules, Sequence) or not all(isinstance(r, Mapping) for r in rules):
+        raise InputDataError(
+            None,
+            "summary['rules'] is not a list of {id, clause, required, achieved, passed} records",
+            "pass the summary written by the planner (optimizer.compliance)",
+        )
+    return list(rules)
+
+
+def _community_table(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """One row per community: id, name, daily parcels, compartments, ratio and its class."""
+    frame = layers.get("communities")
+    if frame is None or len(frame) == 0:
+        return pd.DataFrame()
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    cols = [c for c in ("community", "name", "daily_parcels", "compartments") if c in table]
+    out = table[cols].copy()
+    ratio = community_ratio(table)
+    if ratio is not None:
+        out["ratio"] = ratio.round(3).to_numpy()
+        out["_class"] = ratio.map(ratio_class).to_numpy()
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _font_family() -> list[str]:
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    found = [name for name in CJK_FONTS if name in available]
+    if not found:
+        log.warning("no CJK font found for the report images; Chinese text will be missing")
+    return [*found, "DejaVu Sans"]
+
+
+def _draw_map(ax: Axes, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
+    """The plan on ``ax`` in local UTM: communities by ratio class, catchments, demand, sites."""
+    present = {k: v for k, v in layers.items() if v is not None and len(v) and v.crs is not None}
+    ax.set_axis_off()
+    if not present:
+        return
+    base = present.get("boundary", next(iter(present.values())))
+    utm = base.to_crs(4326).estimate_utm_crs()
+    frames = {k: v.to_crs(utm) for k, v in present.items()}
+    if "communities" in frames:
+        comm = frames["communities"]
+        ratio = community_ratio(comm)
+        colours = (
+            ratio.map(ratio_class).map(RATIO_COLOURS)
+            if ratio is not None
+            else pd.Series("#dddddd", index=comm.index)
+        )
+        comm.plot(ax=ax, color=colours.to_numpy(), alpha=0.35, edgecolor="#555555", linewidth=0.6)
+    if "catchments" in frames:
+        frames["catchments"].boundary.plot(ax=ax, color=_NEW, linewidth=0.4, alpha=0.6)
+    if "demand" in frames:
+        frames["demand"].plot(ax=ax, color="#777777", markersize=1.5, alpha=0.6)
+    if "uncovered" in frames:
+        frames["uncovered"].plot(ax=ax, color=_UNCOVERED, markersize=6, marker="x", linewidth=0.8)
+    if "lockers" in frames:
+        lockers = frames["lockers"]
+        existing = lockers.get("existing", pd.Series(False, index=lockers.index))
+        existing = existing.map(lambda v: not is_missing(v) and bool(v))
+        size = pd.to_numeric(lockers.get("compartments", 60), errors="coerce").fillna(60)
+        lockers.plot(
+            ax=ax,
+            color=np.where(existing, _EXISTING, _NEW),
+            markersize=np.clip(np.sqrt(np.asarray(size, dtype=float)) * 2.0, 8, 120),
+            edgecolor="white",
+            linewidth=0.5,
+            zorder=5,
+        )
+    if "boundary" in frames:
+        frames["boundary"].boundary.plot(ax=ax, color="#222222", linewidth=1.2, linestyle="--")
+    ax.set_aspect("equal")
+    handles = [
+        ax.scatter([], [], color=_NEW, s=30, label=label("value.new", lang)),
+        ax.scatter([], [], color=_EXISTING, s=30, label=label("value.existing", lang)),
+        ax.scatter(
+            [], [], color=_UNCOVERED, marker="x", s=20, label=label("layer.uncovered", lang)
+        ),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.85)
+    ax.text(
+        0.99, 0.01, "© OpenStreetMap contributors (ODbL)", transform=ax.transAxes,
+        ha="right", va="bottom", fontsize=6, color="#444444",
+    )
+
+
+def _draw_chart(ax: Axes, table: pd.DataFrame, lang: str) -> None:
+    """Compartments against daily parcels per community, with the rule's band."""
+    if table.empty or not {"daily_parcels", "compartments"} <= set(table.columns):
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, label("report.no_chart", lang), ha="center", va="center")
+        return
+    names = [
+        str(n) if not is_missing(n) else str(c)
+        for c, n in zip(table["community"], table.get("name", table["community"]), strict=True)
+    ]
+    y = np.arange(len(table))
+    parcels = pd.to_numeric(table["daily_parcels"], errors="coerce").fillna(0).to_numpy()
+    compartments = pd.to_numeric(table["compartments"], errors="coerce").fillna(0).to_numpy()
+    ax.barh(y - 0.2, parcels, height=0.4, color="#9ecae1", label=label("field.daily_parcels", lang))
+    ax.barh(y + 0.2, compartments, height=0.4, color=_NEW, label=label("field.compartments", lang))
+    low, high = RATIO_RANGE
+    for i, value in enumerate(parcels):
+        ax.plot([low * value, high * value], [i + 0.2] * 2, color="#222222", linewidth=1.2)
+    ax.set_yticks(y, [n[:18] for n in names], fontsize=7)
+    ax.invert_yaxis()
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(label("report.chart", lang, low=f"{low:g}", high=f"{high:g}"), fontsize=9)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(fig)
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def report_figures(
+    layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh"
+) -> tuple[bytes, bytes]:
+    """Draw the static map and the community chart of a plan.
+
+    Parameters
+    ----------
+    layers
+        The plan's layers (``boundary``, ``communities``, ``catchments``, ``demand``,
+        ``uncovered``, ``lockers``; any may be missing), any CRS.
+    lang
+        {"zh", "en"}.
+
+    Returns
+    -------
+    tuple of bytes
+        PNG images: the map and the chart.
+    """
+    check_lang(lang)
+    table = _community_table(layers)
+    with _style():
+        map_fig = Figure(figsize=(7, 7))
+        _draw_map(map_fig.add_subplot(), layers, lang)
+        chart_fig = Figure(figsize=(7, max(2.5, 0.45 * len(table) + 1.2)))
+        _draw_chart(chart_fig.add_subplot(), table, lang)
+        return _png(map_fig), _png(chart_fig)
+
+
+class _style:
+    """Matplotlib settings for the report: CJK fonts, no math text, missing glyphs logged."""
+
+    def __enter__(self) -> None:
+        self._rc = rc_context(
+            {"font.family": "sans-serif", "font.sans-serif": _font_family(),
+             "text.parse_math": False, "axes.unicode_minus": False}
+        )
+        self._rc.__enter__()
+        self._warn = warnings.catch_warnings()
+        self._warn.__enter__()
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        # CJK fonts often ship one weight; matplotlib logs each substitution.
+        self._fonts = logging.getLogger("matplotlib.font_manager")
+        self._level = self._fonts.level
+        self._fonts.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        self._fonts.setLevel(self._level)
+        self._warn.__exit__(*exc)
+        self._rc.__exit__(*exc)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _table_html(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> str:
+    """A table; each cell is ``(text, css_class)``; all text escaped."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{html.escape(cls)}">{html.escape(text)}</td>' if cls else
+            f"<td>{html.escape(text)}</td>"
+            for text, cls in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def report_html(
+    summary: Mapping[str, Any],
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    lang: str = "zh",
+    title: str | None = None,
+    images: tuple[bytes, bytes] | None = None,
+) -> str:
+    """Return the report page as HTML text.
+
+    Parameters
+    ----------
+    summary
+        The run's summary (``summary.json``): ``status``, ``objective``, ``bound``, ``gap``,
+        ``solve_s``, ``counts``, ``coverage`` and ``rules`` (list of ``{id, clause, required,
+        achieved, passed}``); any may be missing.
+    layers
+        The plan's layers; ``communities`` gives the per-community table.
+    lang
+        {"zh", "en"}.
+    title
+        Plain-text title; defaults to the localized "Locker plan report".
+    images
+        PNG map and chart from :func:`report_figures`; drawn here when ``None``.
+
+    Returns
+    -------
+    str
+        A self-contained HTML page (no script, no external resource).
+
+    Raises
+    ------
+    ParameterError
+        If ``lang`` is unknown.
+    InputDataError
+        If ``summary["rules"]`` is not a list of records.
+    """
+    check_lang(lang)
+    rules = _rules(summary)
+    heading = title if title is not None else label("report.title", lang)
+    map_png, chart_png = images if images is not None else report_figures(layers, lang=lang)
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(heading)}</h1>",
+        f'<p class="note">{html.escape(label("report.attribution", lang))}</p>',
+        f"<h2>{html.escape(label('report.kpis', lang))}</h2><div class=\"kpis\">",
+    ]
+    for key, value in _kpis(summary, layers, lang):
+        parts.append(
+            f'<div class="kpi"><div class="v">{html.escape(value)}</div>'
+            f'<div class="k">{html.escape(key)}</div></div>'
+        )
+    parts.append("</div>")
+
+    parts.append(f"<h2>{html.escape(label('report.rules', lang))}</h2>")
+    if rules:
+        header = [label(f"rule.{k}", lang) for k in _RULE_COLUMNS]
+        rows = []
+        for rule in rules:
+            passed = rule.get("passed")
+            mark = (
+                (label("value.none", lang), "")
+                if passed is None
+                else (label("rule.pass" if passed else "rule.fail", lang),
+                      "pass" if passed else "fail")
+            )
+            place = f" · {rule['place']}" if rule.get("place") else ""
+            rows.append(
+                [
+                    (_fmt(rule.get("id"), lang) + place, ""),
+                    (_fmt(rule.get("clause"), lang), ""),
+                    (_fmt(rule.get("required"), lang), ""),
+                    (_fmt(rule.get("achieved"), lang), ""),
+                    mark,
+                ]
+            )
+        parts.append(_table_html(header, rows))
+        failed = sum(1 for r in rules if r.get("passed") is False)
+        parts.append(
+            '<p class="note">'
+            + html.escape(label("report.rules_count", lang, n=len(rules), failed=failed))
+            + "</p>"
+        )
+    else:
+        parts.append(f'<p class="note">{html.escape(label("report.no_rules", lang))}</p>')
+
+    table = _community_table(layers)
+    parts.append(f"<h2>{html.escape(label('report.communities', lang))}</h2>")
+    if table.empty:
+        parts.append(f'<p class="note">{html.escape(label("report.no_communities", lang))}</p>')
+    else:
+        wanted = ("community", "name", "daily_parcels", "compartments", "ratio")
+        cols = [c for c in wanted if c in table]
+        header = [label(f"field.{c}", lang) for c in cols]
+        low, high = (f"{v:g}" for v in RATIO_RANGE)
+        if "_class" in table:
+            header.append(label("report.ratio_class", lang))
+        rows = []
+        for _, rec in table.iterrows():
+            row = [
+                (_fmt(rec[c], lang), "" if c in ("community", "name") else "num") for c in cols
+            ]
+            if "_class" in table:
+                key = rec["_class"]
+                cls = {"within": "pass", "none": ""}.get(key, "fail")
+                row.append((label(f"legend.ratio_{key}", lang, low=low, high=high), cls))
+            rows.append(row)
+        parts.append(_table_html(header, rows))
+
+    parts.append(f"<h2>{html.escape(label('report.map', lang))}</h2>")
+    parts.append(f'<img alt="{html.escape(label("report.map", lang))}" src="{_data_uri(map_png)}">')
+    parts.append(f"<h2>{html.escape(label('report.chart_title', lang))}</h2>")
+    parts.append(
+        f'<img alt="{html.escape(label("report.chart_title", lang))}" src="{_data_uri(chart_png)}">'
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- printable page
+
+
+def _printable(
+    summary: Mapping[str, Any],
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    lang: str,
+    title: str,
+) -> Figure:
+    """One A4 portrait page: title, KPIs, map, chart and the rule table."""
+    fig = Figure(figsize=(8.27, 11.69))
+    fig.text(0.05, 0.965, title, fontsize=15, weight="bold", va="top")
+    kpis = _kpis(summary, layers, lang)[:12]
+    for i, (key, value) in enumerate(kpis):
+        col, row = i % 4, i // 4
+        fig.text(0.05 + 0.235 * col, 0.925 - 0.035 * row, value, fontsize=11, weight="bold")
+        fig.text(0.05 + 0.235 * col, 0.913 - 0.035 * row, key[:34], fontsize=6.5, color="#555555")
+    _draw_map(fig.add_axes((0.03, 0.42, 0.5, 0.42)), layers, lang)
+    _draw_chart(fig.add_axes((0.66, 0.45, 0.31, 0.36)), _community_table(layers), lang)
+    rules = _rules(summary)
+    ax = fig.add_axes((0.05, 0.03, 0.9, 0.36))
+    ax.set_axis_off()
+    ax.set_title(label("report.rules", lang), fontsize=10, loc="left")
+    if rules:
+        shown = rules[:14]
+        cells = [
+            [
+                _fmt(r.get("id"), lang)[:10],
+                _fmt(r.get("clause"), lang)[:28],
+                _fmt(r.get("required"), lang)[:34],
+                _fmt(r.get("achieved"), lang)[:34],
+                label("value.none", lang) if r.get("passed") is None
+                else label("rule.pass" if r.get("passed") else "rule.fail", lang),
+            ]
+            for r in shown
+        ]
+        header = [label(f"rule.{k}", lang) for k in _RULE_COLUMNS]
+        grid = ax.table(cellText=cells, colLabels=header, loc="upper left",
+                        colWidths=[0.1, 0.26, 0.26, 0.26, 0.12], cellLoc="left")
+        grid.auto_set_font_size(False)
+        grid.set_fontsize(6.5)
+        for (i, j), cell in grid.get_celld().items():
+            if i > 0 and j == 4:
+                ok = shown[i - 1].get("passed")
+                cell.get_text().set_color("#1a7f37" if ok else "#c62828")
+        if len(rules) > len(shown):
+            ax.text(0, 0, label("legend.more_rules", lang, n=len(rules) - len(shown)), fontsize=7)
+    return fig
+
+
+def write_report(
+    summary: Mapping[str, Any],
+    layers: Mapping[str, gpd.GeoDataFrame],
+    out_dir: str | Path,
+    *,
+    lang: str = "zh",
+    title: str | None = None,
+    printable: Sequence[str] = ("pdf", "png"),
+) -> Path:
+    """Write ``report.html`` and its printable one-page ``report.pdf`` / ``report.png``.
+
+    Parameters
+    ----------
+    summary
+        The run's summary (see :func:`report_html`).
+    layers
+        The plan's layers (GeoDataFrames in any CRS).
+    out_dir
+        Folder to write into (created if needed).
+    lang
+        {"zh", "en"}: language of every label.
+    title
+        Plain-text title (escaped); defaults to the localized "Locker plan report".
+    printable
+        Printable copies to write: any of {"pdf", "png"}.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``report.html`` written.
+
+    Raises
+    ------
+    ParameterError
+        If ``lang`` is unknown.
+    InputDataError
+        If ``summary["rules"]`` is not a list of records.
+    OutputError
+        If a file cannot be written.
+    """
+    start = time.perf_counter()
+    check_lang(lang)
+    unknown = [p for p in printable if p not in ("pdf", "png")]
+    if unknown:
+        raise ParameterError(f"printable={unknown} unknown. Fix: use 'pdf' and/or 'png'")
+    heading = title if title is not None else label("report.title", lang)
+    folder = Path(out_dir)
+    page = report_html(summary, layers, lang=lang, title=heading)
+    target = folder / "report.html"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+        if printable:
+            with _style():
+                fig = _printable(summary, layers, lang=lang, title=heading)
+                FigureCanvasAgg(fig)
+                for kind in printable:
+                    fig.savefig(folder / f"report.{kind}", format=kind, dpi=150)
+    except OSError as exc:
+        raise OutputError(
+            f"{folder}: cannot write the report ({exc}). Fix: choose a writable folder"
+        ) from exc
+    log.info(
+        "report %s (%d kB%s) in %.2f s",
+        target,
+        target.stat().st_size // 1024,
+        "".join(f", report.{k}" for k in printable),
+        time.perf_counter() - start,
+    )
+    return target

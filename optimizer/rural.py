@@ -1,0 +1,325 @@
+r"""Village stations (rule R3) and township stations (rule R4) on the drive network.
+
+The model
+---------
+Each administrative village :math:`v` (``place=village``) gets :math:`n_v` village stations
+(村级寄递物流综合服务站) with
+
+.. math::
+
+    n_v = \begin{cases} \max(\underline{R3}, \min(2, \overline{R3})) & d_v > T \\
+                        \underline{R3} & \text{otherwise} \end{cases}
+
+where :math:`[\underline{R3}, \overline{R3}]` is the preset's R3 range (seed 004 五(二):
+每个建制村建设 1-2 个村级寄递物流综合服务站; Shanxi 003 专栏5: 原则上每个行政村设立一个, so
+(1, 1)), :math:`d_v` the village's daily parcels (its own plus those of the hamlets closest to
+it in its township) and :math:`T` the second-station threshold (:class:`RuralParameters`).
+
+*Where.* The first station takes the best candidate site (an express shop or post office
+before a convenience shop or community centre, then the nearest) within the village radius
+whose nearest village is :math:`v`; without one, the village node snapped to the drive network.
+A second station goes to the drive-network node of the village's Voronoi cell, within the
+village radius, farthest from the first station (it serves the far end of the village).
+
+Each township :math:`t` gets exactly one township station (乡镇快递综合服务站, R4: seed 003 专栏5
+"1123", 004 四(三) 一乡一所): at the best candidate within the seat radius of its seat, else
+the seat snapped to the drive network; when the seat is outside the extract, at the
+drive-network 1-median of its villages,
+
+.. math:: \arg\min_{k \in K_t} \textstyle\sum_{v \in t} d_v\, \mathrm{dist}(k, v),
+
+:math:`K_t` being the drive nodes inside the township's rebuilt territory (all nodes when it
+has none). A township with no seat, no village and no territory raises
+:class:`~geodata.errors.InfeasiblePlanError` naming R4 and the township.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geodata.distances import network_distances
+from geodata.errors import InfeasiblePlanError, ParameterError
+from geodata.network import Network
+
+from .rules import RuleSet
+from .stations import REUSE_ORDER, rule_record
+
+__all__ = ["RuralParameters", "RuralPlan", "plan_rural"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuralParameters:
+    """Parameters of the rural tiers, each with its source.
+
+    Attributes
+    ----------
+    village_residents
+        Residents of an administrative village. Default 1,500: a stated assumption (China has
+        about 490,000 建制村 for some 500 million rural residents, ~1,000 each; villages on
+        the Henan plain are larger). OSM buildings are too sparse to count them.
+    hamlet_residents
+        Residents of a hamlet (自然村). Default 300, a stated assumption.
+    parcels_per_resident_per_year
+        Default 106: the national plan's 1,500 亿件 over 14.1 亿 residents (PLAN_RULES.md);
+        an upper bound for rural areas, override with the county's figure.
+    second_station_parcels
+        Daily parcels above which a village gets a second station (when R3 allows 2).
+        Default 500: a stated assumption, about what a 15–20 m2 village point handles.
+    village_radius_m
+        Straight-line reach of a village around its node. Default 1,500 m, a stated
+        assumption (half the typical spacing of villages on the North China Plain).
+    seat_radius_m
+        Reach of a township seat for reusing a candidate site. Default 1,000 m.
+    """
+
+    village_residents: float = 1500.0
+    hamlet_residents: float = 300.0
+    parcels_per_resident_per_year: float = 106.0
+    second_station_parcels: float = 500.0
+    village_radius_m: float = 1500.0
+    seat_radius_m: float = 1000.0
+
+    def __post_init__(self) -> None:
+        bad = [f"{k}={v!r}" for k, v in vars(self).items() if not (v >= 0 and np.isfinite(v))]
+        if bad:
+            raise ParameterError(f"rural parameters must be finite and >= 0: {', '.join(bad)}")
+
+    @property
+    def parcels_per_resident_per_day(self) -> float:
+        """Daily parcels of one resident."""
+        return self.parcels_per_resident_per_year / 365.0
+
+
+@dataclass(frozen=True)
+class RuralPlan:
+    """Village and township stations with their compliance records.
+
+    Attributes
+    ----------
+    village_stations
+        One row per station: ``station_id``, ``village_id``, ``village``, ``township``,
+        ``rank`` (1 or 2), ``daily_parcels`` (the village's, split evenly between its
+        stations), ``site_id``, ``site_kind``, ``placed_by`` and the point.
+    township_stations
+        One row per township: ``station_id``, ``township_id``, ``township``,
+        ``daily_parcels`` (its villages'), ``site_id``, ``site_kind``, ``placed_by``, point.
+    records
+        Compliance records (R3 per village and overall, R4 per township and overall, G4).
+    build_s
+        Seconds spent.
+    """
+
+    village_stations: gpd.GeoDataFrame
+    township_stations: gpd.GeoDataFrame
+    records: list[dict] = field(default_factory=list)
+    build_s: float = 0.0
+
+
+def _best_site(
+    point: shapely.Point, sites: gpd.GeoDataFrame | None, radius: float, allowed: np.ndarray | None
+) -> int | None:
+    """Index of the best candidate near ``point``: reuse order first, then distance."""
+    if sites is None or not len(sites):
+        return None
+    d = sites.distance(point).to_numpy()
+    ok = d <= radius
+    if allowed is not None:
+        ok &= allowed
+    if not ok.any():
+        return None
+    rank = sites["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
+    idx = np.flatnonzero(ok)
+    return int(idx[np.lexsort((d[idx], rank[idx]))[0]])
+
+
+def plan_rural(
+    villages: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    network: Network,
+    rules: RuleSet,
+    *,
+    candidates: gpd.GeoDataFrame | None = None,
+    params: RuralParameters | None = None,
+) -> RuralPlan:
+    """Place village stations (R3) and township stations (R4).
+
+    Parameters
+    ----------
+    villages
+        From :func:`geodata.rural.rural_places_from_osm` (with ``township``).
+    townships
+        From the same call.
+    network
+        The drive network (:func:`geodata.network.drive_network`), same CRS.
+    rules
+        The preset applied (R3 range, R4).
+    candidates
+        Candidate sites (:func:`geodata.candidates.candidates_from_osm`), or ``None``.
+    params
+        :class:`RuralParameters` (the documented defaults when ``None``).
+
+    Returns
+    -------
+    RuralPlan
+        The stations and the compliance records.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        If there is no administrative village (R3) or a township cannot be placed (R4).
+    """
+    t0 = time.perf_counter()
+    params = params or RuralParameters()
+    r3, r4, g4 = rules.get("R3"), rules.get("R4"), rules.get("G4")
+    lo, hi = int(round(r3.low)), int(round(r3.high))
+    per_day = params.parcels_per_resident_per_day
+    admin = villages[villages["place"] == "village"].reset_index(drop=True)
+    if admin.empty:
+        raise InfeasiblePlanError(
+            "R3 (stations per administrative village): the area has no place=village node; "
+            "give village points or use an extract that maps them"
+        )
+    vxy = np.c_[admin.geometry.x, admin.geometry.y]
+    parcels = np.full(len(admin), params.village_residents * per_day)
+    for _, h in villages[villages["place"] == "hamlet"].iterrows():
+        same = (admin["township"] == h["township"]).to_numpy()
+        pool = np.flatnonzero(same) if same.any() else np.arange(len(admin))
+        near = pool[np.argmin(np.hypot(*(vxy[pool] - [h.geometry.x, h.geometry.y]).T))]
+        parcels[near] += params.hamlet_residents * per_day
+    nearest_village = cKDTree(vxy).query(network.xy)[1]
+    site_village = (
+        cKDTree(vxy).query(np.c_[candidates.geometry.x, candidates.geometry.y])[1]
+        if candidates is not None and len(candidates)
+        else None
+    )
+    rows, records = [], []
+    for v, row in admin.iterrows():
+        n = max(lo, min(2, hi)) if parcels[v] > params.second_station_parcels else lo
+        allowed = None if site_village is None else site_village == v
+        k = _best_site(row.geometry, candidates, params.village_radius_m, allowed)
+        if k is not None:
+            c = candidates.iloc[k]
+            first = (c["site_id"], c["kind"], "candidate", c.geometry)
+        else:
+            node = int(network.snap(vxy[v : v + 1])[0][0])
+            first = (f"drive-node/{network.node_ids[node]}", "drive_node", "village-node",
+                     shapely.Point(network.xy[node]))
+        placed = [first]
+        if n >= 2:
+            cell = np.flatnonzero(
+                (nearest_village == v) & (np.hypot(*(network.xy - vxy[v]).T) <= params.village_radius_m)
+            )
+            far = np.hypot(*(network.xy[cell] - [first[3].x, first[3].y]).T)
+            if len(cell) and far.max() > 0:
+                node = int(cell[np.argmax(far)])
+                placed.append((f"drive-node/{network.node_ids[node]}", "drive_node",
+                               "far-end-of-village", shapely.Point(network.xy[node])))
+        for rank, (site, kind, how, pt) in enumerate(placed, start=1):
+            rows.append((f"vs-{row['osm_id']}-{rank}", row["village_id"], row["name"],
+                         row["township"], rank, parcels[v] / len(placed), site, kind, how, pt))
+        got = len(placed)
+        records.append(rule_record(
+            r3, required=f"{lo}–{hi} stations", achieved=f"{got} station(s) for "
+            f"{parcels[v]:.0f} parcels/day", passed=lo <= got <= hi, place=row["name"],
+            village_id=row["village_id"],
+            reason=None if lo <= got <= hi else "no second drive-network node in the village",
+        ))
+    vs = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["station_id", "village_id", "village", "township", "rank",
+                                    "daily_parcels", "site_id", "site_kind", "placed_by", "geometry"]),
+        geometry="geometry", crs=villages.crs,
+    )
+    ok3 = sum(r["passed"] for r in records)
+    records.insert(0, rule_record(
+        r3, required=f"{lo}–{hi} stations in each of {len(admin)} administrative villages",
+        achieved=f"{len(vs)} stations; {ok3} of {len(admin)} villages within range",
+        passed=ok3 == len(admin),
+    ))
+    ts_rows = _township_rows(townships, admin, parcels, network, candidates, params)
+    ts = gpd.GeoDataFrame(
+        pd.DataFrame(ts_rows, columns=["station_id", "township_id", "township", "daily_parcels",
+                                       "site_id", "site_kind", "placed_by", "geometry"]),
+        geometry="geometry", crs=villages.crs,
+    )
+    need = int(round(r4.value))
+    for _, t in ts.iterrows():
+        records.append(rule_record(
+            r4, required=f"{need} station", achieved=f"1 station ({t['placed_by']})",
+            passed=need == 1, place=t["township"], township_id=t["township_id"],
+        ))
+    records.append(rule_record(
+        r4, required=f"{need} station in each of {len(townships)} townships",
+        achieved=f"{len(ts)} township stations", passed=len(ts) == len(townships) and need == 1,
+    ))
+    if g4 is not None:
+        records.append(rule_record(
+            g4, required=f"at least {g4.value:.0%} of administrative villages reached",
+            achieved=f"{vs['village_id'].nunique()} of {len(admin)} villages have a station",
+            passed=vs["village_id"].nunique() / len(admin) >= g4.value,
+        ))
+    dt = time.perf_counter() - t0
+    log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
+             len(vs), len(admin), len(ts), dt)
+    return RuralPlan(vs, ts, records, dt)
+
+
+def _township_rows(
+    townships: gpd.GeoDataFrame,
+    admin: gpd.GeoDataFrame,
+    parcels: np.ndarray,
+    network: Network,
+    candidates: gpd.GeoDataFrame | None,
+    params: RuralParameters,
+) -> list[tuple]:
+    rows = []
+    for _, t in townships.iterrows():
+        mine = (admin["township"] == t["township_id"]).to_numpy()
+        load = float(parcels[mine].sum())
+        sid = f"ts-{t['township_id'].replace('/', '-')}"
+        if t["has_seat"]:
+            k = _best_site(t.geometry, candidates, params.seat_radius_m, None)
+            if k is not None:
+                c = candidates.iloc[k]
+                rows.append((sid, t["township_id"], t["name"], load, c["site_id"], c["kind"],
+                             "candidate-near-seat", c.geometry))
+                continue
+            node = int(network.snap([[t.geometry.x, t.geometry.y]])[0][0])
+            how = "seat"
+        elif mine.any():
+            pool = np.arange(network.n_nodes)
+            if t["territory"] is not None:
+                inside = shapely.contains_xy(t["territory"], network.xy[:, 0], network.xy[:, 1])
+                pool = np.flatnonzero(inside) if inside.any() else pool
+            vxy = np.c_[admin.geometry.x, admin.geometry.y][mine]
+            reach = network_distances(network, network.xy[pool], vxy, radius_m=1e6)
+            cost = np.full(len(pool), np.inf)
+            total = np.zeros(len(pool))
+            np.add.at(total, reach.rows, reach.dist_m * parcels[mine][reach.cols])
+            full = np.bincount(reach.rows, minlength=len(pool)) == mine.sum()
+            cost[full] = total[full]
+            node = int(pool[np.argmin(cost)])
+            how = "1-median-of-villages"
+        elif t["territory"] is not None:
+            rp = t["territory"].representative_point()
+            node = int(network.snap([[rp.x, rp.y]])[0][0])
+            how = "territory"
+        else:
+            raise InfeasiblePlanError(
+                f"R4 (one station per township): township {t['name']} ({t['township_id']}) has "
+                "no seat, no village and no boundary inside the area; give its seat as a point "
+                "or drop it from the plan"
+            )
+        rows.append((sid, t["township_id"], t["name"], load,
+                     f"drive-node/{network.node_ids[node]}", "drive_node", how,
+                     shapely.Point(network.xy[node])))
+    return rows

@@ -1,0 +1,407 @@
+r"""Community end-stations (rule R1) and neighbourhood cargo stations (rule R7).
+
+Community end-stations
+----------------------
+Rule R1 (seed 004, 五(二) 公共末端工程: 新建居住社区应建设使用面积不小于 15 平方米的邮政快递末端
+综合服务站) asks one staffed station per residential community. *Within reach* is read
+strictly: every residential building (demand point) :math:`i` of community :math:`k` must be
+within the station radius :math:`r` (default 500 m walk, the 10-minute circle of GB
+50180-2018) of a station of its community. A weighted centre would leave the far homes of a
+large community out of reach, which the planner would not accept; when one station cannot reach
+every home the model opens a second. A community with no residential building is served at
+its polygon's representative point.
+
+Columns :math:`c = (j, k)` pair candidate :math:`j` (usable floor area :math:`A_j \ge A_{R1}`,
+the R1 minimum) with a community :math:`k` it reaches; :math:`y_c \in \{0,1\}` opens it,
+:math:`x_{ic} \ge 0` is the share of point :math:`i`'s :math:`d_i` daily parcels it serves,
+:math:`s_i, u_c \ge 0` are slacks that turn a missing station or floor area into a named reason
+instead of an infeasible model.
+
+.. math::
+
+    \min\; & \textstyle\sum_c f_c y_c + \beta \sum_{i,c} d_i w_{ic} x_{ic}
+             + M \sum_i s_i + M_A \sum_c u_c \\
+    (1)\;& \textstyle\sum_{c \ni i} x_{ic} + s_i = 1 && \forall i \\
+    (2)\;& x_{ic} \le y_c && \forall i, c \\
+    (3)\;& a \textstyle\sum_i d_i x_{ic} \le A_j\, y_c + u_c && \forall c = (j, k) \quad (R1) \\
+    (4)\;& \textstyle\sum_{k} y_{(j,k)} \le 1 && \forall j
+
+:math:`f_c` is the station cost (lower for an existing post office or express shop, which the
+plan asks to reuse), :math:`w_{ic} \le r` the walk, :math:`a` the floor area per daily parcel.
+A station's required area is :math:`\max(A_{R1}, a L_c)` with :math:`L_c` its load; (3) keeps
+it within the candidate's floor area.
+
+Neighbourhood cargo stations
+----------------------------
+Rule R7 (seed 004 五(二); 002 二(三)10): each neighbourhood centre (from
+:func:`geodata.centres.centres_from_osm`) gets the best candidate of at least
+``min_floor_m2`` within ``radius_m`` walk of it (reused kinds first, then the shortest walk),
+in the order of the centres, a candidate serving one centre only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from geodata.distances import network_distances
+from geodata.errors import ParameterError, SolverError
+from geodata.network import Network
+
+from .milp import Milp, SolverName, solve_milp
+from .rules import Rule, RuleSet
+
+__all__ = [
+    "REUSE_ORDER",
+    "CargoPlan",
+    "StationParameters",
+    "StationPlan",
+    "plan_cargo_stations",
+    "plan_community_stations",
+    "rule_record",
+]
+
+log = logging.getLogger(__name__)
+
+#: Candidate kinds a station prefers, best first: existing outlets are reused.
+REUSE_ORDER = ("express_shop", "post_office", "community_centre", "convenience",
+               "residential_ground_floor")
+_REUSED = ("express_shop", "post_office")
+
+
+def rule_record(rule: Rule, *, required: str, achieved: str, passed: bool, **extra: Any) -> dict:
+    """One compliance record: ``id``, ``clause``, ``required``, ``achieved``, ``passed``, ...
+
+    Parameters
+    ----------
+    rule
+        The rule checked.
+    required, achieved
+        What the rule asks and what the plan gives, as text.
+    passed
+        Whether the rule is met.
+    **extra
+        ``place``, ``reason`` and other keys; ``None`` values are left out.
+
+    Returns
+    -------
+    dict
+        JSON-ready record, as :func:`optimizer.compliance.locker_compliance` writes them.
+    """
+    rec = {"id": rule.id, "clause": f"{rule.source} {rule.clause}", "required": required,
+           "achieved": achieved, "passed": bool(passed), "source": rule.source,
+           "quote": rule.quote}
+    rec.update({k: v for k, v in extra.items() if v is not None})
+    return rec
+
+
+@dataclass(frozen=True)
+class StationParameters:
+    """Parameters of the station tiers, each with its source.
+
+    Attributes
+    ----------
+    radius_m
+        Longest walk from a home to its community station. Default 500 m: the 10-minute
+        walking circle of GB 50180-2018.
+    m2_per_daily_parcel
+        Usable floor area per daily parcel. Default 0.1 m2: a stated assumption (shelving for
+        about two days of parcels plus a counter; a 15 m2 room holds ~150 parcels/day).
+    new_cost, reuse_cost
+        Cost of fitting out a new station, and of reusing an existing post office or express
+        shop. Defaults 50,000 and 10,000 CNY, stated assumptions.
+    walk_cost
+        Cost per daily parcel-metre walked, a tie-breaker. Default 0.01 CNY: one station
+        outweighs five million parcel-metres.
+    cargo_radius_m
+        Longest walk from a neighbourhood centre to its cargo station. Default 300 m (the
+        5-minute circle of GB 50180-2018).
+    """
+
+    radius_m: float = 500.0
+    m2_per_daily_parcel: float = 0.1
+    new_cost: float = 50_000.0
+    reuse_cost: float = 10_000.0
+    walk_cost: float = 0.01
+    cargo_radius_m: float = 300.0
+
+    def __post_init__(self) -> None:
+        bad = [f"{k}={v!r}" for k, v in vars(self).items() if not (v >= 0 and np.isfinite(v))]
+        if bad or not self.radius_m > 0:
+            raise ParameterError(f"station parameters must be finite and >= 0, radius > 0: "
+                                 f"{', '.join(bad) or f'radius_m={self.radius_m!r}'}")
+
+
+@dataclass(frozen=True)
+class StationPlan:
+    """Community end-stations and their per-community compliance.
+
+    Attributes
+    ----------
+    stations
+        ``station_id``, ``community``, ``community_name``, ``site_id``, ``kind``, ``reused``,
+        ``floor_area_m2``, ``daily_parcels`` (load), ``required_m2``, point.
+    communities
+        Per community: ``community``, ``name``, ``homes``, ``daily_parcels``, ``stations``,
+        ``max_walk_m``, ``passed``, ``reason``.
+    records
+        R1 records: one per community and one overall.
+    status, objective, bound, gap, solve_s
+        From the solver.
+    """
+
+    stations: gpd.GeoDataFrame
+    communities: pd.DataFrame
+    records: list[dict] = field(default_factory=list)
+    status: str = ""
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    solve_s: float = 0.0
+
+
+def plan_community_stations(
+    demand: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    network: Network,
+    rules: RuleSet,
+    *,
+    params: StationParameters | None = None,
+    solver: SolverName = "highs",
+    time_limit: float | None = 60.0,
+) -> StationPlan:
+    """Site one or more end-stations of at least R1's floor area in every community.
+
+    Parameters
+    ----------
+    demand
+        From :func:`geodata.demand.demand_from_buildings` (``community``, ``daily_parcels``).
+    communities
+        From :func:`geodata.communities.communities_from_osm`, same CRS.
+    candidates
+        From :func:`geodata.candidates.candidates_from_osm` (``floor_area_m2``, ``kind``).
+    network
+        The walk network (:func:`geodata.network.walk_network`).
+    rules
+        The preset (R1's floor area).
+    params
+        :class:`StationParameters` (the documented defaults when ``None``).
+    solver, time_limit
+        Passed to :func:`optimizer.milp.solve_milp`.
+
+    Returns
+    -------
+    StationPlan
+        Stations, a per-community table with the exact reason of every failure, and records.
+
+    Raises
+    ------
+    SolverError
+        If the solver returns no solution.
+    """
+    t0 = time.perf_counter()
+    p = params or StationParameters()
+    r1 = rules.get("R1")
+    amin = float(r1.value)
+    pts = demand[demand["community"].isin(communities["community"])]
+    px = np.c_[pts.geometry.x, pts.geometry.y]
+    comm = pts["community"].to_numpy().astype(object)
+    d = pts["daily_parcels"].to_numpy(float)
+    empty = communities[~communities["community"].isin(pts["community"])]
+    if len(empty):
+        rp = empty.geometry.representative_point()
+        px = np.r_[px, np.c_[rp.x, rp.y]]
+        comm = np.r_[comm, empty["community"].to_numpy().astype(object)]
+        d = np.r_[d, np.zeros(len(empty))]
+    area = candidates["floor_area_m2"].fillna(0.0).to_numpy(float)
+    elig = np.flatnonzero(area >= amin)
+    cx = np.c_[candidates.geometry.x, candidates.geometry.y][elig]
+    reach = network_distances(network, px, cx, radius_m=p.radius_m)
+    ri, rj, rw = reach.rows, elig[reach.cols], reach.dist_m
+    col_of, uniques = pd.factorize(pd.MultiIndex.from_arrays([rj, comm[ri]]))
+    ncol = len(uniques)
+    col_j = np.zeros(ncol, dtype=np.int64)
+    col_j[col_of] = rj
+    col_k = np.empty(ncol, dtype=object)
+    col_k[col_of] = comm[ri]
+    n, npair = len(d), len(ri)
+    kinds = candidates["kind"].to_numpy()
+    f = np.where(np.isin(kinds[col_j], _REUSED), p.reuse_cost, p.new_cost)
+    big = 10.0 * p.new_cost
+    # column order: y (ncol), x (npair), s (n), u (ncol)
+    nv = 2 * ncol + npair + n
+    c = np.r_[f, p.walk_cost * d[ri] * rw, np.full(n, big), np.full(ncol, big / max(amin, 1.0))]
+    xs = ncol + np.arange(npair)
+    rows1 = (np.r_[ri, np.arange(n)], np.r_[xs, ncol + npair + np.arange(n)])
+    a1 = sparse.csr_array((np.ones(npair + n), rows1), shape=(n, nv))
+    a2 = sparse.csr_array((np.ones(npair), (np.arange(npair), xs)), shape=(npair, nv)) + \
+        sparse.csr_array((-np.ones(npair), (np.arange(npair), col_of)), shape=(npair, nv))
+    a3 = sparse.csr_array(
+        (np.r_[p.m2_per_daily_parcel * d[ri], -area[col_j], -np.ones(ncol)],
+         (np.r_[col_of, np.arange(ncol), np.arange(ncol)],
+          np.r_[xs, np.arange(ncol), ncol + npair + n + np.arange(ncol)])), shape=(ncol, nv))
+    site_codes, site_of = np.unique(col_j, return_inverse=True)
+    a4 = sparse.csr_array((np.ones(ncol), (site_of, np.arange(ncol))), shape=(len(site_codes), nv))
+    m = Milp(
+        c=c, a=sparse.vstack([a1, a2, a3, a4]).tocsr(),
+        row_lower=np.r_[np.ones(n), np.full(npair + ncol + len(site_codes), -np.inf)],
+        row_upper=np.r_[np.ones(n), np.zeros(npair + ncol), np.ones(len(site_codes))],
+        col_lower=np.zeros(nv),
+        col_upper=np.r_[np.ones(ncol + npair + n), np.full(ncol, np.inf)],
+        integrality=np.r_[np.ones(ncol, bool), np.zeros(nv - ncol, bool)],
+    )
+    res = solve_milp(m, solver=solver, time_limit=time_limit)
+    if res.x is None:
+        raise SolverError(f"R1 community stations: solver {res.solver} returned {res.status} "
+                          "without a solution; raise time_limit or try solver='cbc'")
+    y = res.x[:ncol] > 0.5
+    x = res.x[xs]
+    s = res.x[ncol + npair: ncol + npair + n]
+    u = res.x[ncol + npair + n:]
+    load = np.bincount(col_of, weights=d[ri] * x, minlength=ncol)
+    names = dict(zip(communities["community"], communities["name"], strict=True))
+    open_c = np.flatnonzero(y)
+    st = candidates.iloc[col_j[open_c]].reset_index(drop=True)
+    stations = gpd.GeoDataFrame({
+        "station_id": [f"st-{i + 1:03d}" for i in range(len(open_c))],
+        "community": col_k[open_c], "community_name": [names[k] for k in col_k[open_c]],
+        "site_id": st["site_id"], "kind": st["kind"], "reused": np.isin(st["kind"], _REUSED),
+        "floor_area_m2": area[col_j[open_c]], "daily_parcels": load[open_c],
+        "required_m2": np.maximum(amin, p.m2_per_daily_parcel * load[open_c]),
+    }, geometry=st.geometry.values, crs=candidates.crs)
+    any_reach = np.bincount(ri, minlength=n) > 0
+    table, records = [], []
+    for k in communities["community"]:
+        mine = np.flatnonzero(comm == k)
+        ck = open_c[col_k[open_c] == k]
+        served = np.isin(ri, mine) & np.isin(col_of, ck) & (x > 1e-6)
+        miss = mine[s[mine] > 1e-6]
+        short = ck[u[ck] > 1e-6]
+        reason = None
+        if not any_reach[mine].any():
+            reason = f"no candidate of >= {amin:g} m2 within {p.radius_m:g} m walk"
+        elif len(miss):
+            none = miss[~any_reach[miss]]
+            reason = (f"{len(none)} of {len(mine)} homes ({d[none].sum():.0f} parcels/day) have no "
+                      f"candidate of >= {amin:g} m2 within {p.radius_m:g} m walk") if len(none) else (
+                f"the candidates within {p.radius_m:g} m of {len(miss)} homes serve neighbouring "
+                "communities")
+        elif len(short):
+            reason = (f"candidates within {p.radius_m:g} m too small: need "
+                      f"{p.m2_per_daily_parcel * load[short].sum() + u[short].sum():.0f} m2, "
+                      f"have {area[col_j[short]].sum():.0f} m2")
+        ok = reason is None and len(ck) > 0
+        walk = float(rw[served].max()) if served.any() else float("nan")
+        table.append((k, names[k], int((mine < len(pts)).sum()), float(d[mine].sum()), len(ck), walk, ok, reason or ""))
+        records.append(rule_record(
+            r1, required=f">= {amin:g} m2 station within {p.radius_m:g} m walk of every home",
+            achieved=(f"{len(ck)} station(s), " + ", ".join(f"{area[col_j[q]]:.0f} m2" for q in ck)
+                      + (f"; longest walk {walk:.0f} m" if served.any() else "")),
+            passed=ok, place=names[k], community=k, reason=reason,
+        ))
+    frame = pd.DataFrame(table, columns=["community", "name", "homes", "daily_parcels", "stations",
+                                         "max_walk_m", "passed", "reason"])
+    npass = int(frame["passed"].sum())
+    records.insert(0, rule_record(
+        r1, required=f"a >= {amin:g} m2 end-station in each of {len(frame)} communities",
+        achieved=f"{npass} of {len(frame)} communities; {len(stations)} stations "
+                 f"({int(stations['reused'].sum())} reused)", passed=npass == len(frame)))
+    log.info("community stations: %d stations for %d communities (%d pass R1), %d columns, "
+             "%d pairs, %s, in %.2f s", len(stations), len(frame), npass, ncol, npair,
+             res.status, time.perf_counter() - t0)
+    return StationPlan(stations, frame, records, res.status, res.objective, res.bound, res.gap,
+                       res.solve_s)
+
+
+@dataclass(frozen=True)
+class CargoPlan:
+    """Neighbourhood cargo stations (R7).
+
+    Attributes
+    ----------
+    stations
+        One row per centre served: ``centre_id``, ``centre``, ``site_id``, ``kind``,
+        ``floor_area_m2``, ``walk_m``, point.
+    records
+        R7 records: per centre and overall.
+    """
+
+    stations: gpd.GeoDataFrame
+    records: list[dict] = field(default_factory=list)
+
+
+def plan_cargo_stations(
+    centres: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    network: Network,
+    rules: RuleSet,
+    *,
+    params: StationParameters | None = None,
+    exclude: tuple[str, ...] = (),
+) -> CargoPlan:
+    """Give each neighbourhood centre a cargo station at a candidate near it (R7).
+
+    Parameters
+    ----------
+    centres
+        From :func:`geodata.centres.centres_from_osm`.
+    candidates
+        Candidate sites, same CRS.
+    network
+        The walk network.
+    rules
+        The preset (R7; R1's floor area is the smallest room accepted).
+    params
+        :class:`StationParameters` (``cargo_radius_m``).
+    exclude
+        ``site_id`` s already used (for instance by community end-stations).
+
+    Returns
+    -------
+    CargoPlan
+        Stations and records; a centre without a candidate fails with the reason.
+    """
+    p = params or StationParameters()
+    r7, amin = rules.get("R7"), float(rules.get("R1").value)
+    area = candidates["floor_area_m2"].fillna(0.0).to_numpy(float)
+    ok = (area >= amin) & ~candidates["site_id"].isin(exclude).to_numpy()
+    elig = np.flatnonzero(ok)
+    rank = candidates["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
+    reach = network_distances(
+        network, np.c_[centres.geometry.x, centres.geometry.y],
+        np.c_[candidates.geometry.x, candidates.geometry.y][elig], radius_m=p.cargo_radius_m)
+    used: set[int] = set()
+    rows, records = [], []
+    for i, ctr in enumerate(centres.itertuples()):
+        sel = reach.rows == i
+        js, ws = elig[reach.cols[sel]], reach.dist_m[sel]
+        free = np.array([j not in used for j in js], dtype=bool)
+        js, ws = js[free], ws[free]
+        if len(js):
+            q = np.lexsort((ws, rank[js]))[0]
+            j = int(js[q])
+            used.add(j)
+            cand = candidates.iloc[j]
+            rows.append((ctr.centre_id, ctr.name, cand["site_id"], cand["kind"], area[j],
+                         float(ws[q]), cand.geometry))
+        reason = None if len(js) else (f"no free candidate of >= {amin:g} m2 within "
+                                       f"{p.cargo_radius_m:g} m walk")
+        records.append(rule_record(
+            r7, required="1 cargo station", achieved="1 station" if len(js) else "none",
+            passed=bool(len(js)), place=ctr.name, centre_id=ctr.centre_id, reason=reason))
+    stations = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["centre_id", "centre", "site_id", "kind", "floor_area_m2",
+                                    "walk_m", "geometry"]), geometry="geometry", crs=candidates.crs)
+    records.insert(0, rule_record(
+        r7, required=f"a cargo station at each of {len(centres)} neighbourhood centres",
+        achieved=f"{len(stations)} of {len(centres)}", passed=len(stations) == len(centres)))
+    log.info("cargo stations: %d of %d neighbourhood centres served", len(stations), len(centres))
+    return CargoPlan(stations, records)

@@ -1,0 +1,114 @@
+"""``siting batch``: run scenario files on a Dask cluster (registered in :mod:`siting.cli`)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geodata.errors import SitingError
+
+__all__ = ["batch"]
+
+_err = Console(stderr=True)
+_out = Console()
+
+
+def batch(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario TOML files (a \\[sweep] table expands to several runs).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Batch folder: one sub-folder per scenario.")],
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. "
+                     "tcp://10.0.0.5:8786 (default: a local cluster)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes of the local cluster.")
+    ] = 2,
+    root: Annotated[
+        Path | None,
+        typer.Option("--root", help="Folder the scenarios' paths must stay inside "
+                     "(default: each scenario file's folder)."),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Rerun scenarios that failed on the same input.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    """Run what-if scenarios in parallel on Dask; write a results table, charts and a page.
+
+    A rerun skips the scenarios whose inputs are unchanged and whose outputs are complete.
+    Exit code 0 when every scenario planned, 1 when some failed, 2 on a usage error.
+    """
+    from siting.batch import run_batch
+    from siting.scenario import load_many
+
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        runs, load_errors = load_many(scenarios, root=root)
+    except SitingError as err:
+        if debug:
+            raise
+        _err.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
+    for path, err in load_errors:
+        _err.print(f"[red]scenario file rejected:[/red] {err}", highlight=False)
+    total = len(runs) + len(load_errors)
+    with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.description}"), console=_err,
+                  transient=False) as bar:
+        task = bar.add_task("", total=total)
+
+        def progress(done: int, _total: int, row: dict[str, Any]) -> None:
+            note = "skipped" if row.get("skipped") else row.get("status", "")
+            bar.update(task, completed=done, description=f"{row['scenario']}: {note}")
+
+        try:
+            result = run_batch(runs, out=out, scheduler=scheduler, workers=workers,
+                               retry_failed=retry_failed, load_errors=load_errors,
+                               progress=progress)
+        except SitingError as err:
+            if debug:
+                raise
+            _err.print(f"[red]error:[/red] {err}", highlight=False)
+            raise typer.Exit(2) from None
+    _out.print(_table(result.table))
+    for name, path in result.files.items():
+        _out.print(f"{name}: {path}", highlight=False)
+    failed = result.failed
+    for _, row in failed.iterrows():
+        _err.print(f"[red]failed:[/red] {row['scenario']}: {row['error']}", highlight=False)
+    if len(failed):
+        raise typer.Exit(1)
+
+
+def _fmt(value: object, spec: str = "g") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return format(value, spec) if isinstance(value, int | float) else str(value)
+
+
+def _table(frame: Any) -> Table:
+    table = Table(title="scenarios")
+    for col in ("scenario", "status", "sites", "modules", "compartments", "coverage", "cost",
+                "rules", "gap", "s"):
+        table.add_column(col)
+    for _, r in frame.iterrows():
+        rules = (f"{_fmt(r['rules_passed'])}/{_fmt(r['rules_total'])}"
+                 if r["status"] != "failed" else "")
+        table.add_row(
+            r["scenario"], r["status"] + (" (skipped)" if r["skipped"] else ""),
+            _fmt(r["sites"]), _fmt(r["modules"]), _fmt(r["compartments"], ",.0f"),
+            _fmt(r["coverage"], ".1%"), _fmt(r["cost"], ",.0f"), rules, _fmt(r["gap"], ".2g"),
+            _fmt(r["seconds"], ".1f"),
+        )
+    return table

@@ -1,0 +1,743 @@
+"""Scenario files: what-if runs described in TOML, validated, expanded and hashed.
+
+A scenario file names an area, a rules preset, the parameters the plans leave open, the tiers
+to plan, the solver and, optionally, the planner's own inputs. A ``[sweep]`` table lists
+several values for some fields; the file then stands for the cartesian product of them::
+
+    name = "tianfu"
+
+    [area]
+    osm = "chengdu.osm.xz"            # or "demo" for the vendored Chengdu extract
+
+    [rules]
+    preset = "national"
+
+    [parameters]
+    radius_m = 300
+    growth = { rate = 0.1, base_year = 2021, target_year = 2025 }
+
+    [solver]
+    name = "highs"
+    time_limit = 60
+
+    [sweep]
+    radius_m = [200, 300, 400]
+    rules = ["national", "guangdong"]
+
+gives six scenarios named ``tianfu__radius_m-200__rules-national`` and so on (sweep keys in
+file order, values in list order).
+
+Rules of the file
+-----------------
+* Unknown keys and bad values are errors; every fault of a file is reported at once, naming
+  the file, the field, the value found and the fix (:class:`ScenarioError`).
+* Paths are relative to the scenario file and must stay inside its folder (or inside the
+  ``root`` given to :func:`load_scenarios`): ``..`` that climbs out, or an absolute path
+  elsewhere, is an error, so a scenario shared with a colleague cannot read files outside the
+  folder it came in. The word ``"demo"`` as ``area.osm`` names the vendored Chengdu extract.
+* ``growth = {rate, base_year, target_year}`` sets the growth factor
+  ``(1 + rate) ** (target_year - base_year)``; ``growth_factor`` sets it directly.
+
+The **input hash** of a scenario (:func:`input_hash`) is the sha256 of its validated content
+(paths replaced by the names and sha256 of the files they point at) and the package version;
+the batch runner skips a scenario whose hash is unchanged and whose outputs are complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import itertools
+import json
+import logging
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from geodata.cache import file_sha256
+from geodata.errors import InputDataError, ParameterError
+
+__all__ = [
+    "KNOWN_TIERS",
+    "SWEEP_ALIASES",
+    "Area",
+    "Districts",
+    "Growth",
+    "Inputs",
+    "Parameters",
+    "Rules",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioRun",
+    "SolverSettings",
+    "UserInput",
+    "expand_sweep",
+    "input_hash",
+    "load_many",
+    "load_scenarios",
+    "package_version",
+]
+
+log = logging.getLogger(__name__)
+
+#: Tiers a scenario may ask for; only ``lockers`` exists in every pipeline version.
+KNOWN_TIERS: tuple[str, ...] = ("lockers", "stations", "rural", "hubs")
+
+#: Short sweep keys and the field each one varies (any dotted field path works too).
+SWEEP_ALIASES: Mapping[str, str] = {
+    "radius_m": "parameters.radius_m",
+    "mode": "parameters.mode",
+    "budget": "parameters.budget",
+    "budget_kind": "parameters.budget_kind",
+    "parcels_per_resident_per_year": "parameters.parcels_per_resident_per_year",
+    "locker_share": "parameters.locker_share",
+    "floor_area_per_resident_m2": "parameters.floor_area_per_resident_m2",
+    "growth_factor": "parameters.growth_factor",
+    "compartments_per_module": "parameters.compartments_per_module",
+    "site_cost": "parameters.site_cost",
+    "module_cost": "parameters.module_cost",
+    "rules": "rules.preset",
+    "preset": "rules.preset",
+    "solver": "solver.name",
+    "time_limit": "solver.time_limit",
+    "tiers": "tiers",
+    "lang": "lang",
+}
+
+#: ``area.osm`` value that names the vendored Chengdu extract.
+DEMO_KEYWORD = "demo"
+
+_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$"
+
+
+class ScenarioError(InputDataError):
+    """A scenario file is unreadable or invalid; ``faults`` lists every problem found.
+
+    Parameters
+    ----------
+    path
+        The scenario file.
+    faults
+        One dict per problem: ``field``, ``value``, ``problem``, ``fix``.
+    """
+
+    def __init__(self, path: str | Path | None, faults: Sequence[Mapping[str, str]]) -> None:
+        self.faults = [dict(f) for f in faults]
+        lines = [
+            f"field '{f['field']}' = {f['value']}: {f['problem']} (fix: {f['fix']})"
+            for f in self.faults
+        ]
+        n = len(lines)
+        problem = (lines[0] if n == 1 else f"{n} problems:\n  - " + "\n  - ".join(lines))
+        super().__init__(path, problem, "correct the field(s) named above and run again")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Districts(_Model):
+    """City mode: split the area into districts by administrative boundaries.
+
+    Attributes
+    ----------
+    source
+        ``"osm"``: the OSM file's ``boundary=administrative`` relations at ``admin_level``;
+        ``"file"``: the features of ``file`` (a GeoJSON/GPKG such as a DataV file).
+    admin_level
+        OSM admin level of the districts (8: 街道 sub-districts in China).
+    file
+        Boundary file for ``source="file"``, relative to the scenario file.
+    datum
+        Datum of ``file``: {"auto", "wgs84", "gcj02"}.
+    name_field
+        Property of ``file`` that names each district.
+    buffer_m
+        Candidate sites are taken within this distance of a district (default: the walking
+        radius), so homes near a border may use a locker across it.
+    """
+
+    source: Literal["osm", "file"] = "osm"
+    admin_level: int = Field(default=8, ge=2, le=11)
+    file: str | None = None
+    datum: Literal["auto", "wgs84", "gcj02"] = "auto"
+    name_field: str = "name"
+    buffer_m: float | None = Field(default=None, ge=0, le=5000)
+
+    @model_validator(mode="after")
+    def _file_matches_source(self) -> Districts:
+        if self.source == "file" and not self.file:
+            raise ValueError("source = 'file' needs file = 'districts.geojson'")
+        if self.source == "osm" and self.file:
+            raise ValueError("file is only read with source = 'file'")
+        return self
+
+
+class Area(_Model):
+    """Where to plan: an OSM file, optionally cut to a boundary or split into districts."""
+
+    osm: str = Field(min_length=1)
+    boundary: str | None = None
+    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto"
+    districts: Districts | None = None
+
+
+class Growth(_Model):
+    """Parcel growth from a base year to a target year at a yearly rate."""
+
+    rate: float = Field(gt=-0.5, le=2.0)
+    base_year: int = Field(ge=1990, le=2100)
+    target_year: int = Field(ge=1990, le=2100)
+
+    @model_validator(mode="after")
+    def _order(self) -> Growth:
+        if self.target_year < self.base_year:
+            raise ValueError(
+                f"target_year {self.target_year} is before base_year {self.base_year}"
+            )
+        return self
+
+    @property
+    def factor(self) -> float:
+        """``(1 + rate) ** (target_year - base_year)``."""
+        return float((1.0 + self.rate) ** (self.target_year - self.base_year))
+
+
+class Rules(_Model):
+    """Rules preset and overrides (rule id to a number or a ``[low, high]`` pair)."""
+
+    preset: str = "national"
+    overrides: dict[str, float | tuple[float, float]] = Field(default_factory=dict)
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        from optimizer.rules import PRESETS
+
+        key = value.lower()
+        if key not in PRESETS:
+            raise ValueError(f"unknown rules preset; presets are {', '.join(PRESETS)}")
+        return key
+
+    @model_validator(mode="after")
+    def _valid_overrides(self) -> Rules:
+        from optimizer.rules import preset
+
+        try:
+            preset(self.preset, overrides=self.overrides or None)
+        except ParameterError as err:
+            raise ValueError(str(err)) from None
+        return self
+
+
+class Parameters(_Model):
+    """Model parameters; ``None`` keeps the documented default."""
+
+    radius_m: float = Field(default=300.0, gt=0, le=5000)
+    mode: Literal["min-cost", "max-cover"] = "min-cost"
+    budget: int | None = Field(default=None, ge=0)
+    budget_kind: Literal["modules", "sites"] = "modules"
+    parcels_per_resident_per_year: float | None = Field(default=None, gt=0, le=10_000)
+    locker_share: float | None = Field(default=None, gt=0, le=1)
+    floor_area_per_resident_m2: float | None = Field(default=None, gt=0, le=1000)
+    growth_factor: float | None = Field(default=None, gt=0, le=100)
+    growth: Growth | None = None
+    compartments_per_module: int | None = Field(default=None, gt=0, le=1000)
+    site_cost: float | None = Field(default=None, ge=0)
+    module_cost: float | None = Field(default=None, ge=0)
+    max_modules_per_site: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Parameters:
+        if self.growth is not None and self.growth_factor is not None:
+            raise ValueError("give growth = {rate, base_year, target_year} or growth_factor, "
+                             "not both")
+        if self.mode == "max-cover" and self.budget is None:
+            raise ValueError("mode 'max-cover' needs a budget")
+        return self
+
+    @property
+    def effective_growth_factor(self) -> float | None:
+        """The growth factor from ``growth`` or ``growth_factor`` (``None``: the default)."""
+        return self.growth.factor if self.growth is not None else self.growth_factor
+
+
+class SolverSettings(_Model):
+    """MILP solver and its time limit per phase (seconds)."""
+
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit: float = Field(default=60.0, gt=0, le=86_400)
+
+
+class UserInput(_Model):
+    """A planner's own table: CSV, XLSX or GeoJSON, with its datum declared."""
+
+    path: str = Field(min_length=1)
+    datum: Literal["wgs84", "gcj02"]
+    sheet: str | None = None
+
+
+class Inputs(_Model):
+    """Planner-supplied communities (households or residents) and existing facilities."""
+
+    communities: UserInput | None = None
+    inventory: UserInput | None = None
+
+
+class Scenario(_Model):
+    """One what-if run (a sweep already expanded)."""
+
+    name: str = Field(pattern=_NAME_RE)
+    description: str = ""
+    area: Area
+    rules: Rules = Field(default_factory=Rules)
+    parameters: Parameters = Field(default_factory=Parameters)
+    tiers: list[str] = Field(default_factory=lambda: ["lockers"], min_length=1)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+    inputs: Inputs = Field(default_factory=Inputs)
+    lang: Literal["zh", "en"] = "zh"
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if t not in KNOWN_TIERS]
+        if bad:
+            raise ValueError(f"unknown tier(s) {bad}; tiers are {list(KNOWN_TIERS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a tier is listed twice")
+        return value
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """A validated scenario ready to run.
+
+    Attributes
+    ----------
+    scenario
+        The validated scenario; its paths are absolute.
+    source
+        The scenario file.
+    sweep
+        The swept field values of this run (field path to value), empty without a sweep.
+    input_hash
+        See :func:`input_hash`.
+    """
+
+    scenario: Scenario
+    source: Path
+    sweep: dict[str, Any] = field(default_factory=dict)
+    input_hash: str = ""
+
+    @property
+    def name(self) -> str:
+        """The scenario's (unique) name, also its output folder name."""
+        return self.scenario.name
+
+
+def package_version() -> str:
+    """Return the installed postal-siting version (``"0+unknown"`` when not installed).
+
+    Returns
+    -------
+    str
+        The version string.
+    """
+    try:
+        return importlib.metadata.version("postal-siting")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _value_text(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str] | None:
+    """The keys allowed at ``loc`` (the parent of an unknown key), or ``None``."""
+    current: Any = model
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        ann = info.annotation
+        args = getattr(ann, "__args__", ())
+        current = next((a for a in (ann, *args) if isinstance(a, type)
+                        and issubclass(a, BaseModel)), None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
+def _fix_for(err: Mapping[str, Any], loc: Sequence[str | int]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(Scenario, loc[:-1])
+        allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+        return f"remove the key or correct its spelling{allowed_text}"
+    if kind == "missing":
+        return "add this field"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected', 'the allowed values')}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return "give a value in the allowed range"
+    if kind == "string_pattern_mismatch":
+        return "use letters, digits, '_', '-' or '.' (at most 80 characters)"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "give a value of the right type (a number without quotes, a string in quotes)"
+    return "see the problem stated and the example scenarios in examples/scenarios/"
+
+
+def _faults_from(err: ValidationError, *, swept: Mapping[str, str]) -> list[dict[str, str]]:
+    faults = []
+    for e in err.errors(include_url=False):
+        loc = [str(p) for p in e["loc"]]
+        dotted = ".".join(loc)
+        where = dotted or "(file)"
+        for path, key in swept.items():
+            if dotted == path or dotted.startswith(path + "."):
+                where = f"{dotted} (from sweep.{key})"
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        value = e.get("input")
+        faults.append({
+            "field": where,
+            "value": "(absent)" if e["type"] == "missing" else _value_text(value),
+            "problem": msg,
+            "fix": _fix_for(e, loc),
+        })
+    return faults
+
+
+def _set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _slug(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, list | tuple):
+        value = "+".join(_slug(v) for v in value)
+    text = re.sub(r"[^A-Za-z0-9.+-]+", "_", str(value)).strip("_")
+    return text or "x"
+
+
+def expand_sweep(
+    raw: Mapping[str, Any], *, base_name: str
+) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any]]], list[dict[str, str]]]:
+    """Expand the ``[sweep]`` table of a raw scenario into the cartesian product.
+
+    Parameters
+    ----------
+    raw
+        The parsed TOML document.
+    base_name
+        The scenario name (``name`` or the file stem).
+
+    Returns
+    -------
+    runs : list of tuple
+        ``(name, raw_document, swept_values)`` per combination, in file order; one entry
+        (``swept_values`` empty) without a sweep.
+    faults : list of dict
+        Problems of the sweep table itself (unknown keys, empty or non-list values).
+    """
+    doc = {k: deepcopy(v) for k, v in raw.items() if k != "sweep"}
+    sweep = raw.get("sweep")
+    if sweep is None:
+        return [(base_name, {**doc, "name": base_name}, {})], []
+    faults: list[dict[str, str]] = []
+    if not isinstance(sweep, dict):
+        return [], [{"field": "sweep", "value": _value_text(sweep), "problem": "is not a table",
+                     "fix": "write [sweep] with one list of values per field"}]
+    keys: list[tuple[str, str, list[Any]]] = []
+    for key, values in sweep.items():
+        path = SWEEP_ALIASES.get(key, key)
+        if path in ("name", "sweep") or (path not in SWEEP_ALIASES.values() and "." not in path):
+            faults.append({"field": f"sweep.{key}", "value": _value_text(values),
+                           "problem": "is not a field that can be swept",
+                           "fix": f"use one of {', '.join(SWEEP_ALIASES)} or a dotted field path "
+                                  "such as parameters.radius_m"})
+            continue
+        if not isinstance(values, list) or not values:
+            faults.append({"field": f"sweep.{key}", "value": _value_text(values),
+                           "problem": "is not a non-empty list",
+                           "fix": f"write {key} = [value1, value2, ...]"})
+            continue
+        if len({json.dumps(v, sort_keys=True, default=str) for v in values}) != len(values):
+            faults.append({"field": f"sweep.{key}", "value": _value_text(values),
+                           "problem": "lists a value twice", "fix": "list each value once"})
+            continue
+        keys.append((key, path, values))
+    if faults:
+        return [], faults
+    runs = []
+    for combo in itertools.product(*(v for _, _, v in keys)):
+        one = deepcopy(doc)
+        name = base_name
+        swept: dict[str, Any] = {}
+        for (key, path, _), value in zip(keys, combo, strict=True):
+            _set_path(one, path, deepcopy(value))
+            name += f"__{key}-{_slug(value)}"
+            swept[path] = value
+        one["name"] = name
+        runs.append((name, one, swept))
+    return runs, []
+
+
+def _resolve_path(
+    value: str, *, folder: Path, root: Path, field_name: str, faults: list[dict[str, str]]
+) -> str:
+    """Absolute, normalised path of a scenario path; a fault if it escapes ``root`` or is absent."""
+    candidate = Path(os.path.normpath(folder / Path(value).expanduser()))
+    try:
+        candidate.relative_to(root)
+    except ValueError:
+        faults.append({
+            "field": field_name, "value": _value_text(value),
+            "problem": f"points outside the scenario's folder {root}",
+            "fix": "copy or link the file into the scenario's folder and give a relative path",
+        })
+        return str(candidate)
+    if not candidate.is_file():
+        faults.append({
+            "field": field_name, "value": _value_text(value),
+            "problem": f"no such file ({candidate})",
+            "fix": "correct the path; it is relative to the scenario file",
+        })
+    return str(candidate)
+
+
+def _raw_path_faults(doc: Mapping[str, Any], folder: Path, root: Path) -> list[dict[str, str]]:
+    """Path faults of a document that failed validation, so all faults come out at once."""
+    faults: list[dict[str, str]] = []
+    area = doc.get("area")
+    if isinstance(area, dict):
+        for key in ("osm", "boundary"):
+            value = area.get(key)
+            if isinstance(value, str) and value and not (key == "osm" and value == DEMO_KEYWORD):
+                _resolve_path(value, folder=folder, root=root, field_name=f"area.{key}",
+                              faults=faults)
+    return faults
+
+
+def _resolved(scenario: Scenario, *, folder: Path, root: Path) -> tuple[Scenario, list[dict]]:
+    faults: list[dict[str, str]] = []
+    area = scenario.area
+    if area.osm == DEMO_KEYWORD:
+        from siting.pipeline import DEMO_OSM
+
+        osm = str(DEMO_OSM)
+    else:
+        osm = _resolve_path(area.osm, folder=folder, root=root, field_name="area.osm",
+                            faults=faults)
+    boundary = (None if area.boundary is None else
+                _resolve_path(area.boundary, folder=folder, root=root,
+                              field_name="area.boundary", faults=faults))
+    districts = area.districts
+    if districts is not None and districts.file is not None:
+        districts = districts.model_copy(update={"file": _resolve_path(
+            districts.file, folder=folder, root=root, field_name="area.districts.file",
+            faults=faults)})
+    inputs = {}
+    for key in ("communities", "inventory"):
+        item: UserInput | None = getattr(scenario.inputs, key)
+        if item is not None:
+            inputs[key] = item.model_copy(update={"path": _resolve_path(
+                item.path, folder=folder, root=root, field_name=f"inputs.{key}.path",
+                faults=faults)})
+    new_area = area.model_copy(update={"osm": osm, "boundary": boundary, "districts": districts})
+    return scenario.model_copy(update={
+        "area": new_area, "inputs": scenario.inputs.model_copy(update=inputs)}), faults
+
+
+def _files_of(scenario: Scenario) -> dict[str, str]:
+    files = {"area.osm": scenario.area.osm}
+    if scenario.area.boundary:
+        files["area.boundary"] = scenario.area.boundary
+    if scenario.area.districts is not None and scenario.area.districts.file:
+        files["area.districts.file"] = scenario.area.districts.file
+    for key in ("communities", "inventory"):
+        item = getattr(scenario.inputs, key)
+        if item is not None:
+            files[f"inputs.{key}.path"] = item.path
+    return files
+
+
+def input_hash(scenario: Scenario) -> str:
+    """Hash of what a run's result depends on: the scenario, its input files and the version.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with absolute paths (as :func:`load_scenarios` returns it).
+
+    Returns
+    -------
+    str
+        64 hex digits: sha256 of the scenario content (each path replaced by its file's name and
+        sha256, so moving a folder does not change it), and the package version.
+    """
+    content = scenario.model_dump(mode="json")
+    files = {}
+    for key, path in sorted(_files_of(scenario).items()):
+        p = Path(path)
+        files[key] = [p.name, file_sha256(p) if p.is_file() else "missing"]
+    content["area"]["osm"] = None
+    content["area"]["boundary"] = None
+    if content["area"].get("districts"):
+        content["area"]["districts"]["file"] = None
+    for key in ("communities", "inventory"):
+        if content["inputs"].get(key):
+            content["inputs"][key]["path"] = None
+    blob = json.dumps({"scenario": content, "files": files, "version": package_version()},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, [{"field": "(file)", "value": str(path),
+                                    "problem": "the scenario file does not exist",
+                                    "fix": "check the path"}]) from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(path, [{"field": "(file)", "value": f"byte {err.start}",
+                                    "problem": "is not UTF-8 text",
+                                    "fix": "save the file as UTF-8"}]) from None
+    except OSError as err:
+        raise ScenarioError(path, [{"field": "(file)", "value": str(path),
+                                    "problem": f"cannot be read ({err.strerror or err})",
+                                    "fix": "check the path and its permissions"}]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, [{"field": "(file)", "value": "(TOML syntax)",
+                                    "problem": f"is not valid TOML: {err}",
+                                    "fix": "correct the TOML syntax at the line named"}]) from None
+
+
+def load_scenarios(path: str | Path, *, root: str | Path | None = None) -> list[ScenarioRun]:
+    """Read one scenario file and return its runs (several with a ``[sweep]``).
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+    root
+        Folder that every path of the scenario must stay inside; default the scenario file's
+        own folder.
+
+    Returns
+    -------
+    list of ScenarioRun
+        Validated runs with absolute paths and their input hash, in sweep order.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every fault of the file at once (unreadable file, TOML syntax, unknown key,
+        wrong type or value, a path that escapes the folder or does not exist).
+    """
+    path = Path(path).expanduser().absolute()
+    folder = path.parent
+    root_dir = Path(os.path.normpath(Path(root).expanduser().absolute())) if root else folder
+    raw = _read_toml(path)
+    base_name = raw.get("name", path.name.removesuffix(".toml"))
+    if not isinstance(base_name, str):
+        base_name = str(base_name)
+    runs_raw, faults = expand_sweep(raw, base_name=base_name)
+    runs: list[ScenarioRun] = []
+    seen: set[str] = set()
+    for name, doc, swept in runs_raw:
+        swept_keys = {p: k for k, p in ((k, SWEEP_ALIASES.get(k, k))
+                                        for k in (raw.get("sweep") or {}))}
+        try:
+            scenario = Scenario.model_validate(doc)
+        except ValidationError as err:
+            for fault in [*_faults_from(err, swept=swept_keys), *_raw_path_faults(doc, folder,
+                                                                                  root_dir)]:
+                if fault not in faults:
+                    faults.append(fault)
+            continue
+        scenario, path_faults = _resolved(scenario, folder=folder, root=root_dir)
+        for fault in path_faults:
+            if fault not in faults:
+                faults.append(fault)
+        if name in seen:
+            faults.append({"field": "sweep", "value": name, "problem": "two runs share a name",
+                           "fix": "make the swept values distinct"})
+        seen.add(name)
+        runs.append(ScenarioRun(scenario=scenario, source=path, sweep=swept))
+    if faults:
+        raise ScenarioError(path, faults)
+    hashed = [ScenarioRun(scenario=r.scenario, source=r.source, sweep=r.sweep,
+                          input_hash=input_hash(r.scenario)) for r in runs]
+    log.info("scenario %s: %d run(s)", path.name, len(hashed))
+    return hashed
+
+
+def load_many(paths: Iterable[str | Path], *, root: str | Path | None = None,
+              ) -> tuple[list[ScenarioRun], list[tuple[Path, ScenarioError]]]:
+    """Load several scenario files, keeping the faults of each bad file apart.
+
+    Parameters
+    ----------
+    paths
+        Scenario files.
+    root
+        See :func:`load_scenarios`.
+
+    Returns
+    -------
+    runs : list of ScenarioRun
+        The runs of every good file, in order.
+    errors : list of tuple
+        ``(file, error)`` per file that could not be loaded.
+
+    Raises
+    ------
+    ScenarioError
+        If two files define runs with the same name.
+    """
+    runs: list[ScenarioRun] = []
+    errors: list[tuple[Path, ScenarioError]] = []
+    names: dict[str, Path] = {}
+    for p in paths:
+        try:
+            loaded = load_scenarios(p, root=root)
+        except ScenarioError as err:
+            errors.append((Path(p), err))
+            continue
+        for run in loaded:
+            if run.name in names:
+                raise ScenarioError(p, [{
+                    "field": "name", "value": run.name,
+                    "problem": f"the scenario name is also used by {names[run.name]}",
+                    "fix": "give each scenario file its own name = '...'"}])
+            names[run.name] = run.source
+        runs.extend(loaded)
+    return runs, errors

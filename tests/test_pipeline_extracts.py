@@ -1,0 +1,52 @@
+"""`siting plan` on other OSM files: PBF input, a rural county, a roads-only city centre."""
+
+from __future__ import annotations
+
+import json
+import lzma
+
+import osmium
+import pytest
+
+from siting.pipeline import plan
+
+FILES = {"plan.gpkg", "summary.json", "candidates.csv", "map.html"}
+
+
+def test_pbf_input_gives_the_same_plan(chengdu_osm, tmp_path):
+    xml = tmp_path / "chengdu.osm"
+    xml.write_bytes(lzma.decompress(chengdu_osm.read_bytes()))
+    pbf = tmp_path / "chengdu.osm.pbf"
+    header = osmium.io.Header()  # real extracts carry their box, as <bounds> in XML
+    header.add_box(osmium.osm.Box(osmium.osm.Location(104.05422, 30.65434),
+                                  osmium.osm.Location(104.07276, 30.67066)))
+    with osmium.SimpleWriter(str(pbf), header=header) as writer:
+        for obj in osmium.FileProcessor(str(xml)):
+            writer.add(obj)
+    from_xml = plan(chengdu_osm)
+    from_pbf = plan(pbf, out=tmp_path / "out")
+    assert {p.name for p in (tmp_path / "out").iterdir()} == FILES
+    assert from_pbf.summary["status"] == "optimal"
+    assert from_pbf.summary["objective"] == pytest.approx(from_xml.summary["objective"])
+
+
+def test_rural_county_plans_a_locker_per_village(puyang_osm, tmp_path):
+    result = plan(puyang_osm, out=tmp_path / "puyang")
+    summary = json.loads((tmp_path / "puyang" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["demand_source"] == "village nodes"
+    # 54 villages and 4 hamlets (data README), each one demand point
+    assert summary["counts"]["demand_points"] == 58
+    assert summary["status"] == "optimal"
+    assert summary["coverage"]["uncovered"] == 0
+    assert set(result.layers["candidates"]["kind"]) >= {"village_centre"}
+
+
+@pytest.mark.slow
+def test_roads_only_city_centre_uses_the_street_grid(shanghai_osm, tmp_path):
+    result = plan(shanghai_osm, out=tmp_path / "shanghai", time_limit=30)
+    assert {p.name for p in (tmp_path / "shanghai").iterdir()} == FILES
+    summary = result.summary
+    assert summary["demand_source"].startswith("a street grid")
+    assert summary["status"] in ("optimal", "time_limit")
+    assert summary["gap"] is not None and summary["gap"] < 0.2
+    assert summary["coverage"]["parcel_share_covered"] > 0.9

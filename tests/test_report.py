@@ -1,0 +1,120 @@
+"""The run report (HTML, PDF, PNG) on a plan made from real Chengdu data."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from test_map import XSS_COMMUNITY, plan_layers_from_osm
+
+from geodata.errors import InputDataError, ParameterError
+from maps.i18n import label
+from maps.report import write_report
+
+XSS_CLAUSE = "004 五(一) <script>alert(1)</script>"
+XSS_PLACE = "\"文翁' <img src=x onerror=alert(2)>"
+SUMMARY = {
+    "status": "optimal",
+    "objective": 31.0,
+    "bound": 31.0,
+    "gap": 0.0,
+    "solve_s": 2.5,
+    "counts": {"demand": 1029, "candidates": 303},
+    "coverage": {"demand_points": 1029, "covered": 700, "share_parcels": 0.71},
+    "rules": [
+        {"id": "R1", "clause": XSS_CLAUSE, "required": "≤ 300 m", "achieved": "298 m",
+         "passed": True},
+        {"id": "R2", "clause": "004 五(二)", "required": "1.0–1.3", "achieved": "0.92",
+         "passed": False, "place": XSS_PLACE},
+    ],
+}
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.rows = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self.rows += tag == "tr"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def layers(chengdu_osm_plain: Path):
+    return plan_layers_from_osm(chengdu_osm_plain)
+
+
+@pytest.fixture(scope="module")
+def report(layers, tmp_path_factory) -> Path:
+    return write_report(SUMMARY, layers, tmp_path_factory.mktemp("report") / "out", lang="zh")
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def test_writes_html_pdf_and_png(report):
+    assert report.name == "report.html"
+    assert (report.parent / "report.pdf").read_bytes().startswith(b"%PDF")
+    png = (report.parent / "report.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 50_000
+
+
+def test_html_is_self_contained_and_escaped(report):
+    page = _parse(report)
+    tags = [t for t, _ in page.tags]
+    assert "script" not in tags and "link" not in tags and "iframe" not in tags
+    images = [a["src"] for t, a in page.tags if t == "img"]
+    assert len(images) == 2 and all(s.startswith("data:image/png;base64,") for s in images)
+    assert not [a for _, a in page.tags if any(k.startswith("on") for k in a)]
+    text = "".join(page.text)
+    for raw in (XSS_CLAUSE, XSS_PLACE, XSS_COMMUNITY):
+        assert raw in text  # shown as text ...
+    html = report.read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html  # ... never as markup
+
+
+def test_tables_and_kpis(report, layers):
+    page = _parse(report)
+    text = "".join(page.text)
+    for key in ("report.kpis", "report.rules", "report.communities", "kpi.status", "rule.fail"):
+        assert label(key, "zh") in text
+    assert "optimal" in text and "1,029" in text
+    # header + 2 rules, header + one row per community
+    assert page.rows == 1 + len(SUMMARY["rules"]) + 1 + len(layers["communities"])
+    assert text.count(label("rule.pass", "zh")) >= 1
+    assert label("legend.ratio_within", "zh", low="1", high="1.3") in text
+
+
+def test_english_report(layers, tmp_path):
+    path = write_report(SUMMARY, layers, tmp_path, lang="en", printable=())
+    text = "".join(_parse(path).text)
+    assert "Parcel locker plan report" in text and "Compliance with the plan rules" in text
+    assert label("report.kpis", "zh") not in text
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_report_without_layers_or_rules(tmp_path):
+    path = write_report({"status": "infeasible"}, {}, tmp_path, printable=("png",))
+    text = "".join(_parse(path).text)
+    assert label("report.no_rules", "zh") in text and "infeasible" in text
+    assert (tmp_path / "report.png").exists()
+
+
+def test_bad_input_names_the_fault(layers, tmp_path):
+    with pytest.raises(InputDataError, match="rules"):
+        write_report({"rules": "R1 passed"}, layers, tmp_path)
+    with pytest.raises(ParameterError, match="lang='fr'"):
+        write_report(SUMMARY, layers, tmp_path, lang="fr")
+    with pytest.raises(ParameterError, match="printable"):
+        write_report(SUMMARY, layers, tmp_path, printable=("docx",))

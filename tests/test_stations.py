@@ -1,0 +1,122 @@
+"""Community end-stations (R1) and cargo stations (R7) on the Chengdu extract.
+
+Every community with an ``admin_level=10`` boundary (read here with ``xml.etree``) must get a
+station of >= 15 m2 within 500 m walk of each of its homes, or a named reason; the walks are
+recomputed with networkx on the walk network.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from geodata.area import study_area
+from geodata.buildings import buildings_from_osm
+from geodata.candidates import candidates_from_osm
+from geodata.centres import centres_from_osm
+from geodata.communities import communities_from_osm
+from geodata.demand import demand_from_buildings
+from geodata.network import walk_network
+from geodata.osm import read_osm
+from optimizer.rules import preset
+from optimizer.stations import plan_cargo_stations, plan_community_stations
+
+
+@pytest.fixture(scope="module")
+def chengdu(chengdu_osm, chengdu_osm_plain):
+    root = ET.parse(chengdu_osm_plain).getroot()
+    admin10 = set()
+    for rel in root.findall("relation"):
+        t = {x.get("k"): x.get("v") for x in rel.findall("tag")}
+        if t.get("boundary") == "administrative" and t.get("admin_level") == "10":
+            admin10.add(f"relation/{rel.get('id')}")
+    ex = read_osm(chengdu_osm)
+    area = study_area(ex)
+    b = buildings_from_osm(ex, area)
+    comms = communities_from_osm(ex, area)
+    demand = demand_from_buildings(b, comms)
+    cand = candidates_from_osm(ex, area, b)
+    walk = walk_network(ex, area)
+    plan = plan_community_stations(demand, comms, cand, walk, preset("guangdong"))
+    return {"admin10": admin10, "ex": ex, "area": area, "demand": demand, "comms": comms,
+            "cand": cand, "walk": walk, "plan": plan}
+
+
+def nx_walk(walk, a_xy, b_xy):
+    """Walk from a to b: straight line to the nearest node, networkx Dijkstra, straight line."""
+    g = nx.Graph()
+    for u, v, data in walk.graph.edges(data=True):
+        if not g.has_edge(u, v) or g[u][v]["length"] > data["length"]:
+            g.add_edge(u, v, length=data["length"])
+    ids = list(walk.graph.nodes)
+    xy = np.array([[walk.graph.nodes[n]["x"], walk.graph.nodes[n]["y"]] for n in ids])
+
+    def near(p):
+        k = int(np.argmin(np.hypot(*(xy - p).T)))
+        return ids[k], float(np.hypot(*(xy[k] - p)))
+
+    out = np.full((len(a_xy), len(b_xy)), np.inf)
+    for j, q in enumerate(b_xy):
+        nb, ob = near(q)
+        dist = nx.single_source_dijkstra_path_length(g, nb, weight="length")
+        for i, p in enumerate(a_xy):
+            na, oa = near(p)
+            if na in dist:
+                out[i, j] = oa + dist[na] + ob
+    return out
+
+
+def test_every_admin10_community_has_a_station_or_a_reason(chengdu):
+    plan, demand = chengdu["plan"], chengdu["demand"]
+    assert chengdu["admin10"] and set(plan.communities["community"]) == chengdu["admin10"]
+    assert plan.status == "optimal" and plan.gap == pytest.approx(0, abs=1e-6)
+    for _, row in plan.communities.iterrows():
+        mine = plan.stations[plan.stations["community"] == row["community"]]
+        if not row["passed"]:
+            assert row["reason"], row["community"]
+            continue
+        assert len(mine) >= 1
+        assert (mine["floor_area_m2"] >= 15).all()
+        assert (mine["floor_area_m2"] >= mine["required_m2"] - 1e-6).all()
+        homes = demand[demand["community"] == row["community"]]
+        if homes.empty:
+            continue
+        walks = nx_walk(chengdu["walk"], np.c_[homes.geometry.x, homes.geometry.y],
+                        np.c_[mine.geometry.x, mine.geometry.y])
+        assert walks.min(axis=1).max() <= 500.0 + 1e-6, row["name"]
+    # parcels of every passing community are all served, and floor area follows the load
+    served = plan.stations.groupby("community")["daily_parcels"].sum()
+    ok = plan.communities.set_index("community")
+    for k, total in served.items():
+        if ok.loc[k, "passed"]:
+            assert total == pytest.approx(ok.loc[k, "daily_parcels"], rel=1e-6)
+    r1 = [r for r in plan.records if r["id"] == "R1"]
+    assert len(r1) == len(chengdu["admin10"]) + 1
+    assert all(r["clause"] == "004 五(二) 公共末端工程" for r in r1)
+
+
+def test_unmeetable_floor_area_is_reported_per_community(chengdu):
+    rules = preset("guangdong", overrides={"R1": 1e6})
+    plan = plan_community_stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
+                                   chengdu["walk"], rules)
+    assert not plan.communities["passed"].any() and plan.stations.empty
+    assert (plan.communities["reason"] == "no candidate of >= 1e+06 m2 within 500 m walk").all()
+    assert not plan.records[0]["passed"]
+    assert {r["place"] for r in plan.records[1:]} == set(chengdu["comms"]["name"])
+
+
+def test_cargo_stations_at_neighbourhood_centres(chengdu):
+    centres = centres_from_osm(chengdu["ex"], chengdu["area"])
+    assert len(centres) > 0 and centres.within(chengdu["area"].projected).all()
+    cargo = plan_cargo_stations(centres, chengdu["cand"], chengdu["walk"], preset("guangdong"),
+                                exclude=tuple(chengdu["plan"].stations["site_id"]))
+    assert len(cargo.records) == len(centres) + 1
+    assert (cargo.stations["walk_m"] <= 300.0).all()
+    assert (cargo.stations["floor_area_m2"] >= 15).all()
+    assert cargo.stations["site_id"].is_unique
+    assert not set(cargo.stations["site_id"]) & set(chengdu["plan"].stations["site_id"])
+    for rec in cargo.records[1:]:
+        assert rec["passed"] or "no free candidate" in rec["reason"]
