@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Literal
 from xml.parsers import expat
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
@@ -53,6 +54,7 @@ __all__ = [
     "NetworkKind",
     "walk_network",
     "drive_network",
+    "street_lines",
     "WALK_EXCLUDED_HIGHWAYS",
     "DRIVE_HIGHWAYS",
 ]
@@ -470,3 +472,38 @@ def _highway_way_tags_cached(xml_path: str, mtime_ns: int, size: int) -> dict[in
     with Path(xml_path).open("rb") as fh:
         parser.ParseFile(fh)
     return out
+
+
+def street_lines(network: Network) -> gpd.GeoDataFrame:
+    """The network's edges as lines with their ``name`` and ``highway`` tags.
+
+    Parameters
+    ----------
+    network
+        A projected network.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name`` (empty when untagged), ``highway`` and the line, in the network's CRS; one row
+        per direction-free edge.
+    """
+    nodes = network.graph.nodes
+    rows: dict[tuple[int, int], tuple[str, str, shapely.LineString]] = {}
+    for u, v, data in network.graph.edges(data=True):
+        key = (min(u, v), max(u, v))
+        if key in rows:
+            continue
+        name, highway = data.get("name", ""), data.get("highway", "")
+        name = name[0] if isinstance(name, list) else name
+        highway = highway[0] if isinstance(highway, list) else highway
+        line = data.get("geometry") or shapely.LineString(
+            [(nodes[u]["x"], nodes[u]["y"]), (nodes[v]["x"], nodes[v]["y"])]
+        )
+        rows[key] = (str(name or ""), str(highway or ""), line)
+    values = list(rows.values())
+    return gpd.GeoDataFrame(
+        {"name": [r[0] for r in values], "highway": [r[1] for r in values]},
+        geometry=[r[2] for r in values],
+        crs=network.crs,
+    )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from geodata.errors import SitingError
+from siting.batch_cli import batch
 
 app = typer.Typer(
     name="siting",
@@ -53,27 +55,57 @@ class Datum(str, Enum):
     gcj02 = "gcj02"
 
 
+class Basemap(str, Enum):
+    """Map tiles."""
+
+    osm = "osm"
+    gaode = "gaode"
+    tianditu = "tianditu"
+    none = "none"
+
+
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+BasemapOpt = Annotated[
+    Basemap, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02).")
+]
+TiandituOpt = Annotated[
+    str | None, typer.Option(help="Tianditu key (else the TIANDITU_KEY environment variable).")
+]
+
+
+def _lon_lat(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not LON,LAT, e.g. 115.03,35.71") from None
+    return lon, lat
 
 
 def _progress(stage: str, what: str, seconds: float) -> None:
     console.print(f"[bold]{stage:>11}[/bold]  {what}  [dim]({seconds:.2f} s)[/dim]")
 
 
-def _run(debug: bool, **kwargs: object) -> None:
-    from siting.pipeline import plan
-
+def _call(debug: bool, func: Callable[..., Any], **kwargs: object) -> Any:
+    """Run a pipeline function; a SitingError becomes one message and exit code 2."""
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        result = plan(progress=_progress, **kwargs)  # type: ignore[arg-type]
+        return func(progress=_progress, **kwargs)
     except SitingError as err:
         if debug:
             raise
         console.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _run(debug: bool, **kwargs: object) -> None:
+    from siting.pipeline import plan
+
+    result = _call(debug, plan, **kwargs)
     s = result.summary
     cov = s["coverage"]
     console.print(
@@ -91,12 +123,13 @@ def _run(debug: bool, **kwargs: object) -> None:
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/demo"),
     lang: Annotated[Lang, typer.Option(help="Language of the map.")] = Lang.zh,
+    basemap: BasemapOpt = Basemap.osm,
     debug: DebugOpt = False,
 ) -> None:
     """Plan lockers for the embedded Chengdu extract (offline) and write the map and files."""
     from siting.pipeline import DEMO_OSM
 
-    _run(debug, osm=DEMO_OSM, out=out, lang=lang.value)
+    _run(debug, osm=DEMO_OSM, out=out, lang=lang.value, basemap=basemap.value)
 
 
 @app.command("plan")
@@ -118,10 +151,18 @@ def plan_cmd(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds.")] = 60.0,
     solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
     rules: Annotated[str, typer.Option(help="Rules preset.")] = "national",
+    tiers: Annotated[
+        str, typer.Option(help="Comma-separated: lockers,stations,villages,townships,hubs.")
+    ] = "lockers",
+    county_centre: Annotated[
+        str | None, typer.Option(help="Given county centre for hubs, as LON,LAT (WGS84).")
+    ] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the map.")] = Lang.zh,
+    basemap: BasemapOpt = Basemap.osm,
+    tianditu_key: TiandituOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Plan lockers for one district from an OSM file."""
+    """Plan lockers (and the other tiers) for one district from an OSM file."""
     _run(
         debug,
         osm=osm,
@@ -135,8 +176,35 @@ def plan_cmd(
         time_limit=time_limit,
         solver=solver.value,
         rules=rules,
+        tiers=tuple(t.strip() for t in tiers.split(",") if t.strip()),
+        county_centre=_lon_lat(county_centre),
         lang=lang.value,
+        basemap=basemap.value,
+        tianditu_key=tianditu_key,
     )
+
+
+@app.command()
+def candidates(
+    osm: Annotated[Path, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")],
+    boundary: Annotated[
+        Path | None, typer.Option(help="GeoJSON or GPKG polygon to clip the study area to.")
+    ] = None,
+    boundary_crs: Annotated[Datum, typer.Option(help="Datum of the boundary.")] = Datum.auto,
+    lang: Annotated[Lang, typer.Option(help="Language of the map.")] = Lang.zh,
+    basemap: BasemapOpt = Basemap.osm,
+    tianditu_key: TiandituOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Export the candidate-site map and tables of a district, before any optimization."""
+    from siting.pipeline import export_candidates
+
+    sites = _call(debug, export_candidates, osm=osm, out=out, boundary=boundary,
+                  boundary_crs=boundary_crs.value, lang=lang.value, basemap=basemap.value,
+                  tianditu_key=tianditu_key)
+    console.print(f"{len(sites)} candidate sites", highlight=False)
+    out_console.print(f"map: {out / 'map.html'}", highlight=False)
 
 
 @app.command()
@@ -162,6 +230,9 @@ def rules(
         out_console.print(f"2025 target: {rule_set.target.describe()}", highlight=False)
 
 
+app.command("batch")(batch)
+
+
 def main() -> None:
     """Entry point for ``python -m siting``."""
     app(prog_name="siting")
@@ -170,7 +241,3 @@ def main() -> None:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-from siting.batch_cli import batch  # noqa: E402
-
-app.command("batch")(batch)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,24 +26,28 @@ from geodata.communities import communities_from_osm
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import network_distances
-from geodata.errors import OsmFileError
+from geodata.catchments import walking_catchments
+from geodata.errors import OsmFileError, ParameterError
 from geodata.fallbacks import (
     homes_from_street_grid,
     homes_from_villages,
     sites_from_street_corners,
     sites_from_villages,
 )
-from geodata.network import Network, walk_network
+from geodata.network import Network, street_lines, walk_network
 from geodata.osm import OsmExtract, read_osm
+from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
 from geodata.rural import villages_from_osm
+from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
 from maps.layers import locker_layers
-from maps.plan_map import plan_map, save_map
+from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
+from maps.report import write_report
 from optimizer.compliance import locker_compliance
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
 from optimizer.rules import preset
 
-__all__ = ["DEMO_OSM", "PlanResult", "plan"]
+__all__ = ["DEMO_OSM", "District", "PlanResult", "export_candidates", "plan"]
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,13 @@ log = logging.getLogger(__name__)
 #: (© OpenStreetMap contributors, ODbL).
 DEMO_OSM = Path(__file__).resolve().parents[1] / "examples" / "data" / "chengdu_tianfu_square.osm.xz"
 
-#: Files every plan folder holds.
+#: Files every plan folder holds (issue 3's contract); more may be added, never renamed.
 OUTPUT_FILES = ("plan.gpkg", "summary.json", "candidates.csv", "map.html")
+#: The planning report and site exports written beside them.
+REPORT_FILES = ("report.html", "report.pdf", "report.png", "exports/")
+
+#: Tiers in the order they are solved.
+TIERS = ("lockers", "stations", "villages", "townships", "hubs")
 
 Progress = Callable[[str, str, float], None]
 
@@ -114,6 +123,13 @@ def plan(
     offline_map: bool = True,
     demand_params: DemandParameters | None = None,
     locker_params: LockerParameters | None = None,
+    rule_overrides: Mapping[str, Any] | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    inventory: gpd.GeoDataFrame | None = None,
+    tiers: Sequence[str] = ("lockers",),
+    county_centre: tuple[float, float] | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
     progress: Progress | None = None,
 ) -> PlanResult:
     """Plan smart parcel lockers for one district.
@@ -148,6 +164,23 @@ def plan(
         Inline Leaflet in ``map.html`` (works with no network).
     demand_params, locker_params
         Model parameters; documented defaults when ``None``.
+    rule_overrides
+        Rule values replacing the preset's, e.g. ``{"R2": (1.0, 1.2)}``.
+    communities
+        A planner's community table (:func:`geodata.user_inputs.read_communities`): its
+        residents replace those estimated from OSM footprints.
+    inventory
+        A planner's existing lockers and stations (:func:`geodata.user_inputs.read_inventory`).
+    tiers
+        Tiers to plan: ``lockers`` always, plus any of ``{"stations", "villages",
+        "townships", "hubs"}``, solved in that sequence.
+    county_centre
+        WGS84 ``(lon, lat)`` of a given county centre for the ``hubs`` tier (R5); ``None``
+        lets the model place it.
+    basemap
+        Map tiles: ``{"osm", "gaode", "tianditu", "none"}`` (Gaode shifts drawing to GCJ-02).
+    tianditu_key
+        Tianditu key (else the ``TIANDITU_KEY`` environment variable).
     progress
         Called as ``progress(stage, what, seconds)`` after each stage.
 
@@ -161,7 +194,10 @@ def plan(
     geodata.errors.SitingError
         Any input, parameter, solver or output problem, with a message naming the fix.
     """
-    rule_set = preset(rules)
+    unknown = sorted(set(tiers) - set(TIERS))
+    if unknown:
+        raise ParameterError(f"tiers {unknown} are unknown; choose from {', '.join(TIERS)}")
+    rule_set = preset(rules, overrides=rule_overrides)
     r2 = rule_set.get("R2")
     base = locker_params or LockerParameters()
     lp = LockerParameters(**{**asdict(base), "radius_m": float(radius_m),
@@ -169,27 +205,12 @@ def plan(
     dp = demand_params or DemandParameters()
     stages = _Stages(progress)
 
-    extract = read_osm(osm)
-    area = study_area(extract, boundary=boundary, boundary_crs=boundary_crs)
-    stages.done("read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})")
-
-    walk = walk_network(extract, area)
-    stages.done("network", f"{walk.n_nodes} nodes, {walk.n_edges} edges; dropped "
-                f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
-                f"{walk.dropped.outside_area_nodes} outside the area")
-
-    features = read_siting_features(extract)
-    buildings = buildings_from_osm(extract, area, features=features)
-    demand, communities, extra_sites, demand_source = _demand(extract, area, walk, buildings, dp)
-    stages.done("demand", f"{len(demand)} demand points from {demand_source}, "
-                f"{demand['residents'].sum():,.0f} residents, {demand['daily_parcels'].sum():,.0f} "
-                f"parcels/day in {len(communities)} communities")
-
-    candidates = candidates_from_osm(extract, area, buildings, features=features)
-    if extra_sites is not None:
-        candidates = pd.concat([candidates, extra_sites[candidates.columns]], ignore_index=True)
-    stages.done("candidates", f"{len(candidates)} sites "
-                f"({int(candidates['existing'].sum())} existing lockers)")
+    d = _district(osm, boundary=boundary, boundary_crs=boundary_crs, params=dp,
+                  communities=communities, inventory=inventory, stages=stages)
+    extract, area, walk, demand, communities, candidates = (
+        d.extract, d.area, d.walk, d.demand, d.communities, d.candidates
+    )
+    demand_source = d.demand_source
 
     demand_xy = shapely.get_coordinates(demand.geometry)
     site_xy = shapely.get_coordinates(candidates.geometry)
@@ -217,10 +238,30 @@ def plan(
     names = dict(zip(communities["community"], communities["name"], strict=True))
     records = locker_compliance(locker_plan, rule_set, daily_parcels=problem.daily_parcels,
                                 community=demand["community"].to_numpy(), community_names=names)
+    site_xy_open = site_xy[locker_plan.sites]
+    layers["catchments"] = walking_catchments(
+        walk, site_xy_open, radius_m=lp.radius_m,
+        site_ids=list(candidates["site_id"].to_numpy()[locker_plan.sites]),
+    )
+    tier_summary: dict[str, Any] = {}
+    if set(tiers) - {"lockers"}:
+        from siting.tiers import run_tiers
+
+        done = run_tiers(
+            tiers, extract=extract, area=area, walk=walk, demand=demand, communities=communities,
+            candidates=candidates, rules=rule_set, solver=solver, time_limit=time_limit,
+            county_centre=county_centre,
+        )
+        layers.update(done.layers)
+        records.extend(done.records)
+        tier_summary = done.summary
+        stages.done("tiers", ", ".join(f"{k}: {v.get('status', '')}" for k, v in tier_summary.items()))
     summary = _summary(locker_plan, problem, lp, dp, records, rule_set.as_records(), layers,
                        osm=osm, boundary=boundary, mode=mode, budget=budget,
                        budget_kind=budget_kind, solver=solver, time_limit=time_limit,
-                       rules=rules, walk_nodes=walk.n_nodes, walk_edges=walk.n_edges)
+                       rules=rules, tiers=list(tiers), walk_nodes=walk.n_nodes,
+                       walk_edges=walk.n_edges)
+    summary["tiers"] = tier_summary
     stages.done("compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule "
                 "checks passed")
 
@@ -231,16 +272,128 @@ def plan(
         with atomic_folder(out) as tmp:
             write_gpkg(layers, tmp / "plan.gpkg")
             write_candidates_csv(layers["candidates"], tmp / "candidates.csv")
-            fmap = plan_map(layers, title=_title(area.name, lang), lang=lang,
-                            offline=offline_map, rules=_map_rules(records))
+            fmap = plan_map(_map_layers(layers), title=_title(area.name, lang), lang=lang,
+                            offline=offline_map, rules=_map_rules(records), basemap=basemap,
+                            tianditu_key=tianditu_key)
             save_map(fmap, tmp / "map.html")
             write_summary(summary, tmp / "summary.json")
+            write_report(summary, layers, tmp, lang=lang, title=_title(area.name, lang))
+            roads = street_lines(walk)
+            for name in ("lockers", "candidates"):
+                export_sites(layers[name], tmp / "exports", stem=name, roads=roads)
         written = Path(out)
-        stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES)})")
+        stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES + REPORT_FILES)})")
     summary["demand_source"] = demand_source
     summary["timings_s"] = dict(stages.timings)
     return PlanResult(summary=summary, layers=layers, locker_plan=locker_plan, out=written,
                       timings=dict(stages.timings))
+
+
+@dataclass(frozen=True)
+class District:
+    """The inputs of every tier: study area, walking network, demand and candidate sites."""
+
+    extract: OsmExtract
+    area: StudyArea
+    walk: Network
+    demand: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    demand_source: str
+
+
+def _district(
+    osm: str | Path,
+    *,
+    boundary: str | Path | None,
+    boundary_crs: Literal["auto", "wgs84", "gcj02"],
+    params: DemandParameters,
+    communities: gpd.GeoDataFrame | None,
+    inventory: gpd.GeoDataFrame | None,
+    stages: _Stages,
+) -> District:
+    """Read the OSM file and build the study area, network, demand and candidate sites."""
+    extract = read_osm(osm)
+    area = study_area(extract, boundary=boundary, boundary_crs=boundary_crs)
+    stages.done("read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})")
+
+    walk = walk_network(extract, area)
+    stages.done("network", f"{walk.n_nodes} nodes, {walk.n_edges} edges; dropped "
+                f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
+                f"{walk.dropped.outside_area_nodes} outside the area")
+
+    features = read_siting_features(extract)
+    buildings = buildings_from_osm(extract, area, features=features)
+    if communities is not None:
+        homes, communities = homes_from_planner_communities(
+            communities, buildings, area, floor_area_per_resident_m2=params.floor_area_per_resident_m2
+        )
+        demand, extra_sites = demand_from_buildings(homes, communities, params), None
+        demand_source = "the planner's community table"
+    else:
+        demand, communities, extra_sites, demand_source = _demand(extract, area, walk, buildings,
+                                                                  params)
+    stages.done("demand", f"{len(demand)} demand points from {demand_source}, "
+                f"{demand['residents'].sum():,.0f} residents, {demand['daily_parcels'].sum():,.0f} "
+                f"parcels/day in {len(communities)} communities")
+
+    candidates = candidates_from_osm(extract, area, buildings, features=features)
+    for more in (extra_sites, None if inventory is None else sites_from_inventory(inventory, area)):
+        if more is not None:
+            candidates = pd.concat([candidates, more[candidates.columns]], ignore_index=True)
+    stages.done("candidates", f"{len(candidates)} sites "
+                f"({int(candidates['existing'].sum())} existing lockers)")
+
+    return District(extract, area, walk, demand, communities, candidates, demand_source)
+
+
+def export_candidates(
+    osm: str | Path,
+    out: str | Path,
+    *,
+    boundary: str | Path | None = None,
+    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
+    inventory: gpd.GeoDataFrame | None = None,
+    lang: Literal["zh", "en"] = "zh",
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    offline_map: bool = True,
+    progress: Progress | None = None,
+) -> gpd.GeoDataFrame:
+    """Export the candidate sites of a district before any optimization.
+
+    Writes ``map.html`` (study area and candidates), ``candidates.csv`` and
+    ``exports/candidates.{geojson,gpkg,kml,csv,xlsx}`` atomically into ``out``.
+
+    Parameters
+    ----------
+    osm, boundary, boundary_crs, inventory, lang, basemap, tianditu_key, offline_map, progress
+        As for :func:`plan`.
+    out
+        Output folder.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The candidate sites (projected CRS).
+    """
+    stages = _Stages(progress)
+    d = _district(osm, boundary=boundary, boundary_crs=boundary_crs, params=DemandParameters(),
+                  communities=None, inventory=inventory, stages=stages)
+    layers = {
+        "boundary": gpd.GeoDataFrame({"name": ["study area"]}, geometry=[d.area.projected],
+                                     crs=d.area.crs),
+        "candidates": d.candidates,
+    }
+    title = f"{d.area.name} 候选站点" if lang == "zh" else f"{d.area.name}: candidate sites"
+    with atomic_folder(out) as tmp:
+        write_candidates_csv(d.candidates, tmp / "candidates.csv")
+        export_sites(d.candidates, tmp / "exports", stem="candidates", roads=street_lines(d.walk))
+        fmap = plan_map(layers, title=title, lang=lang, offline=offline_map, basemap=basemap,
+                        tianditu_key=tianditu_key)
+        save_map(fmap, tmp / "map.html")
+    stages.done("write", f"{out}/ (map.html, candidates.csv, exports/)")
+    return d.candidates
 
 
 def _demand(
@@ -281,6 +434,11 @@ def _demand(
         )
     return (demand_from_buildings(homes, communities, params), communities,
             sites_from_street_corners(walk, area.projected), f"a street grid at {params.residents_per_km2:,.0f} residents/km²")
+
+
+def _map_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """The layers the plan map knows how to draw."""
+    return {k: v for k, v in layers.items() if k in LAYER_COLUMNS}
 
 
 def _title(name: str, lang: str) -> str:

@@ -28,9 +28,11 @@ def chengdu_plan(chengdu_osm, tmp_path_factory):
 
 def test_outputs_follow_the_contract(chengdu_plan):
     out = chengdu_plan.out
-    assert sorted(p.name for p in out.iterdir()) == [
-        "candidates.csv", "map.html", "plan.gpkg", "summary.json"
-    ]
+    assert {"candidates.csv", "map.html", "plan.gpkg", "summary.json", "report.html",
+            "exports"} <= {p.name for p in out.iterdir()}
+    assert {"lockers.kml", "lockers.xlsx", "candidates.geojson"} <= {
+        p.name for p in (out / "exports").iterdir()
+    }
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
     assert {"demand", "candidates", "lockers", "assignments", "uncovered"} <= layers
     demand = gpd.read_file(out / "plan.gpkg", layer="demand")
@@ -127,10 +129,25 @@ def test_cli_demo_writes_the_four_files(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert {p.name for p in out.iterdir()} == {
-        "candidates.csv", "map.html", "plan.gpkg", "summary.json"
+    assert {"candidates.csv", "map.html", "plan.gpkg", "summary.json"} <= {
+        p.name for p in out.iterdir()
     }
     assert "map.html" in done.stdout
+
+
+def test_cli_candidates_exports_before_optimizing(chengdu_osm, tmp_path):
+    out = tmp_path / "cand"
+    done = subprocess.run(
+        [sys.executable, "-m", "siting", "candidates", "--osm", str(chengdu_osm), "--out",
+         str(out), "--lang", "en"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    sites = gpd.read_file(out / "exports" / "candidates.gpkg")
+    table = pd.read_csv(out / "candidates.csv")
+    assert len(sites) == len(table) > 100
+    assert {"lon", "lat", "lon_gcj02", "lat_gcj02", "street"} <= set(sites.columns)
+    assert (out / "map.html").stat().st_size > 10_000
 
 
 def test_cli_bad_file_is_a_clear_error(tmp_path):

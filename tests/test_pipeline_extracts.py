@@ -25,7 +25,7 @@ def test_pbf_input_gives_the_same_plan(chengdu_osm, tmp_path):
             writer.add(obj)
     from_xml = plan(chengdu_osm)
     from_pbf = plan(pbf, out=tmp_path / "out")
-    assert {p.name for p in (tmp_path / "out").iterdir()} == FILES
+    assert FILES <= {p.name for p in (tmp_path / "out").iterdir()}
     assert from_pbf.summary["status"] == "optimal"
     assert from_pbf.summary["objective"] == pytest.approx(from_xml.summary["objective"])
 
@@ -44,7 +44,7 @@ def test_rural_county_plans_a_locker_per_village(puyang_osm, tmp_path):
 @pytest.mark.slow
 def test_roads_only_city_centre_uses_the_street_grid(shanghai_osm, tmp_path):
     result = plan(shanghai_osm, out=tmp_path / "shanghai", time_limit=30)
-    assert {p.name for p in (tmp_path / "shanghai").iterdir()} == FILES
+    assert FILES <= {p.name for p in (tmp_path / "shanghai").iterdir()}
     summary = result.summary
     assert summary["demand_source"].startswith("a street grid")
     assert summary["status"] in ("optimal", "time_limit")
