@@ -27,9 +27,11 @@ def main() -> None:
             result = plan(args.osm, out=Path(tmp) / "plan")
             totals.append(time.perf_counter() - t0)
         runs.append(result.timings)
-    print(f"{Path(args.osm).name}: {result.summary['status']}, gap {result.summary['gap']}, "
-          f"{result.summary['counts']['lockers']} lockers, "
-          f"{result.summary['counts']['modules']} modules")
+    print(
+        f"{Path(args.osm).name}: {result.summary['status']}, gap {result.summary['gap']}, "
+        f"{result.summary['counts']['lockers']} lockers, "
+        f"{result.summary['counts']['modules']} modules"
+    )
     print(f"{'stage':<12} {'median s':>9} {'max s':>8}")
     for stage in runs[0]:
         values = [r[stage] for r in runs]

@@ -78,6 +78,10 @@ def walking_catchments(
         {"site_id": ids, "radius_m": float(radius_m)}, geometry=polygons, crs=network.crs
     )
     frame["area_m2"] = frame.geometry.area.round(0)
-    log.info("walking catchments: %d sites within %.0f m in %.2f s", len(frame), radius_m,
-             time.perf_counter() - t0)
+    log.info(
+        "walking catchments: %d sites within %.0f m in %.2f s",
+        len(frame),
+        radius_m,
+        time.perf_counter() - t0,
+    )
     return frame

@@ -70,7 +70,7 @@ class AreaTooLargeError(SitingError, ValueError):
 
 
 class InfeasiblePlanError(SitingError, RuntimeError):
-    """The plan rules cannot all be met; the message names the rule, the place and what is missing."""
+    """The plan rules cannot all be met; the message names the rule, the place and the gap."""
 
 
 class SolverError(SitingError, RuntimeError):

@@ -43,7 +43,11 @@ RESIDENTIAL_STREETS = frozenset({"residential", "living_street", "unclassified",
 
 
 def _homes(
-    osm_ids: list[str], names: list[str], residents: np.ndarray, geometry: object, crs: object,
+    osm_ids: list[str],
+    names: list[str],
+    residents: np.ndarray,
+    geometry: object,
+    crs: object,
     params: DemandParameters,
 ) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
@@ -81,8 +85,12 @@ def homes_from_villages(
         villages["place"].to_numpy() == "hamlet", params.hamlet_residents, params.village_residents
     ).astype(float)
     return _homes(
-        [f"node/{i}" for i in villages["osm_id"]], list(villages["name"]), residents,
-        villages.geometry.to_numpy(), villages.crs, params,
+        [f"node/{i}" for i in villages["osm_id"]],
+        list(villages["name"]),
+        residents,
+        villages.geometry.to_numpy(),
+        villages.crs,
+        params,
     )
 
 
@@ -124,11 +132,19 @@ def homes_from_street_grid(
     keep = shapely.area(clipped) > 0.05 * cell * cell
     clipped, near = clipped[keep], near[keep]
     residents = shapely.area(clipped) / 1e6 * params.residents_per_km2
-    log.info("street-grid demand: %d cells of %g m along %d residential street edges",
-             len(near), cell, len(lines))
+    log.info(
+        "street-grid demand: %d cells of %g m along %d residential street edges",
+        len(near),
+        cell,
+        len(lines),
+    )
     return _homes(
-        [f"grid/{r}-{c}" for r, c in zip(rr[near], cc[near], strict=True)], [""] * len(near),
-        residents, clipped, network.crs, params,
+        [f"grid/{r}-{c}" for r, c in zip(rr[near], cc[near], strict=True)],
+        [""] * len(near),
+        residents,
+        clipped,
+        network.crs,
+        params,
     )
 
 
@@ -147,8 +163,9 @@ def _residential_edges(network: Network) -> list[tuple[int, int, shapely.LineStr
     return found
 
 
-def _sites(ids: list[str], source: str, kind: str, names: list[str], geometry: object,
-           crs: object) -> gpd.GeoDataFrame:
+def _sites(
+    ids: list[str], source: str, kind: str, names: list[str], geometry: object, crs: object
+) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "site_id": ids,
@@ -167,7 +184,7 @@ def _sites(ids: list[str], source: str, kind: str, names: list[str], geometry: o
 
 
 def sites_from_villages(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A candidate locker site at each village or hamlet node (kind ``village_centre``).
+    """Return a candidate locker site at each village or hamlet node (``village_centre``).
 
     Parameters
     ----------
@@ -180,13 +197,17 @@ def sites_from_villages(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         Candidate columns of :data:`geodata.candidates.CANDIDATE_COLUMNS`.
     """
     return _sites(
-        [f"c-node-{i}" for i in villages["osm_id"]], "place=village|hamlet", "village_centre",
-        list(villages["name"]), villages.geometry.to_numpy(), villages.crs,
+        [f"c-node-{i}" for i in villages["osm_id"]],
+        "place=village|hamlet",
+        "village_centre",
+        list(villages["name"]),
+        villages.geometry.to_numpy(),
+        villages.crs,
     )
 
 
 def sites_from_street_corners(network: Network, area_polygon: shapely.Geometry) -> gpd.GeoDataFrame:
-    """A candidate locker site at each junction of residential streets (kind ``street_corner``).
+    """Return a candidate locker site at each residential street junction (``street_corner``).
 
     Parameters
     ----------
@@ -203,6 +224,12 @@ def sites_from_street_corners(network: Network, area_polygon: shapely.Geometry) 
     ends = sorted({n for u, v, _ in _residential_edges(network) for n in (u, v)})
     nodes = network.graph.nodes
     points = shapely.points([(nodes[n]["x"], nodes[n]["y"]) for n in ends]) if ends else []
-    frame = _sites([f"c-node-{n}" for n in ends], "highway junction", "street_corner",
-                   [""] * len(ends), points, network.crs)
+    frame = _sites(
+        [f"c-node-{n}" for n in ends],
+        "highway junction",
+        "street_corner",
+        [""] * len(ends),
+        points,
+        network.crs,
+    )
     return frame[frame.within(area_polygon)].reset_index(drop=True)

@@ -59,7 +59,9 @@ def homes_from_planner_communities(
     homes = buildings.loc[buildings["residential"].astype(bool)]
     parts = []
     for k, row in comm.iterrows():
-        inside = homes[homes.representative_point().within(row.geometry)] if polygonal[k] else homes[:0]
+        inside = (
+            homes[homes.representative_point().within(row.geometry)] if polygonal[k] else homes[:0]
+        )
         if len(inside):
             share = inside["floor_area_m2"].to_numpy(float)
             share = share / share.sum()
@@ -71,20 +73,37 @@ def homes_from_planner_communities(
             geometry = [row.geometry.representative_point()]
             ids = [row["community"]]
             names = [row["name"]]
-        parts.append(gpd.GeoDataFrame(
-            {"osm_id": ids, "name": names,
-             "floor_area_m2": share * row["residents"] * floor_area_per_resident_m2,
-             "residential": True},
-            geometry=geometry, crs=area.crs,
-        ))
-    homes_out = (pd.concat(parts, ignore_index=True) if parts
-                 else gpd.GeoDataFrame({"osm_id": [], "name": [], "floor_area_m2": [],
-                                        "residential": []}, geometry=[], crs=area.crs))
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "osm_id": ids,
+                    "name": names,
+                    "floor_area_m2": share * row["residents"] * floor_area_per_resident_m2,
+                    "residential": True,
+                },
+                geometry=geometry,
+                crs=area.crs,
+            )
+        )
+    homes_out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else gpd.GeoDataFrame(
+            {"osm_id": [], "name": [], "floor_area_m2": [], "residential": []},
+            geometry=[],
+            crs=area.crs,
+        )
+    )
     shapes = np.where(polygonal, comm.geometry.to_numpy(), comm.geometry.buffer(50.0).to_numpy())
     polygons = gpd.GeoDataFrame(
-        {"community": comm["community"], "name": comm["name"], "name_en": "",
-         "source": comm["source"]},
-        geometry=list(shapes), crs=area.crs,
+        {
+            "community": comm["community"],
+            "name": comm["name"],
+            "name_en": "",
+            "source": comm["source"],
+        },
+        geometry=list(shapes),
+        crs=area.crs,
     )
     polygons["geometry"] = polygons.geometry.intersection(area.projected)
     return gpd.GeoDataFrame(homes_out, geometry="geometry", crs=area.crs), polygons

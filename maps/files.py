@@ -1,5 +1,7 @@
-"""Write a plan's output folder atomically: ``plan.gpkg``, ``summary.json``, ``candidates.csv``,
-``map.html``.
+"""Write a plan's output folder atomically.
+
+The folder holds ``plan.gpkg``, ``summary.json``, ``candidates.csv`` and ``map.html`` (and the
+report and exports beside them).
 
 Everything is written to a hidden temporary folder beside the target and moved into place at
 the end, so a failed or killed run never leaves half a plan and never spoils an earlier one.
@@ -160,9 +162,16 @@ def write_candidates_csv(candidates: gpd.GeoDataFrame, path: Path) -> Path:
     table = wgs.drop(columns=wgs.geometry.name).copy()
     table.insert(1, "lon", wgs.geometry.x.round(7))
     table.insert(2, "lat", wgs.geometry.y.round(7))
-    keep = ["site_id", "lon", "lat", "source", "kind", "name", "existing", "floor_area_m2",
-            "chosen"]
+    keep = [
+        "site_id",
+        "lon",
+        "lat",
+        "source",
+        "kind",
+        "name",
+        "existing",
+        "floor_area_m2",
+        "chosen",
+    ]
     table[[c for c in keep if c in table.columns]].to_csv(path, index=False, encoding="utf-8")
     return path
-
-

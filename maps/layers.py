@@ -27,8 +27,10 @@ def locker_layers(
     communities: gpd.GeoDataFrame,
     boundary: Polygon,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Build the ``boundary``, ``communities``, ``demand``, ``candidates``, ``lockers``,
-    ``assignments`` and ``uncovered`` layers, all in the demand's projected CRS.
+    """Build the GIS layers of a locker plan, all in the demand's projected CRS.
+
+    Layers: ``boundary``, ``communities``, ``demand``, ``candidates``, ``lockers``,
+    ``assignments`` and ``uncovered``.
 
     Parameters
     ----------
@@ -60,8 +62,17 @@ def locker_layers(
     out["locker_id"] = [site_ids[j] if j >= 0 else None for j in plan.assignment]
     out["walk_m"] = np.round(plan.walk_m, 1)
     out = out[
-        ["demand_id", "community", "community_name", "residents", "daily_parcels", "locker_id",
-         "walk_m", *[c for c in demand.columns if c in ("osm_id", "name")], "geometry"]
+        [
+            "demand_id",
+            "community",
+            "community_name",
+            "residents",
+            "daily_parcels",
+            "locker_id",
+            "walk_m",
+            *[c for c in demand.columns if c in ("osm_id", "name")],
+            "geometry",
+        ]
     ]
 
     lockers = candidates.iloc[plan.sites][["site_id", "name", "source", "kind", "geometry"]].copy()
@@ -70,18 +81,19 @@ def locker_layers(
     lockers["daily_parcels_served"] = np.round(plan.site_load(parcels), 2)
     lockers["existing"] = candidates["existing"].to_numpy(dtype=bool)[plan.sites]
     lockers["fill_ratio"] = np.round(
-        lockers["compartments"] / lockers["daily_parcels_served"].where(
-            lockers["daily_parcels_served"] > 0
-        ),
+        lockers["compartments"]
+        / lockers["daily_parcels_served"].where(lockers["daily_parcels_served"] > 0),
         3,
     )
     lockers = lockers.reset_index(drop=True)
 
     site_xy = shapely.get_coordinates(candidates.geometry)
     dem_xy = shapely.get_coordinates(demand.geometry)
-    lines = shapely.linestrings(
-        np.stack([dem_xy[plan.pair_demand], site_xy[plan.pair_site]], axis=1)
-    ) if len(plan.pair_demand) else []
+    lines = (
+        shapely.linestrings(np.stack([dem_xy[plan.pair_demand], site_xy[plan.pair_site]], axis=1))
+        if len(plan.pair_demand)
+        else []
+    )
     assignments = gpd.GeoDataFrame(
         {
             "demand_id": demand["demand_id"].to_numpy()[plan.pair_demand],
@@ -95,8 +107,9 @@ def locker_layers(
     )
 
     missing = ~served
-    uncovered = demand.loc[missing, ["demand_id", "community", "community_name", "daily_parcels",
-                                      "geometry"]].copy()
+    uncovered = demand.loc[
+        missing, ["demand_id", "community", "community_name", "daily_parcels", "geometry"]
+    ].copy()
     uncovered.insert(4, "reason", [plan.reasons[i] for i in np.flatnonzero(missing)])
 
     table = community_compartments(plan, parcels, demand["community"].to_numpy())

@@ -14,12 +14,12 @@ whether point :math:`i` is served at all.
 .. math::
 
     \min\; & f \sum_{j\,\text{new}} y_j + g \sum_{j\,\text{new}} m_j                     \\
-    (1)\;& \textstyle\sum_{j \in N(i)} x_{ij} = z_i                         && \forall i \\
-    (2)\;& x_{ij} \le y_j                                                     && \forall i, j \in N(i) \\
-    (3)\;& \rho^- L_j \le K m_j, \quad L_j := \textstyle\sum_i d_i x_{ij}     && j \text{ new} \\
-    (3')\;& L_j \le Q_j                                                       && j \text{ existing} \\
-    (4)\;& K m_j \le \rho^{+} L_j                                              && j \text{ new} \\
-    (5)\;& y_j \le m_j                                                        && j \text{ new}
+    (1)\;& \textstyle\sum_{j \in N(i)} x_{ij} = z_i  && \forall i \\
+    (2)\;& x_{ij} \le y_j  && \forall i, j \in N(i) \\
+    (3)\;& \rho^- L_j \le K m_j, \quad L_j := \textstyle\sum_i d_i x_{ij}  && j \text{ new} \\
+    (3')\;& L_j \le Q_j  && j \text{ existing} \\
+    (4)\;& K m_j \le \rho^{+} L_j  && j \text{ new} \\
+    (5)\;& y_j \le m_j  && j \text{ new}
 
 Rule R2 (seed 004, 五(二) 公共末端工程: 智能揽投设施按照社区日均投递量的 1-1.3 倍配设格口) asks
 each community's compartments to be :math:`\rho^- = 1.0` to :math:`\rho^+ = 1.3` times its
@@ -139,7 +139,8 @@ class LockerParameters:
             faults.append(f"radius_m={self.radius_m!r} must be positive (metres of walk)")
         if not (isinstance(self.compartments_per_module, int) and self.compartments_per_module > 0):
             faults.append(
-                f"compartments_per_module={self.compartments_per_module!r} must be a positive integer"
+                f"compartments_per_module={self.compartments_per_module!r} must be a positive "
+                "integer"
             )
         if not 0 < lo <= hi:
             faults.append(f"ratio={self.ratio!r} must satisfy 0 < low <= high (R2: 1.0 to 1.3)")
@@ -451,7 +452,9 @@ def _build(
         cols = lay.y + new if kind == "sites" else lay.m + np.arange(n_new)
         rows.add(np.zeros(n_new, dtype=int), cols, np.ones(n_new), -np.inf, float(amount))
     if required is not None:
-        rows.add(np.zeros(n_dem, dtype=int), lay.z + np.arange(n_dem), red.parcels, required, np.inf)
+        rows.add(
+            np.zeros(n_dem, dtype=int), lay.z + np.arange(n_dem), red.parcels, required, np.inf
+        )
 
     cost = np.zeros(lay.n)
     if objective == "cover":
@@ -525,7 +528,11 @@ class _Rows:
 
 
 def _set_cover_sites(
-    red: _Reduced, params: LockerParameters, *, solver: SolverName, time_limit: float | None,
+    red: _Reduced,
+    params: LockerParameters,
+    *,
+    solver: SolverName,
+    time_limit: float | None,
     gap: float,
 ) -> tuple[np.ndarray, Solution]:
     """Fewest new sites reaching every point that no existing locker reaches (proven)."""
@@ -535,8 +542,9 @@ def _set_cover_sites(
     )
     by_existing = np.asarray(cover[:, np.flatnonzero(red.existing)].sum(axis=1)).ravel() > 0
     new = red.new_sites
-    sol = set_cover(cover[np.flatnonzero(~by_existing)][:, new], solver=solver,
-                    time_limit=time_limit, gap=gap)
+    sol = set_cover(
+        cover[np.flatnonzero(~by_existing)][:, new], solver=solver, time_limit=time_limit, gap=gap
+    )
     chosen = np.zeros(n_sites, dtype=bool)
     chosen[new[sol.open_sites]] = True
     return chosen, sol
@@ -551,31 +559,55 @@ def _module_floor(red: _Reduced, params: LockerParameters) -> int:
     return int(np.ceil(need / params.compartments_per_module - 1e-9))
 
 
-def _solve(milp: Milp, *, solver: SolverName, time_limit: float | None, gap: float,
-           start: np.ndarray | None = None) -> MilpResult:
+def _solve(
+    milp: Milp,
+    *,
+    solver: SolverName,
+    time_limit: float | None,
+    gap: float,
+    start: np.ndarray | None = None,
+) -> MilpResult:
     return solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
 
 
-def _phase(name: str, res: MilpResult, milp: Milp, build_s: float, *, sign: float = 1.0,
-           bound: float | None = None, note: str = "") -> PhaseResult:
+def _phase(
+    name: str,
+    res: MilpResult,
+    milp: Milp,
+    build_s: float,
+    *,
+    sign: float = 1.0,
+    bound: float | None = None,
+    note: str = "",
+) -> PhaseResult:
     objective = None if res.objective is None else sign * res.objective
     best = None if res.bound is None else sign * res.bound
     if bound is not None:
         best = bound if best is None else max(best, bound)
     gap = None
     if objective is not None and best is not None:
-        gap = max(0.0, (objective - best) / max(abs(objective), 1e-9)) if sign > 0 else max(
-            0.0, (best - objective) / max(abs(best), 1e-9)
+        gap = (
+            max(0.0, (objective - best) / max(abs(objective), 1e-9))
+            if sign > 0
+            else max(0.0, (best - objective) / max(abs(best), 1e-9))
         )
     status = res.status
     if status == "time_limit" and gap is not None and gap <= 1e-6:
         status = "optimal"
     log.info(
-        "locker phase %s: %s, objective %s, bound %s, %d rows x %d cols, build %.2f s, solve %.2f s",
-        name, status, objective, best, *milp.shape, build_s, res.solve_s,
+        "locker phase %s: %s, objective %s, bound %s, %d rows x %d cols, build %.2f s, "
+        "solve %.2f s",
+        name,
+        status,
+        objective,
+        best,
+        *milp.shape,
+        build_s,
+        res.solve_s,
     )
-    return PhaseResult(name, status, objective, best, gap, build_s, res.solve_s, *milp.shape,
-                       skipped_reason=note)
+    return PhaseResult(
+        name, status, objective, best, gap, build_s, res.solve_s, *milp.shape, skipped_reason=note
+    )
 
 
 def solve_lockers(
@@ -638,7 +670,11 @@ def solve_lockers(
     log.info(
         "locker reductions: %d of %d sites kept, %d of %d demand points in reach of a usable "
         "site, %d pairs (%.2f s)",
-        len(red.sites), problem.n_sites, len(red.demand), problem.n_demand, len(red.pair_d),
+        len(red.sites),
+        problem.n_sites,
+        len(red.demand),
+        problem.n_demand,
+        len(red.pair_d),
         time.perf_counter() - t0,
     )
     phases: list[PhaseResult] = []
@@ -654,8 +690,9 @@ def solve_lockers(
     return _plan_from(problem, red, params, x, lay, status, phases, mode, limit)
 
 
-def _min_cost(red: _Reduced, params: LockerParameters, phases: list[PhaseResult],
-              opts: dict) -> tuple[np.ndarray | None, _Layout | None, str]:
+def _min_cost(
+    red: _Reduced, params: LockerParameters, phases: list[PhaseResult], opts: dict
+) -> tuple[np.ndarray | None, _Layout | None, str]:
     """Serve every servable point at least cost, by the cover-then-size decomposition.
 
     Under the R2 window some points in reach cannot be served at all (a lone load of 30
@@ -677,8 +714,16 @@ def _min_cost(red: _Reduced, params: LockerParameters, phases: list[PhaseResult]
         return _lexicographic(red, params, None, phases, opts)
     everything = float(red.parcels.sum())
     if -(most.objective or 0.0) < everything * (1 - 1e-9):
-        phases.append(_phase("cover", most, milp, build_s, sign=-1.0,
-                             note="most parcels servable on the proven-minimal cover"))
+        phases.append(
+            _phase(
+                "cover",
+                most,
+                milp,
+                build_s,
+                sign=-1.0,
+                note="most parcels servable on the proven-minimal cover",
+            )
+        )
         return _lexicographic(red, params, None, phases, opts, start=most.x)
     # Size modules on the proven-minimal cover; serve every point.
     t0 = time.perf_counter()
@@ -686,8 +731,16 @@ def _min_cost(red: _Reduced, params: LockerParameters, phases: list[PhaseResult]
     build_s = time.perf_counter() - t0
     res = _solve(milp, start=most.x, **opts)
     if res.x is not None:
-        phases.append(_phase("cost", res, milp, build_s, bound=floor,
-                             note="sites from a proven-minimal set cover, modules sized on it"))
+        phases.append(
+            _phase(
+                "cost",
+                res,
+                milp,
+                build_s,
+                bound=floor,
+                note="sites from a proven-minimal set cover, modules sized on it",
+            )
+        )
         if phases[-1].status == "optimal":
             return res.x, lay, "optimal"
     # The floor was not met on that cover: solve the whole model, starting from what we have.
@@ -702,9 +755,15 @@ def _min_cost(red: _Reduced, params: LockerParameters, phases: list[PhaseResult]
     return full.x, lay, phases[-1].status
 
 
-def _lexicographic(red: _Reduced, params: LockerParameters, limit: tuple[BudgetKind, int] | None,
-                   phases: list[PhaseResult], opts: dict, *, start: np.ndarray | None = None,
-                   ) -> tuple[np.ndarray | None, _Layout | None, str]:
+def _lexicographic(
+    red: _Reduced,
+    params: LockerParameters,
+    limit: tuple[BudgetKind, int] | None,
+    phases: list[PhaseResult],
+    opts: dict,
+    *,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, _Layout | None, str]:
     """Serve the most parcels (within the budget), then at least cost."""
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cover", budget=limit)
@@ -725,8 +784,14 @@ def _lexicographic(red: _Reduced, params: LockerParameters, limit: tuple[BudgetK
     return res2.x, lay2, status if status != "optimal" else phases[-1].status
 
 
-def _shortest_walks(red: _Reduced, params: LockerParameters, x: np.ndarray, lay: _Layout,
-                    phases: list[PhaseResult], opts: dict) -> np.ndarray:
+def _shortest_walks(
+    red: _Reduced,
+    params: LockerParameters,
+    x: np.ndarray,
+    lay: _Layout,
+    phases: list[PhaseResult],
+    opts: dict,
+) -> np.ndarray:
     """Re-route parcels to the nearest lockers with sites, modules and service fixed (an LP)."""
     n_new = len(red.new_sites)
     modules = np.rint(x[lay.m : lay.m + n_new])
@@ -735,7 +800,10 @@ def _shortest_walks(red: _Reduced, params: LockerParameters, x: np.ndarray, lay:
     milp, lay2 = _build(red, params, objective="walk", fixed_sites=sites, fixed_modules=modules)
     z = np.rint(x[lay.z : lay.z + len(red.demand)])
     milp = Milp(
-        c=milp.c, a=milp.a, row_lower=milp.row_lower, row_upper=milp.row_upper,
+        c=milp.c,
+        a=milp.a,
+        row_lower=milp.row_lower,
+        row_upper=milp.row_upper,
         col_lower=np.concatenate([milp.col_lower[: lay2.z], z]),
         col_upper=np.concatenate([milp.col_upper[: lay2.z], z]),
         integrality=milp.integrality,
@@ -744,8 +812,15 @@ def _shortest_walks(red: _Reduced, params: LockerParameters, x: np.ndarray, lay:
     res = _solve(milp, **opts)
     if res.x is None:
         return x
-    phases.append(_phase("walk", res, milp, build_s,
-                         note="parcel-metres walked, with sites, modules and service fixed"))
+    phases.append(
+        _phase(
+            "walk",
+            res,
+            milp,
+            build_s,
+            note="parcel-metres walked, with sites, modules and service fixed",
+        )
+    )
     return res.x
 
 
@@ -769,7 +844,11 @@ def _plan_from(
     if x is not None and lay is not None:
         share = x[lay.x : lay.x + len(red.pair_d)]
         keep = share > 1e-7
-        pair_d, pair_s, share = red.demand[red.pair_d[keep]], red.sites[red.pair_s[keep]], share[keep]
+        pair_d, pair_s, share = (
+            red.demand[red.pair_d[keep]],
+            red.sites[red.pair_s[keep]],
+            share[keep],
+        )
         modules[red.sites[red.new_sites]] = np.rint(x[lay.m : lay.m + len(red.new_sites)])
     served_share = np.bincount(pair_d, weights=share, minlength=n)
     # primary locker: the one taking the largest share (ties: the nearest, then lowest index)
@@ -777,7 +856,9 @@ def _plan_from(
         (problem.pair_walk_m + 1.0, (problem.pair_demand, problem.pair_site)),
         shape=(n, problem.n_sites),
     )
-    pair_walk = np.asarray(walk_lookup[pair_d, pair_s]).ravel() - 1.0 if len(pair_d) else np.zeros(0)
+    pair_walk = (
+        np.asarray(walk_lookup[pair_d, pair_s]).ravel() - 1.0 if len(pair_d) else np.zeros(0)
+    )
     order = np.lexsort((pair_s, pair_walk, -np.round(share, 9), pair_d))
     first = order[np.r_[True, pair_d[order][1:] != pair_d[order][:-1]]] if len(order) else order
     assignment = np.full(n, -1)
@@ -804,7 +885,9 @@ def _plan_from(
             reasons[i] = REASON_NO_SOLUTION.format(status=status)
         elif mode == "max-cover" and limit is not None and usable[i]:
             reasons[i] = REASON_BUDGET.format(budget=limit[1], kind=limit[0])
-        elif usable[i] and not np.any(~problem.existing[problem.pair_site[problem.pair_demand == i]]):
+        elif usable[i] and not np.any(
+            ~problem.existing[problem.pair_site[problem.pair_demand == i]]
+        ):
             reasons[i] = REASON_CAPACITY
         else:
             reasons[i] = REASON_TOO_SMALL.format(radius=params.radius_m, k=k, hi=params.ratio[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,28 +26,28 @@ console = Console(stderr=True)
 out_console = Console()
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """Objective of the locker model."""
 
     min_cost = "min-cost"
     max_cover = "max-cover"
 
 
-class Solver(str, Enum):
+class Solver(StrEnum):
     """MILP solver."""
 
     highs = "highs"
     cbc = "cbc"
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     """Language of maps and reports."""
 
     zh = "zh"
     en = "en"
 
 
-class Datum(str, Enum):
+class Datum(StrEnum):
     """Datum of a boundary file."""
 
     auto = "auto"
@@ -55,7 +55,7 @@ class Datum(str, Enum):
     gcj02 = "gcj02"
 
 
-class Basemap(str, Enum):
+class Basemap(StrEnum):
     """Map tiles."""
 
     osm = "osm"
@@ -65,9 +65,7 @@ class Basemap(str, Enum):
 
 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
-BasemapOpt = Annotated[
-    Basemap, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02).")
-]
+BasemapOpt = Annotated[Basemap, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02).")]
 TiandituOpt = Annotated[
     str | None, typer.Option(help="Tianditu key (else the TIANDITU_KEY environment variable).")
 ]
@@ -134,7 +132,9 @@ def demo(
 
 @app.command("plan")
 def plan_cmd(
-    osm: Annotated[Path, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf.")],
+    osm: Annotated[
+        Path, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")],
     boundary: Annotated[
         Path | None, typer.Option(help="GeoJSON or GPKG polygon to clip the study area to.")
@@ -142,7 +142,9 @@ def plan_cmd(
     boundary_crs: Annotated[
         Datum, typer.Option(help="Datum of the boundary (DataV files are GCJ-02).")
     ] = Datum.auto,
-    radius_m: Annotated[float, typer.Option("--radius-m", help="Longest walk to a locker (m).")] = 300.0,
+    radius_m: Annotated[
+        float, typer.Option("--radius-m", help="Longest walk to a locker (m).")
+    ] = 300.0,
     mode: Annotated[Mode, typer.Option(help="Objective.")] = Mode.min_cost,
     budget: Annotated[int | None, typer.Option(help="New modules allowed (max-cover).")] = None,
     budget_kind: Annotated[
@@ -186,7 +188,9 @@ def plan_cmd(
 
 @app.command()
 def candidates(
-    osm: Annotated[Path, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf.")],
+    osm: Annotated[
+        Path, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")],
     boundary: Annotated[
         Path | None, typer.Option(help="GeoJSON or GPKG polygon to clip the study area to.")
@@ -200,9 +204,17 @@ def candidates(
     """Export the candidate-site map and tables of a district, before any optimization."""
     from siting.pipeline import export_candidates
 
-    sites = _call(debug, export_candidates, osm=osm, out=out, boundary=boundary,
-                  boundary_crs=boundary_crs.value, lang=lang.value, basemap=basemap.value,
-                  tianditu_key=tianditu_key)
+    sites = _call(
+        debug,
+        export_candidates,
+        osm=osm,
+        out=out,
+        boundary=boundary,
+        boundary_crs=boundary_crs.value,
+        lang=lang.value,
+        basemap=basemap.value,
+        tianditu_key=tianditu_key,
+    )
     console.print(f"{len(sites)} candidate sites", highlight=False)
     out_console.print(f"map: {out / 'map.html'}", highlight=False)
 
@@ -240,4 +252,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-

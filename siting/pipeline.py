@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,11 +22,11 @@ import shapely
 from geodata.area import StudyArea, study_area
 from geodata.buildings import buildings_from_osm, read_siting_features
 from geodata.candidates import candidates_from_osm
+from geodata.catchments import walking_catchments
 from geodata.communities import communities_from_osm
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import network_distances
-from geodata.catchments import walking_catchments
 from geodata.errors import OsmFileError, ParameterError
 from geodata.fallbacks import (
     homes_from_street_grid,
@@ -53,7 +53,9 @@ log = logging.getLogger(__name__)
 
 #: The embedded default: Chengdu, Qingyang and Jinjiang districts around Tianfu Square
 #: (© OpenStreetMap contributors, ODbL).
-DEMO_OSM = Path(__file__).resolve().parents[1] / "examples" / "data" / "chengdu_tianfu_square.osm.xz"
+DEMO_OSM = (
+    Path(__file__).resolve().parents[1] / "examples" / "data" / "chengdu_tianfu_square.osm.xz"
+)
 
 #: Files every plan folder holds (issue 3's contract); more may be added, never renamed.
 OUTPUT_FILES = ("plan.gpkg", "summary.json", "candidates.csv", "map.html")
@@ -200,15 +202,28 @@ def plan(
     rule_set = preset(rules, overrides=rule_overrides)
     r2 = rule_set.get("R2")
     base = locker_params or LockerParameters()
-    lp = LockerParameters(**{**asdict(base), "radius_m": float(radius_m),
-                             "ratio": (r2.low, r2.high)})
+    lp = LockerParameters(
+        **{**asdict(base), "radius_m": float(radius_m), "ratio": (r2.low, r2.high)}
+    )
     dp = demand_params or DemandParameters()
     stages = _Stages(progress)
 
-    d = _district(osm, boundary=boundary, boundary_crs=boundary_crs, params=dp,
-                  communities=communities, inventory=inventory, stages=stages)
+    d = _district(
+        osm,
+        boundary=boundary,
+        boundary_crs=boundary_crs,
+        params=dp,
+        communities=communities,
+        inventory=inventory,
+        stages=stages,
+    )
     extract, area, walk, demand, communities, candidates = (
-        d.extract, d.area, d.walk, d.demand, d.communities, d.candidates
+        d.extract,
+        d.area,
+        d.walk,
+        d.demand,
+        d.communities,
+        d.candidates,
     )
     demand_source = d.demand_source
 
@@ -228,19 +243,41 @@ def plan(
         existing=existing,
         existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
     )
-    locker_plan = solve_lockers(problem, lp, mode=mode, budget=budget, budget_kind=budget_kind,
-                                solver=solver, time_limit=time_limit)
-    stages.done("solve", f"{locker_plan.status}: {len(locker_plan.sites)} lockers, "
-                f"{int(locker_plan.modules.sum())} modules, gap {locker_plan.gap}")
+    locker_plan = solve_lockers(
+        problem,
+        lp,
+        mode=mode,
+        budget=budget,
+        budget_kind=budget_kind,
+        solver=solver,
+        time_limit=time_limit,
+    )
+    stages.done(
+        "solve",
+        f"{locker_plan.status}: {len(locker_plan.sites)} lockers, "
+        f"{int(locker_plan.modules.sum())} modules, gap {locker_plan.gap}",
+    )
 
-    layers = locker_layers(locker_plan, demand=demand, candidates=candidates,
-                           communities=communities, boundary=area.projected)
+    layers = locker_layers(
+        locker_plan,
+        demand=demand,
+        candidates=candidates,
+        communities=communities,
+        boundary=area.projected,
+    )
     names = dict(zip(communities["community"], communities["name"], strict=True))
-    records = locker_compliance(locker_plan, rule_set, daily_parcels=problem.daily_parcels,
-                                community=demand["community"].to_numpy(), community_names=names)
+    records = locker_compliance(
+        locker_plan,
+        rule_set,
+        daily_parcels=problem.daily_parcels,
+        community=demand["community"].to_numpy(),
+        community_names=names,
+    )
     site_xy_open = site_xy[locker_plan.sites]
     layers["catchments"] = walking_catchments(
-        walk, site_xy_open, radius_m=lp.radius_m,
+        walk,
+        site_xy_open,
+        radius_m=lp.radius_m,
         site_ids=list(candidates["site_id"].to_numpy()[locker_plan.sites]),
     )
     tier_summary: dict[str, Any] = {}
@@ -248,22 +285,48 @@ def plan(
         from siting.tiers import run_tiers
 
         done = run_tiers(
-            tiers, extract=extract, area=area, walk=walk, demand=demand, communities=communities,
-            candidates=candidates, rules=rule_set, solver=solver, time_limit=time_limit,
+            tiers,
+            extract=extract,
+            area=area,
+            walk=walk,
+            demand=demand,
+            communities=communities,
+            candidates=candidates,
+            rules=rule_set,
+            solver=solver,
+            time_limit=time_limit,
             county_centre=county_centre,
         )
         layers.update(done.layers)
         records.extend(done.records)
         tier_summary = done.summary
-        stages.done("tiers", ", ".join(f"{k}: {v.get('status', '')}" for k, v in tier_summary.items()))
-    summary = _summary(locker_plan, problem, lp, dp, records, rule_set.as_records(), layers,
-                       osm=osm, boundary=boundary, mode=mode, budget=budget,
-                       budget_kind=budget_kind, solver=solver, time_limit=time_limit,
-                       rules=rules, tiers=list(tiers), walk_nodes=walk.n_nodes,
-                       walk_edges=walk.n_edges)
+        stages.done(
+            "tiers", ", ".join(f"{k}: {v.get('status', '')}" for k, v in tier_summary.items())
+        )
+    summary = _summary(
+        locker_plan,
+        problem,
+        lp,
+        dp,
+        records,
+        rule_set.as_records(),
+        layers,
+        osm=osm,
+        boundary=boundary,
+        mode=mode,
+        budget=budget,
+        budget_kind=budget_kind,
+        solver=solver,
+        time_limit=time_limit,
+        rules=rules,
+        tiers=list(tiers),
+        walk_nodes=walk.n_nodes,
+        walk_edges=walk.n_edges,
+    )
     summary["tiers"] = tier_summary
-    stages.done("compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule "
-                "checks passed")
+    stages.done(
+        "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
+    )
 
     written = None
     if out is not None:
@@ -272,9 +335,15 @@ def plan(
         with atomic_folder(out) as tmp:
             write_gpkg(layers, tmp / "plan.gpkg")
             write_candidates_csv(layers["candidates"], tmp / "candidates.csv")
-            fmap = plan_map(_map_layers(layers), title=_title(area.name, lang), lang=lang,
-                            offline=offline_map, rules=_map_rules(records), basemap=basemap,
-                            tianditu_key=tianditu_key)
+            fmap = plan_map(
+                _map_layers(layers),
+                title=_title(area.name, lang),
+                lang=lang,
+                offline=offline_map,
+                rules=_map_rules(records),
+                basemap=basemap,
+                tianditu_key=tianditu_key,
+            )
             save_map(fmap, tmp / "map.html")
             write_summary(summary, tmp / "summary.json")
             write_report(summary, layers, tmp, lang=lang, title=_title(area.name, lang))
@@ -285,8 +354,13 @@ def plan(
         stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES + REPORT_FILES)})")
     summary["demand_source"] = demand_source
     summary["timings_s"] = dict(stages.timings)
-    return PlanResult(summary=summary, layers=layers, locker_plan=locker_plan, out=written,
-                      timings=dict(stages.timings))
+    return PlanResult(
+        summary=summary,
+        layers=layers,
+        locker_plan=locker_plan,
+        out=written,
+        timings=dict(stages.timings),
+    )
 
 
 @dataclass(frozen=True)
@@ -315,34 +389,48 @@ def _district(
     """Read the OSM file and build the study area, network, demand and candidate sites."""
     extract = read_osm(osm)
     area = study_area(extract, boundary=boundary, boundary_crs=boundary_crs)
-    stages.done("read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})")
+    stages.done(
+        "read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})"
+    )
 
     walk = walk_network(extract, area)
-    stages.done("network", f"{walk.n_nodes} nodes, {walk.n_edges} edges; dropped "
-                f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
-                f"{walk.dropped.outside_area_nodes} outside the area")
+    stages.done(
+        "network",
+        f"{walk.n_nodes} nodes, {walk.n_edges} edges; dropped "
+        f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
+        f"{walk.dropped.outside_area_nodes} outside the area",
+    )
 
     features = read_siting_features(extract)
     buildings = buildings_from_osm(extract, area, features=features)
     if communities is not None:
         homes, communities = homes_from_planner_communities(
-            communities, buildings, area, floor_area_per_resident_m2=params.floor_area_per_resident_m2
+            communities,
+            buildings,
+            area,
+            floor_area_per_resident_m2=params.floor_area_per_resident_m2,
         )
         demand, extra_sites = demand_from_buildings(homes, communities, params), None
         demand_source = "the planner's community table"
     else:
-        demand, communities, extra_sites, demand_source = _demand(extract, area, walk, buildings,
-                                                                  params)
-    stages.done("demand", f"{len(demand)} demand points from {demand_source}, "
-                f"{demand['residents'].sum():,.0f} residents, {demand['daily_parcels'].sum():,.0f} "
-                f"parcels/day in {len(communities)} communities")
+        demand, communities, extra_sites, demand_source = _demand(
+            extract, area, walk, buildings, params
+        )
+    stages.done(
+        "demand",
+        f"{len(demand)} demand points from {demand_source}, "
+        f"{demand['residents'].sum():,.0f} residents, {demand['daily_parcels'].sum():,.0f} "
+        f"parcels/day in {len(communities)} communities",
+    )
 
     candidates = candidates_from_osm(extract, area, buildings, features=features)
     for more in (extra_sites, None if inventory is None else sites_from_inventory(inventory, area)):
         if more is not None:
             candidates = pd.concat([candidates, more[candidates.columns]], ignore_index=True)
-    stages.done("candidates", f"{len(candidates)} sites "
-                f"({int(candidates['existing'].sum())} existing lockers)")
+    stages.done(
+        "candidates",
+        f"{len(candidates)} sites ({int(candidates['existing'].sum())} existing lockers)",
+    )
 
     return District(extract, area, walk, demand, communities, candidates, demand_source)
 
@@ -378,26 +466,43 @@ def export_candidates(
         The candidate sites (projected CRS).
     """
     stages = _Stages(progress)
-    d = _district(osm, boundary=boundary, boundary_crs=boundary_crs, params=DemandParameters(),
-                  communities=None, inventory=inventory, stages=stages)
+    d = _district(
+        osm,
+        boundary=boundary,
+        boundary_crs=boundary_crs,
+        params=DemandParameters(),
+        communities=None,
+        inventory=inventory,
+        stages=stages,
+    )
     layers = {
-        "boundary": gpd.GeoDataFrame({"name": ["study area"]}, geometry=[d.area.projected],
-                                     crs=d.area.crs),
+        "boundary": gpd.GeoDataFrame(
+            {"name": ["study area"]}, geometry=[d.area.projected], crs=d.area.crs
+        ),
         "candidates": d.candidates,
     }
     title = f"{d.area.name} 候选站点" if lang == "zh" else f"{d.area.name}: candidate sites"
     with atomic_folder(out) as tmp:
         write_candidates_csv(d.candidates, tmp / "candidates.csv")
         export_sites(d.candidates, tmp / "exports", stem="candidates", roads=street_lines(d.walk))
-        fmap = plan_map(layers, title=title, lang=lang, offline=offline_map, basemap=basemap,
-                        tianditu_key=tianditu_key)
+        fmap = plan_map(
+            layers,
+            title=title,
+            lang=lang,
+            offline=offline_map,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+        )
         save_map(fmap, tmp / "map.html")
     stages.done("write", f"{out}/ (map.html, candidates.csv, exports/)")
     return d.candidates
 
 
 def _demand(
-    extract: OsmExtract, area: StudyArea, walk: Network, buildings: gpd.GeoDataFrame,
+    extract: OsmExtract,
+    area: StudyArea,
+    walk: Network,
+    buildings: gpd.GeoDataFrame,
     params: DemandParameters,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None, str]:
     """Demand from residential buildings; else from villages; else from the street grid.
@@ -410,20 +515,32 @@ def _demand(
         return demand_from_buildings(buildings, communities, params), communities, None, "buildings"
     villages = villages_from_osm(extract, area)
     if len(villages):
-        cells = shapely.voronoi_polygons(shapely.MultiPoint(list(villages.geometry)),
-                                         extend_to=area.projected)
+        cells = shapely.voronoi_polygons(
+            shapely.MultiPoint(list(villages.geometry)), extend_to=area.projected
+        )
         cell_of = shapely.STRtree(list(cells.geoms))
         order = cell_of.query(villages.geometry.to_numpy(), predicate="within")
         polygons = np.empty(len(villages), dtype=object)
-        polygons[order[0]] = [shapely.intersection(cells.geoms[k], area.projected) for k in order[1]]
+        polygons[order[0]] = [
+            shapely.intersection(cells.geoms[k], area.projected) for k in order[1]
+        ]
         communities = gpd.GeoDataFrame(
-            {"community": villages["village_id"].to_numpy(), "name": villages["name"].to_numpy(),
-             "name_en": "", "source": "village-voronoi"},
-            geometry=polygons, crs=area.crs,
+            {
+                "community": villages["village_id"].to_numpy(),
+                "name": villages["name"].to_numpy(),
+                "name_en": "",
+                "source": "village-voronoi",
+            },
+            geometry=polygons,
+            crs=area.crs,
         )
         homes = homes_from_villages(villages, params)
-        return (demand_from_buildings(homes, communities, params), communities,
-                sites_from_villages(villages), "village nodes")
+        return (
+            demand_from_buildings(homes, communities, params),
+            communities,
+            sites_from_villages(villages),
+            "village nodes",
+        )
     homes = homes_from_street_grid(walk, area.projected, params)
     if homes.empty:
         raise OsmFileError(
@@ -432,12 +549,16 @@ def _demand(
             "the study area",
             "use an extract with buildings or residential roads, or a boundary that covers them",
         )
-    return (demand_from_buildings(homes, communities, params), communities,
-            sites_from_street_corners(walk, area.projected), f"a street grid at {params.residents_per_km2:,.0f} residents/km²")
+    return (
+        demand_from_buildings(homes, communities, params),
+        communities,
+        sites_from_street_corners(walk, area.projected),
+        f"a street grid at {params.residents_per_km2:,.0f} residents/km²",
+    )
 
 
 def _map_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
-    """The layers the plan map knows how to draw."""
+    """Keep the layers the plan map knows how to draw."""
     return {k: v for k, v in layers.items() if k in LAYER_COLUMNS}
 
 
@@ -477,8 +598,11 @@ def _summary(
         "solve_s": round(locker_plan.solve_s, 3),
         "build_s": round(locker_plan.build_s, 3),
         "parameters": {
-            **{k: str(v) if isinstance(v, Path) else v for k, v in run.items()
-               if k not in ("walk_nodes", "walk_edges")},
+            **{
+                k: str(v) if isinstance(v, Path) else v
+                for k, v in run.items()
+                if k not in ("walk_nodes", "walk_edges")
+            },
             "locker": asdict(lp),
             "demand": asdict(dp),
         },
@@ -502,11 +626,13 @@ def _summary(
             "demand_points": problem.n_demand,
             "covered": int(served.sum()),
             "uncovered": int((~served).sum()),
-            "parcel_share_covered": round(float(parcels[served].sum()) / total, 6) if total else 1.0,
+            "parcel_share_covered": round(float(parcels[served].sum()) / total, 6)
+            if total
+            else 1.0,
         },
         "rules": records,
         "rules_applied": rules_applied,
         "phases": [asdict(p) for p in locker_plan.phases],
         "attribution": "© OpenStreetMap contributors, ODbL 1.0",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

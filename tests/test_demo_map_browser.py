@@ -49,7 +49,8 @@ def test_demo_map_renders_every_plan_layer_offline(driver, demo):  # noqa: F811
     assert state["legend"] == 1 and state["control"] == 1
     assert "OpenStreetMap contributors" in state["attribution"]
     errors = [
-        e for e in driver.get_log("browser")
+        e
+        for e in driver.get_log("browser")
         if e["level"] == "SEVERE" and TILE_HOST not in e["message"]
     ]
     assert errors == []

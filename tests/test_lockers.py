@@ -78,7 +78,8 @@ def brute_force(problem: LockerProblem, params: LockerParameters, budget=None):
     """Best (served parcels, -cost) over every subset of new sites and every module vector."""
     k = params.compartments_per_module
     reach = np.bincount(
-        problem.pair_site, weights=problem.daily_parcels[problem.pair_demand],
+        problem.pair_site,
+        weights=problem.daily_parcels[problem.pair_demand],
         minlength=problem.n_sites,
     )
     new = np.flatnonzero(~problem.existing)

@@ -28,8 +28,14 @@ def chengdu_plan(chengdu_osm, tmp_path_factory):
 
 def test_outputs_follow_the_contract(chengdu_plan):
     out = chengdu_plan.out
-    assert {"candidates.csv", "map.html", "plan.gpkg", "summary.json", "report.html",
-            "exports"} <= {p.name for p in out.iterdir()}
+    assert {
+        "candidates.csv",
+        "map.html",
+        "plan.gpkg",
+        "summary.json",
+        "report.html",
+        "exports",
+    } <= {p.name for p in out.iterdir()}
     assert {"lockers.kml", "lockers.xlsx", "candidates.geojson"} <= {
         p.name for p in (out / "exports").iterdir()
     }
@@ -45,8 +51,17 @@ def test_outputs_follow_the_contract(chengdu_plan):
     )
     assert "reason" in gpd.read_file(out / "plan.gpkg", layer="uncovered").columns
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    for key in ("status", "objective", "bound", "gap", "solve_s", "parameters", "counts",
-                "coverage", "rules"):
+    for key in (
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "solve_s",
+        "parameters",
+        "counts",
+        "coverage",
+        "rules",
+    ):
         assert key in summary
     assert summary["status"] == "optimal" and summary["gap"] <= 1e-4
     for rec in summary["rules"]:
@@ -67,10 +82,12 @@ def test_every_served_home_walks_within_the_radius(chengdu_plan, chengdu_osm):
     pairs = layers["assignments"]
     demand = layers["demand"].set_index("demand_id")
     sites = layers["candidates"].set_index("site_id")
-    d_xy = np.column_stack([demand.loc[pairs["demand_id"]].geometry.x,
-                            demand.loc[pairs["demand_id"]].geometry.y])
-    s_xy = np.column_stack([sites.loc[pairs["locker_id"]].geometry.x,
-                            sites.loc[pairs["locker_id"]].geometry.y])
+    d_xy = np.column_stack(
+        [demand.loc[pairs["demand_id"]].geometry.x, demand.loc[pairs["demand_id"]].geometry.y]
+    )
+    s_xy = np.column_stack(
+        [sites.loc[pairs["locker_id"]].geometry.x, sites.loc[pairs["locker_id"]].geometry.y]
+    )
     d_off, d_node = tree.query(d_xy)
     s_off, s_node = tree.query(s_xy)
     for k in range(len(pairs)):
@@ -90,7 +107,9 @@ def test_r2_holds_in_every_community(chengdu_plan):
     demand = layers["demand"].set_index("demand_id")
     community = demand.loc[pairs["demand_id"], "community"].to_numpy()
     comps = pairs["daily_parcels"].to_numpy() * per_parcel.loc[pairs["locker_id"]].to_numpy()
-    table = pd.DataFrame({"c": community, "p": pairs["daily_parcels"], "k": comps}).groupby("c").sum()
+    table = (
+        pd.DataFrame({"c": community, "p": pairs["daily_parcels"], "k": comps}).groupby("c").sum()
+    )
     ratio = table["k"] / table["p"]
     assert len(ratio) >= 9
     assert ratio.between(1.0 - 1e-6, 1.3 + 1e-6).all(), ratio
@@ -126,7 +145,9 @@ def test_cli_demo_writes_the_four_files(tmp_path):
     out = tmp_path / "demo"
     done = subprocess.run(
         [sys.executable, "-m", "siting", "demo", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert {"candidates.csv", "map.html", "plan.gpkg", "summary.json"} <= {
@@ -138,9 +159,21 @@ def test_cli_demo_writes_the_four_files(tmp_path):
 def test_cli_candidates_exports_before_optimizing(chengdu_osm, tmp_path):
     out = tmp_path / "cand"
     done = subprocess.run(
-        [sys.executable, "-m", "siting", "candidates", "--osm", str(chengdu_osm), "--out",
-         str(out), "--lang", "en"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "siting",
+            "candidates",
+            "--osm",
+            str(chengdu_osm),
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     sites = gpd.read_file(out / "exports" / "candidates.gpkg")
@@ -152,9 +185,19 @@ def test_cli_candidates_exports_before_optimizing(chengdu_osm, tmp_path):
 
 def test_cli_bad_file_is_a_clear_error(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "siting", "plan", "--osm", str(tmp_path / "missing.osm"),
-         "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "siting",
+            "plan",
+            "--osm",
+            str(tmp_path / "missing.osm"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2
     assert "missing.osm" in done.stderr and "Traceback" not in done.stderr

@@ -18,8 +18,11 @@ def test_pbf_input_gives_the_same_plan(chengdu_osm, tmp_path):
     xml.write_bytes(lzma.decompress(chengdu_osm.read_bytes()))
     pbf = tmp_path / "chengdu.osm.pbf"
     header = osmium.io.Header()  # real extracts carry their box, as <bounds> in XML
-    header.add_box(osmium.osm.Box(osmium.osm.Location(104.05422, 30.65434),
-                                  osmium.osm.Location(104.07276, 30.67066)))
+    header.add_box(
+        osmium.osm.Box(
+            osmium.osm.Location(104.05422, 30.65434), osmium.osm.Location(104.07276, 30.67066)
+        )
+    )
     with osmium.SimpleWriter(str(pbf), header=header) as writer:
         for obj in osmium.FileProcessor(str(xml)):
             writer.add(obj)

@@ -39,6 +39,4 @@ def test_planner_tables_drive_demand_and_keep_existing_lockers(chengdu_osm, tmp_
     assert summary["status"] == "optimal"
     html = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in html
-    assert np.isclose(
-        result.layers["demand"]["residents"].sum(), summary["counts"]["residents"]
-    )
+    assert np.isclose(result.layers["demand"]["residents"].sum(), summary["counts"]["residents"])
