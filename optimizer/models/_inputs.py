@@ -105,7 +105,9 @@ def coverage_matrix(coverage: Any, *, name: str = "coverage") -> sparse.csr_arra
     else:
         arr = np.asarray(coverage)
         if arr.ndim != 2:
-            raise ParameterError(f"{name} must be a 2-D demand x site matrix, got shape {arr.shape}")
+            raise ParameterError(
+                f"{name} must be a 2-D demand x site matrix, got shape {arr.shape}"
+            )
         a = sparse.csr_array(arr)
         values = a.data
     if a.ndim != 2:

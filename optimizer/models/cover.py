@@ -104,7 +104,12 @@ def set_cover(
         build_s = time.perf_counter() - t0
         log.info(
             "set_cover: built %d x %d model (%d nnz) from %d x %d in %.3f s",
-            a.shape[0], a.shape[1], a.nnz, n, m, build_s,
+            a.shape[0],
+            a.shape[1],
+            a.nnz,
+            n,
+            m,
+            build_s,
         )
         result = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
         if result.x is not None:
@@ -126,7 +131,12 @@ def set_cover(
         bound = min(bound, objective)
     log.info(
         "set_cover: %s, cost %.6g with %d sites, %d rows uncoverable, solved in %.3f s (%s)",
-        status, objective, open_sites.size, uncovered.size, solve_s, solver,
+        status,
+        objective,
+        open_sites.size,
+        uncovered.size,
+        solve_s,
+        solver,
     )
     return Solution(
         status=status,
@@ -234,7 +244,13 @@ def max_cover(
         build_s = time.perf_counter() - t0
         log.info(
             "max_cover: built %d x %d model (%d nnz) from %d x %d, p=%d in %.3f s",
-            milp.shape[0], milp.shape[1], milp.a.nnz, n, m, p, build_s,
+            milp.shape[0],
+            milp.shape[1],
+            milp.a.nnz,
+            n,
+            m,
+            p,
+            build_s,
         )
         start = np.concatenate((start_y.astype(float), covered.astype(float)))
         result = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
@@ -256,7 +272,12 @@ def max_cover(
         bound = max(-result.bound, objective)
     log.info(
         "max_cover: %s, weight %.6g covered by %d sites (p=%d), solved in %.3f s (%s)",
-        status, objective, open_sites.size, p, solve_s, solver,
+        status,
+        objective,
+        open_sites.size,
+        p,
+        solve_s,
+        solver,
     )
     return Solution(
         status=status,

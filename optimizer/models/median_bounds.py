@@ -120,7 +120,8 @@ def lagrangian_bound(
     step, stall = 2.0, 0
     tried: set[bytes] = set()
     it = 0
-    for it in range(1, max_iterations + 1):
+    while it < max_iterations:
+        it += 1
         diff = np.minimum(0.0, c - lam[rows])
         rho = np.bincount(cols, weights=diff, minlength=m)
         if p < m:
@@ -160,6 +161,10 @@ def lagrangian_bound(
         lam = np.maximum(0.0, lam + step * (ub - lagr) / norm * g)
     log.info(
         "p-median Lagrangian bound %.6g vs plan %.6g (gap %.3g%%) after %d steps in %.3f s",
-        best, ub, 100 * (ub - best) / max(abs(ub), 1e-9), it, time.perf_counter() - t0,
+        best,
+        ub,
+        100 * (ub - best) / max(abs(ub), 1e-9),
+        it,
+        time.perf_counter() - t0,
     )
     return LagrangeBound(best, best_open, ub, lb_open, lb_closed, it, t0)

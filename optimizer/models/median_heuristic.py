@@ -141,22 +141,16 @@ def pmedian_heuristic(
         d2 = np.where(pos2 >= 0, c[np.maximum(pos2, 0)], penalty)
         s1 = np.where(pos1 >= 0, pairs.cols[np.maximum(pos1, 0)], -1)
         total = float(d1.sum())
-        gain_add = np.bincount(
-            pairs.cols, weights=np.maximum(0.0, d1[pairs.rows] - c), minlength=m
-        )
+        gain_add = np.bincount(pairs.cols, weights=np.maximum(0.0, d1[pairs.rows] - c), minlength=m)
         slot = np.full(m, -1, dtype=np.int64)
         slot[open_list] = np.arange(p)
         served = s1 >= 0
-        loss_base = np.bincount(
-            slot[s1[served]], weights=(d2 - d1)[served], minlength=p
-        )
+        loss_base = np.bincount(slot[s1[served]], weights=(d2 - d1)[served], minlength=p)
         pr = pairs.rows
         mine = served[pr]
         pr_m, pc_m, c_m = pr[mine], pairs.cols[mine], c[mine]
         corr = np.maximum(0.0, np.minimum(c_m, d2[pr_m]) - d1[pr_m]) - (d2[pr_m] - d1[pr_m])
-        loss = np.bincount(
-            slot[s1[pr_m]] * m + pc_m, weights=corr, minlength=p * m
-        ).reshape(p, m)
+        loss = np.bincount(slot[s1[pr_m]] * m + pc_m, weights=corr, minlength=p * m).reshape(p, m)
         delta = loss_base[:, None] + loss - gain_add[None, :]
         delta[:, is_open] = np.inf
         r, a = np.unravel_index(int(np.argmin(delta)), delta.shape)

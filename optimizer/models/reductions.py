@@ -117,10 +117,8 @@ def _row_sums(e: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return cs[indptr[1:]] - cs[indptr[:-1]]
 
 
-def _subset_pairs(
-    a: sparse.csr_array, *, budget: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Pairs ``(s, b)`` of distinct rows with ``N(s)`` a subset of ``N(b)``; ``None`` if too costly."""
+def _subset_pairs(a: sparse.csr_array, *, budget: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct row pairs ``(s, b)`` with ``N(s)`` a subset of ``N(b)``; ``None`` if too costly."""
     n, _ = a.shape
     at = sparse.csr_array(a.T)
     colcount = np.diff(at.indptr).astype(np.int64)
@@ -294,10 +292,14 @@ def reduce_set_cover(
         opened[a.indices[a.indptr[:-1][counts == 1]]] = True
         opened |= (c == 0) & (colcount > 0)
         if opened.any():
-            hit = np.bincount(
-                np.repeat(np.arange(a.shape[0]), counts), weights=opened[a.indices],
-                minlength=a.shape[0],
-            ) > 0
+            hit = (
+                np.bincount(
+                    np.repeat(np.arange(a.shape[0]), counts),
+                    weights=opened[a.indices],
+                    minlength=a.shape[0],
+                )
+                > 0
+            )
             forced.append(cols[opened])
             a, rows = a[~hit], rows[~hit]
             changed = True
@@ -329,7 +331,15 @@ def reduce_set_cover(
     log.info(
         "set-cover reductions: %d x %d (%d nnz) -> %d x %d (%d nnz), %d sites forced, "
         "%d rows uncoverable, %d rounds in %.3f s",
-        n, m, a0.nnz, a.shape[0], a.shape[1], a.nnz, forced_all.size, uncovered.size, rounds,
+        n,
+        m,
+        a0.nnz,
+        a.shape[0],
+        a.shape[1],
+        a.nnz,
+        forced_all.size,
+        uncovered.size,
+        rounds,
         time.perf_counter() - t0,
     )
     return CoverReduction(a, c, rows, cols, forced_all, uncovered, rounds)
@@ -412,8 +422,14 @@ def reduce_max_cover(
     row_of[live] = group
     a = sparse.csr_array(a[first], dtype=bool)
     log.info(
-        "max-cover reductions: %d x %d (%d nnz) -> %d x %d (%d nnz), %d rows uncoverable "
-        "in %.3f s",
-        n, m, a0.nnz, a.shape[0], a.shape[1], a.nnz, uncovered.size, time.perf_counter() - t0,
+        "max-cover reductions: %d x %d (%d nnz) -> %d x %d (%d nnz), %d rows uncoverable in %.3f s",
+        n,
+        m,
+        a0.nnz,
+        a.shape[0],
+        a.shape[1],
+        a.nnz,
+        uncovered.size,
+        time.perf_counter() - t0,
     )
     return MaxCoverReduction(a, weights_red, live[first], row_of, cols, uncovered)

@@ -79,7 +79,7 @@ def p_median(
     reduce: bool = True,
     formulation: Formulation = "radius",
 ) -> Solution:
-    r"""Open exactly ``p`` sites minimising the weighted cost of serving each point from its nearest.
+    r"""Open exactly ``p`` sites minimising the weighted cost of serving points from the nearest.
 
     .. math::
 
@@ -166,17 +166,26 @@ def p_median(
         build_s = time.perf_counter() - t0
         log.info(
             "p_median: %d x %d (%d allowed pairs) -> %d rows, heuristic in %.3f s",
-            n, m, pairs0.rows.size, kept.size, build_s,
+            n,
+            m,
+            pairs0.rows.size,
+            kept.size,
+            build_s,
         )
         status, chosen, bound, solve_s, extra_build = _solve(
-            pairs, w, p, heur, solver=solver, time_limit=time_limit, gap=gap,
-            formulation=formulation, truncate=reduce,
+            pairs,
+            w,
+            p,
+            heur,
+            solver=solver,
+            time_limit=time_limit,
+            gap=gap,
+            formulation=formulation,
+            truncate=reduce,
         )
         build_s += extra_build
     if chosen is None:
-        return failed_solution(
-            status, bound, uncovered, build_s, solve_s, solver, name="p_median"
-        )
+        return failed_solution(status, bound, uncovered, build_s, solve_s, solver, name="p_median")
     is_open = np.zeros(m, dtype=bool)
     is_open[chosen] = True
     full = MedianPairs(pairs0.rows, pairs0.cols, pairs0.values, n, m)
@@ -187,7 +196,12 @@ def p_median(
         bound = min(bound, objective)
     log.info(
         "p_median: %s, cost %.6g with p=%d, %d rows uncovered, solved in %.3f s (%s)",
-        status, objective, p, uncovered.size, solve_s, solver,
+        status,
+        objective,
+        p,
+        uncovered.size,
+        solve_s,
+        solver,
     )
     return Solution(
         status=status,
@@ -238,15 +252,25 @@ def _solve(
     work = pairs
     y_lower = np.zeros(m)
     lag_bound, cutoff, solve_s = -np.inf, np.inf, 0.0
+    lag = None
     if truncate and best is not None and p < m:
         budget = 20.0 if time_limit is None else min(20.0, 0.25 * time_limit)
         lag = lagrangian_bound(pairs, w, p, best, gap=gap, time_limit=budget)
         solve_s += time.perf_counter() - lag.started
         best, best_cost, lag_bound = lag.best_open, lag.best_cost, lag.bound
-        if lag_bound >= best_cost - gap * max(abs(best_cost), 1e-9):
-            return "optimal", np.flatnonzero(best), lag_bound, solve_s, 0.0
+
+    def proven() -> bool:
+        return lag_bound >= best_cost - gap * max(abs(best_cost), 1e-9)
+
+    def restrict() -> bool:
+        """Close the sites no plan cheaper than the incumbent opens; True if nothing is left."""
+        nonlocal sites, work, y_lower, cutoff
+        assert lag is not None and best is not None
         tol = 1e-9 * max(abs(best_cost), 1.0)
-        keep = (lag.bound_if_open <= best_cost + tol) | best
+        keep = np.zeros(m, dtype=bool)
+        keep[sites] = True
+        keep &= lag.bound_if_open <= best_cost + tol
+        keep |= best
         cutoff = best_cost
         sites = np.flatnonzero(keep)
         new_col = np.cumsum(keep) - 1
@@ -257,16 +281,27 @@ def _solve(
         y_lower = (lag.bound_if_closed[sites] > best_cost + tol).astype(float)
         log.info(
             "p_median: Lagrangian fixing keeps %d of %d sites (%d forced open)",
-            sites.size, m, int(y_lower.sum()),
+            sites.size,
+            m,
+            int(y_lower.sum()),
         )
-        if np.any(np.diff(work.indptr) == 0) or sites.size < p:
+        return bool(np.any(np.diff(work.indptr) == 0) or sites.size < p)
+
+    def radii() -> np.ndarray:
+        k = work.levels - 1
+        if truncate and start_y is not None:
+            _, level = _true_cost(work, w, start_y)
+            k = np.minimum(k, 2 * level + 2)
+        return k
+
+    if lag is not None:
+        if proven():
+            return "optimal", np.flatnonzero(best), lag_bound, solve_s, 0.0
+        if restrict():
             # no plan on the kept sites: none beats the incumbent
             return "optimal", np.flatnonzero(best), best_cost, solve_s, 0.0
     start_y = best[sites] if best is not None else None
-    k = work.levels - 1
-    if truncate and start_y is not None:
-        _, level = _true_cost(work, w, start_y)
-        k = np.minimum(k, 2 * level + 2)
+    k = radii()
     lower_red = -np.inf
     build_s = 0.0
     status = "error"
@@ -286,16 +321,30 @@ def _solve(
             break
         y = res.x[: work.m] > 0.5
         cost_y, level_y = _true_cost(work, w, y)
-        if cost_y < best_cost:
+        improved = cost_y < best_cost
+        if improved:
             best = np.zeros(m, dtype=bool)
             best[sites[y]] = True
             best_cost, start_y = cost_y, y
+        if improved and lag is not None and status == "optimal":
+            if proven():
+                return "optimal", np.flatnonzero(best), lag_bound, solve_s, build_s
+            n_sites = sites.size
+            if restrict():
+                return "optimal", np.flatnonzero(best), best_cost, solve_s, build_s
+            if sites.size < n_sites:
+                start_y = best[sites]
+                k = radii()
+                lower_red = -np.inf
+                continue
         if status != "optimal":
             break
         far = level_y > k
         log.info(
             "p_median: radius round %d, %d z columns, %d rows served beyond their radius",
-            rounds, milp.shape[1] - work.m, int(far.sum()),
+            rounds,
+            milp.shape[1] - work.m,
+            int(far.sum()),
         )
         if not far.any() or best_cost <= lower_red + gap * max(abs(best_cost), 1e-9):
             break
@@ -307,8 +356,10 @@ def _solve(
         # the kept sites cannot beat the incumbent: it is optimal
         status, lower_red = "optimal", np.inf
     lower = max(lag_bound, min(lower_red, cutoff))
-    if best is not None and status == "optimal" and best_cost > lower + gap * max(
-        abs(best_cost), 1e-9
+    if (
+        best is not None
+        and status == "optimal"
+        and best_cost > lower + gap * max(abs(best_cost), 1e-9)
     ):
         status = "time_limit"
     chosen = np.flatnonzero(best) if best is not None and status != "infeasible" else None
@@ -344,8 +395,12 @@ def _radius_model(
     z_col = m + np.arange(n_z)
     has_next = (z_k + 1 < k[z_owner]) | tail[z_owner]
     rows_idx = np.concatenate(
-        (y_row[y_sel], rowbase[z_owner] + z_k, (rowbase[z_owner] + z_k + 1)[has_next],
-         np.full(m, n_rows))
+        (
+            y_row[y_sel],
+            rowbase[z_owner] + z_k,
+            (rowbase[z_owner] + z_k + 1)[has_next],
+            np.full(m, n_rows),
+        )
     )
     cols_idx = np.concatenate((pairs.cols[y_sel], z_col, z_col[has_next], np.arange(m)))
     vals = np.concatenate(
