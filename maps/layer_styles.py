@@ -26,6 +26,7 @@ __all__ = [
     "RATIO_COLOURS",
     "RATIO_RANGE",
     "LayerSpec",
+    "TIER_SYMBOLS",
     "community_colour",
     "community_ratio",
     "is_missing",
@@ -333,6 +334,51 @@ def _lockers(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
     return LayerSpec(frame, style, items, title=_name_or_id, radius=8)
 
 
+#: Symbol of each hierarchy tier: (stroke, fill, radius in px); larger tiers draw larger.
+TIER_SYMBOLS: dict[str, tuple[str, str, float]] = {
+    "stations": ("#00441b", "#41ab5d", 7.0),
+    "cargo_stations": ("#3f007d", "#9e9ac8", 7.0),
+    "village_stations": ("#01665e", "#35978f", 6.0),
+    "township_stations": ("#67000d", "#fb6a4a", 9.0),
+    "hubs": ("#000000", "#525252", 13.0),
+}
+_HUB_AUTO = "#ffd700"
+
+
+def _tier(name: str, legend_key: str) -> Callable[[gpd.GeoDataFrame, str], LayerSpec]:
+    stroke, fill, radius = TIER_SYMBOLS[name]
+    style = {"color": stroke, "weight": 2.5, "radius": radius, "fillColor": fill,
+             "fillOpacity": 0.95}
+
+    def spec(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+        item = LegendItem(label(legend_key, lang), "circle", stroke, fill)
+        return LayerSpec(frame, lambda r: style, (item,), title=lambda r: r["name"], radius=radius)
+
+    return spec
+
+
+def _hubs(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    stroke, fill, radius = TIER_SYMBOLS["hubs"]
+    auto = frame["automatic_sorting"].map(lambda v: not is_missing(v) and bool(v))
+
+    def style(row: pd.Series) -> dict[str, Any]:
+        return {"color": stroke, "weight": 3, "radius": radius, "fillOpacity": 0.95,
+                "fillColor": _HUB_AUTO if row["_auto"] else fill}
+
+    items = (
+        LegendItem(label("legend.hub", lang), "circle", stroke, fill),
+        LegendItem(label("legend.hub_auto", lang), "circle", stroke, _HUB_AUTO),
+    )
+    return LayerSpec(frame.assign(_auto=auto.to_numpy()), style, items,
+                     title=lambda r: r["name"], radius=radius)
+
+
+def _hub_links(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
+    style = {"color": "#252525", "weight": 2, "opacity": 0.6, "dashArray": "8 4"}
+    item = LegendItem(label("legend.hub_link", lang), "line", "#252525")
+    return LayerSpec(frame, lambda r: style, (item,))
+
+
 LAYER_SPECS: dict[str, Callable[[gpd.GeoDataFrame, str], LayerSpec]] = {
     "boundary": _boundary,
     "communities": _communities,
@@ -343,4 +389,10 @@ LAYER_SPECS: dict[str, Callable[[gpd.GeoDataFrame, str], LayerSpec]] = {
     "demand": _demand,
     "uncovered": _uncovered,
     "lockers": _lockers,
+    "hub_links": _hub_links,
+    "stations": _tier("stations", "legend.station"),
+    "cargo_stations": _tier("cargo_stations", "legend.cargo_station"),
+    "village_stations": _tier("village_stations", "legend.village_station"),
+    "township_stations": _tier("township_stations", "legend.township_station"),
+    "hubs": _hubs,
 }

@@ -63,6 +63,7 @@ LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "heat": ("hex_id", "points", "weight"),
     "catchments": ("site_id",),
     "assignments": ("demand_id", "locker_id", "walk_m"),
+    "hub_links": ("station_id", "hub_id", "daily_parcels"),
     "candidates": ("site_id", "source", "kind", "name", "existing"),
     "demand": (
         "demand_id",
@@ -82,10 +83,18 @@ LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
         "existing",
         "name",
     ),
+    # the hierarchy tiers (siting.tiers), each its own layer and symbol
+    "stations": ("id", "name", "floor_area_m2"),
+    "cargo_stations": ("id", "name"),
+    "village_stations": ("id", "name", "village"),
+    "township_stations": ("id", "name", "township"),
+    "hubs": ("id", "name", "daily_parcels", "automatic_sorting"),
 }
 
 #: Layers the search box looks in.
-SEARCHED_LAYERS: tuple[str, ...] = ("lockers", "candidates", "catchments", "uncovered", "demand")
+SEARCHED_LAYERS: tuple[str, ...] = ("lockers", "candidates", "catchments", "uncovered", "demand",
+                                    "stations", "cargo_stations", "village_stations",
+                                    "township_stations", "hubs")
 
 #: Popup rows per layer: (column, label key). Missing optional columns are skipped.
 _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -135,6 +144,46 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("modules", "field.modules"),
         ("compartments", "field.compartments"),
         ("daily_parcels_served", "field.daily_parcels_served"),
+    ),
+    "hub_links": (
+        ("station", "field.station"),
+        ("hub_id", "field.hub_id"),
+        ("daily_parcels", "field.daily_parcels"),
+        ("drive_km", "field.drive_km"),
+    ),
+    "stations": (
+        ("id", "field.site_id"),
+        ("community_name", "field.community"),
+        ("floor_area_m2", "field.floor_area_m2"),
+        ("required_m2", "field.required_m2"),
+        ("daily_parcels", "field.daily_parcels"),
+        ("existing", "field.reused"),
+    ),
+    "cargo_stations": (
+        ("id", "field.site_id"),
+        ("centre", "field.centre"),
+        ("floor_area_m2", "field.floor_area_m2"),
+        ("walk_m", "field.walk_m"),
+    ),
+    "village_stations": (
+        ("id", "field.site_id"),
+        ("village", "field.village"),
+        ("township", "field.township"),
+        ("daily_parcels", "field.daily_parcels"),
+        ("placed_by", "field.placed_by"),
+    ),
+    "township_stations": (
+        ("id", "field.site_id"),
+        ("township", "field.township"),
+        ("daily_parcels", "field.daily_parcels"),
+        ("placed_by", "field.placed_by"),
+    ),
+    "hubs": (
+        ("id", "field.site_id"),
+        ("daily_parcels", "field.daily_parcels"),
+        ("stations", "field.stations"),
+        ("automatic_sorting", "field.automatic_sorting"),
+        ("county_centre", "field.county_centre"),
     ),
 }
 
@@ -273,7 +322,10 @@ def plan_map(
         ``boundary``, ``communities``, ``catchments`` (a walking-catchment polygon per site,
         ``site_id`` and optionally ``name``, ``kind``, ``radius_m``, ``area_m2``), ``demand``,
         ``candidates``, ``lockers``, ``assignments``, ``uncovered``, and ``heat`` (hexagons,
-        normally derived from ``uncovered``). Any layer may be missing, ``None`` or empty.
+        normally derived from ``uncovered``), and the hierarchy tiers of
+        :func:`siting.tiers.run_tiers` (``stations``, ``cargo_stations``,
+        ``village_stations``, ``township_stations``, ``hubs``, each with its own symbol and
+        legend row, and ``hub_links``). Any layer may be missing, ``None`` or empty.
     title
         Plain-text title of the map and the page (escaped).
     lang

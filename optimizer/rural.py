@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -52,9 +53,13 @@ from geodata.network import Network
 from .rules import RuleSet
 from .stations import REUSE_ORDER, rule_record
 
-__all__ = ["RuralParameters", "RuralPlan", "plan_rural"]
+__all__ = ["MAX_VILLAGE_STATIONS", "RuralParameters", "RuralPlan", "plan_rural",
+           "three_tier_record"]
 
 log = logging.getLogger(__name__)
+
+#: Most stations the model places in one village: the plans' R3 range is 1–2 (seed 004 五(二)).
+MAX_VILLAGE_STATIONS = 2
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,7 @@ def plan_rural(
             r3, required=f"{lo}–{hi} stations", achieved=f"{got} station(s) for "
             f"{parcels[v]:.0f} parcels/day", passed=lo <= got <= hi, place=row["name"],
             village_id=row["village_id"],
-            reason=None if lo <= got <= hi else "no second drive-network node in the village",
+            reason=None if lo <= got <= hi else _r3_reason(got, lo, hi, params),
         ))
     vs = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["station_id", "village_id", "village", "township", "rank",
@@ -271,6 +276,57 @@ def plan_rural(
     log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
              len(vs), len(admin), len(ts), dt)
     return RuralPlan(vs, ts, records, dt)
+
+
+def _r3_reason(got: int, lo: int, hi: int, params: RuralParameters) -> str:
+    """Why a village has a station count outside R3's range."""
+    if lo > MAX_VILLAGE_STATIONS:
+        return (f"R3 asks at least {lo} stations but the plans' range is 1–2 and the model "
+                f"places at most {MAX_VILLAGE_STATIONS} per village; override R3 to (1, 2)")
+    return (f"only {got} station(s): no drive-network node of the village's Voronoi cell within "
+            f"{params.village_radius_m:g} m for a second station")
+
+
+def three_tier_record(
+    rules: RuleSet,
+    village_townships: Sequence[str],
+    township_has_hub: Mapping[str, bool],
+    *,
+    place: str,
+) -> dict:
+    """Goal G5 (县级分拨 + 乡镇营业集散 + 村级营业): every village station under a township
+    station that a county hub serves.
+
+    Parameters
+    ----------
+    rules
+        The preset (G5's clause).
+    village_townships
+        The ``township_id`` of each village station.
+    township_has_hub
+        Per ``township_id`` with a township station: whether a hub serves that station.
+    place
+        The county or area, for the record.
+
+    Returns
+    -------
+    dict
+        The G5 record (an empty dict when the preset has no G5); ``reason`` lists the
+        townships whose chain is broken.
+    """
+    g5 = rules.get("G5")
+    if g5 is None:
+        return {}
+    towns = list(dict.fromkeys(str(t) for t in village_townships))
+    broken = [t for t in towns if not township_has_hub.get(t, False)]
+    chained = sum(1 for t in village_townships if township_has_hub.get(str(t), False))
+    return rule_record(
+        g5, required="county hub -> township station -> village station for every village",
+        achieved=f"{chained} of {len(village_townships)} village stations chained to a hub via "
+                 f"{len(towns) - len(broken)} township station(s)",
+        passed=not broken, place=place,
+        reason=(f"townships without a station served by a hub: {', '.join(broken)}"
+                if broken else None))
 
 
 def _township_rows(
