@@ -16,7 +16,8 @@ to one hub; candidate hubs :math:`j` have capacity :math:`Q_j` items/day and fix
 
 with :math:`x_{ij} \in \{0,1\}` (a station has one hub) and :math:`y_j \in \{0,1\}`. Rule R5
 (seed 003 专栏5 "1123"; 001 专栏5; 000 四(一)3) asks one county warehouse-and-distribution
-centre per county: (4) opens at least one hub, and the planner may force a given county centre
+centre per county: (1) opens at least one hub wherever there are stations, and the planner may
+force a given county centre
 :math:`F` open (an external point, such as the Puyang county seat outside the extract; its
 distances run from the network node nearest to it plus the straight line to it).
 
@@ -43,7 +44,8 @@ from geodata.distances import network_distances
 from geodata.errors import InfeasiblePlanError, ParameterError, SolverError
 from geodata.network import Network
 
-from .milp import Milp, SolverName, solve_milp
+from .milp import SolverName
+from .models import capacitated_facility_location
 from .rules import RuleSet
 from .stations import rule_record
 
@@ -228,7 +230,8 @@ def solve_hubs(
     place
         Name of the county or area, for messages.
     solver, time_limit
-        Passed to :func:`optimizer.milp.solve_milp`.
+        Passed to :func:`optimizer.models.capacitated_facility_location`, which solves the
+        model (single-sourced, with ``force_open`` for :math:`F`).
 
     Returns
     -------
@@ -260,40 +263,34 @@ def solve_hubs(
             f"R5 (county sorting centre) in {place}: stations send {d.sum():,.0f} items/day but "
             f"all {m} hub candidates together sort {pr.capacity.sum():,.0f}; add hub candidates "
             "or raise their capacity")
-    k = len(pr.pair_station)
-    nv = m + k
-    c = np.r_[pr.fixed_cost, p.cost_per_parcel_km * d[pr.pair_station] * pr.pair_km]
-    xs = m + np.arange(k)
-    a1 = sparse.csr_array((np.ones(k), (pr.pair_station, xs)), shape=(n, nv))
-    a2 = sparse.csr_array((np.r_[np.ones(k), -np.ones(k)],
-                           (np.r_[np.arange(k), np.arange(k)], np.r_[xs, pr.pair_hub])), shape=(k, nv))
-    a3 = sparse.csr_array((np.r_[d[pr.pair_station], -pr.capacity],
-                           (np.r_[pr.pair_hub, np.arange(m)], np.r_[xs, np.arange(m)])), shape=(m, nv))
-    a4 = sparse.csr_array((np.ones(m), (np.zeros(m, int), np.arange(m))), shape=(1, nv))
-    milp = Milp(
-        c=c, a=sparse.vstack([a1, a2, a3, a4]).tocsr(),
-        row_lower=np.r_[np.ones(n), np.full(k + m, -np.inf), 1.0],
-        row_upper=np.r_[np.ones(n), np.zeros(k + m), np.inf],
-        col_lower=np.r_[pr.forced.astype(float), np.zeros(k)], col_upper=np.ones(nv),
-        integrality=np.ones(nv, bool),
+    cost = sparse.csr_array(
+        (p.cost_per_parcel_km * d[pr.pair_station] * pr.pair_km, (pr.pair_station, pr.pair_hub)),
+        shape=(n, m),
     )
-    res = solve_milp(milp, solver=solver, time_limit=time_limit)
-    if res.x is None:
-        if res.status == "infeasible":
+    cost.sum_duplicates()
+    sol = capacitated_facility_location(
+        cost, d, pr.capacity, pr.fixed_cost, single_source=True, force_open=pr.forced,
+        solver=solver, time_limit=time_limit,
+    )
+    if not sol.has_solution:
+        if sol.status == "infeasible":
             raise InfeasiblePlanError(
                 f"R5 (county sorting centre) in {place}: no assignment of {n} stations to hubs "
                 "fits the hub capacities (a station's parcels exceed every hub in its reach?); "
                 "raise capacity or add hub candidates")
-        raise SolverError(f"hubs: solver {res.solver} returned {res.status} without a solution")
-    y = res.x[:m] > 0.5
-    x = res.x[xs] > 0.5
-    assignment = np.full(n, -1)
-    assignment[pr.pair_station[x]] = pr.pair_hub[x]
-    load = np.bincount(pr.pair_hub[x], weights=d[pr.pair_station[x]], minlength=m)
+        raise SolverError(f"hubs: solver {sol.solver} returned {sol.status} without a solution")
+    y = np.zeros(m, dtype=bool)
+    y[sol.open_sites] = True
+    assignment = sol.assignment
+    served = assignment >= 0
+    load = np.bincount(assignment[served], weights=d[served], minlength=m)
+    walk_km = sparse.csr_array((pr.pair_km + 1e-12, (pr.pair_station, pr.pair_hub)), shape=(n, m))
+    km = np.zeros(n)
+    km[served] = np.asarray(walk_km[np.flatnonzero(served), assignment[served]]).ravel() - 1e-12
     r5, r6 = rules.get("R5"), rules.get("R6")
     threshold = float(r6.value)
     auto = y & (load >= threshold)
-    parcel_km = float((d[pr.pair_station] * pr.pair_km)[x].sum())
+    parcel_km = float((d * km).sum())
     vehicle_km = 2.0 * parcel_km / p.parcels_per_vehicle
     hname = pr.hub_names or tuple(f"hub {j}" for j in range(m))
     open_hubs = np.flatnonzero(y)
@@ -309,6 +306,6 @@ def solve_hubs(
             passed=True, place=hname[j], automatic_sorting=bool(auto[j]), load=float(load[j])))
     log.info("hubs: %d of %d candidates open for %d stations (%.0f items/day), %d automatic; "
              "%.0f vehicle-km/day; %s in %.2f s", len(open_hubs), m, n,
-             d.sum(), int(auto.sum()), vehicle_km, res.status, time.perf_counter() - t0)
+             d.sum(), int(auto.sum()), vehicle_km, sol.status, time.perf_counter() - t0)
     return HubPlan(open_hubs, assignment, load, auto, parcel_km, vehicle_km, records,
-                   res.status, res.objective, res.bound, res.gap, res.solve_s)
+                   sol.status, sol.objective, sol.bound, sol.gap, sol.solve_s)

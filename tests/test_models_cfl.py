@@ -155,3 +155,24 @@ def test_bad_inputs_raise_parameter_error() -> None:
         capacitated_facility_location(np.ones((2, 2)), [1, 1], [1, 1, 1], [1, 1])
     with pytest.raises(ParameterError, match="cost"):
         capacitated_facility_location(np.full((2, 2), np.nan), [1, 1], [1, 1], [1, 1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_forced_sites_stay_open_at_the_brute_force_optimum(seed: int) -> None:
+    """Forcing site j open equals brute force with j's fixed cost paid up front."""
+    cost, allowed, demand, capacity, fixed = _instance(40 + seed, 6, 4)
+    forced = np.array([seed % 4])
+    sol = capacitated_facility_location(
+        cost, demand, capacity, fixed, single_source=True, force_open=forced
+    )
+    # With j's fixed cost taken as already paid, brute force may leave j unused; forcing it
+    # open then costs exactly its fixed cost more.
+    paid = fixed.copy()
+    paid[forced] = 0.0
+    expected = _brute_single(cost, allowed, demand, capacity, paid) + fixed[forced].sum()
+    if not np.isfinite(expected):
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert forced[0] in sol.open_sites
+    assert sol.objective == pytest.approx(expected, abs=1e-6)

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from geodata.errors import ParameterError
+
 from ..milp import Milp, SolverName, solve_milp
 from ._inputs import check_options, cost_pairs, nonnegative_vector
 from .solution import Solution, failed_solution, relative_gap
@@ -47,6 +49,7 @@ def capacitated_facility_location(
     fixed_cost: Any,
     *,
     single_source: bool = False,
+    force_open: Any = None,
     solver: SolverName = "highs",
     time_limit: float | None = None,
     gap: float = 1e-6,
@@ -71,6 +74,9 @@ def capacitated_facility_location(
         Opening cost :math:`f_j \ge 0` per site.
     single_source
         Serve each demand point from one site only (:math:`x_{ij}` binary).
+    force_open
+        Indices (or a boolean mask) of sites that must open, e.g. a county centre the planner
+        has already chosen: their :math:`y_j` is fixed at 1.
     solver
         ``"highs"`` (default) or ``"cbc"``.
     time_limit
@@ -101,6 +107,17 @@ def capacitated_facility_location(
     d = nonnegative_vector(demand, n, name="demand")
     s = nonnegative_vector(capacity, m, name="capacity")
     f = nonnegative_vector(fixed_cost, m, name="fixed_cost")
+    forced = np.zeros(m, dtype=bool)
+    if force_open is not None:
+        chosen = np.asarray(force_open)
+        if chosen.dtype == bool:
+            if chosen.shape != (m,):
+                raise ParameterError(f"force_open mask has shape {chosen.shape}, expected ({m},)")
+            forced = chosen.copy()
+        else:
+            if chosen.size and (chosen.min() < 0 or chosen.max() >= m):
+                raise ParameterError(f"force_open holds site indices outside 0..{m - 1}")
+            forced[chosen.astype(np.int64)] = True
     counts = np.diff(pairs.indptr)
     uncovered = np.flatnonzero(counts == 0)
     rows_kept = np.flatnonzero(counts > 0)
@@ -139,7 +156,7 @@ def capacitated_facility_location(
         a=a,
         row_lower=row_lower,
         row_upper=row_upper,
-        col_lower=np.zeros(m + q),
+        col_lower=np.concatenate((forced.astype(float), np.zeros(q))),
         col_upper=np.concatenate((np.ones(m), xub)),
         integrality=np.concatenate((np.ones(m, dtype=bool), np.full(q, single_source))),
     )
