@@ -14,8 +14,9 @@ import pandas as pd
 
 from .lockers import LockerPlan
 from .rules import Rule, RuleSet
+from .targets import target_share
 
-__all__ = ["community_compartments", "locker_compliance"]
+__all__ = ["community_compartments", "locker_compliance", "target_compliance"]
 
 
 def _record(rule: Rule, *, required: str, achieved: str, passed: bool, **extra: Any) -> dict:
@@ -149,3 +150,54 @@ def locker_compliance(
             )
         )
     return records
+
+
+def target_compliance(
+    rules: RuleSet, *, residents: float, units: int, compartments: float
+) -> tuple[list[dict], dict | None]:
+    """Compare the plan with the study area's share of its plan's 2025 locker target.
+
+    The share is by residents (:func:`optimizer.targets.target_share`); the check passes when
+    the plan reaches the share of every quantity the plan sets (units, compartments).
+
+    Parameters
+    ----------
+    rules
+        The rule set; presets without a quantity target give no record.
+    residents
+        Residents of the study area.
+    units, compartments
+        Locker sites and compartments in the plan (existing included).
+
+    Returns
+    -------
+    tuple
+        The compliance records (empty or one) and the share details (or ``None``).
+    """
+    target = rules.target
+    if target is None or (target.locker_units is None and target.compartments is None):
+        return [], None
+    share = target_share(
+        target, residents, planned_units=units, planned_compartments=int(round(compartments))
+    )
+    due, got = [], []
+    ratios = []
+    if share["locker_units"] is not None:
+        due.append(f"{share['locker_units']:,.1f} locker units")
+        got.append(f"{units:,} units")
+        ratios.append(share["units_ratio"])
+    if share["compartments"] is not None:
+        due.append(f"{share['compartments']:,.0f} compartments")
+        got.append(f"{compartments:,.0f} compartments")
+        ratios.append(share["compartments_ratio"])
+    record = {
+        "id": f"T{target.year}",
+        "clause": f"{share['source']} {share['clause']}",
+        "required": f"{' and '.join(due)} by {target.year}: the study area's "
+        f"{share['share']:.4%} share (by residents) of the {target.plan} target",
+        "achieved": " and ".join(got),
+        "passed": all(r is not None and r >= 1.0 for r in ratios),
+        "source": share["source"],
+        "quote": share["quote"],
+    }
+    return [record], share

@@ -43,7 +43,7 @@ from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_su
 from maps.layers import locker_layers
 from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
-from optimizer.compliance import locker_compliance
+from optimizer.compliance import locker_compliance, target_compliance
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
 from optimizer.rules import preset
 
@@ -273,6 +273,11 @@ def plan(
         community=demand["community"].to_numpy(),
         community_names=names,
     )
+    target_records, target = target_compliance(
+        rule_set, residents=float(demand["residents"].sum()), units=len(locker_plan.sites),
+        compartments=float(locker_plan.compartments.sum()),
+    )
+    records.extend(target_records)
     site_xy_open = site_xy[locker_plan.sites]
     layers["catchments"] = walking_catchments(
         walk,
@@ -324,6 +329,7 @@ def plan(
         walk_edges=walk.n_edges,
     )
     summary["tiers"] = tier_summary
+    summary["target_2025"] = target
     stages.done(
         "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
     )

@@ -202,3 +202,20 @@ def test_cli_bad_file_is_a_clear_error(tmp_path):
     assert done.returncode == 2
     assert "missing.osm" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_plan_is_compared_with_the_presets_2025_target(chengdu_osm):
+    result = plan(chengdu_osm, rules="shanxi")
+    (record,) = [r for r in result.summary["rules"] if r["id"] == "T2025"]
+    share = result.summary["target_2025"]
+    residents = result.summary["counts"]["residents"]
+    assert share["share"] == pytest.approx(residents / share["population"], rel=1e-3)
+    # Shanxi sets both: 9,000 units and 160,000 compartments (003 二(四)3)
+    assert share["locker_units"] == pytest.approx(9_000 * share["share"])
+    assert share["compartments"] == pytest.approx(160_000 * share["share"])
+    assert "units" in record["required"] and "compartments" in record["required"]
+    assert record["clause"].startswith("003")
+    assert record["passed"] == (
+        result.summary["counts"]["lockers"] >= share["locker_units"]
+        and result.summary["counts"]["compartments"] >= share["compartments"]
+    )
