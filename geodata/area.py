@@ -298,6 +298,8 @@ def _to_wgs84(
     datum = boundary_crs
     if boundary_crs == "auto":
         datum = _detect_datum(shape, frame, path, extract)
+    elif boundary_crs == "wgs84":
+        _warn_if_gcj02(shape, frame, path, extract)
     if datum == "gcj02":
         shape = _polygonal(geometry_gcj02_to_wgs84(shape))
         log.info("boundary %s converted from GCJ-02 to WGS84", path)
@@ -323,6 +325,35 @@ def _detect_datum(
         return "wgs84"
     log.info("boundary %s matches the OSM admin boundaries best as %s", path, verdict)
     return verdict
+
+
+def _warn_if_gcj02(
+    shape: Polygon | MultiPolygon, frame: gpd.GeoDataFrame, path: Path, extract: OsmExtract
+) -> None:
+    """Log a warning when a boundary given as WGS84 looks like GCJ-02, naming the offset."""
+    centroid = shape.centroid
+    if not bool(in_china(centroid.x, centroid.y)):
+        return
+    datav = _DATAV_PROPERTIES <= set(frame.columns)
+    if not datav and _compare_with_osm(shape, extract) != "gcj02":
+        return
+    to_utm = pyproj.Transformer.from_crs(4326, utm_crs(centroid.x, centroid.y), always_xy=True)
+    moved = geometry_gcj02_to_wgs84(centroid)
+    (x0, x1), (y0, y1) = to_utm.transform([centroid.x, moved.x], [centroid.y, moved.y])
+    offset_m = float(np.hypot(x1 - x0, y1 - y0))
+    evidence = (
+        "it has the DataV properties adcode/center/acroutes"
+        if datav
+        else "it lines up with the OSM administrative boundaries only after the GCJ-02 -> WGS84 "
+        "shift"
+    )
+    log.warning(
+        "%s: boundary given as WGS84 but %s: it is probably GCJ-02, offset by about %.0f m "
+        "here. Fix: pass --boundary-crs gcj02 (or auto)",
+        path,
+        evidence,
+        offset_m,
+    )
 
 
 def _compare_with_osm(shape: Polygon | MultiPolygon, extract: OsmExtract) -> str | None:

@@ -295,6 +295,8 @@ def _scan_xml(xml_path: Path, *, shown: Path, fmt: str) -> _Scan:
     try:
         with xml_path.open("rb") as fh:
             parser.ParseFile(fh)
+    except OsmFileError:
+        raise  # raised by the callbacks (not OSM); it is a ValueError, so keep it apart
     except expat.ExpatError as exc:
         raise OsmFileError(
             shown,

@@ -24,7 +24,13 @@ import numpy as np
 
 from geodata.errors import OutputError
 
-__all__ = ["atomic_folder", "write_candidates_csv", "write_gpkg", "write_summary"]
+__all__ = [
+    "atomic_folder",
+    "check_output_folder",
+    "write_candidates_csv",
+    "write_gpkg",
+    "write_summary",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,56 @@ def _restore_interrupted_swap(target: Path) -> None:
         log.warning("restored %s from an interrupted run", target)
     elif backup.exists():
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def _output_error(target: Path, err: OSError | None = None) -> OutputError:
+    """An :class:`OutputError` naming the folder, the cause and the fix."""
+    blocker = next((p for p in (target, *target.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        why = f"{blocker} is a file, not a folder"
+    elif err is not None:
+        why = err.strerror or str(err)
+    else:
+        why = "the folder cannot be written"
+    return OutputError(
+        f"{target}: cannot write the output folder ({why}). Fix: choose a folder you can "
+        "write to with --out, or fix its permissions"
+    )
+
+
+def check_output_folder(target: str | Path) -> Path:
+    """Check, before any work is done, that ``target`` can be written by :func:`atomic_folder`.
+
+    Creates the parent folder if needed and writes and removes a probe file in it; the target
+    itself is not touched.
+
+    Parameters
+    ----------
+    target
+        The output folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target`` as an absolute path.
+
+    Raises
+    ------
+    OutputError
+        If the target or one of its parents is a file, or the parent cannot be created or
+        written.
+    """
+    target = Path(target).absolute()
+    if target.exists() and not target.is_dir():
+        raise _output_error(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.probe-", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise _output_error(target, err) from err
+    return target
 
 
 @contextmanager
@@ -68,10 +124,7 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         _restore_interrupted_swap(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     except OSError as err:
-        raise OutputError(
-            f"{target}: cannot write the output folder ({err.strerror or err}). Fix: choose a "
-            "folder you can write to with --out, or fix its permissions"
-        ) from err
+        raise _output_error(target, err) from err
     try:
         yield tmp
     except BaseException:

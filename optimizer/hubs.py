@@ -194,9 +194,24 @@ def hub_problem_on_network(
     -------
     HubProblem
         Pairs within ``max_drive_km``.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        Naming R5, when every hub candidate (a given county centre, say) lies farther than
+        ``max_drive_km`` from the drive network.
     """
     p = params or HubParameters()
-    hub_xy = np.asarray(hub_xy, dtype=float)
+    hub_xy = np.asarray(hub_xy, dtype=float).reshape(-1, 2)
+    _, offset = network.snap(hub_xy)
+    if len(offset) and float(offset.min()) > p.max_drive_km * 1000.0:
+        names = hub_names or tuple(f"hub {j}" for j in range(len(hub_xy)))
+        raise InfeasiblePlanError(
+            f"R5 (county sorting centre): every hub candidate ({', '.join(names[:5])}) is at "
+            f"least {offset.min() / 1000:,.0f} km from the drive network of the study area, "
+            f"beyond the {p.max_drive_km:g} km a hub may serve; give a county centre within "
+            "reach (--county-centre LON,LAT in WGS84) or leave it out so the model places one"
+        )
     reach = network_distances(network, hub_xy, station_xy, radius_m=p.max_drive_km * 1000.0)
     m = len(hub_xy)
     return HubProblem(

@@ -218,7 +218,8 @@ class LockerPlan:
         ``"optimal"`` when every phase was proven optimal, else the first non-optimal phase's
         status (``"time_limit"``, ``"infeasible"``, ...).
     objective, bound, gap
-        Of the deciding phase: the cost (``min-cost``) or the parcels served (``max-cover``).
+        Of the deciding phase: the cost (``min-cost``) or the parcels served (``max-cover``);
+        when a phase stopped unproven, the one with the widest gap (never understated).
     sites
         Indices of open sites (existing and new), sorted.
     modules
@@ -891,8 +892,15 @@ def _plan_from(
             reasons[i] = REASON_CAPACITY
         else:
             reasons[i] = REASON_TOO_SMALL.format(radius=params.radius_m, k=k, hi=params.ratio[1])
-    deciding = [p for p in phases if p.name == ("cover" if mode == "max-cover" else "cost")]
-    decisive = deciding[-1] if deciding else None
+    # The plan is judged by the unproven phase with the widest gap (its gap is the plan's);
+    # when all are proven, by the phase the mode optimises.
+    ranked = [p for p in phases if p.name in ("cover", "cost")]
+    unproven = sorted(
+        (p for p in ranked if p.status != "optimal"),
+        key=lambda p: -np.inf if p.gap is None else -p.gap,
+    )
+    deciding = [p for p in ranked if p.name == ("cover" if mode == "max-cover" else "cost")]
+    decisive = unproven[0] if unproven else (deciding[-1] if deciding else None)
     return LockerPlan(
         status=status,
         objective=decisive.objective if decisive else 0.0,

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import html
-import inspect
 import json
 import logging
 import math
@@ -124,9 +123,8 @@ class BatchResult:
 def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     """Keyword arguments of :func:`siting.pipeline.plan` for a scenario.
 
-    Options the installed pipeline does not take yet (``tiers`` beyond lockers, rule overrides,
-    the planner's own inputs) are passed when :func:`~siting.pipeline.plan` accepts them and
-    are an error otherwise, never silently dropped.
+    The planner's own inputs (community table, inventory) are read here, so a bad file fails
+    this scenario with a message naming it.
 
     Parameters
     ----------
@@ -139,17 +137,11 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     -------
     dict
         Keyword arguments for ``plan(scenario.area.osm, **kwargs)``.
-
-    Raises
-    ------
-    ParameterError
-        When the scenario asks for something the installed pipeline cannot do.
     """
+    from geodata import user_inputs
     from geodata.defaults import DemandParameters
     from optimizer.lockers import LockerParameters
-    from siting.pipeline import plan
 
-    accepted = inspect.signature(plan).parameters
     p = scenario.parameters
     demand = {k: v for k, v in {
         "floor_area_per_resident_m2": p.floor_area_per_resident_m2,
@@ -178,36 +170,16 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
         "demand_params": DemandParameters(**demand),
         "locker_params": LockerParameters(**locker),
     }
-    missing: list[str] = []
-    if "tiers" in accepted:
-        kwargs["tiers"] = list(scenario.tiers)
-    elif scenario.tiers != ["lockers"]:
-        missing.append(f"tiers = {scenario.tiers} (this pipeline plans lockers only)")
+    kwargs["tiers"] = list(scenario.tiers)
     if scenario.rules.overrides:
-        if "rule_overrides" in accepted:
-            kwargs["rule_overrides"] = dict(scenario.rules.overrides)
-        else:
-            missing.append(f"rules.overrides = {dict(scenario.rules.overrides)} (siting.plan "
-                           "takes no rule overrides yet)")
-    for key in ("communities", "inventory"):
+        kwargs["rule_overrides"] = dict(scenario.rules.overrides)
+    readers = {"communities": user_inputs.read_communities,
+               "inventory": user_inputs.read_inventory}
+    for key, reader in readers.items():
         item = getattr(scenario.inputs, key)
-        if item is None:
-            continue
-        if key in accepted:
-            from geodata import user_inputs
-
-            reader = (user_inputs.read_communities if key == "communities"
-                      else user_inputs.read_inventory)
+        if item is not None:
             kwargs[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
-        else:
-            missing.append(f"inputs.{key} (siting.plan takes no {key} yet)")
-    if missing:
-        raise ParameterError(
-            f"scenario {scenario.name!r} asks for what the installed pipeline cannot do: "
-            + "; ".join(missing)
-            + ". Fix: remove these fields or update postal-siting"
-        )
-    return {k: v for k, v in kwargs.items() if k in accepted}
+    return kwargs
 
 
 def _nan(value: object) -> float:

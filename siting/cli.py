@@ -100,9 +100,37 @@ def _call(debug: bool, func: Callable[..., Any], **kwargs: object) -> Any:
         raise typer.Exit(2) from None
 
 
+def _check_out(debug: bool, out: object) -> None:
+    """Refuse an output folder that cannot be written before any work is done."""
+    from maps.files import check_output_folder
+
+    if out is not None:
+        _call(debug, lambda *, progress: check_output_folder(out))
+
+
+def _warn_plan(summary: dict[str, Any]) -> None:
+    """Say clearly when a plan serves nobody or misses a rule (the plan is still written)."""
+    cov, params = summary["coverage"], summary.get("parameters", {})
+    if cov["demand_points"] and not cov["covered"]:
+        budget = params.get("budget")
+        why = (f"--mode max-cover --budget {budget} ({params.get('budget_kind', 'modules')}) "
+               "opens no locker and the area has no existing one"
+               if params.get("mode") == "max-cover" else "no candidate site is within the radius")
+        console.print(f"[yellow]warning:[/yellow] the plan serves none of the "
+                      f"{cov['demand_points']} demand points: {why}. Fix: raise --budget, or "
+                      "use --mode min-cost or a larger --radius-m", highlight=False)
+    for r in summary.get("rules", []):
+        if not r.get("passed", True):
+            where = f" in {r['place']}" if r.get("place") else ""
+            console.print(f"[yellow]rule not met:[/yellow] {r['id']}{where} [{r.get('clause', '')}]"
+                          f": required {r.get('required')}, achieved {r.get('achieved')}",
+                          highlight=False)
+
+
 def _run(debug: bool, **kwargs: object) -> None:
     from siting.pipeline import plan
 
+    _check_out(debug, kwargs.get("out"))
     result = _call(debug, plan, **kwargs)
     s = result.summary
     cov = s["coverage"]
@@ -113,6 +141,7 @@ def _run(debug: bool, **kwargs: object) -> None:
         f"({cov['parcel_share_covered']:.1%} of parcels); gap {s['gap']}",
         highlight=False,
     )
+    _warn_plan(s)
     if result.out is not None:
         out_console.print(f"map: {result.out / 'map.html'}", highlight=False)
 
@@ -204,6 +233,7 @@ def candidates(
     """Export the candidate-site map and tables of a district, before any optimization."""
     from siting.pipeline import export_candidates
 
+    _check_out(debug, out)
     sites = _call(
         debug,
         export_candidates,

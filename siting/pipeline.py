@@ -34,6 +34,7 @@ from geodata.fallbacks import (
     sites_from_street_corners,
     sites_from_villages,
 )
+from geodata.guards import check_area_size
 from geodata.network import Network, street_lines, walk_network
 from geodata.osm import OsmExtract, read_osm
 from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
@@ -216,6 +217,7 @@ def plan(
         communities=communities,
         inventory=inventory,
         stages=stages,
+        radius_m=lp.radius_m,
     )
     extract, area, walk, demand, communities, candidates = (
         d.extract,
@@ -274,7 +276,9 @@ def plan(
         community_names=names,
     )
     target_records, target = target_compliance(
-        rule_set, residents=float(demand["residents"].sum()), units=len(locker_plan.sites),
+        rule_set,
+        residents=float(demand["residents"].sum()),
+        units=len(locker_plan.sites),
         compartments=float(locker_plan.compartments.sum()),
     )
     records.extend(target_records)
@@ -391,10 +395,12 @@ def _district(
     communities: gpd.GeoDataFrame | None,
     inventory: gpd.GeoDataFrame | None,
     stages: _Stages,
+    radius_m: float = 300.0,
 ) -> District:
     """Read the OSM file and build the study area, network, demand and candidate sites."""
     extract = read_osm(osm)
     area = study_area(extract, boundary=boundary, boundary_crs=boundary_crs)
+    check_area_size(extract, area, radius_m=radius_m)
     stages.done(
         "read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})"
     )

@@ -12,18 +12,28 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from optimizer.lockers import LockerParameters, LockerProblem, dominated_sites, solve_lockers
 
 
-def random_instance(seed: int, *, n_demand: int = 5, n_sites: int = 4, existing: int = 0):
+def random_instance(
+    seed: int,
+    *,
+    n_demand: int = 5,
+    n_sites: int = 4,
+    existing: int = 0,
+    radius: float = 260.0,
+    compartments_per_module: int = 20,
+    ratio_high: float = 1.3,
+    min_parcels: float = 4.0,
+):
+    """Points and sites uniform in a 500 m square, straight-line walks, the first sites existing."""
     rng = np.random.default_rng(seed)
     pts = rng.uniform(0, 500, size=(n_demand, 2))
     sites = rng.uniform(0, 500, size=(n_sites, 2))
     dist = np.hypot(*(pts[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
-    radius = 260.0
     d, s = np.nonzero(dist <= radius)
     is_existing = np.zeros(n_sites, dtype=bool)
     is_existing[:existing] = True
     capacity = np.where(is_existing, rng.integers(15, 40, n_sites), 0).astype(float)
     problem = LockerProblem(
-        daily_parcels=rng.uniform(4, 25, n_demand).round(1),
+        daily_parcels=rng.uniform(min_parcels, 25, n_demand).round(1),
         pair_demand=d,
         pair_site=s,
         pair_walk_m=dist[d, s],
@@ -32,7 +42,11 @@ def random_instance(seed: int, *, n_demand: int = 5, n_sites: int = 4, existing:
         existing_capacity=capacity,
     )
     params = LockerParameters(
-        radius_m=radius, compartments_per_module=20, site_cost=100.0, module_cost=30.0
+        radius_m=radius,
+        compartments_per_module=compartments_per_module,
+        ratio=(1.0, ratio_high),
+        site_cost=100.0,
+        module_cost=30.0,
     )
     return problem, params
 

@@ -240,3 +240,23 @@ def test_records_are_json_ready_and_traced() -> None:
     assert preset("shanxi").get("R3").value_text == "1"
     assert preset("guangdong").get("R2").value_text == "1–1.3"
     assert preset("guangdong").get("G3").value_text == "—"
+
+
+def test_cli_lists_rules_with_clauses_and_the_target() -> None:
+    import subprocess
+    import sys
+
+    def run(preset: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "siting", "rules", "--preset", preset],
+            capture_output=True, text=True, timeout=120, env={"COLUMNS": "250", "PATH": ""},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    guangdong = run("guangdong")
+    for rule_id in ("R1", "R2", "R3", "R4", "R5", "R6", "R7"):
+        assert f"│ {rule_id} " in guangdong
+    assert "五(二) 公共末端工程" in guangdong and "004" in guangdong
+    xinyang = run("xinyang")
+    assert "16,000 compartments" in xinyang and "000 三(四)1" in xinyang
