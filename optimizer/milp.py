@@ -202,9 +202,19 @@ def solve_milp(
         solver = usable[0]  # type: ignore[assignment]
     m, n = milp.shape
     log.info("solving %d rows x %d columns (%d non-zeros) with %s", m, n, milp.a.nnz, solver)
+    if n == 0:
+        return _solve_empty(milp, solver)
     if solver == "highs":
         return _solve_highs(milp, time_limit=time_limit, gap=gap, start=start)
     return _solve_cbc(milp, time_limit=time_limit, gap=gap, start=start)
+
+
+def _solve_empty(milp: Milp, solver: str) -> MilpResult:
+    """The model without columns: optimal at objective 0 when 0 is within every row's range."""
+    feasible = bool(np.all(milp.row_lower <= 0.0) and np.all(milp.row_upper >= 0.0))
+    if not feasible:
+        return MilpResult("infeasible", None, None, None, None, 0.0, solver)
+    return MilpResult("optimal", np.zeros(0), 0.0, 0.0, 0.0, 0.0, solver)
 
 
 def _relative_gap(objective: float | None, bound: float | None) -> float | None:

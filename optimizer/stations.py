@@ -31,6 +31,11 @@ plan asks to reuse), :math:`w_{ic} \le r` the walk, :math:`a` the floor area per
 A station's required area is :math:`\max(A_{R1}, a L_c)` with :math:`L_c` its load; (3) keeps
 it within the candidate's floor area.
 
+This is the capacitated facility location of :mod:`optimizer.models.facility` with columns as
+sites (capacity :math:`A_j / a` parcels, serving cost :math:`\beta d_i w_{ic}`), the unserved
+share :math:`s_i` and the overflow :math:`u_c / a` priced, and the columns of one candidate
+:math:`j` an exclusive group (4); it is solved by that core model.
+
 Neighbourhood cargo stations
 ----------------------------
 Rule R7 (seed 004 五(二); 002 二(三)10): each neighbourhood centre (from
@@ -55,7 +60,8 @@ from geodata.distances import network_distances
 from geodata.errors import ParameterError, SolverError
 from geodata.network import Network
 
-from .milp import Milp, SolverName, solve_milp
+from .milp import SolverName
+from .models import capacitated_facility_location
 from .rules import Rule, RuleSet
 
 __all__ = [
@@ -195,7 +201,7 @@ def plan_community_stations(
     params
         :class:`StationParameters` (the documented defaults when ``None``).
     solver, time_limit
-        Passed to :func:`optimizer.milp.solve_milp`.
+        Passed to :func:`optimizer.models.capacitated_facility_location`.
 
     Returns
     -------
@@ -236,37 +242,27 @@ def plan_community_stations(
     kinds = candidates["kind"].to_numpy()
     f = np.where(np.isin(kinds[col_j], _REUSED), p.reuse_cost, p.new_cost)
     big = 10.0 * p.new_cost
-    # column order: y (ncol), x (npair), s (n), u (ncol)
-    nv = 2 * ncol + npair + n
-    c = np.r_[f, p.walk_cost * d[ri] * rw, np.full(n, big), np.full(ncol, big / max(amin, 1.0))]
-    xs = ncol + np.arange(npair)
-    rows1 = (np.r_[ri, np.arange(n)], np.r_[xs, ncol + npair + np.arange(n)])
-    a1 = sparse.csr_array((np.ones(npair + n), rows1), shape=(n, nv))
-    a2 = sparse.csr_array((np.ones(npair), (np.arange(npair), xs)), shape=(npair, nv)) + \
-        sparse.csr_array((-np.ones(npair), (np.arange(npair), col_of)), shape=(npair, nv))
-    a3 = sparse.csr_array(
-        (np.r_[p.m2_per_daily_parcel * d[ri], -area[col_j], -np.ones(ncol)],
-         (np.r_[col_of, np.arange(ncol), np.arange(ncol)],
-          np.r_[xs, np.arange(ncol), ncol + npair + n + np.arange(ncol)])), shape=(ncol, nv))
-    site_codes, site_of = np.unique(col_j, return_inverse=True)
-    a4 = sparse.csr_array((np.ones(ncol), (site_of, np.arange(ncol))), shape=(len(site_codes), nv))
-    m = Milp(
-        c=c, a=sparse.vstack([a1, a2, a3, a4]).tocsr(),
-        row_lower=np.r_[np.ones(n), np.full(npair + ncol + len(site_codes), -np.inf)],
-        row_upper=np.r_[np.ones(n), np.zeros(npair + ncol), np.ones(len(site_codes))],
-        col_lower=np.zeros(nv),
-        col_upper=np.r_[np.ones(ncol + npair + n), np.full(ncol, np.inf)],
-        integrality=np.r_[np.ones(ncol, bool), np.zeros(nv - ncol, bool)],
+    a_per = p.m2_per_daily_parcel
+    sol = capacitated_facility_location(
+        sparse.csr_array((p.walk_cost * d[ri] * rw, (ri, col_of)), shape=(n, ncol)),
+        d,
+        area[col_j] / a_per,
+        f,
+        unserved_cost=big,
+        overflow_cost=big / max(amin, 1.0) * a_per,
+        exclusive=col_j,
+        solver=solver,
+        time_limit=time_limit,
     )
-    res = solve_milp(m, solver=solver, time_limit=time_limit)
-    if res.x is None:
-        raise SolverError(f"R1 community stations: solver {res.solver} returned {res.status} "
+    if sol.allocation is None:
+        raise SolverError(f"R1 community stations: solver {sol.solver} returned {sol.status} "
                           "without a solution; raise time_limit or try solver='cbc'")
-    y = res.x[:ncol] > 0.5
-    x = res.x[xs]
-    s = res.x[ncol + npair: ncol + npair + n]
-    u = res.x[ncol + npair + n:]
+    y = np.zeros(ncol, dtype=bool)
+    y[sol.open_sites] = True
+    x = np.asarray(sol.allocation[ri, col_of]).ravel() if npair else np.zeros(0)
+    s = 1.0 - np.bincount(ri, weights=x, minlength=n)
     load = np.bincount(col_of, weights=d[ri] * x, minlength=ncol)
+    u = np.clip(a_per * load - area[col_j], 0.0, None)
     names = dict(zip(communities["community"], communities["name"], strict=True))
     open_c = np.flatnonzero(y)
     st = candidates.iloc[col_j[open_c]].reset_index(drop=True)
@@ -296,7 +292,7 @@ def plan_community_stations(
                 "communities")
         elif len(short):
             reason = (f"candidates within {p.radius_m:g} m too small: need "
-                      f"{p.m2_per_daily_parcel * load[short].sum() + u[short].sum():.0f} m2, "
+                      f"{p.m2_per_daily_parcel * load[short].sum():.0f} m2, "
                       f"have {area[col_j[short]].sum():.0f} m2")
         ok = reason is None and len(ck) > 0
         walk = float(rw[served].max()) if served.any() else float("nan")
@@ -316,9 +312,9 @@ def plan_community_stations(
                  f"({int(stations['reused'].sum())} reused)", passed=npass == len(frame)))
     log.info("community stations: %d stations for %d communities (%d pass R1), %d columns, "
              "%d pairs, %s, in %.2f s", len(stations), len(frame), npass, ncol, npair,
-             res.status, time.perf_counter() - t0)
-    return StationPlan(stations, frame, records, res.status, res.objective, res.bound, res.gap,
-                       res.solve_s)
+             sol.status, time.perf_counter() - t0)
+    return StationPlan(stations, frame, records, sol.status, sol.objective, sol.bound, sol.gap,
+                       sol.solve_s)
 
 
 @dataclass(frozen=True)

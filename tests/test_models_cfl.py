@@ -176,3 +176,79 @@ def test_forced_sites_stay_open_at_the_brute_force_optimum(seed: int) -> None:
     assert sol.status == "optimal"
     assert forced[0] in sol.open_sites
     assert sol.objective == pytest.approx(expected, abs=1e-6)
+
+
+def _brute_priced(cost, allowed, demand, capacity, fixed, *, unserved, overflow, groups,
+                  single):
+    """Every assignment (single) or every site subset with its LP (split), slacks priced."""
+    n, m = cost.shape
+    best = np.inf
+    if single:
+        grid = np.array(list(itertools.product(range(m + 1), repeat=n)))  # m = unserved
+        ok = np.ones(len(grid), dtype=bool)
+        total = np.zeros(len(grid))
+        for i in range(n):
+            site = grid[:, i]
+            real = site < m
+            ok &= ~real | allowed[i, np.minimum(site, m - 1)]
+            total += np.where(real, cost[i, np.minimum(site, m - 1)], unserved)
+        used = np.stack([(grid == j).any(axis=1) for j in range(m)], axis=1)
+        load = np.stack([((grid == j) * demand).sum(axis=1) for j in range(m)], axis=1)
+        total += used @ fixed + overflow * np.clip(load - capacity, 0, None).sum(axis=1)
+        for g in np.unique(groups):
+            ok &= used[:, groups == g].sum(axis=1) <= 1
+        return float(total[ok].min())
+    for r in range(m + 1):
+        for sub in itertools.combinations(range(m), r):
+            s = list(sub)
+            if any((groups[s] == g).sum() > 1 for g in groups[s]):
+                continue
+            ok = allowed[:, s].ravel()
+            # variables: x (n*r), v (n), o (r)
+            c = np.concatenate((np.where(ok, cost[:, s].ravel(), 0.0), np.full(n, unserved),
+                                np.full(r, overflow)))
+            a_eq = np.hstack((np.kron(np.eye(n), np.ones(r)), np.eye(n), np.zeros((n, r))))
+            a_ub = np.hstack((np.kron(demand[None, :], np.eye(r)), np.zeros((r, n)), -np.eye(r)))
+            bounds = [(0, 1 if flag else 0) for flag in ok] + [(0, 1)] * n + [(0, None)] * r
+            res = linprog(c, A_ub=a_ub if r else None, b_ub=capacity[s] if r else None,
+                          A_eq=a_eq, b_eq=np.ones(n), bounds=bounds, method="highs")
+            if res.status == 0:
+                best = min(best, fixed[s].sum() + res.fun)
+    return best
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_priced_slacks_and_exclusive_groups_match_brute_force(
+    seed: int, single: bool, solver: str
+) -> None:
+    """Unserved rows and overflow priced, at most one site per group: the brute-force optimum."""
+    cost, allowed, demand, capacity, fixed = _instance(60 + seed, 6, 4, forbid=0.4)
+    capacity = capacity / 3.0  # tight, so that overflow and leaving rows out both pay
+    groups = np.array([0, 0, 1, 2])
+    unserved, overflow = 35.0, 4.0
+    expected = _brute_priced(cost, allowed, demand, capacity, fixed, unserved=unserved,
+                             overflow=overflow, groups=groups, single=single)
+    rows, cols = np.nonzero(allowed)
+    sp = sparse.coo_array((cost[rows, cols], (rows, cols)), shape=cost.shape)
+    for reduce in (True, False):
+        sol = capacitated_facility_location(
+            sp, demand, capacity, fixed, single_source=single, unserved_cost=unserved,
+            overflow_cost=overflow, exclusive=groups, solver=solver, reduce=reduce,
+        )
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(expected, abs=1e-6)
+        assert not (np.isin([0, 1], sol.open_sites).all())
+        x = sol.allocation.toarray()
+        assert np.all(x.sum(axis=1) <= 1 + 1e-9)
+        assert np.all(x[~allowed] == 0)
+
+
+def test_no_usable_pair_leaves_every_row_uncovered_and_opens_only_forced_sites() -> None:
+    empty = sparse.csr_array((3, 2))
+    sol = capacitated_facility_location(empty, [1, 2, 3], [5, 5], [4, 7], unserved_cost=9.0)
+    assert sol.status == "optimal" and sol.objective == 0.0
+    assert sol.uncovered.tolist() == [0, 1, 2] and sol.open_sites.size == 0
+    forced = capacitated_facility_location(empty, [1, 2, 3], [5, 5], [4, 7], force_open=[1])
+    assert forced.open_sites.tolist() == [1] and forced.objective == 7.0

@@ -20,6 +20,19 @@ The strong linking (3) is what makes the LP bound tight; it is left out only whe
 implies it (:math:`d_i \ge s_j > 0` gives :math:`x_{ij} \le (s_j/d_i)\,y_j \le y_j`).
 Single-sourced, pairs with :math:`d_i > s_j` cannot be used and are dropped. The aggregate
 capacity cut (4) is valid and helps the solver's cover cuts.
+
+Three options turn hard rules into priced or grouped ones, for plans that must name what they
+miss instead of failing (the community stations of rule R1 use all three):
+
+- ``unserved_cost`` :math:`M_i`: (1) becomes :math:`\sum_j x_{ij} + v_i = 1` with
+  :math:`0 \le v_i \le 1` the unserved share, priced :math:`M_i v_i`;
+- ``overflow_cost`` :math:`M_O`: (2) becomes :math:`\sum_i d_i x_{ij} \le s_j y_j + o_j` with
+  :math:`o_j \ge 0` the demand beyond capacity, priced :math:`M_O o_j`; (3) then links every
+  pair;
+- ``exclusive`` groups :math:`G`: at most one site of each group opens,
+  :math:`\sum_{j \in G} y_j \le 1` (several candidate roles of one building, say).
+
+With either slack the cut (4) no longer holds and is left out.
 """
 
 from __future__ import annotations
@@ -50,6 +63,9 @@ def capacitated_facility_location(
     *,
     single_source: bool = False,
     force_open: Any = None,
+    unserved_cost: Any = None,
+    overflow_cost: float | None = None,
+    exclusive: Any = None,
     solver: SolverName = "highs",
     time_limit: float | None = None,
     gap: float = 1e-6,
@@ -59,7 +75,8 @@ def capacitated_facility_location(
 
     The model is (1)-(5) of this module's docstring:
     :math:`\min \sum_j f_j y_j + \sum c_{ij} x_{ij}` subject to full service (1), capacity (2),
-    strong linking (3), aggregate capacity (4) and bounds (5).
+    strong linking (3), aggregate capacity (4) and bounds (5), with the priced slacks and
+    exclusive groups described there when asked for.
 
     Parameters
     ----------
@@ -77,6 +94,15 @@ def capacitated_facility_location(
     force_open
         Indices (or a boolean mask) of sites that must open, e.g. a county centre the planner
         has already chosen: their :math:`y_j` is fixed at 1.
+    unserved_cost
+        Price :math:`M_i` of leaving all of row :math:`i` unserved (scalar or one per row);
+        ``None`` requires full service.
+    overflow_cost
+        Price :math:`M_O` per unit of demand served beyond a site's capacity; ``None`` makes
+        capacity hard.
+    exclusive
+        Group label per site (integers); at most one site of a group opens. ``None`` for no
+        groups.
     solver
         ``"highs"`` (default) or ``"cbc"``.
     time_limit
@@ -92,8 +118,10 @@ def capacitated_facility_location(
     Solution
         Open sites, total cost, bound and gap; ``allocation`` holds the fractions
         :math:`x_{ij}` as a CSR matrix and ``assignment`` the site serving the largest share
-        of each row. Rows with no allowed site are in ``uncovered`` and left out; if the rest
-        cannot be served within capacity the status is ``"infeasible"``.
+        of each row. ``objective`` includes the priced slacks (unserved share of row
+        :math:`i`: one minus its row sum of ``allocation``; overflow of site :math:`j`: its load
+        beyond :math:`s_j`). Rows with no allowed site are in ``uncovered`` and left out; if the
+        rest cannot be served within capacity the status is ``"infeasible"``.
 
     Raises
     ------
@@ -118,47 +146,69 @@ def capacitated_facility_location(
             if chosen.size and (chosen.min() < 0 or chosen.max() >= m):
                 raise ParameterError(f"force_open holds site indices outside 0..{m - 1}")
             forced[chosen.astype(np.int64)] = True
+    v_cost = None if unserved_cost is None else nonnegative_vector(
+        np.broadcast_to(np.asarray(unserved_cost, dtype=float), (n,)), n, name="unserved_cost")
+    if overflow_cost is not None and not (np.isfinite(overflow_cost) and overflow_cost >= 0):
+        raise ParameterError(f"overflow_cost={overflow_cost!r} must be a non-negative number")
+    groups = _exclusive_rows(exclusive, m)
     counts = np.diff(pairs.indptr)
     uncovered = np.flatnonzero(counts == 0)
     rows_kept = np.flatnonzero(counts > 0)
     row_new = np.full(n, -1, dtype=np.int64)
     row_new[rows_kept] = np.arange(rows_kept.size)
     pr, pc, pv = pairs.rows, pairs.cols, pairs.values
-    if single_source and reduce:
+    if single_source and reduce and overflow_cost is None:
         usable = d[pr] <= s[pc]
         pr, pc, pv = pr[usable], pc[usable], pv[usable]
     q, nr = pr.size, rows_kept.size
     dq, sq = d[pr], s[pc]
-    if reduce:
+    if reduce and overflow_cost is None:
         link = (dq < sq) | (dq == 0)
         xub = np.where(dq > 0, np.minimum(1.0, sq / np.where(dq > 0, dq, 1.0)), 1.0)
     else:
         link = np.ones(q, dtype=bool)
         xub = np.ones(q)
-    nl = int(link.sum())
-    xcol = m + np.arange(q)
     lk = np.flatnonzero(link)
-    r_assign = row_new[pr]
-    r_cap = nr + pc
-    r_link = nr + m + np.arange(nl)
-    r_total = nr + m + nl
-    rows_idx = np.concatenate(
-        (r_assign, r_cap, nr + np.arange(m), r_link, r_link, np.full(m, r_total))
-    )
-    cols_idx = np.concatenate((xcol, xcol, np.arange(m), xcol[lk], pc[lk], np.arange(m)))
-    vals = np.concatenate((np.ones(q), dq, -s, np.ones(nl), -np.ones(nl), s))
-    a = sparse.csc_array((vals, (rows_idx, cols_idx)), shape=(r_total + 1, m + q))
+    nl, ng = lk.size, groups.shape[0]
+    n_v = nr if v_cost is not None else 0
+    n_o = m if overflow_cost is not None else 0
+    total_cut = n_v == 0 and n_o == 0
+    # columns: y (m), x (q), v (n_v), o (n_o); rows: assign (nr), capacity (m), link (nl),
+    # exclusive groups (ng), aggregate capacity (0 or 1)
+    xcol, vcol, ocol = m + np.arange(q), m + q + np.arange(n_v), m + q + n_v + np.arange(n_o)
+    r_link, r_group = nr + m + np.arange(nl), nr + m + nl
+    r_total = r_group + ng
+    group_rows, group_cols = groups.nonzero()
+    rows_idx = np.concatenate((
+        row_new[pr], nr + pc, nr + np.arange(m), r_link, r_link,
+        np.arange(n_v), nr + np.arange(n_o), r_group + group_rows,
+        np.full(m if total_cut else 0, r_total),
+    ))
+    cols_idx = np.concatenate((
+        xcol, xcol, np.arange(m), xcol[lk], pc[lk], vcol, ocol, group_cols,
+        np.arange(m) if total_cut else np.zeros(0, dtype=np.int64),
+    ))
+    vals = np.concatenate((
+        np.ones(q), dq, -s, np.ones(nl), -np.ones(nl), np.ones(n_v), -np.ones(n_o),
+        np.ones(group_cols.size), s if total_cut else np.zeros(0),
+    ))
+    n_rows = r_total + (1 if total_cut else 0)
+    a = sparse.csc_array((vals, (rows_idx, cols_idx)), shape=(n_rows, m + q + n_v + n_o))
     total = float(d[rows_kept].sum())
-    row_lower = np.concatenate((np.ones(nr), np.full(m + nl, -np.inf), [total]))
-    row_upper = np.concatenate((np.ones(nr), np.zeros(m + nl), [np.inf]))
+    row_lower = np.concatenate((np.ones(nr), np.full(m + nl + ng, -np.inf),
+                                [total] if total_cut else []))
+    row_upper = np.concatenate((np.ones(nr), np.zeros(m + nl), np.ones(ng),
+                                [np.inf] if total_cut else []))
     milp = Milp(
-        c=np.concatenate((f, pv)),
+        c=np.concatenate((f, pv, v_cost[rows_kept] if n_v else [], np.full(n_o, overflow_cost))),
         a=a,
         row_lower=row_lower,
         row_upper=row_upper,
-        col_lower=np.concatenate((forced.astype(float), np.zeros(q))),
-        col_upper=np.concatenate((np.ones(m), xub)),
-        integrality=np.concatenate((np.ones(m, dtype=bool), np.full(q, single_source))),
+        col_lower=np.concatenate((forced.astype(float), np.zeros(q + n_v + n_o))),
+        col_upper=np.concatenate((np.ones(m), xub, np.ones(n_v), np.full(n_o, np.inf))),
+        integrality=np.concatenate(
+            (np.ones(m, dtype=bool), np.full(q, single_source), np.zeros(n_v + n_o, dtype=bool))
+        ),
     )
     build_s = time.perf_counter() - t0
     log.info(
@@ -184,17 +234,23 @@ def capacitated_facility_location(
             name="capacitated_facility_location",
         )
     y = res.x[:m] > 0.5
-    x = np.clip(res.x[m:], 0.0, 1.0)
+    x = np.clip(res.x[m : m + q], 0.0, 1.0)
     if single_source:
         x = np.round(x)
     x[~y[pc]] = 0.0
     allocation = sparse.csr_array((x, (pr, pc)), shape=(n, m))
     allocation.eliminate_zeros()
     order = np.lexsort((pc, -x, pr))
-    first = order[np.concatenate(([True], pr[order][1:] != pr[order][:-1]))]
+    first = order[np.concatenate(([True], pr[order][1:] != pr[order][:-1]))[: order.size]]
     assignment = np.full(n, -1, dtype=np.int64)
     assignment[pr[first]] = np.where(x[first] > 0, pc[first], -1)
     objective = float(f[y].sum() + pv @ x)
+    if v_cost is not None:
+        served = np.bincount(pr, weights=x, minlength=n)[rows_kept]
+        objective += float(v_cost[rows_kept] @ np.clip(1.0 - served, 0.0, None))
+    if overflow_cost is not None:
+        load = np.bincount(pc, weights=d[pr] * x, minlength=m)
+        objective += overflow_cost * float(np.clip(load - s, 0.0, None).sum())
     bound = res.bound if res.bound is None else min(res.bound, objective)
     log.info(
         "capacitated_facility_location: %s, cost %.6g with %d sites, solved in %.3f s (%s)",
@@ -217,3 +273,20 @@ def capacitated_facility_location(
         solver=solver,
         allocation=allocation,
     )
+
+
+def _exclusive_rows(exclusive: Any, m: int) -> sparse.csr_array:
+    """Group x site 0/1 matrix of the exclusive groups with more than one site."""
+    if exclusive is None:
+        return sparse.csr_array((0, m))
+    labels = np.asarray(exclusive)
+    if labels.shape != (m,):
+        raise ParameterError(f"exclusive has shape {labels.shape}, expected one label per site "
+                             f"({m},)")
+    _, group = np.unique(labels, return_inverse=True)
+    size = np.bincount(group)
+    shared = size[group] > 1
+    _, row = np.unique(group[shared], return_inverse=True)
+    cols = np.flatnonzero(shared)
+    return sparse.csr_array((np.ones(cols.size), (row, cols)),
+                            shape=(int(row.max()) + 1 if row.size else 0, m))
