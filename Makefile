@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-spopt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(VENV)/.test-installed
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/stages.py
+
+# Same instances solved by spopt and by optimizer.models in one run (about 1.5 h; QUICK=1: 1 min).
+bench-spopt: $(VENV)/.bench-installed
+	$(BIN)/python benchmarks/compare_spopt.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
