@@ -17,6 +17,7 @@ import html
 import io
 import logging
 import math
+import textwrap
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from geodata.errors import InputDataError, OutputError, ParameterError
-from maps.i18n import check_lang, label
+from maps.i18n import LABELS, check_lang, label
 from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
 
 __all__ = ["CJK_FONTS", "write_report", "report_html", "report_figures"]
@@ -107,13 +108,17 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
     out: list[tuple[str, str]] = []
     for key in _KPI_KEYS:
         if key in summary:
-            out.append((label(f"kpi.{key}", lang), _fmt(summary[key], lang)))
+            value = summary[key]
+            shown = (label(f"status.{value}", lang) if key == "status" and f"status.{value}"
+                     in LABELS else _fmt(value, lang))
+            out.append((label(f"kpi.{key}", lang), shown))
     for group in ("counts", "coverage"):
         block = summary.get(group)
         if isinstance(block, Mapping):
             for key, value in block.items():
                 if not isinstance(value, Mapping | list):
-                    out.append((f"{label(f'kpi.{group}', lang)} · {key}", _fmt(value, lang)))
+                    name = label(f"count.{key}", lang) if f"count.{key}" in LABELS else key
+                    out.append((f"{label(f'kpi.{group}', lang)} · {name}", _fmt(value, lang)))
     lockers = layers.get("lockers")
     if lockers is not None and len(lockers):
         out.append((label("summary.lockers", lang), _fmt(len(lockers), lang)))
@@ -121,6 +126,13 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
             total = pd.to_numeric(lockers["compartments"], errors="coerce").sum()
             out.append((label("summary.compartments", lang), _fmt(int(total), lang)))
     return out
+
+
+def _required(rule: Mapping[str, Any], lang: str) -> str:
+    """What a rule asks: in Chinese, the plan's own words (``quote``) when the record has them."""
+    if lang == "zh" and rule.get("quote"):
+        return str(rule["quote"])
+    return _fmt(rule.get("required"), lang)
 
 
 def _rules(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -393,7 +405,7 @@ def report_html(
                 [
                     (_fmt(rule.get("id"), lang) + place, ""),
                     (_fmt(rule.get("clause"), lang), ""),
-                    (_fmt(rule.get("required"), lang), ""),
+                    (_required(rule, lang), ""),
                     (_fmt(rule.get("achieved"), lang), ""),
                     mark,
                 ]
@@ -466,13 +478,14 @@ def _printable(
     ax.set_axis_off()
     ax.set_title(label("report.rules", lang), fontsize=10, loc="left")
     if rules:
-        shown = rules[:14]
+        shown = rules[:12]
         cells = [
             [
-                _fmt(r.get("id"), lang)[:10],
-                _fmt(r.get("clause"), lang)[:28],
-                _fmt(r.get("required"), lang)[:34],
-                _fmt(r.get("achieved"), lang)[:34],
+                _wrapped(_fmt(r.get("id"), lang) + (f" · {r['place']}" if r.get("place") else ""),
+                         12),
+                _wrapped(_fmt(r.get("clause"), lang), 24),
+                _wrapped(_required(r, lang), 34),
+                _wrapped(_fmt(r.get("achieved"), lang), 34),
                 label("value.none", lang) if r.get("passed") is None
                 else label("rule.pass" if r.get("passed") else "rule.fail", lang),
             ]
@@ -480,16 +493,29 @@ def _printable(
         ]
         header = [label(f"rule.{k}", lang) for k in _RULE_COLUMNS]
         grid = ax.table(cellText=cells, colLabels=header, loc="upper left",
-                        colWidths=[0.1, 0.26, 0.26, 0.26, 0.12], cellLoc="left")
+                        colWidths=[0.14, 0.2, 0.27, 0.27, 0.12], cellLoc="left")
         grid.auto_set_font_size(False)
         grid.set_fontsize(6.5)
         for (i, j), cell in grid.get_celld().items():
+            lines = 1 if i == 0 else max(c.count("\n") + 1 for c in cells[i - 1])
+            cell.set_height(0.036 * lines)
             if i > 0 and j == 4:
                 ok = shown[i - 1].get("passed")
                 cell.get_text().set_color("#1a7f37" if ok else "#c62828")
         if len(rules) > len(shown):
             ax.text(0, 0, label("legend.more_rules", lang, n=len(rules) - len(shown)), fontsize=7)
     return fig
+
+
+def _wrapped(text: str, width: int, lines: int = 3) -> str:
+    """``text`` wrapped at ``width`` columns (a CJK character takes two), at most ``lines`` lines
+    (the last one cut with …)."""
+    if any(ord(ch) >= 0x2E80 for ch in text):
+        width = max(width // 2, 4)
+    parts = textwrap.wrap(text, width) or [""]
+    if len(parts) > lines:
+        parts = [*parts[: lines - 1], parts[lines - 1][: width - 1] + "…"]
+    return "\n".join(parts)
 
 
 def write_report(
