@@ -39,7 +39,7 @@ _CSS = """
   "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #222; }
 .ps-title { font-size: 15px; font-weight: 600; max-width: 360px; }
 .ps-subtitle { font-size: 11px; font-weight: 400; color: #555; }
-.ps-legend { max-height: 60vh; overflow-y: auto; max-width: 280px; }
+.ps-legend { max-height: 45vh; overflow-y: auto; max-width: 280px; }
 .ps-legend h4 { margin: 6px 0 2px; font-size: 12px; }
 .ps-legend h4:first-child { margin-top: 0; }
 .ps-row { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }

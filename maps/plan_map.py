@@ -422,7 +422,7 @@ def plan_map(
         (label("legend.rules", lang), rule_items),
     ]
     HtmlControl(title_html(title), position="topright", css_class="ps-box").add_to(fmap)
-    HtmlControl(legend_html(sections), position="bottomright", css_class="ps-box ps-legend").add_to(
+    HtmlControl(legend_html(sections), position="bottomleft", css_class="ps-box ps-legend").add_to(
         fmap
     )
     folium.LayerControl(collapsed=False).add_to(fmap)

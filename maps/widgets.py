@@ -159,7 +159,7 @@ class FullscreenControl(MacroElement):
             control.onAdd = function () {
                 var box = L.DomUtil.create("div", "ps-tool ps-fullscreen-control leaflet-bar");
                 var button = L.DomUtil.create("button", "", box);
-                button.type = "button"; button.textContent = "\\u26F6";
+                button.type = "button"; button.textContent = text.enter;
                 button.title = text.enter;
                 L.DomEvent.on(button, "click", function (e) {
                     L.DomEvent.stop(e);
@@ -167,7 +167,7 @@ class FullscreenControl(MacroElement):
                     var on = !page.classList.contains("ps-fullscreen");
                     page.classList.toggle("ps-fullscreen", on);
                     button.classList.toggle("ps-on", on);
-                    button.title = on ? text.exit : text.enter;
+                    button.title = button.textContent = on ? text.exit : text.enter;
                     try {
                         if (on && page.requestFullscreen) {
                             page.requestFullscreen().catch(function () {});
