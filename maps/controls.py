@@ -15,6 +15,8 @@ from typing import Literal
 from branca.element import MacroElement
 from jinja2 import Template
 
+from maps.symbols import SHAPES, symbol_svg
+
 __all__ = [
     "ATTRIBUTION_HTML",
     "Attribution",
@@ -47,6 +49,8 @@ _CSS = """
   vertical-align: -2px; border: 2px solid transparent; box-sizing: border-box; }
 .ps-circle { border-radius: 50%; }
 .ps-line { height: 3px; border: 0; vertical-align: 3px; }
+.ps-swatch-symbol { border: 0; width: 14px; height: 14px; vertical-align: -3px; }
+.ps-symbol { background: none; border: 0; }
 .ps-popup-title { font-weight: 600; margin-bottom: 3px; }
 .ps-popup th { text-align: left; padding-right: 8px; font-weight: 500; color: #555; }
 """
@@ -180,13 +184,14 @@ class LegendItem:
     text
         Plain text (escaped when rendered).
     shape
-        Swatch drawn before the text: {"circle", "line", "area"}, or ``None`` for a text row.
+        Swatch drawn before the text: {"circle", "line", "area"}, a tier symbol of
+        :data:`maps.symbols.SHAPES`, or ``None`` for a text row.
     stroke, fill
         CSS colours of the swatch.
     """
 
     text: str
-    shape: Literal["circle", "line", "area"] | None = None
+    shape: str | None = None
     stroke: str = "#333333"
     fill: str = "transparent"
 
@@ -200,6 +205,9 @@ def _swatch(item: LegendItem) -> str:
         return f'<span class="ps-swatch ps-line" style="background:{stroke}"></span>'
     if item.shape == "area":
         return f'<span class="ps-swatch" style="border-color:{stroke};background:{fill}"></span>'
+    if item.shape in SHAPES:
+        svg = symbol_svg(item.shape, item.stroke, item.fill, 14)
+        return f'<span class="ps-swatch ps-swatch-symbol">{svg}</span>'
     return ""
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from maps.controls import LegendItem
 from maps.hexbins import HEAT_COLOURS, heat_breaks
 from maps.i18n import label
+from maps.symbols import symbol_icon
 
 __all__ = [
     "LAYER_SPECS",
@@ -134,6 +135,9 @@ class LayerSpec:
         Default circle radius for point features; ``None`` for lines and areas.
     show
         Whether the layer is on when the map opens.
+    symbol
+        Points are drawn as tier symbols (:mod:`maps.symbols`): ``style`` returns the
+        ``DivIcon`` options of each row instead of path options.
     """
 
     frame: gpd.GeoDataFrame
@@ -142,6 +146,7 @@ class LayerSpec:
     title: Callable[[pd.Series], object] | None = None
     radius: float | None = None  # points are circle markers of this default radius
     show: bool = True
+    symbol: bool = False  # points are DivIcons whose options ``style`` returns
 
 
 def _name_or_id(row: pd.Series) -> object:
@@ -334,43 +339,39 @@ def _lockers(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
     return LayerSpec(frame, style, items, title=_name_or_id, radius=8)
 
 
-#: Symbol of each hierarchy tier: (stroke, fill, radius in px); larger tiers draw larger.
-TIER_SYMBOLS: dict[str, tuple[str, str, float]] = {
-    "stations": ("#00441b", "#41ab5d", 7.0),
-    "cargo_stations": ("#3f007d", "#9e9ac8", 7.0),
-    "village_stations": ("#01665e", "#35978f", 6.0),
-    "township_stations": ("#67000d", "#fb6a4a", 9.0),
-    "hubs": ("#000000", "#525252", 13.0),
+#: Symbol of each hierarchy tier: (shape, stroke, fill, size in px); larger tiers draw larger.
+TIER_SYMBOLS: dict[str, tuple[str, str, str, float]] = {
+    "stations": ("square", "#00441b", "#41ab5d", 16.0),
+    "cargo_stations": ("diamond", "#3f007d", "#9e9ac8", 17.0),
+    "village_stations": ("triangle", "#01665e", "#35978f", 16.0),
+    "township_stations": ("pentagon", "#67000d", "#fb6a4a", 20.0),
+    "hubs": ("hexagon", "#000000", "#525252", 26.0),
 }
 _HUB_AUTO = "#ffd700"
 
 
 def _tier(name: str, legend_key: str) -> Callable[[gpd.GeoDataFrame, str], LayerSpec]:
-    stroke, fill, radius = TIER_SYMBOLS[name]
-    style = {"color": stroke, "weight": 2.5, "radius": radius, "fillColor": fill,
-             "fillOpacity": 0.95}
+    shape, stroke, fill, size = TIER_SYMBOLS[name]
+    icon = symbol_icon(shape, stroke, fill, size)
 
     def spec(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
-        item = LegendItem(label(legend_key, lang), "circle", stroke, fill)
-        return LayerSpec(frame, lambda r: style, (item,), title=lambda r: r["name"], radius=radius)
+        item = LegendItem(label(legend_key, lang), shape, stroke, fill)
+        return LayerSpec(frame, lambda r: icon, (item,), title=lambda r: r["name"], symbol=True)
 
     return spec
 
 
 def _hubs(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
-    stroke, fill, radius = TIER_SYMBOLS["hubs"]
+    shape, stroke, fill, size = TIER_SYMBOLS["hubs"]
     auto = frame["automatic_sorting"].map(lambda v: not is_missing(v) and bool(v))
-
-    def style(row: pd.Series) -> dict[str, Any]:
-        return {"color": stroke, "weight": 3, "radius": radius, "fillOpacity": 0.95,
-                "fillColor": _HUB_AUTO if row["_auto"] else fill}
-
+    icons = {False: symbol_icon(shape, stroke, fill, size),
+             True: symbol_icon(shape, stroke, _HUB_AUTO, size)}
     items = (
-        LegendItem(label("legend.hub", lang), "circle", stroke, fill),
-        LegendItem(label("legend.hub_auto", lang), "circle", stroke, _HUB_AUTO),
+        LegendItem(label("legend.hub", lang), shape, stroke, fill),
+        LegendItem(label("legend.hub_auto", lang), shape, stroke, _HUB_AUTO),
     )
-    return LayerSpec(frame.assign(_auto=auto.to_numpy()), style, items,
-                     title=lambda r: r["name"], radius=radius)
+    return LayerSpec(frame.assign(_auto=auto.to_numpy()), lambda r: icons[bool(r["_auto"])],
+                     items, title=lambda r: r["name"], symbol=True)
 
 
 def _hub_links(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:

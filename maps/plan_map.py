@@ -254,8 +254,14 @@ def _collection(
         props: dict[str, Any] = {col: _text(row[col], lang) for col, _ in rows}
         props["_title"] = _text(title(row), lang) if title else None
         props["style"] = style(row)
-        features.append({"type": "Feature", "geometry": mapping(row.geometry), "properties": props})
+        features.append({"type": "Feature", "id": len(features),
+                         "geometry": mapping(row.geometry), "properties": props})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _feature_style(feature: dict[str, Any]) -> dict[str, Any]:
+    """The style (for symbols: the ``DivIcon`` options) stored in a feature's properties."""
+    return feature["properties"]["style"]
 
 
 def _community_names(frames: dict[str, gpd.GeoDataFrame]) -> dict[object, str]:
@@ -393,11 +399,19 @@ def plan_map(
     searchable: list[str] = []
     for name, frame in frames.items():
         spec = LAYER_SPECS[name](frame, lang)
-        marker = None if spec.radius is None else folium.CircleMarker(radius=spec.radius, fill=True)
         data = _collection(spec.frame, name, lang, spec.style, spec.title)
-        layer = folium.GeoJson(
-            data, name=label(f"layer.{name}", lang), show=spec.show, marker=marker
-        )
+        if spec.symbol:
+            layer = folium.GeoJson(
+                data, name=label(f"layer.{name}", lang), show=spec.show,
+                marker=folium.Marker(icon=folium.DivIcon(class_name="ps-symbol")),
+                style_function=_feature_style,
+            )
+        else:
+            marker = (None if spec.radius is None
+                      else folium.CircleMarker(radius=spec.radius, fill=True))
+            layer = folium.GeoJson(
+                data, name=label(f"layer.{name}", lang), show=spec.show, marker=marker
+            )
         if name in _POPUP_ROWS:
             layer.add_child(SafePopup([(col, label(key, lang)) for col, key in _POPUP_ROWS[name]]))
         layer.add_to(fmap)

@@ -20,7 +20,9 @@ from test_map import (
 )
 
 from maps.i18n import label
+from maps.layer_styles import TIER_SYMBOLS
 from maps.plan_map import plan_map, save_map
+from maps.symbols import SHAPES
 
 pytestmark = pytest.mark.browser
 
@@ -346,3 +348,38 @@ def test_gaode_english_map_renders_offline(driver, layers):
     ]
     assert errors == []
     assert driver.save_screenshot(str(ARTIFACTS / "map_gaode_en.png"))
+
+
+def test_each_tier_has_its_own_symbol_on_the_map_and_in_the_legend(driver, puyang_osm, tmp_path):
+    """Puyang with every tier: each station, village, township and hub is an SVG symbol."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from siting.pipeline import plan
+
+    out = tmp_path / "tiers"
+    result = plan(puyang_osm, tiers=["lockers", "stations", "villages", "townships", "hubs"],
+                  out=out, lang="en")
+    tiers = ("stations", "cargo_stations", "village_stations", "township_stations", "hubs")
+    expected = sum(len(result.layers[t]) for t in tiers if t in result.layers)
+    assert expected > 0
+    driver.get((out / "map.html").resolve().as_uri())
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.querySelectorAll('.ps-symbol svg').length")
+    )
+    state = driver.execute_script(
+        "return {"
+        " symbols: document.querySelectorAll('.leaflet-marker-pane .ps-symbol svg').length,"
+        " shapes: Array.from(new Set(Array.from(document.querySelectorAll("
+        "   '.leaflet-marker-pane .ps-symbol polygon')).map(p => p.getAttribute('points')"
+        "   .split(' ').length))).sort(),"
+        " legendSymbols: document.querySelectorAll('.ps-legend .ps-swatch-symbol svg').length };"
+    )
+    assert state["symbols"] == expected
+    drawn = {t for t in tiers if t in result.layers and len(result.layers[t])}
+    corners = {SHAPES[TIER_SYMBOLS[t][0]][0] for t in drawn}
+    assert set(state["shapes"]) == corners and len(corners) >= 3
+    assert state["legendSymbols"] >= len(drawn)
+    driver.save_screenshot(str(ARTIFACTS / "map_tiers.png"))
+    errors = [e for e in driver.get_log("browser")
+              if e["level"] == "SEVERE" and TILE_HOST not in e["message"]]
+    assert errors == []
