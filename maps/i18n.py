@@ -169,6 +169,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "count.covered": ("已覆盖需求点", "covered demand points"),
     "count.uncovered": ("未覆盖需求点", "uncovered demand points"),
     "count.parcel_share_covered": ("件量覆盖率", "share of parcels covered"),
+    "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
     "status.optimal": ("最优（已证明）", "optimal (proven)"),
     "status.time_limit": ("达到时限（未证明最优）", "time limit (not proven optimal)"),
     "status.infeasible": ("不可行", "infeasible"),

@@ -270,7 +270,7 @@ def _heat(frame: gpd.GeoDataFrame, lang: str) -> LayerSpec:
 
     items = [LegendItem(label("legend.heat", lang))]
     for limit, hue in zip(limits, colours, strict=True):
-        text = label("legend.heat_class", lang, limit=f"{limit:g}")
+        text = label("legend.heat_class", lang, limit=f"{float(f'{limit:.3g}'):,g}")
         items.append(LegendItem(text, "area", "#99000d", hue))
     return LayerSpec(frame, style, tuple(items))
 

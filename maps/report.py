@@ -33,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from geodata.demand import UNASSIGNED
 from geodata.errors import InputDataError, OutputError, ParameterError
 from maps.i18n import LABELS, check_lang, label
 from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
@@ -126,6 +127,15 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
             total = pd.to_numeric(lockers["compartments"], errors="coerce").sum()
             out.append((label("summary.compartments", lang), _fmt(int(total), lang)))
     return out
+
+
+def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
+    """The rule's id and, for a per-place record, the place (``R2 · 文翁社区``)."""
+    if rule.get("community") == UNASSIGNED:
+        place = label("report.unassigned", lang)
+    else:
+        place = rule.get("place")
+    return _fmt(rule.get("id"), lang) + (f" · {place}" if place else "")
 
 
 def _required(rule: Mapping[str, Any], lang: str) -> str:
@@ -400,10 +410,9 @@ def report_html(
                 else (label("rule.pass" if passed else "rule.fail", lang),
                       "pass" if passed else "fail")
             )
-            place = f" · {rule['place']}" if rule.get("place") else ""
             rows.append(
                 [
-                    (_fmt(rule.get("id"), lang) + place, ""),
+                    (_rule_id(rule, lang), ""),
                     (_fmt(rule.get("clause"), lang), ""),
                     (_required(rule, lang), ""),
                     (_fmt(rule.get("achieved"), lang), ""),
@@ -481,8 +490,7 @@ def _printable(
         shown = rules[:12]
         cells = [
             [
-                _wrapped(_fmt(r.get("id"), lang) + (f" · {r['place']}" if r.get("place") else ""),
-                         12),
+                _wrapped(_rule_id(r, lang), 12),
                 _wrapped(_fmt(r.get("clause"), lang), 24),
                 _wrapped(_required(r, lang), 34),
                 _wrapped(_fmt(r.get("achieved"), lang), 34),
