@@ -219,3 +219,16 @@ def test_plan_is_compared_with_the_presets_2025_target(chengdu_osm):
         result.summary["counts"]["lockers"] >= share["locker_units"]
         and result.summary["counts"]["compartments"] >= share["compartments"]
     )
+
+
+def test_package_exposes_the_python_entry_points(chengdu_osm, tmp_path):
+    import siting
+    import siting.batch
+    import siting.pipeline
+
+    assert siting.plan is siting.pipeline.plan
+    assert siting.run_batch is siting.batch.run_batch
+    sites = siting.export_candidates(chengdu_osm, out=tmp_path / "cand")
+    assert len(sites) > 0 and (tmp_path / "cand" / "candidates.csv").exists()
+    with pytest.raises(AttributeError, match="no attribute 'planx'"):
+        siting.planx  # noqa: B018
