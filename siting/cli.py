@@ -127,6 +127,11 @@ def _warn_plan(summary: dict[str, Any]) -> None:
                           highlight=False)
 
 
+def _gap(gap: float | None) -> str:
+    """The relative gap as a percentage (``unknown`` when the solver gave no bound)."""
+    return "unknown" if gap is None else f"{max(gap, 0.0):.2%}"
+
+
 def _run(debug: bool, **kwargs: object) -> None:
     from siting.pipeline import plan
 
@@ -138,7 +143,7 @@ def _run(debug: bool, **kwargs: object) -> None:
         f"[bold green]{s['status']}[/bold green]: {s['counts']['lockers']} lockers, "
         f"{s['counts']['modules']} modules, {s['counts']['compartments']:.0f} compartments; "
         f"{cov['covered']} of {cov['demand_points']} buildings served "
-        f"({cov['parcel_share_covered']:.1%} of parcels); gap {s['gap']}",
+        f"({cov['parcel_share_covered']:.1%} of parcels); gap {_gap(s['gap'])}",
         highlight=False,
     )
     _warn_plan(s)
