@@ -111,6 +111,8 @@ def locker_layers(
         missing, ["demand_id", "community", "community_name", "daily_parcels", "geometry"]
     ].copy()
     uncovered.insert(4, "reason", [plan.reasons[i] for i in np.flatnonzero(missing)])
+    if plan.reasons_zh:
+        uncovered.insert(5, "reason_zh", [plan.reasons_zh[i] for i in np.flatnonzero(missing)])
 
     table = community_compartments(plan, parcels, demand["community"].to_numpy())
     comm = communities[["community", "name", "geometry"]].merge(

@@ -382,6 +382,10 @@ def plan_map(
         )
     chosen = check_basemap(basemap if tiles is _UNSET else tiles)
     frames = _prepare(layers)
+    uncovered = frames.get("uncovered")
+    if lang == "zh" and uncovered is not None and "reason_zh" in uncovered.columns:
+        zh = uncovered["reason_zh"].fillna("").astype(str)
+        frames["uncovered"] = uncovered.assign(reason=zh.where(zh != "", uncovered["reason"]))
     if heat_size_m is not None and "uncovered" in frames and "heat" not in frames:
         weight = "daily_parcels" if "daily_parcels" in frames["uncovered"].columns else None
         frames["heat"] = hex_bins(frames["uncovered"], size_m=heat_size_m, weight=weight)

@@ -138,11 +138,16 @@ def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
     return _fmt(rule.get("id"), lang) + (f" · {place}" if place else "")
 
 
-def _required(rule: Mapping[str, Any], lang: str) -> str:
-    """What a rule asks: in Chinese, the plan's own words (``quote``) when the record has them."""
-    if lang == "zh" and rule.get("quote"):
-        return str(rule["quote"])
-    return _fmt(rule.get("required"), lang)
+#: Record field -> the field holding it in Chinese: for ``required``, the plan's own words.
+_ZH_FIELDS = {"required": "quote", "achieved": "achieved_zh"}
+
+
+def _text_of(rule: Mapping[str, Any], field: str, lang: str) -> str:
+    """A record's ``required`` or ``achieved`` text in ``lang`` (Chinese where it has it)."""
+    zh = rule.get(_ZH_FIELDS[field])
+    if lang == "zh" and zh:
+        return str(zh)
+    return _fmt(rule.get(field), lang)
 
 
 def _rules(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -414,8 +419,8 @@ def report_html(
                 [
                     (_rule_id(rule, lang), ""),
                     (_fmt(rule.get("clause"), lang), ""),
-                    (_required(rule, lang), ""),
-                    (_fmt(rule.get("achieved"), lang), ""),
+                    (_text_of(rule, "required", lang), ""),
+                    (_text_of(rule, "achieved", lang), ""),
                     mark,
                 ]
             )
@@ -487,13 +492,14 @@ def _printable(
     ax.set_axis_off()
     ax.set_title(label("report.rules", lang), fontsize=10, loc="left")
     if rules:
-        shown = rules[:12]
+        # the area-wide record of each rule first, then the per-place ones
+        shown = sorted(rules, key=lambda r: bool(r.get("place")))[:12]
         cells = [
             [
                 _wrapped(_rule_id(r, lang), 12),
                 _wrapped(_fmt(r.get("clause"), lang), 24),
-                _wrapped(_required(r, lang), 34),
-                _wrapped(_fmt(r.get("achieved"), lang), 34),
+                _wrapped(_text_of(r, "required", lang), 34),
+                _wrapped(_text_of(r, "achieved", lang), 34),
                 label("value.none", lang) if r.get("passed") is None
                 else label("rule.pass" if r.get("passed") else "rule.fail", lang),
             ]

@@ -16,20 +16,44 @@ from .lockers import LockerPlan
 from .rules import Rule, RuleSet
 from .targets import target_share
 
-__all__ = ["community_compartments", "locker_compliance", "target_compliance"]
+__all__ = ["community_compartments", "locker_compliance", "rule_record", "target_compliance"]
 
 
-def _record(rule: Rule, *, required: str, achieved: str, passed: bool, **extra: Any) -> dict:
-    return {
-        "id": rule.id,
-        "clause": f"{rule.source} {rule.clause}",
-        "required": required,
-        "achieved": achieved,
-        "passed": bool(passed),
-        "source": rule.source,
-        "quote": rule.quote,
-        **extra,
-    }
+def rule_record(
+    rule: Rule,
+    *,
+    required: str,
+    achieved: str,
+    passed: bool,
+    achieved_zh: str | None = None,
+    **extra: Any,
+) -> dict:
+    """One compliance record: ``id``, ``clause``, ``required``, ``achieved``, ``passed``, ...
+
+    Parameters
+    ----------
+    rule
+        The rule checked.
+    required, achieved
+        What the rule asks and what the plan gives, as English text.
+    passed
+        Whether the rule is met.
+    achieved_zh
+        ``achieved`` in Chinese, for Chinese reports (kept as ``achieved_zh``).
+    **extra
+        ``place``, ``reason`` and other keys; ``None`` values are left out.
+
+    Returns
+    -------
+    dict
+        JSON-ready record for ``summary.json["rules"]``, with the rule's ``source`` and
+        ``quote`` (its wording in the plan).
+    """
+    rec = {"id": rule.id, "clause": f"{rule.source} {rule.clause}", "required": required,
+           "achieved": achieved, "passed": bool(passed), "source": rule.source,
+           "quote": rule.quote, "achieved_zh": achieved_zh}
+    rec.update(extra)
+    return {k: v for k, v in rec.items() if v is not None}
 
 
 def community_compartments(
@@ -112,7 +136,7 @@ def locker_compliance(
     tol = 1e-6
     ok = (served["ratio"] >= lo - tol) & (served["ratio"] <= hi + tol)
     records = [
-        _record(
+        rule_record(
             r2,
             required=f"{lo:g}–{hi:g} compartments per daily parcel in every community",
             achieved=(
@@ -121,16 +145,24 @@ def locker_compliance(
                 if len(served)
                 else "no community served"
             ),
+            achieved_zh=(
+                f"{len(served)} 个有服务的社区中 {int(ok.sum())} 个达标；格口比 "
+                f"{served['ratio'].min():.3f}–{served['ratio'].max():.3f}"
+                if len(served)
+                else "无社区获得服务"
+            ),
             passed=bool(ok.all()),
         )
     ]
     for cid, row in served.iterrows():
         records.append(
-            _record(
+            rule_record(
                 r2,
                 required=f"{lo:g}–{hi:g}",
                 achieved=f"{row['ratio']:.3f} ({row['compartments']:.0f} compartments for "
                 f"{row['served_parcels']:.1f} parcels/day)",
+                achieved_zh=f"{row['ratio']:.3f}（{row['compartments']:.0f} 个格口，日均 "
+                f"{row['served_parcels']:.1f} 件）",
                 passed=bool(ok[cid]),
                 place=names.get(str(cid), str(cid)),
                 community=str(cid),
@@ -141,10 +173,11 @@ def locker_compliance(
         parcels = np.asarray(daily_parcels, dtype=float)
         share = float(parcels[plan.assignment >= 0].sum() / parcels.sum()) if parcels.sum() else 1.0
         records.append(
-            _record(
+            rule_record(
                 g1,
                 required="residential areas basically fully covered by smart lockers",
                 achieved=f"{share:.1%} of daily parcels within the walking radius of a locker",
+                achieved_zh=f"{share:.1%} 的日均件量在快件箱步行半径内",
                 passed=share >= 0.95,
                 threshold=0.95,
             )
@@ -180,15 +213,17 @@ def target_compliance(
     share = target_share(
         target, residents, planned_units=units, planned_compartments=int(round(compartments))
     )
-    due, got = [], []
+    due, got, got_zh = [], [], []
     ratios = []
     if share["locker_units"] is not None:
         due.append(f"{share['locker_units']:,.1f} locker units")
         got.append(f"{units:,} units")
+        got_zh.append(f"{units:,} 组快件箱")
         ratios.append(share["units_ratio"])
     if share["compartments"] is not None:
         due.append(f"{share['compartments']:,.0f} compartments")
         got.append(f"{compartments:,.0f} compartments")
+        got_zh.append(f"{compartments:,.0f} 个格口")
         ratios.append(share["compartments_ratio"])
     record = {
         "id": f"T{target.year}",
@@ -196,6 +231,7 @@ def target_compliance(
         "required": f"{' and '.join(due)} by {target.year}: the study area's "
         f"{share['share']:.4%} share (by residents) of the {target.plan} target",
         "achieved": " and ".join(got),
+        "achieved_zh": "，".join(got_zh),
         "passed": all(r is not None and r >= 1.0 for r in ratios),
         "source": share["source"],
         "quote": share["quote"],

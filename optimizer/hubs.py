@@ -47,7 +47,7 @@ from geodata.network import Network
 from .milp import SolverName
 from .models import capacitated_facility_location
 from .rules import RuleSet
-from .stations import rule_record
+from .compliance import rule_record
 
 __all__ = ["HubParameters", "HubPlan", "HubProblem", "hub_problem_on_network", "solve_hubs"]
 
@@ -312,12 +312,15 @@ def solve_hubs(
     records = [rule_record(
         r5, required=f"{r5.value:g} county sorting centre", passed=len(open_hubs) >= r5.value,
         achieved=f"{len(open_hubs)} hub(s) open: " + ", ".join(hname[j] for j in open_hubs),
+        achieved_zh=f"开设 {len(open_hubs)} 个分拨中心：" + "、".join(hname[j] for j in open_hubs),
         place=place)]
     for j in open_hubs:
         records.append(rule_record(
             r6, required=f"automatic sorting from {threshold:,.0f} items/day",
             achieved=f"{load[j]:,.0f} items/day; automatic sorting "
                      + ("required and planned" if auto[j] else "not required"),
+            achieved_zh=f"日均 {load[j]:,.0f} 件；" + ("须配置并已规划全自动分拣" if auto[j]
+                                                    else "无须全自动分拣"),
             passed=True, place=hname[j], automatic_sorting=bool(auto[j]), load=float(load[j])))
     log.info("hubs: %d of %d candidates open for %d stations (%.0f items/day), %d automatic; "
              "%.0f vehicle-km/day; %s in %.2f s", len(open_hubs), m, n,

@@ -83,16 +83,21 @@ log = logging.getLogger(__name__)
 Mode = Literal["min-cost", "max-cover"]
 BudgetKind = Literal["modules", "sites"]
 
-#: Reasons written for demand that the plan does not serve.
-REASON_NO_SITE = "no candidate site within {radius:g} m walk"
-REASON_BUDGET = "left out by the budget of {budget} {kind}"
+#: Reasons written for demand that the plan does not serve: (English, Chinese) templates.
+REASON_NO_SITE = ("no candidate site within {radius:g} m walk", "步行 {radius:g} 米内无候选站点")
+REASON_BUDGET = ("left out by the budget of {budget} {kind}", "受预算限制未覆盖（{budget} 个{kind_zh}）")
 REASON_TOO_SMALL = (
     "too few parcels within {radius:g} m walk to fill one locker module of {k} compartments "
-    "at the R2 ratio of at most {hi:g} compartments per daily parcel"
+    "at the R2 ratio of at most {hi:g} compartments per daily parcel",
+    "步行 {radius:g} 米内件量过少：按 R2 格口数至多为日均件量的 {hi:g} 倍，配不满一个 {k} 格口的箱体模组",
 )
-REASON_CAPACITY = "existing lockers in reach are full and no new site can be opened"
+REASON_CAPACITY = (
+    "existing lockers in reach are full and no new site can be opened",
+    "可达的现有快件箱已满，且无法新增站点",
+)
 REASON_NO_SOLUTION = (
-    "the solver found no plan within the time limit ({status}); rerun with a longer --time-limit"
+    "the solver found no plan within the time limit ({status}); rerun with a longer --time-limit",
+    "求解器在时限内未找到方案（{status}）；请加大 --time-limit 后重算",
 )
 
 
@@ -233,6 +238,8 @@ class LockerPlan:
         Walk from each demand point to that locker (NaN when not served).
     reasons
         Why each unserved demand point is not served (empty string when served).
+    reasons_zh
+        The same in Chinese.
     pair_demand, pair_site, pair_share, pair_walk_m
         The allocation: the share of a demand point's parcels each locker takes, and the walk.
     phases
@@ -253,6 +260,7 @@ class LockerPlan:
     assignment: np.ndarray
     walk_m: np.ndarray
     reasons: list[str]
+    reasons_zh: list[str] = field(default_factory=list)
     pair_demand: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     pair_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     pair_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -878,20 +886,23 @@ def _plan_from(
     in_reach[problem.pair_demand] = True
     usable = np.zeros(n, dtype=bool)
     usable[red.demand] = True
-    reasons = [""] * n
+    reasons, reasons_zh = [""] * n, [""] * n
     for i in np.flatnonzero(~served):
         if not in_reach[i]:
-            reasons[i] = REASON_NO_SITE.format(radius=params.radius_m)
+            why, args = REASON_NO_SITE, {"radius": params.radius_m}
         elif x is None and usable[i]:
-            reasons[i] = REASON_NO_SOLUTION.format(status=status)
+            why, args = REASON_NO_SOLUTION, {"status": status}
         elif mode == "max-cover" and limit is not None and usable[i]:
-            reasons[i] = REASON_BUDGET.format(budget=limit[1], kind=limit[0])
+            why, args = REASON_BUDGET, {"budget": limit[1], "kind": limit[0],
+                                        "kind_zh": {"modules": "模组", "sites": "站点"}[limit[0]]}
         elif usable[i] and not np.any(
             ~problem.existing[problem.pair_site[problem.pair_demand == i]]
         ):
-            reasons[i] = REASON_CAPACITY
+            why, args = REASON_CAPACITY, {}
         else:
-            reasons[i] = REASON_TOO_SMALL.format(radius=params.radius_m, k=k, hi=params.ratio[1])
+            why, args = REASON_TOO_SMALL, {"radius": params.radius_m, "k": k,
+                                            "hi": params.ratio[1]}
+        reasons[i], reasons_zh[i] = (text.format(**args) for text in why)
     # The plan is judged by the unproven phase with the widest gap (its gap is the plan's);
     # when all are proven, by the phase the mode optimises.
     ranked = [p for p in phases if p.name in ("cover", "cost")]
@@ -912,6 +923,7 @@ def _plan_from(
         assignment=assignment,
         walk_m=walk,
         reasons=reasons,
+        reasons_zh=reasons_zh,
         pair_demand=pair_d,
         pair_site=pair_s,
         pair_share=share,

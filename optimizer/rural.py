@@ -51,7 +51,8 @@ from geodata.errors import InfeasiblePlanError, ParameterError
 from geodata.network import Network
 
 from .rules import RuleSet
-from .stations import REUSE_ORDER, rule_record
+from .compliance import rule_record
+from .stations import REUSE_ORDER
 
 __all__ = ["MAX_VILLAGE_STATIONS", "RuralParameters", "RuralPlan", "plan_rural",
            "three_tier_record"]
@@ -222,7 +223,8 @@ def plan_rural(
         placed = [first]
         if n >= 2:
             cell = np.flatnonzero(
-                (nearest_village == v) & (np.hypot(*(network.xy - vxy[v]).T) <= params.village_radius_m)
+                (nearest_village == v)
+                & (np.hypot(*(network.xy - vxy[v]).T) <= params.village_radius_m)
             )
             far = np.hypot(*(network.xy[cell] - [first[3].x, first[3].y]).T)
             if len(cell) and far.max() > 0:
@@ -235,19 +237,22 @@ def plan_rural(
         got = len(placed)
         records.append(rule_record(
             r3, required=f"{lo}–{hi} stations", achieved=f"{got} station(s) for "
-            f"{parcels[v]:.0f} parcels/day", passed=lo <= got <= hi, place=row["name"],
+            f"{parcels[v]:.0f} parcels/day", achieved_zh=f"{got} 个站点，日均 {parcels[v]:.0f} 件",
+            passed=lo <= got <= hi, place=row["name"],
             village_id=row["village_id"],
             reason=None if lo <= got <= hi else _r3_reason(got, lo, hi, params),
         ))
     vs = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["station_id", "village_id", "village", "township", "rank",
-                                    "daily_parcels", "site_id", "site_kind", "placed_by", "geometry"]),
+                                    "daily_parcels", "site_id", "site_kind", "placed_by",
+                                    "geometry"]),
         geometry="geometry", crs=villages.crs,
     )
     ok3 = sum(r["passed"] for r in records)
     records.insert(0, rule_record(
         r3, required=f"{lo}–{hi} stations in each of {len(admin)} administrative villages",
         achieved=f"{len(vs)} stations; {ok3} of {len(admin)} villages within range",
+        achieved_zh=f"共 {len(vs)} 个站点；{len(admin)} 个行政村中 {ok3} 个达标",
         passed=ok3 == len(admin),
     ))
     ts_rows = _township_rows(townships, admin, parcels, network, candidates, params)
@@ -260,16 +265,19 @@ def plan_rural(
     for _, t in ts.iterrows():
         records.append(rule_record(
             r4, required=f"{need} station", achieved=f"1 station ({t['placed_by']})",
+            achieved_zh=f"1 个站点（{t['placed_by']}）",
             passed=need == 1, place=t["township"], township_id=t["township_id"],
         ))
     records.append(rule_record(
         r4, required=f"{need} station in each of {len(townships)} townships",
-        achieved=f"{len(ts)} township stations", passed=len(ts) == len(townships) and need == 1,
+        achieved=f"{len(ts)} township stations", achieved_zh=f"{len(ts)} 个乡镇站点",
+        passed=len(ts) == len(townships) and need == 1,
     ))
     if g4 is not None:
         records.append(rule_record(
             g4, required=f"at least {g4.value:.0%} of administrative villages reached",
             achieved=f"{vs['village_id'].nunique()} of {len(admin)} villages have a station",
+            achieved_zh=f"{len(admin)} 个行政村中 {vs['village_id'].nunique()} 个有站点",
             passed=vs["village_id"].nunique() / len(admin) >= g4.value,
         ))
     dt = time.perf_counter() - t0
@@ -324,6 +332,8 @@ def three_tier_record(
         g5, required="county hub -> township station -> village station for every village",
         achieved=f"{chained} of {len(village_townships)} village stations chained to a hub via "
                  f"{len(towns) - len(broken)} township station(s)",
+        achieved_zh=f"{len(village_townships)} 个村级站点中 {chained} 个经 "
+                    f"{len(towns) - len(broken)} 个乡镇站点接入分拨中心",
         passed=not broken, place=place,
         reason=(f"townships without a station served by a hub: {', '.join(broken)}"
                 if broken else None))

@@ -49,7 +49,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -60,9 +59,10 @@ from geodata.distances import network_distances
 from geodata.errors import ParameterError, SolverError
 from geodata.network import Network
 
+from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
-from .rules import Rule, RuleSet
+from .rules import RuleSet
 
 __all__ = [
     "REUSE_ORDER",
@@ -71,7 +71,6 @@ __all__ = [
     "StationPlan",
     "plan_cargo_stations",
     "plan_community_stations",
-    "rule_record",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,32 +79,6 @@ log = logging.getLogger(__name__)
 REUSE_ORDER = ("express_shop", "post_office", "community_centre", "convenience",
                "residential_ground_floor")
 _REUSED = ("express_shop", "post_office")
-
-
-def rule_record(rule: Rule, *, required: str, achieved: str, passed: bool, **extra: Any) -> dict:
-    """One compliance record: ``id``, ``clause``, ``required``, ``achieved``, ``passed``, ...
-
-    Parameters
-    ----------
-    rule
-        The rule checked.
-    required, achieved
-        What the rule asks and what the plan gives, as text.
-    passed
-        Whether the rule is met.
-    **extra
-        ``place``, ``reason`` and other keys; ``None`` values are left out.
-
-    Returns
-    -------
-    dict
-        JSON-ready record, as :func:`optimizer.compliance.locker_compliance` writes them.
-    """
-    rec = {"id": rule.id, "clause": f"{rule.source} {rule.clause}", "required": required,
-           "achieved": achieved, "passed": bool(passed), "source": rule.source,
-           "quote": rule.quote}
-    rec.update({k: v for k, v in extra.items() if v is not None})
-    return rec
 
 
 @dataclass(frozen=True)
@@ -296,11 +269,14 @@ def plan_community_stations(
                       f"have {area[col_j[short]].sum():.0f} m2")
         ok = reason is None and len(ck) > 0
         walk = float(rw[served].max()) if served.any() else float("nan")
-        table.append((k, names[k], int((mine < len(pts)).sum()), float(d[mine].sum()), len(ck), walk, ok, reason or ""))
+        table.append((k, names[k], int((mine < len(pts)).sum()), float(d[mine].sum()), len(ck),
+                      walk, ok, reason or ""))
         records.append(rule_record(
             r1, required=f">= {amin:g} m2 station within {p.radius_m:g} m walk of every home",
             achieved=(f"{len(ck)} station(s), " + ", ".join(f"{area[col_j[q]]:.0f} m2" for q in ck)
                       + (f"; longest walk {walk:.0f} m" if served.any() else "")),
+            achieved_zh=(f"{len(ck)} 个站点，" + "、".join(f"{area[col_j[q]]:.0f} 平方米" for q in ck)
+                         + (f"；最远步行 {walk:.0f} 米" if served.any() else "")),
             passed=ok, place=names[k], community=k, reason=reason,
         ))
     frame = pd.DataFrame(table, columns=["community", "name", "homes", "daily_parcels", "stations",
@@ -309,7 +285,9 @@ def plan_community_stations(
     records.insert(0, rule_record(
         r1, required=f"a >= {amin:g} m2 end-station in each of {len(frame)} communities",
         achieved=f"{npass} of {len(frame)} communities; {len(stations)} stations "
-                 f"({int(stations['reused'].sum())} reused)", passed=npass == len(frame)))
+                 f"({int(stations['reused'].sum())} reused)",
+        achieved_zh=f"{len(frame)} 个社区中 {npass} 个达标；共 {len(stations)} 个站点（利用现有 "
+                    f"{int(stations['reused'].sum())} 个）", passed=npass == len(frame)))
     log.info("community stations: %d stations for %d communities (%d pass R1), %d columns, "
              "%d pairs, %s, in %.2f s", len(stations), len(frame), npass, ncol, npair,
              sol.status, time.perf_counter() - t0)
@@ -392,12 +370,15 @@ def plan_cargo_stations(
                                        f"{p.cargo_radius_m:g} m walk")
         records.append(rule_record(
             r7, required="1 cargo station", achieved="1 station" if len(js) else "none",
+            achieved_zh="1 个站点" if len(js) else "无",
             passed=bool(len(js)), place=ctr.name, centre_id=ctr.centre_id, reason=reason))
     stations = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["centre_id", "centre", "site_id", "kind", "floor_area_m2",
                                     "walk_m", "geometry"]), geometry="geometry", crs=candidates.crs)
     records.insert(0, rule_record(
         r7, required=f"a cargo station at each of {len(centres)} neighbourhood centres",
-        achieved=f"{len(stations)} of {len(centres)}", passed=len(stations) == len(centres)))
+        achieved=f"{len(stations)} of {len(centres)}",
+        achieved_zh=f"{len(centres)} 个街坊中心中 {len(stations)} 个设站",
+        passed=len(stations) == len(centres)))
     log.info("cargo stations: %d of %d neighbourhood centres served", len(stations), len(centres))
     return CargoPlan(stations, records)

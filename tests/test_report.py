@@ -25,8 +25,9 @@ SUMMARY = {
     "rules": [
         {"id": "R1", "clause": XSS_CLAUSE, "required": "≤ 300 m", "achieved": "298 m",
          "passed": True},
-        {"id": "R2", "clause": "004 五(二)", "required": "1.0–1.3", "achieved": "0.92",
-         "passed": False, "place": XSS_PLACE},
+        {"id": "R2", "clause": "004 五(二)", "required": "1.0–1.3", "achieved": "0.92 of demand",
+         "passed": False, "place": XSS_PLACE, "quote": "按照社区日均投递量的 1-1.3 倍配设格口",
+         "achieved_zh": "0.92 倍日均件量"},
     ],
 }
 
@@ -94,6 +95,15 @@ def test_tables_and_kpis(report, layers):
     assert page.rows == 1 + len(SUMMARY["rules"]) + 1 + len(layers["communities"])
     assert text.count(label("rule.pass", "zh")) >= 1
     assert label("legend.ratio_within", "zh", low="1", high="1.3") in text
+
+
+def test_rules_read_in_the_report_language(report, layers, tmp_path):
+    """Chinese: the plan's own wording and the Chinese achieved text; English: the English."""
+    zh = "".join(_parse(report).text)
+    assert "按照社区日均投递量的 1-1.3 倍配设格口" in zh and "0.92 倍日均件量" in zh
+    assert "0.92 of demand" not in zh
+    en = "".join(_parse(write_report(SUMMARY, layers, tmp_path, lang="en", printable=())).text)
+    assert "1.0–1.3" in en and "0.92 of demand" in en and "0.92 倍日均件量" not in en
 
 
 def test_english_report(layers, tmp_path):
