@@ -139,15 +139,19 @@ def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
 
 
 #: Record field -> the field holding it in Chinese: for ``required``, the plan's own words.
-_ZH_FIELDS = {"required": "quote", "achieved": "achieved_zh"}
+_ZH_FIELDS = {"required": "quote", "achieved": "achieved_zh", "reason": "reason_zh"}
 
 
 def _text_of(rule: Mapping[str, Any], field: str, lang: str) -> str:
-    """A record's ``required`` or ``achieved`` text in ``lang`` (Chinese where it has it)."""
+    """A record's ``required`` or ``achieved`` text in ``lang`` (Chinese where it has it).
+
+    The ``achieved`` text of a failed record ends with its ``reason``, when it has one.
+    """
     zh = rule.get(_ZH_FIELDS[field])
-    if lang == "zh" and zh:
-        return str(zh)
-    return _fmt(rule.get(field), lang)
+    text = str(zh) if lang == "zh" and zh else _fmt(rule.get(field), lang)
+    if field == "achieved" and rule.get("passed") is False and rule.get("reason"):
+        text += f" — {_text_of(rule, 'reason', lang)}"
+    return text
 
 
 def _rules(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:

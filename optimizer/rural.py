@@ -240,7 +240,7 @@ def plan_rural(
             f"{parcels[v]:.0f} parcels/day", achieved_zh=f"{got} 个站点，日均 {parcels[v]:.0f} 件",
             passed=lo <= got <= hi, place=row["name"],
             village_id=row["village_id"],
-            reason=None if lo <= got <= hi else _r3_reason(got, lo, hi, params),
+            **({} if lo <= got <= hi else _r3_reason(got, lo, hi, params)),
         ))
     vs = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["station_id", "village_id", "village", "township", "rank",
@@ -286,13 +286,21 @@ def plan_rural(
     return RuralPlan(vs, ts, records, dt)
 
 
-def _r3_reason(got: int, lo: int, hi: int, params: RuralParameters) -> str:
-    """Why a village has a station count outside R3's range."""
+def _r3_reason(got: int, lo: int, hi: int, params: RuralParameters) -> dict[str, str]:
+    """Why a village has a station count outside R3's range: ``reason`` and ``reason_zh``."""
     if lo > MAX_VILLAGE_STATIONS:
-        return (f"R3 asks at least {lo} stations but the plans' range is 1–2 and the model "
-                f"places at most {MAX_VILLAGE_STATIONS} per village; override R3 to (1, 2)")
-    return (f"only {got} station(s): no drive-network node of the village's Voronoi cell within "
-            f"{params.village_radius_m:g} m for a second station")
+        return {
+            "reason": f"R3 asks at least {lo} stations but the plans' range is 1–2 and the model "
+                      f"places at most {MAX_VILLAGE_STATIONS} per village; override R3 to (1, 2)",
+            "reason_zh": f"R3 要求至少 {lo} 个站点，而规划范围为 1–2 个、模型每村至多设 "
+                         f"{MAX_VILLAGE_STATIONS} 个；请将 R3 改为 (1, 2)",
+        }
+    return {
+        "reason": f"only {got} station(s): no drive-network node of the village's Voronoi cell "
+                  f"within {params.village_radius_m:g} m for a second station",
+        "reason_zh": f"仅 {got} 个站点：本村泰森多边形内 {params.village_radius_m:g} 米范围无可设"
+                     "第二个站点的车行路网节点",
+    }
 
 
 def three_tier_record(
@@ -336,7 +344,8 @@ def three_tier_record(
                     f"{len(towns) - len(broken)} 个乡镇站点接入分拨中心",
         passed=not broken, place=place,
         reason=(f"townships without a station served by a hub: {', '.join(broken)}"
-                if broken else None))
+                if broken else None),
+        reason_zh=(f"乡镇站点未接入分拨中心的乡镇：{'、'.join(broken)}" if broken else None))
 
 
 def _township_rows(

@@ -254,19 +254,28 @@ def plan_community_stations(
         served = np.isin(ri, mine) & np.isin(col_of, ck) & (x > 1e-6)
         miss = mine[s[mine] > 1e-6]
         short = ck[u[ck] > 1e-6]
-        reason = None
+        reason = reason_zh = None
         if not any_reach[mine].any():
             reason = f"no candidate of >= {amin:g} m2 within {p.radius_m:g} m walk"
+            reason_zh = f"步行 {p.radius_m:g} 米内无使用面积不小于 {amin:g} 平方米的候选站点"
         elif len(miss):
             none = miss[~any_reach[miss]]
-            reason = (f"{len(none)} of {len(mine)} homes ({d[none].sum():.0f} parcels/day) have no "
-                      f"candidate of >= {amin:g} m2 within {p.radius_m:g} m walk") if len(none) else (
-                f"the candidates within {p.radius_m:g} m of {len(miss)} homes serve neighbouring "
-                "communities")
+            if len(none):
+                reason = (f"{len(none)} of {len(mine)} homes ({d[none].sum():.0f} parcels/day) "
+                          f"have no candidate of >= {amin:g} m2 within {p.radius_m:g} m walk")
+                reason_zh = (f"{len(mine)} 栋中 {len(none)} 栋（日均 {d[none].sum():.0f} 件）步行 "
+                             f"{p.radius_m:g} 米内无不小于 {amin:g} 平方米的候选站点")
+            else:
+                reason = (f"the candidates within {p.radius_m:g} m of {len(miss)} homes serve "
+                          "neighbouring communities")
+                reason_zh = f"{len(miss)} 栋楼 {p.radius_m:g} 米内的候选站点已服务相邻社区"
         elif len(short):
-            reason = (f"candidates within {p.radius_m:g} m too small: need "
-                      f"{p.m2_per_daily_parcel * load[short].sum():.0f} m2, "
-                      f"have {area[col_j[short]].sum():.0f} m2")
+            need_m2 = p.m2_per_daily_parcel * load[short].sum()
+            have_m2 = area[col_j[short]].sum()
+            reason = (f"candidates within {p.radius_m:g} m too small: need {need_m2:.0f} m2, "
+                      f"have {have_m2:.0f} m2")
+            reason_zh = (f"{p.radius_m:g} 米内候选站点面积不足：需 {need_m2:.0f} 平方米，"
+                         f"仅有 {have_m2:.0f} 平方米")
         ok = reason is None and len(ck) > 0
         walk = float(rw[served].max()) if served.any() else float("nan")
         table.append((k, names[k], int((mine < len(pts)).sum()), float(d[mine].sum()), len(ck),
@@ -277,7 +286,7 @@ def plan_community_stations(
                       + (f"; longest walk {walk:.0f} m" if served.any() else "")),
             achieved_zh=(f"{len(ck)} 个站点，" + "、".join(f"{area[col_j[q]]:.0f} 平方米" for q in ck)
                          + (f"；最远步行 {walk:.0f} 米" if served.any() else "")),
-            passed=ok, place=names[k], community=k, reason=reason,
+            passed=ok, place=names[k], community=k, reason=reason, reason_zh=reason_zh,
         ))
     frame = pd.DataFrame(table, columns=["community", "name", "homes", "daily_parcels", "stations",
                                          "max_walk_m", "passed", "reason"])
@@ -371,7 +380,9 @@ def plan_cargo_stations(
         records.append(rule_record(
             r7, required="1 cargo station", achieved="1 station" if len(js) else "none",
             achieved_zh="1 个站点" if len(js) else "无",
-            passed=bool(len(js)), place=ctr.name, centre_id=ctr.centre_id, reason=reason))
+            passed=bool(len(js)), place=ctr.name, centre_id=ctr.centre_id, reason=reason,
+            reason_zh=None if len(js) else (f"步行 {p.cargo_radius_m:g} 米内无空闲的、不小于 "
+                                            f"{amin:g} 平方米的候选站点")))
     stations = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["centre_id", "centre", "site_id", "kind", "floor_area_m2",
                                     "walk_m", "geometry"]), geometry="geometry", crs=candidates.crs)

@@ -27,7 +27,8 @@ SUMMARY = {
          "passed": True},
         {"id": "R2", "clause": "004 五(二)", "required": "1.0–1.3", "achieved": "0.92 of demand",
          "passed": False, "place": XSS_PLACE, "quote": "按照社区日均投递量的 1-1.3 倍配设格口",
-         "achieved_zh": "0.92 倍日均件量"},
+         "achieved_zh": "0.92 倍日均件量", "reason": "one module too few",
+         "reason_zh": "少配一个模组"},
     ],
 }
 
@@ -101,9 +102,10 @@ def test_rules_read_in_the_report_language(report, layers, tmp_path):
     """Chinese: the plan's own wording and the Chinese achieved text; English: the English."""
     zh = "".join(_parse(report).text)
     assert "按照社区日均投递量的 1-1.3 倍配设格口" in zh and "0.92 倍日均件量" in zh
-    assert "0.92 of demand" not in zh
+    assert "0.92 of demand" not in zh and "0.92 倍日均件量 — 少配一个模组" in zh
     en = "".join(_parse(write_report(SUMMARY, layers, tmp_path, lang="en", printable=())).text)
-    assert "1.0–1.3" in en and "0.92 of demand" in en and "0.92 倍日均件量" not in en
+    assert "1.0–1.3" in en and "0.92 of demand — one module too few" in en
+    assert "0.92 倍日均件量" not in en
 
 
 def test_english_report(layers, tmp_path):
