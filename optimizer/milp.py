@@ -24,7 +24,7 @@ from scipy import sparse
 
 from geodata.errors import ParameterError, SolverError
 
-__all__ = ["Milp", "MilpResult", "SolverName", "available_solvers", "solve_milp"]
+__all__ = ["Milp", "MilpResult", "SolverName", "available_solvers", "relative_gap", "solve_milp"]
 
 log = logging.getLogger(__name__)
 
@@ -217,10 +217,31 @@ def _solve_empty(milp: Milp, solver: str) -> MilpResult:
     return MilpResult("optimal", np.zeros(0), 0.0, 0.0, 0.0, 0.0, solver)
 
 
-def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """Return ``|objective - bound| / max(|objective|, 1e-9)``, or ``None`` if either is unknown.
+
+    Parameters
+    ----------
+    objective
+        Value of the incumbent.
+    bound
+        Proven bound on the optimum.
+
+    Returns
+    -------
+    float or None
+        The relative gap.
+    """
     if objective is None or bound is None or not np.isfinite(bound):
         return None
-    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def _minimising_gap(objective: float | None, bound: float | None) -> float | None:
+    """The gap of a minimisation, 0 when the bound overshoots the objective numerically."""
+    if objective is None or bound is None:
+        return relative_gap(objective, bound)
+    return relative_gap(objective, min(bound, objective))
 
 
 def _solve_highs(
@@ -292,7 +313,7 @@ def _solve_highs(
         x=x,
         objective=objective,
         bound=bound,
-        gap=_relative_gap(objective, bound),
+        gap=_minimising_gap(objective, bound),
         solve_s=solve_s,
         solver="highs",
     )
@@ -409,7 +430,7 @@ def _read_cbc_outcome(
         x=x,
         objective=objective,
         bound=bound,
-        gap=_relative_gap(objective, bound),
+        gap=_minimising_gap(objective, bound),
         solve_s=solve_s,
         solver="cbc",
     )

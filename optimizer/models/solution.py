@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ..milp import relative_gap
+
 __all__ = ["Solution", "failed_solution", "relative_gap"]
 
 log = logging.getLogger(__name__)
@@ -79,26 +81,6 @@ class Solution:
     def total_s(self) -> float:
         """Build plus solve seconds."""
         return self.build_s + self.solve_s
-
-
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """Return ``|objective - bound| / max(|objective|, 1e-9)``, or ``None`` if either is unknown.
-
-    Parameters
-    ----------
-    objective
-        Value of the incumbent.
-    bound
-        Proven bound on the optimum.
-
-    Returns
-    -------
-    float or None
-        The relative gap.
-    """
-    if objective is None or bound is None or not np.isfinite(bound):
-        return None
-    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 def failed_solution(
