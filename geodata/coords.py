@@ -230,12 +230,18 @@ def geometry_gcj02_to_wgs84(geom: G) -> G:
     return _transform_geometry(geom, gcj02_to_wgs84)
 
 
-def _check_geographic(frame: gpd.GeoDataFrame) -> None:
+def _convert_frame(frame: gpd.GeoDataFrame, convert: Callable[[np.ndarray], np.ndarray]
+                   ) -> gpd.GeoDataFrame:
+    """A copy of a longitude/latitude frame with ``convert`` applied to its active geometry."""
     if frame.crs is not None and not frame.crs.is_geographic:
         raise ParameterError(
             f"the frame is in the projected CRS {frame.crs.to_string()}, but GCJ-02 is defined "
             "on longitude/latitude. Fix: call .to_crs(4326) first"
         )
+    out = frame.copy()
+    geoms = convert(np.asarray(frame.geometry.values, dtype=object))
+    out[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=4326)
+    return out
 
 
 def frame_gcj02_to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -257,11 +263,7 @@ def frame_gcj02_to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ParameterError
         When the frame is in a projected CRS.
     """
-    _check_geographic(frame)
-    out = frame.copy()
-    geoms = geometry_gcj02_to_wgs84(np.asarray(frame.geometry.values, dtype=object))
-    out[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=4326)
-    return out
+    return _convert_frame(frame, geometry_gcj02_to_wgs84)
 
 
 def frame_wgs84_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -282,8 +284,4 @@ def frame_wgs84_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ParameterError
         When the frame is in a projected CRS.
     """
-    _check_geographic(frame)
-    out = frame.copy()
-    geoms = geometry_wgs84_to_gcj02(np.asarray(frame.geometry.values, dtype=object))
-    out[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=4326)
-    return out
+    return _convert_frame(frame, geometry_wgs84_to_gcj02)
