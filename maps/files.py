@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import numpy as np
 from geodata.errors import OutputError
 
 __all__ = [
+    "atomic_file",
     "atomic_folder",
     "check_output_folder",
     "write_candidates_csv",
@@ -174,6 +175,34 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def atomic_file(target: Path, write: Callable[[Path], object]) -> Path:
+    """Write one file atomically: ``write`` fills a temporary file beside it, then it is moved.
+
+    Parameters
+    ----------
+    target
+        The file to (re)place.
+    write
+        Called with the temporary file's path; writes the whole content there.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``, complete; on an error it keeps its earlier content and no temporary file
+        is left.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
 
 
 def write_summary(summary: Mapping[str, Any], path: Path) -> Path:

@@ -33,8 +33,6 @@ import html
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 import traceback
 import uuid
@@ -53,6 +51,7 @@ from geodata.errors import (
     ParameterError,
     SitingError,
 )
+from maps.files import atomic_file
 from siting.scenario import Scenario, ScenarioError, ScenarioRun
 
 __all__ = [
@@ -250,15 +249,7 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _failed_record(out: Path, name: str) -> Path:
@@ -550,17 +541,7 @@ def write_results(table: pd.DataFrame, out: Path) -> dict[str, Path]:
     files = {}
     for name, writer in (("results.parquet", lambda p: frame.to_parquet(p, index=False)),
                          ("results.csv", lambda p: frame.to_csv(p, index=False))):
-        target = out / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-        os.close(fd)
-        try:
-            writer(tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        files[name] = target
+        files[name] = atomic_file(out / name, writer)
     return files
 
 
@@ -631,16 +612,7 @@ def comparison_charts(table: pd.DataFrame, out: Path) -> dict[str, Path]:
 
 
 def _save_png(fig: Any, target: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=target.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    return atomic_file(target, lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def _cell(value: object) -> str:
