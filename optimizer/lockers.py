@@ -36,9 +36,12 @@ new sites reach every point no existing locker reaches, and its new modules hold
 
 .. math:: f \cdot SC^* + g \lceil \rho^- (D - Q) / K \rceil
 
-is a lower bound, where :math:`SC^*` is the proven minimum set cover. Modules are sized on that
-cover; when the cost meets the bound the plan is proven optimal. Otherwise the whole model is
-solved, starting from that plan, with the bound kept. ``max-cover`` is lexicographic: most
+is a lower bound of the whole problem, where :math:`SC^*` is the set-cover bound. Modules sized
+on that cover give a plan, not a proof: the bound of a model with its sites fixed is no bound of
+the problem. The plan is proven optimal only when its cost meets the floor; otherwise the whole
+model is solved, starting from that plan, and its bound is the larger of the solver's bound of
+the whole model and the floor. A phase is ``optimal`` only when its objective is within the gap
+tolerance of such a bound. ``max-cover`` is lexicographic: most
 parcels served within the budget (phase *cover*), then least cost at that service (phase
 *cost*). Last, with sites and modules fixed, a linear program routes parcels to the nearest
 lockers (phase *walk*).
@@ -58,7 +61,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -587,6 +590,7 @@ def _phase(
     *,
     sign: float = 1.0,
     bound: float | None = None,
+    gap_tol: float = 1e-6,
     note: str = "",
 ) -> PhaseResult:
     objective = None if res.objective is None else sign * res.objective
@@ -601,7 +605,7 @@ def _phase(
             else max(0.0, (best - objective) / max(abs(best), 1e-9))
         )
     status = res.status
-    if status == "time_limit" and gap is not None and gap <= 1e-6:
+    if status == "time_limit" and gap is not None and gap <= gap_tol:
         status = "optimal"
     log.info(
         "locker phase %s: %s, objective %s, bound %s, %d rows x %d cols, build %.2f s, "
@@ -702,66 +706,65 @@ def solve_lockers(
 def _min_cost(
     red: _Reduced, params: LockerParameters, phases: list[PhaseResult], opts: dict
 ) -> tuple[np.ndarray | None, _Layout | None, str]:
-    """Serve every servable point at least cost, by the cover-then-size decomposition.
+    """Serve every servable point at least cost: a cheap plan first, proven by a valid floor.
 
-    Under the R2 window some points in reach cannot be served at all (a lone load of 30
-    parcels a day fits neither one module of 24 nor two at 1.3 compartments per parcel), so
-    the cover is first asked how much it can serve. When that is everything, the lower bound
-    applies; otherwise the whole model is solved lexicographically from that start.
+    Modules sized on a proven-minimal set cover give a plan; it is proven optimal only when
+    its cost meets the floor of :func:`_cost_floor`, a lower bound of the *whole* problem.
+    Otherwise the whole model is solved from that plan, the floor kept as a bound. Under the
+    R2 window some points in reach cannot be served at all (a lone load of 30 parcels a day
+    fits neither one module of 24 nor two at 1.3 compartments per parcel); when the cover
+    cannot serve everything, the whole model is solved lexicographically from its plan.
     """
     t0 = time.perf_counter()
     chosen, cover_res = _set_cover_sites(red, params, **opts)
-    floor = None
-    if cover_res.bound is not None:
-        sites_floor = np.ceil(cover_res.bound - 1e-6)  # a whole number of sites
-        floor = params.site_cost * sites_floor + params.module_cost * _module_floor(red, params)
     fixed = chosen | red.existing
     milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
-    build_s = time.perf_counter() - t0
-    most = _solve(milp, **opts)
+    most = _solve(milp, **opts)  # a start on the cover's sites, not a phase of the proof
     if most.x is None:
         return _lexicographic(red, params, None, phases, opts)
-    everything = float(red.parcels.sum())
-    if -(most.objective or 0.0) < everything * (1 - 1e-9):
-        phases.append(
-            _phase(
-                "cover",
-                most,
-                milp,
-                build_s,
-                sign=-1.0,
-                note="most parcels servable on the proven-minimal cover",
-            )
-        )
+    if -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
         return _lexicographic(red, params, None, phases, opts, start=most.x)
-    # Size modules on the proven-minimal cover; serve every point.
-    t0 = time.perf_counter()
+    floor = _cost_floor(red, params, cover_res)
     milp, lay = _build(red, params, objective="cost", fixed_sites=fixed, serve_all=True)
-    build_s = time.perf_counter() - t0
-    res = _solve(milp, start=most.x, **opts)
-    if res.x is not None:
-        phases.append(
-            _phase(
-                "cost",
-                res,
-                milp,
-                build_s,
-                bound=floor,
-                note="sites from a proven-minimal set cover, modules sized on it",
-            )
-        )
-        if phases[-1].status == "optimal":
-            return res.x, lay, "optimal"
-    # The floor was not met on that cover: solve the whole model, starting from what we have.
+    sized = _solve(milp, start=most.x, **opts)
+    start = sized.x if sized.x is not None else most.x
+    if sized.objective is not None and floor is not None and sized.objective <= floor + max(
+        opts["gap"] * abs(sized.objective), 1e-6
+    ):
+        build_s = time.perf_counter() - t0
+        phases.append(_proven_by_floor(sized, milp, build_s, floor))
+        return sized.x, lay, "optimal"
+    # The floor was not met by that plan: solve the whole model from it, the floor kept.
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cost", serve_all=True)
     build_s = time.perf_counter() - t0
-    start = res.x if res.x is not None else most.x
     full = _solve(milp, start=start, **opts)
     if full.x is None:
-        return start, lay, full.status if full.status != "optimal" else "time_limit"
-    phases.append(_phase("cost", full, milp, build_s, bound=floor))
+        full = replace(full, x=start, objective=float(milp.c @ start))
+    phases.append(_phase("cost", full, milp, build_s, bound=floor, gap_tol=opts["gap"]))
     return full.x, lay, phases[-1].status
+
+
+def _cost_floor(red: _Reduced, params: LockerParameters, cover: Solution) -> float | None:
+    """Return a lower bound of the whole min-cost problem: f * (cover bound) + g * module floor.
+
+    Any plan's new sites reach every point no existing locker reaches (at least the set
+    cover's proven bound, rounded up to whole sites), and its new modules hold every parcel
+    the existing lockers cannot (:func:`_module_floor`). ``None`` when the cover has no bound.
+    """
+    if cover.bound is None:
+        return None
+    sites_floor = np.ceil(cover.bound - 1e-6)
+    return float(params.site_cost * sites_floor + params.module_cost * _module_floor(red, params))
+
+
+def _proven_by_floor(res: MilpResult, milp: Milp, build_s: float, floor: float) -> PhaseResult:
+    """Record the cost phase of a plan whose cost meets the floor: optimal by the floor alone."""
+    objective = float(res.objective or 0.0)
+    gap = max(0.0, (objective - floor) / max(abs(objective), 1e-9))
+    log.info("locker phase cost: optimal by the valid floor %s, objective %s", floor, objective)
+    return PhaseResult("cost", "optimal", objective, floor, gap, build_s, res.solve_s,
+                       *milp.shape, skipped_reason="cost meets the valid floor of the whole model")
 
 
 def _lexicographic(
@@ -778,7 +781,7 @@ def _lexicographic(
     milp, lay = _build(red, params, objective="cover", budget=limit)
     build_s = time.perf_counter() - t0
     res = _solve(milp, start=start, **opts)
-    phases.append(_phase("cover", res, milp, build_s, sign=-1.0))
+    phases.append(_phase("cover", res, milp, build_s, sign=-1.0, gap_tol=opts["gap"]))
     if res.x is None:
         return None, None, res.status
     served = float(red.parcels @ res.x[lay.z : lay.z + len(red.demand)])
@@ -789,7 +792,7 @@ def _lexicographic(
     status = phases[-1].status
     if res2.x is None:
         return res.x, lay, status
-    phases.append(_phase("cost", res2, milp2, build_s))
+    phases.append(_phase("cost", res2, milp2, build_s, gap_tol=opts["gap"]))
     return res2.x, lay2, status if status != "optimal" else phases[-1].status
 
 

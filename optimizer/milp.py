@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -204,13 +204,43 @@ def solve_milp(
     log.info("solving %d rows x %d columns (%d non-zeros) with %s", m, n, milp.a.nnz, solver)
     if n == 0:
         return _solve_empty(milp, solver)
-    if solver == "highs":
-        return _solve_highs(milp, time_limit=time_limit, gap=gap, start=start)
-    return _solve_cbc(milp, time_limit=time_limit, gap=gap, start=start)
+    run = _solve_highs if solver == "highs" else _solve_cbc
+    res = _own_objective(milp, run(milp, time_limit=time_limit, gap=gap, start=start), gap)
+    if res.status == "optimal" or start is None or res.gap is None:
+        return res
+    # A solver given a start has been seen to prove an optimum yet return a worse solution
+    # (HiGHS 1.16); solve once more without the start rather than report that solution.
+    log.warning("%s proved no optimum for its own solution from the start; solving again "
+                "without it", solver)
+    again = _own_objective(milp, run(milp, time_limit=time_limit, gap=gap, start=None), gap)
+    better = again.objective is not None and (res.objective is None
+                                              or again.objective < res.objective)
+    return again if better or again.status == "optimal" else res
+
+
+def _own_objective(milp: Milp, res: MilpResult, gap: float) -> MilpResult:
+    """Judge a result by its own solution: objective ``c @ x``, the bound capped at it.
+
+    The objective is recomputed from the returned columns, the bound capped at it, and the
+    status kept ``"optimal"`` only when that objective is within ``gap`` of the bound.
+    """
+    if res.x is None:
+        return res
+    objective = float(np.asarray(milp.c, dtype=float) @ res.x + milp.offset)
+    bound = None if res.bound is None else min(res.bound, objective)
+    closed = _minimising_gap(objective, bound)
+    status = res.status
+    unproven = closed is None or closed > gap * (1 + 1e-6) + 1e-9
+    if status == "optimal" and unproven and bool(np.any(milp.integrality)):
+        status = "time_limit"
+    if res.objective is not None and abs(objective - res.objective) > 1e-6 * max(1, abs(objective)):
+        log.warning("the solver reported objective %s for a solution worth %s", res.objective,
+                    objective)
+    return replace(res, status=status, objective=objective, bound=bound, gap=closed)
 
 
 def _solve_empty(milp: Milp, solver: str) -> MilpResult:
-    """The model without columns: optimal at objective 0 when 0 is within every row's range."""
+    """Solve the model without columns: optimal at 0 when 0 is within every row's range."""
     feasible = bool(np.all(milp.row_lower <= 0.0) and np.all(milp.row_upper >= 0.0))
     if not feasible:
         return MilpResult("infeasible", None, None, None, None, 0.0, solver)
@@ -238,7 +268,7 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def _minimising_gap(objective: float | None, bound: float | None) -> float | None:
-    """The gap of a minimisation, 0 when the bound overshoots the objective numerically."""
+    """Return the gap of a minimisation, 0 when the bound overshoots the objective."""
     if objective is None or bound is None:
         return relative_gap(objective, bound)
     return relative_gap(objective, min(bound, objective))

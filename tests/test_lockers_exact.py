@@ -1,0 +1,204 @@
+"""The locker plan against an independent formulation of the full model (issue 12, point 1).
+
+Each instance is solved twice: by :func:`optimizer.lockers.solve_lockers` (reductions,
+decomposition, warm starts, phases) and by the model (1)-(5) of the module docstring written
+here again from scratch, with no reduction, as two lexicographic MILPs (most parcels served,
+then least cost at that service) solved by scipy's own interface to HiGHS at a tiny gap. The
+plan may never claim ``optimal`` above the true optimum, never report a bound beyond it, and
+never serve fewer parcels than possible; its sites, modules and shares must satisfy (1)-(5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
+
+N_INSTANCES = 300
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Case:
+    problem: LockerProblem
+    params: LockerParameters
+    mode: str
+    budget: int | None
+    budget_kind: str
+
+
+def planar_case(seed: int) -> Case:
+    """20-45 homes x 10-22 sites in a planar square; skewed parcels of 3-300 a day."""
+    rng = np.random.default_rng(seed)
+    tiny = seed % 4 == 0  # a quarter with tiny reach: many homes reach one site or none
+    module_budget = seed % 6 == 3  # max-cover within a budget of modules: the hardest kind
+    n_demand = int(rng.integers(20, 31 if module_budget else 46))
+    n_sites = int(rng.integers(10, 23))
+    side = 900.0
+    homes = rng.uniform(0, side, (n_demand, 2))
+    sites = rng.uniform(0, side, (n_sites, 2))
+    radius = float(rng.uniform(90, 160) if tiny else rng.uniform(200, 380))
+    dist = np.hypot(*(homes[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    d, s = np.nonzero(dist <= radius)
+    existing = np.zeros(n_sites, dtype=bool)
+    existing[: int(rng.integers(0, 4))] = True
+    capacity = np.where(existing, rng.integers(20, 160, n_sites), 0).astype(float)
+    parcels = np.clip(np.round(3.0 * np.exp(rng.exponential(1.3, n_demand)), 1), 3.0, 300.0)
+    problem = LockerProblem(
+        daily_parcels=parcels,
+        pair_demand=d,
+        pair_site=s,
+        pair_walk_m=dist[d, s],
+        n_sites=n_sites,
+        existing=existing,
+        existing_capacity=capacity,
+    )
+    params = LockerParameters(radius_m=radius)
+    if seed % 2:
+        kind = "modules" if module_budget else "sites"
+        budget = int(rng.integers(1, 6) if kind == "sites" else rng.integers(2, 30))
+        return Case(problem, params, "max-cover", budget, kind)
+    return Case(problem, params, "min-cost", None, "modules")
+
+
+@dataclass(frozen=True)
+class Optimum:
+    parcels: float
+    cost: float
+
+
+def independent_optimum(case: Case) -> Optimum:
+    """Most parcels, then least cost: the full model with binary service, no reductions."""
+    p, prm = case.problem, case.params
+    n, ns, npairs = p.n_demand, p.n_sites, len(p.pair_demand)
+    k, (lo, hi) = prm.compartments_per_module, prm.ratio
+    # columns: y (ns) | m (ns) | x (npairs) | z (n)
+    y, m, x, z = 0, ns, 2 * ns, 2 * ns + npairs
+    ncol = z + n
+    d = np.asarray(p.daily_parcels, dtype=float)
+    a = sparse.lil_array((0, ncol))
+    rows: list[dict[int, float]] = []
+    lower: list[float] = []
+    upper: list[float] = []
+
+    def add(coefs: dict[int, float], lb: float, ub: float) -> None:
+        rows.append(coefs)
+        lower.append(lb)
+        upper.append(ub)
+
+    for i in range(n):  # (1) every home's shares add up to whether it is served
+        coefs = {x + q: 1.0 for q in np.flatnonzero(p.pair_demand == i)}
+        coefs[z + i] = -1.0
+        add(coefs, 0.0, 0.0)
+    for q in range(npairs):  # (2) only open sites take parcels
+        add({x + q: 1.0, y + int(p.pair_site[q]): -1.0}, -np.inf, 0.0)
+    for j in range(ns):
+        load = {x + q: d[p.pair_demand[q]] for q in np.flatnonzero(p.pair_site == j)}
+        if p.existing[j]:  # (3') an existing locker keeps its capacity, gets no modules
+            add(load, -np.inf, float(p.existing_capacity[j]))
+            continue
+        add({**{c: lo * v for c, v in load.items()}, m + j: -k}, -np.inf, 0.0)  # (3)
+        add({**{c: -hi * v for c, v in load.items()}, m + j: k}, -np.inf, 0.0)  # (4)
+        add({y + j: 1.0, m + j: -1.0}, -np.inf, 0.0)  # (5)
+    new = np.flatnonzero(~p.existing)
+    if case.budget is not None:
+        cols = y + new if case.budget_kind == "sites" else m + new
+        add({int(c): 1.0 for c in cols}, -np.inf, float(case.budget))
+    a = sparse.lil_array((len(rows), ncol))
+    for r, coefs in enumerate(rows):
+        for c, v in coefs.items():
+            a[r, c] = v
+    col_lo, col_hi = np.zeros(ncol), np.ones(ncol)
+    col_lo[y + np.flatnonzero(p.existing)] = 1.0
+    col_hi[m : m + ns] = np.where(p.existing, 0.0, np.inf)
+    integral = np.zeros(ncol)
+    integral[: 2 * ns] = 1
+    integral[z:] = 1
+    bounds = Bounds(col_lo, col_hi)
+    options = {"mip_rel_gap": 1e-9, "time_limit": 60}
+    cover_c = np.zeros(ncol)
+    cover_c[z:] = -d
+    base = LinearConstraint(a.tocsr(), np.array(lower), np.array(upper))
+    first = milp(cover_c, constraints=[base], integrality=integral, bounds=bounds, options=options)
+    assert first.status == 0, first.message
+    best = -float(first.fun)
+    cost_c = np.zeros(ncol)
+    cost_c[y + new] = prm.site_cost
+    cost_c[m + new] = prm.module_cost
+    keep = LinearConstraint(sparse.csr_array(-cover_c[None, :]), best - TOL * max(best, 1), np.inf)
+    second = milp(cost_c, constraints=[base, keep], integrality=integral, bounds=bounds,
+                  options=options)
+    assert second.status == 0, second.message
+    return Optimum(best, float(second.fun))
+
+
+def served_parcels(case: Case, plan: LockerPlan) -> float:
+    d = np.asarray(case.problem.daily_parcels, dtype=float)
+    return float(d[plan.assignment >= 0].sum())
+
+
+def check_feasible(case: Case, plan: LockerPlan) -> None:
+    """The plan's sites, modules and shares satisfy (1)-(5), checked from the plan alone."""
+    p, prm = case.problem, case.params
+    k, (lo, hi) = prm.compartments_per_module, prm.ratio
+    d = np.asarray(p.daily_parcels, dtype=float)
+    reach = {(int(i), int(j)) for i, j in zip(p.pair_demand, p.pair_site, strict=True)}
+    assert all((int(i), int(j)) in reach
+               for i, j in zip(plan.pair_demand, plan.pair_site, strict=True))
+    share = np.bincount(plan.pair_demand, weights=plan.pair_share, minlength=p.n_demand)
+    served = plan.assignment >= 0
+    np.testing.assert_allclose(share[served], 1.0, atol=1e-6)
+    np.testing.assert_allclose(share[~served], 0.0, atol=1e-6)
+    load = np.bincount(plan.pair_site, weights=plan.pair_share * d[plan.pair_demand],
+                       minlength=p.n_sites)
+    modules = np.zeros(p.n_sites)
+    modules[plan.sites] = plan.modules
+    for j in range(p.n_sites):
+        if p.existing[j]:
+            assert load[j] <= p.existing_capacity[j] + 1e-6
+            assert modules[j] == 0
+        elif load[j] > 1e-9 or modules[j] > 0:
+            assert lo * load[j] <= k * modules[j] + 1e-6 and k * modules[j] <= hi * load[j] + 1e-6
+    new_open = (modules > 0) & ~p.existing
+    if case.budget is not None:
+        used = new_open.sum() if case.budget_kind == "sites" else modules.sum()
+        assert used <= case.budget
+
+
+def plan_cost(case: Case, plan: LockerPlan) -> float:
+    p, prm = case.problem, case.params
+    new = ~p.existing[plan.sites]
+    return float(prm.site_cost * np.count_nonzero(plan.modules[new] > 0)
+                 + prm.module_cost * plan.modules[new].sum())
+
+
+@pytest.mark.parametrize("seed", range(N_INSTANCES))
+def test_plan_is_never_better_than_proven_nor_proven_when_worse(seed: int) -> None:
+    case = planar_case(seed)
+    plan = solve_lockers(case.problem, case.params, mode=case.mode, budget=case.budget,
+                         budget_kind=case.budget_kind, time_limit=30)
+    truth = independent_optimum(case)
+    check_feasible(case, plan)
+    assert plan.status == "optimal", f"tiny instance not proven: {plan.status}"
+    served = served_parcels(case, plan)
+    assert served >= truth.parcels - TOL * max(truth.parcels, 1), "serves fewer than possible"
+    cost = plan_cost(case, plan)
+    assert cost <= truth.cost * (1 + 1e-6) + 1e-6, (
+        f"called optimal at {cost:,.0f}, the optimum is {truth.cost:,.0f}"
+    )
+    phases = {ph.name: ph for ph in plan.phases}
+    cost_bound = phases["cost"].bound if "cost" in phases else None
+    if cost_bound is not None:
+        assert cost_bound <= truth.cost + 1e-6, (
+            f"cost bound {cost_bound:,.0f} above the optimum {truth.cost:,.0f}"
+        )
+    if "cover" in phases and phases["cover"].bound is not None:
+        assert phases["cover"].bound >= truth.parcels - 1e-6, "parcel bound below the optimum"
+    if case.mode == "min-cost":
+        assert plan.bound is not None and plan.bound <= truth.cost + 1e-6
+        assert plan.objective == pytest.approx(cost)
