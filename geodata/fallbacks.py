@@ -149,13 +149,14 @@ def homes_from_street_grid(
 
 
 def _residential_edges(network: Network) -> list[tuple[int, int, shapely.LineString]]:
-    """Edges of residential street classes, as (u, v, line) in the network's CRS."""
+    """Edges of residential street classes, as (u, v, line) in the network's CRS.
+
+    A merged edge has one ``highway``, its most important class (:mod:`geodata.edge_tags`).
+    """
     nodes = network.graph.nodes
     found = []
     for u, v, data in network.graph.edges(data=True):
-        highway = data.get("highway")
-        highway = highway[0] if isinstance(highway, list) else highway
-        if highway in RESIDENTIAL_STREETS:
+        if data.get("highway") in RESIDENTIAL_STREETS:
             line = data.get("geometry") or shapely.LineString(
                 [(nodes[u]["x"], nodes[u]["y"]), (nodes[v]["x"], nodes[v]["y"])]
             )

@@ -15,7 +15,10 @@ The pipeline (one INFO log line per network, with what was dropped at each step)
      ``_link`` roads, ``unclassified``, ``residential`` and ``living_street`` (``service`` roads
      are left out, as in the README's measured counts). One-way tags are kept.
 
-3. isolated nodes are dropped and the graph is simplified (``osmnx.simplify_graph``);
+3. isolated nodes are dropped and the graph is simplified (``osmnx.simplify_graph``); the tags
+   osmnx merges into lists (in an order that follows string hashing) are resolved at once by
+   :func:`geodata.edge_tags.resolve_merged_tags`: ``highway`` is the most important class of
+   the merged ways, every other tag the sorted list of its values;
 4. it is projected to the study area's UTM CRS;
 5. it is clipped to the study area polygon: a node is kept when it lies in the polygon (or on
    its border), an edge when both its ends are kept;
@@ -45,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from geodata.area import StudyArea
+from geodata.edge_tags import resolve_merged_tags
 from geodata.errors import CRSError, OsmFileError, ParameterError
 from geodata.osm import OsmExtract
 
@@ -293,6 +297,7 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
     if kind == "walk":
         _add_reverse_edges(graph)
     graph = ox.simplify_graph(graph)
+    resolve_merged_tags(graph)
     graph = ox.projection.project_graph(graph, to_crs=area.crs)
 
     nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
@@ -475,7 +480,10 @@ def _highway_way_tags_cached(xml_path: str, mtime_ns: int, size: int) -> dict[in
 
 
 def street_lines(network: Network) -> gpd.GeoDataFrame:
-    """The network's edges as lines with their ``name`` and ``highway`` tags.
+    """Return the network's edges as lines with their ``name`` and ``highway`` tags.
+
+    A merged edge's ``highway`` is already one class (:mod:`geodata.edge_tags`); of its names,
+    the first in sorted order is kept.
 
     Parameters
     ----------
@@ -496,7 +504,6 @@ def street_lines(network: Network) -> gpd.GeoDataFrame:
             continue
         name, highway = data.get("name", ""), data.get("highway", "")
         name = name[0] if isinstance(name, list) else name
-        highway = highway[0] if isinstance(highway, list) else highway
         line = data.get("geometry") or shapely.LineString(
             [(nodes[u]["x"], nodes[u]["y"]), (nodes[v]["x"], nodes[v]["y"])]
         )

@@ -56,10 +56,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
 
 
 def _street_name(value: object) -> str | None:
-    """A road's name: osmnx gives a list for merged ways; take the first non-empty one."""
+    """Return a road's name; of a list (osmnx merged ways), the first non-empty in sorted order."""
     if isinstance(value, list | tuple | np.ndarray):
         names = [str(v) for v in value if not is_missing(v) and str(v).strip()]
-        return names[0] if names else None
+        return min(names) if names else None
     if is_missing(value) or not str(value).strip():
         return None
     return str(value)
@@ -202,7 +202,7 @@ def site_table(
 
 
 def _cell(value: object) -> object:
-    """A cell as a plain Python value for KML, XLSX and GPKG (``None`` when empty)."""
+    """Return a cell as a plain Python value for KML, XLSX and GPKG (``None`` when empty)."""
     if is_missing(value):
         return None
     if isinstance(value, bool | np.bool_):

@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from geodata.area import StudyArea, study_area
+from geodata.edge_tags import HIGHWAY_RANKING
 from geodata.errors import OsmFileError, ParameterError
 from geodata.network import (
     DRIVE_HIGHWAYS,
@@ -89,6 +90,24 @@ def test_walk_drops_ways_closed_to_walkers(chengdu_walk: Network, chengdu) -> No
     closed = {w for w, t in tags.items() if t.get("foot") == "no"}
     assert closed  # the file has primary roads tagged foot=no
     assert not closed & _edge_values(chengdu_walk.graph, "osmid")
+
+
+def test_merged_edges_take_their_most_important_class(chengdu_walk: Network, chengdu) -> None:
+    """osmnx merges the ways' tags in set order; each merged tag is resolved by one rule."""
+    extract, _ = chengdu
+    tags = _highway_way_tags(extract.xml_path)
+    rank = {name: k for k, name in enumerate(HIGHWAY_RANKING)}
+    mixed = 0
+    for _, _, data in chengdu_walk.graph.edges(data=True):
+        assert isinstance(data["highway"], str)
+        ways = data["osmid"] if isinstance(data["osmid"], list) else [data["osmid"]]
+        classes = {tags[w]["highway"] for w in ways}
+        mixed += len(classes) > 1
+        assert data["highway"] == min(classes, key=rank.__getitem__)
+        for key, value in data.items():
+            if isinstance(value, list):
+                assert value == sorted(set(value), key=str), key
+    assert mixed > 10  # Chengdu has streets that change class between two junctions
 
 
 def test_chengdu_drive_network(chengdu_drive: Network, chengdu) -> None:
