@@ -44,7 +44,7 @@ from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_su
 from maps.layers import locker_layers
 from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
-from optimizer.compliance import locker_compliance, target_compliance
+from optimizer.compliance import community_reasons, locker_compliance, target_compliance
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
 from optimizer.rules import preset
 
@@ -260,6 +260,14 @@ def plan(
         f"{int(locker_plan.modules.sum())} modules, gap {locker_plan.gap}",
     )
 
+    names = dict(zip(communities["community"], communities["name"], strict=True))
+    locker_plan = community_reasons(
+        locker_plan,
+        problem,
+        lp,
+        community=demand["community"].to_numpy(),
+        community_names=names,
+    )
     layers = locker_layers(
         locker_plan,
         demand=demand,
@@ -267,7 +275,6 @@ def plan(
         communities=communities,
         boundary=area.projected,
     )
-    names = dict(zip(communities["community"], communities["name"], strict=True))
     records = locker_compliance(
         locker_plan,
         rule_set,
