@@ -23,7 +23,16 @@ __all__ = [
     "locker_compliance",
     "rule_record",
     "target_compliance",
+    "unevaluated_records",
 ]
+
+#: What data would decide a rule this code does not evaluate yet, per rule id.
+DATA_NEEDED: dict[str, str] = {
+    "G2": "the commercial and government areas (OSM landuse=commercial|retail, "
+    "office=government, amenity=townhall) checked against the lockers' walking radius",
+    "G3": "which compounds are old (老旧小区) and under renovation: a planner's communities table "
+    "with an 'old' or 'built_year' column, or OSM start_date on the buildings",
+}
 
 #: Tolerance of the rule comparisons (solver round-off).
 _TOL = 1e-6
@@ -257,6 +266,41 @@ def locker_compliance(
             )
         )
     return records
+
+
+def unevaluated_records(rules: RuleSet, records: list[dict], *, tiers: tuple[str, ...] = ()
+                        ) -> list[dict]:
+    """Return a "not evaluated" record for each rule of ``rules`` that no record checks.
+
+    Every rule listed in ``summary.json["rules_applied"]`` thus has a record: either its check,
+    or one that says it was not evaluated and what would decide it. Such a record has
+    ``evaluated`` False and ``passed`` False (the plan is not shown to meet it).
+
+    Parameters
+    ----------
+    rules
+        The rule set applied.
+    records
+        The records the plan's checks gave.
+    tiers
+        The tiers planned (a rule of a tier not planned says so).
+
+    Returns
+    -------
+    list of dict
+        One record per unchecked rule, in id order.
+    """
+    done = {r["id"] for r in records}
+    out = []
+    for rule in rules:
+        if rule.id in done:
+            continue
+        need = DATA_NEEDED.get(rule.id, f"a plan with the tiers that check it (planned: "
+                               f"{', '.join(tiers) or 'lockers'})")
+        out.append(rule_record(rule, required=rule.title_en, achieved="not evaluated",
+                               achieved_zh="未评估", passed=False, evaluated=False,
+                               reason=f"not evaluated: needs {need}"))
+    return out
 
 
 def target_compliance(

@@ -44,7 +44,12 @@ from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_su
 from maps.layers import locker_layers
 from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
-from optimizer.compliance import community_reasons, locker_compliance, target_compliance
+from optimizer.compliance import (
+    community_reasons,
+    locker_compliance,
+    target_compliance,
+    unevaluated_records,
+)
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
 from optimizer.rules import preset
 
@@ -319,6 +324,7 @@ def plan(
         stages.done(
             "tiers", ", ".join(f"{k}: {v.get('status', '')}" for k, v in tier_summary.items())
         )
+    records.extend(unevaluated_records(rule_set, records, tiers=tuple(tiers)))
     summary = _summary(
         locker_plan,
         problem,

@@ -92,3 +92,13 @@ def test_g1_uses_the_rule_value_and_its_override(demo):
     loose = next(r for r in _check(demo, preset("national", overrides={"G1": 0.99}))
                  if r["id"] == "G1")
     assert loose["passed"]
+
+
+def test_every_rule_applied_has_a_record(demo):
+    applied = [r["id"] for r in demo.summary["rules_applied"]]
+    checked = {r["id"] for r in demo.summary["rules"]}
+    assert set(applied) <= checked
+    g3 = next(r for r in demo.summary["rules"] if r["id"] == "G3")
+    assert g3["evaluated"] is False and not g3["passed"]
+    assert "old" in g3["reason"] and "start_date" in g3["reason"]
+    assert all(r.get("evaluated", True) for r in demo.summary["rules"] if r["id"] in ("R2", "G1"))
