@@ -52,7 +52,7 @@ def homes_from_planner_communities(
     tuple of geopandas.GeoDataFrame
         Homes (``osm_id``, ``name``, ``floor_area_m2``, ``residential``, geometry) and
         communities (``community``, ``name``, ``name_en``, ``source``, ``new``,
-        ``new_given``, polygon geometry).
+        ``new_given``, ``old``, ``built_year``, polygon geometry).
     """
     comm = communities.to_crs(area.crs)
     comm = comm[comm.intersects(area.projected)].reset_index(drop=True)
@@ -104,6 +104,8 @@ def homes_from_planner_communities(
             "source": comm["source"],
             "new": comm["new"] if "new" in comm else True,
             "new_given": comm["new_given"] if "new_given" in comm else False,
+            "old": comm["old"] if "old" in comm else None,
+            "built_year": comm["built_year"] if "built_year" in comm else np.nan,
         },
         geometry=list(shapes),
         crs=area.crs,

@@ -9,7 +9,9 @@ Communities need a ``name`` and ``residents`` or ``households``; households beco
 at :data:`PERSONS_PER_HOUSEHOLD` (2.62, the average household size of China's 2020 census)
 unless ``residents`` is given. An optional ``new`` column (yes/no, true/false, 1/0, 是/否) marks
 the new residential communities rule R1 applies to (seed 004 五(二): 新建居住社区); without
-it every community counts as new, and the outputs say so. The inventory needs a ``kind``
+it every community counts as new, and the outputs say so. Optional ``old`` (yes/no, 是/否,
+旧/老旧) and ``built_year`` columns say which compounds are old (rule G3, see
+:mod:`geodata.old_compounds`). The inventory needs a ``kind``
 (``locker`` or ``station``) and may give ``compartments`` (lockers), ``area_m2`` (a station
 room's usable floor area) and ``name``.
 
@@ -138,21 +140,24 @@ def _numeric(frame: pd.DataFrame, column: str, faults: list[str], *, allow_missi
     return values
 
 
-_YES = {"1", "true", "yes", "y", "是", "新", "新建"}
-_NO = {"0", "false", "no", "n", "否", "旧", "老旧"}
+_YES = {"1", "true", "yes", "y", "是"}
+_NO = {"0", "false", "no", "n", "否"}
+#: Further words of the ``new`` and ``old`` columns: 新/新建 (new), 旧/老旧 (old).
+_NEW, _OLD = {"新", "新建"}, {"旧", "老旧", "老旧小区"}
 
 
-def _flags(frame: pd.DataFrame, column: str, faults: list[str]) -> pd.Series:
-    """Return a yes/no column as booleans, True where it is absent or a cell is empty."""
+def _yes_no(frame: pd.DataFrame, column: str, faults: list[str], *, yes: set[str],
+            no: set[str]) -> pd.Series:
+    """Return a yes/no column as True/False, None where it is absent or a cell is empty."""
     if column not in frame:
-        return pd.Series(True, index=frame.index)
+        return pd.Series(None, index=frame.index, dtype=object)
     text = frame[column].map(lambda v: "" if pd.isna(v) else str(v).strip().lower())
-    bad = ~text.isin(_YES | _NO | {""})
+    bad = ~text.isin(yes | no | {""})
     if bad.any():
         pos = np.flatnonzero(bad.to_numpy()).tolist()
         faults.append(f"column {column!r}, rows {_rows(pos)}: value "
                       f"'{frame[column].iloc[pos[0]]}' is not yes/no")
-    return ~text.isin(_NO)
+    return text.map(lambda t: True if t in yes else False if t in no else None).astype(object)
 
 
 def read_communities(
@@ -180,7 +185,9 @@ def read_communities(
     geopandas.GeoDataFrame
         ``community`` (``"user/<row>"``), ``name``, ``households`` (NaN when not given),
         ``residents``, ``new`` (a new residential community, rule R1; True where the table
-        has no ``new`` column), ``new_given`` (whether it has one), ``source`` and a WGS84
+        has no ``new`` column), ``new_given`` (whether it has one), ``old`` (True/False from
+        an ``old`` column, None where not given) and ``built_year`` (NaN where not given), both
+        read by :func:`geodata.old_compounds.old_compounds` (rule G3), ``source`` and a WGS84
         geometry (point or polygon).
 
     Raises
@@ -213,10 +220,14 @@ def read_communities(
     if residents.isna().any():
         faults.append(f"rows {_rows(np.flatnonzero(residents.isna()).tolist())} give neither "
                       "residents nor households")
-    new = _flags(frame, "new", faults)
+    new = _yes_no(frame, "new", faults, yes=_YES | _NEW, no=_NO | _OLD)
+    new = new.map(lambda v: v is not False)
+    old = _yes_no(frame, "old", faults, yes=_YES | _OLD, no=_NO | _NEW)
+    built = (_numeric(frame, "built_year", faults, allow_missing=True)
+             if "built_year" in frame else pd.Series(np.nan, index=frame.index))
     if faults:
-        raise InputDataError(path, "; ".join(faults), "give a count >= 0 in every row and "
-                             "yes/no in the column 'new'")
+        raise InputDataError(path, "; ".join(faults), "give a count >= 0 in every row, "
+                             "yes/no in the columns 'new' and 'old' and a year in 'built_year'")
     frame = _to_wgs84(frame, datum, path)
     out = gpd.GeoDataFrame(
         {"community": [f"user/{i + 2}" for i in range(len(frame))],
@@ -224,6 +235,7 @@ def read_communities(
          "households": households.to_numpy(float),
          "residents": residents.to_numpy(float),
          "new": new.to_numpy(bool), "new_given": "new" in frame.columns,
+         "old": old.to_numpy(object), "built_year": built.to_numpy(float),
          "source": f"user:{path.name}"},
         geometry=frame.geometry.to_numpy(), crs=4326,
     )

@@ -21,18 +21,11 @@ __all__ = [
     "community_compartments",
     "community_reasons",
     "locker_compliance",
+    "not_evaluated_record",
     "rule_record",
     "target_compliance",
     "unevaluated_records",
 ]
-
-#: What data would decide a rule this code does not evaluate yet, per rule id.
-DATA_NEEDED: dict[str, str] = {
-    "G2": "the commercial and government areas (OSM landuse=commercial|retail, "
-    "office=government, amenity=townhall) checked against the lockers' walking radius",
-    "G3": "which compounds are old (老旧小区) and under renovation: a planner's communities table "
-    "with an 'old' or 'built_year' column, or OSM start_date on the buildings",
-}
 
 #: Tolerance of the rule comparisons (solver round-off).
 _TOL = 1e-6
@@ -268,13 +261,37 @@ def locker_compliance(
     return records
 
 
+def not_evaluated_record(rule: Rule, *, need: str, need_zh: str, **extra: Any) -> dict:
+    """Return a record saying ``rule`` was not evaluated, and what data would decide it.
+
+    Parameters
+    ----------
+    rule
+        The rule not evaluated.
+    need, need_zh
+        The data (or tiers) that would decide it, in English and Chinese.
+    **extra
+        More keys of the record (``place``, ...).
+
+    Returns
+    -------
+    dict
+        A :func:`rule_record` with ``evaluated`` False and ``passed`` False (the plan is not
+        shown to meet it), ``reason`` and ``reason_zh`` naming the data needed.
+    """
+    return rule_record(rule, required=rule.title_en, achieved="not evaluated",
+                       achieved_zh="未评估", passed=False, evaluated=False,
+                       reason=f"not evaluated: needs {need}", reason_zh=f"未评估：需要{need_zh}",
+                       **extra)
+
+
 def unevaluated_records(rules: RuleSet, records: list[dict], *, tiers: tuple[str, ...] = ()
                         ) -> list[dict]:
     """Return a "not evaluated" record for each rule of ``rules`` that no record checks.
 
     Every rule listed in ``summary.json["rules_applied"]`` thus has a record: either its check,
-    or one that says it was not evaluated and what would decide it. Such a record has
-    ``evaluated`` False and ``passed`` False (the plan is not shown to meet it).
+    or one that says it was not evaluated and what would decide it
+    (:func:`not_evaluated_record`).
 
     Parameters
     ----------
@@ -291,16 +308,10 @@ def unevaluated_records(rules: RuleSet, records: list[dict], *, tiers: tuple[str
         One record per unchecked rule, in id order.
     """
     done = {r["id"] for r in records}
-    out = []
-    for rule in rules:
-        if rule.id in done:
-            continue
-        need = DATA_NEEDED.get(rule.id, f"a plan with the tiers that check it (planned: "
-                               f"{', '.join(tiers) or 'lockers'})")
-        out.append(rule_record(rule, required=rule.title_en, achieved="not evaluated",
-                               achieved_zh="未评估", passed=False, evaluated=False,
-                               reason=f"not evaluated: needs {need}"))
-    return out
+    planned = ", ".join(tiers) or "lockers"
+    return [not_evaluated_record(rule, need=f"a plan with the tiers that check it (planned: "
+                                 f"{planned})", need_zh=f"规划相应层级（已规划：{planned}）")
+            for rule in rules if rule.id not in done]
 
 
 def target_compliance(
