@@ -50,6 +50,7 @@ def commercial_area_compliance(
     *,
     names: Sequence[str],
     kinds: Sequence[str],
+    ids: Sequence[str],
     nearest_m: np.ndarray,
     radius_m: float,
 ) -> list[dict]:
@@ -59,8 +60,8 @@ def commercial_area_compliance(
     ----------
     rules
         The rule set; without G2 (every preset but Zhengzhou's) there is no record.
-    names, kinds
-        Display name and kind of each area.
+    names, kinds, ids
+        Display name, kind and OSM id (kept as ``osm_id``) of each area.
     nearest_m
         Walk from each area to the nearest locker of the plan; ``inf`` where none is within
         ``SEARCH_FACTOR * radius_m``.
@@ -91,13 +92,13 @@ def commercial_area_compliance(
         passed=share >= g2.low - 1e-9, threshold=g2.low)]
     far = f"more than {SEARCH_FACTOR * radius_m:g} m"
     far_zh = f"超过 {SEARCH_FACTOR * radius_m:g} 米"
-    for name, kind, d, hit in zip(names, kinds, near, ok, strict=True):
+    for name, kind, osm_id, d, hit in zip(names, kinds, ids, near, ok, strict=True):
         walk, walk_zh = (f"{d:.0f} m", f"{d:.0f} 米") if np.isfinite(d) else (far, far_zh)
         records.append(rule_record(
             g2, required=f"a locker within {radius_m:g} m walk",
             achieved=f"{kind}: nearest locker {walk} walk",
             achieved_zh=f"{KIND_ZH.get(kind, kind)}：最近的快件箱步行 {walk_zh}",
-            passed=bool(hit), place=name,
+            passed=bool(hit), place=name, osm_id=osm_id,
             reason=None if hit else f"no locker within {radius_m:g} m walk",
             reason_zh=None if hit else f"步行 {radius_m:g} 米内无快件箱"))
     return records

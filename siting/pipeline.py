@@ -609,7 +609,8 @@ def _goal_records(
         names = [n or f"{k} {i}" for n, k, i in zip(areas["name"], areas["kind"],
                                                       areas["osm_id"], strict=True)]
         records += commercial_area_compliance(rules, names=names, kinds=list(areas["kind"]),
-                                              nearest_m=nearest, radius_m=radius_m)
+                                              ids=list(areas["osm_id"]), nearest_m=nearest,
+                                              radius_m=radius_m)
     stations = layers.get("stations")
     old = old_compounds(d.communities, d.demand, years=building_years(d.features))
     records += old_compound_compliance(
