@@ -135,7 +135,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "report.kpis": ("关键指标", "Key figures"),
     "report.rules": ("规划规则符合性", "Compliance with the plan rules"),
-    "report.rules_count": ("共 {n} 条检查，未通过 {failed} 条", "{n} checks, {failed} failed"),
+    "report.rules_count": ("共 {n} 条检查，未通过 {failed} 条，未评估 {unevaluated} 条",
+                           "{n} checks, {failed} failed, {unevaluated} not evaluated"),
     "report.no_rules": ("摘要中没有规则检查结果", "The summary has no rule checks"),
     "report.communities": ("各社区格口与日件量", "Compartments and daily parcels by community"),
     "report.no_communities": ("没有社区图层", "No communities layer"),
@@ -184,6 +185,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "rule.passed": ("结论", "Result"),
     "rule.pass": ("通过", "pass"),
     "rule.fail": ("未通过", "fail"),
+    "rule.not_evaluated": ("未评估", "not evaluated"),
     # values
     "value.existing": ("现有", "existing"),
     "value.new": ("新建", "new"),

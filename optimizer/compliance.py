@@ -281,7 +281,7 @@ def not_evaluated_record(rule: Rule, *, need: str, need_zh: str, **extra: Any) -
     """
     return rule_record(rule, required=rule.title_en, achieved="not evaluated",
                        achieved_zh="未评估", passed=False, evaluated=False,
-                       reason=f"not evaluated: needs {need}", reason_zh=f"未评估：需要{need_zh}",
+                       reason=f"needs {need}", reason_zh=f"需要{need_zh}",
                        **extra)
 
 

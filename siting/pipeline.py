@@ -636,7 +636,7 @@ def _map_rules(records: list[dict]) -> dict[str, str]:
     lines: dict[str, str] = {}
     for r in records:
         if "place" not in r and r["id"] not in lines:
-            mark = "✓" if r["passed"] else "✗"
+            mark = "–" if r.get("evaluated") is False else "✓" if r["passed"] else "✗"
             lines[r["id"]] = f"{mark} {r['achieved']} [{r['clause']}]"
     return lines
 

@@ -8,6 +8,8 @@ import pytest
 from geodata.commercial_areas import commercial_areas_from_osm
 from geodata.communities import communities_from_osm
 from geodata.user_inputs import read_communities, read_inventory
+from maps.i18n import label
+from maps.report import write_report
 from siting.pipeline import plan
 
 #: Residents per OSM community (about the demo's estimate from floor area).
@@ -34,7 +36,8 @@ def old_table(chengdu_inputs, tmp_path_factory):
     comm = comm[comm["name"].isin(RESIDENTS)].copy()
     comm["residents"] = comm["name"].map(RESIDENTS)
     comm["old"] = comm["name"].map({"祠堂街社区": "是", "文翁社区": "否"})
-    comm["built_year"] = comm["name"].map({"文翁社区": 1990, "西华门社区": 1998, "商业街社区": 2012})
+    years = {"文翁社区": 1990, "西华门社区": 1998, "商业街社区": 2012}
+    comm["built_year"] = comm["name"].map(years)
     path = tmp_path_factory.mktemp("g3") / "communities.geojson"
     comm[["name", "residents", "old", "built_year", "geometry"]].to_file(path, driver="GeoJSON")
     return read_communities(path, datum="wgs84")
@@ -75,8 +78,14 @@ def test_g2_passes_with_existing_lockers_at_the_areas_left_out(zhengzhou, chengd
     assert "72 of 72 areas" in g2[0]["achieved"]
 
 
-def test_g3_fails_for_an_old_compound_with_a_home_left_out(chengdu_osm, old_table):
-    result = plan(chengdu_osm, communities=old_table, out=None)
+@pytest.fixture(scope="module")
+def old_plan(chengdu_osm, old_table):
+    """The demo with the planner's table (national rules, 300 m walk)."""
+    return plan(chengdu_osm, communities=old_table, out=None)
+
+
+def test_g3_fails_for_an_old_compound_with_a_home_left_out(old_plan):
+    result = old_plan
     assert not _records(result, "G2")  # G2 is Zhengzhou's own: the national preset lacks it
     assert "G2" not in {r["id"] for r in result.summary["rules_applied"]}
     g3 = _records(result, "G3")
@@ -110,3 +119,20 @@ def test_g3_not_evaluated_without_data_on_age(chengdu_inputs):
     comm = communities_from_osm(extract, area)
     demand = gpd.GeoDataFrame({"community": comm["community"], "osm_id": "", "floor_area_m2": 1.0})
     assert old_compounds(comm, demand, years=building_years(features))["old"].isna().all()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_shows_goal_records_in_its_language(old_plan, zhengzhou, lang, tmp_path):
+    """Failed checks give their reason, unevaluated ones say so and what they need."""
+    zh = lang == "zh"
+    text = write_report(old_plan.summary, old_plan.layers, tmp_path / "old",
+                        lang=lang).read_text(encoding="utf-8")
+    assert "G3 · 祠堂街社区" in text
+    assert ("1 栋步行 300 米内无快件箱" if zh else "1 of 13 homes not within 300 m walk") in text
+    text = write_report(zhengzhou.summary, zhengzhou.layers, tmp_path / "zz",
+                        lang=lang).read_text(encoding="utf-8")
+    assert label("rule.not_evaluated", lang) in text
+    need = "需要哪些小区是老旧小区" if zh else "not evaluated — needs which compounds are old"
+    assert need in text
+    assert ("G2 · 恒大广场" in text and
+            ("最近的快件箱步行 786 米" if zh else "nearest locker 786 m walk") in text)
