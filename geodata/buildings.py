@@ -61,11 +61,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Tags read by :func:`read_siting_features`: buildings, land use and every POI key that can
-#: make a candidate site.
+#: Tags read by :func:`read_siting_features`: buildings, the land use of homes (residential) and
+#: of commercial and government areas (rule G2, :mod:`geodata.commercial_areas`), and every POI
+#: key that can make a candidate site.
 SITING_TAGS: dict[str, bool | str | list[str]] = {
     "building": True,
-    "landuse": "residential",
+    "landuse": ["residential", "commercial", "retail", "governmental"],
     "amenity": True,
     "shop": True,
     "office": True,

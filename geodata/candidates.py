@@ -25,9 +25,14 @@ kind                           OSM evidence
 =============================  =========================================================
 
 POIs mapped as areas stand at their representative point. A POI inside a building gets that
-building's footprint as ``floor_area_m2`` (the ground floor it could use). POIs closer than 5 m
-are one place: the kind earlier in the table above wins, then the named one, then the smaller
-id.
+building's footprint as ``floor_area_m2``: the size of the building, *not* the room a station
+could use. POIs closer than 5 m are one place: the kind earlier in the table above wins, then
+the named one, then the smaller id.
+
+The room a station could use at a site is :func:`station_floor_areas`: a planner's inventory
+gives its rooms' own ``area_m2``; an OSM site is at most one ground-floor unit of
+:data:`GROUND_FLOOR_UNIT_M2` (a stated assumption), and never more than its building's
+footprint; a site in no building has no known room (0 m2).
 """
 
 from __future__ import annotations
@@ -50,10 +55,12 @@ from geodata.osm import OsmExtract
 __all__ = [
     "CANDIDATE_COLUMNS",
     "COURIER_BRANDS",
+    "GROUND_FLOOR_UNIT_M2",
     "KINDS",
     "LOCKER_BRANDS",
     "candidates_from_osm",
     "classify_poi",
+    "station_floor_areas",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,6 +126,15 @@ _COMMUNITY_OFFICE = re.compile(r"社区.*(居委会|居民委员会|服务中心
 _NAME_KEYS = ("brand", "brand:zh", "brand:en", "operator", "name", "name:zh", "name:en")
 #: POIs closer than this (metres) are one place.
 DEDUP_M = 5.0
+
+#: Usable floor area of one ground-floor unit (a street shop or a ground-floor flat turned
+#: into a station) at an OSM site, in m2. A stated assumption: a street-front unit of a Chinese
+#: residential block is typically 30–100 m2; the upper end, 100 m2, is taken: well above R1's 15 m2, below
+#: the footprint of a whole building. Override it per scenario.
+GROUND_FLOOR_UNIT_M2 = 100.0
+
+#: ``source`` prefix of the sites of a planner's inventory (:mod:`geodata.planner_data`).
+PLANNER_SOURCE = "user:"
 
 
 def _tag(tags: dict[str, Any], key: str) -> str:
@@ -364,3 +380,47 @@ def candidates_from_osm(
         time.perf_counter() - t0,
     )
     return sites[CANDIDATE_COLUMNS]
+
+
+def station_floor_areas(
+    candidates: gpd.GeoDataFrame, *, unit_m2: float = GROUND_FLOOR_UNIT_M2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the floor area a station could use at each candidate, and its source.
+
+    Parameters
+    ----------
+    candidates
+        Candidate sites (``source``, ``floor_area_m2``): OSM sites carry their building's
+        footprint, a planner's inventory the room's own area.
+    unit_m2
+        Floor area of one ground-floor unit at an OSM site (default
+        :data:`GROUND_FLOOR_UNIT_M2`, a stated assumption).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``available_m2`` (float; 0 where unknown) and ``area_source`` (str) per candidate.
+
+    Raises
+    ------
+    ParameterError
+        If ``unit_m2`` is not a positive number.
+    """
+    if not unit_m2 > 0:
+        raise ParameterError(f"unit_m2={unit_m2!r} must be a positive floor area in m2 "
+                             f"(default {GROUND_FLOOR_UNIT_M2:g}, one ground-floor unit)")
+    given = candidates["floor_area_m2"].to_numpy(dtype=float)
+    planner = candidates["source"].astype(str).str.startswith(PLANNER_SOURCE).to_numpy()
+    known = np.isfinite(given)
+    available = np.where(known, np.where(planner, given, np.minimum(given, unit_m2)), 0.0)
+    source = np.select(
+        [planner & known, planner, known & (given > unit_m2), known],
+        [
+            "planner inventory (area_m2)",
+            "planner inventory gives no area_m2: unknown",
+            f"one ground-floor unit ({unit_m2:g} m2, assumed) of an OSM building",
+            "OSM building footprint, smaller than one ground-floor unit",
+        ],
+        "OSM site in no mapped building: unknown",
+    )
+    return available, source.astype(str)

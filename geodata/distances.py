@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from geodata.errors import CRSError, ParameterError
 from geodata.network import Network
@@ -97,6 +97,19 @@ class Reach:
         """
         ones = np.ones(self.nnz, dtype=np.int8)
         return sp.csr_array((ones, (self.rows, self.cols)), shape=self.shape)
+
+    def nearest(self) -> FloatArray:
+        """Return the distance from each origin to its nearest destination in reach.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_origins,)`` float64: the shortest ``dist_m`` of each origin's pairs, ``inf``
+            where no destination is within :attr:`radius_m`.
+        """
+        out = np.full(self.shape[0], np.inf)
+        np.minimum.at(out, self.rows, self.dist_m)
+        return out
 
 
 def network_distances(

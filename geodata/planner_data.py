@@ -51,7 +51,8 @@ def homes_from_planner_communities(
     -------
     tuple of geopandas.GeoDataFrame
         Homes (``osm_id``, ``name``, ``floor_area_m2``, ``residential``, geometry) and
-        communities (``community``, ``name``, ``name_en``, ``source``, polygon geometry).
+        communities (``community``, ``name``, ``name_en``, ``source``, ``new``,
+        ``new_given``, ``old``, ``built_year``, polygon geometry).
     """
     comm = communities.to_crs(area.crs)
     comm = comm[comm.intersects(area.projected)].reset_index(drop=True)
@@ -101,6 +102,10 @@ def homes_from_planner_communities(
             "name": comm["name"],
             "name_en": "",
             "source": comm["source"],
+            "new": comm["new"] if "new" in comm else True,
+            "new_given": comm["new_given"] if "new_given" in comm else False,
+            "old": comm["old"] if "old" in comm else None,
+            "built_year": comm["built_year"] if "built_year" in comm else np.nan,
         },
         geometry=list(shapes),
         crs=area.crs,
@@ -116,14 +121,16 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
     ----------
     inventory
         From :func:`geodata.user_inputs.read_inventory` (WGS84; ``site_id``, ``name``,
-        ``kind`` in ``{"locker", "station"}``, ``compartments``).
+        ``kind`` in ``{"locker", "station"}``, ``compartments``, ``area_m2``).
     area
         The study area.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`geodata.candidates.CANDIDATE_COLUMNS` in ``area.crs``.
+        Columns :data:`geodata.candidates.CANDIDATE_COLUMNS` in ``area.crs``; a station's
+        ``floor_area_m2`` is its room's ``area_m2`` (see
+        :func:`geodata.candidates.station_floor_areas`).
     """
     inv = inventory.to_crs(area.crs)
     inv = inv[inv.within(area.projected)].reset_index(drop=True)
@@ -137,7 +144,7 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
             "name_en": "",
             "existing": locker,
             "capacity_compartments": inv["compartments"].to_numpy(float),
-            "floor_area_m2": np.nan,
+            "floor_area_m2": inv["area_m2"].to_numpy(float) if "area_m2" in inv else np.nan,
             "osm_id": "",
         },
         geometry=inv.geometry.to_numpy(),

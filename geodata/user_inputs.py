@@ -7,8 +7,13 @@ Tencent coordinates are GCJ-02); GCJ-02 is converted to WGS84.
 
 Communities need a ``name`` and ``residents`` or ``households``; households become residents
 at :data:`PERSONS_PER_HOUSEHOLD` (2.62, the average household size of China's 2020 census)
-unless ``residents`` is given. The inventory needs a ``kind`` (``locker`` or ``station``) and
-may give ``compartments`` (lockers) and ``name``.
+unless ``residents`` is given. An optional ``new`` column (yes/no, true/false, 1/0, 是/否) marks
+the new residential communities rule R1 applies to (seed 004 五(二): 新建居住社区); without
+it every community counts as new, and the outputs say so. Optional ``old`` (yes/no, 是/否,
+旧/老旧) and ``built_year`` columns say which compounds are old (rule G3, see
+:mod:`geodata.old_compounds`). The inventory needs a ``kind``
+(``locker`` or ``station``) and may give ``compartments`` (lockers), ``area_m2`` (a station
+room's usable floor area) and ``name``.
 
 Every fault of a file is reported at once, naming the file, the row, the column and the value.
 """
@@ -135,6 +140,26 @@ def _numeric(frame: pd.DataFrame, column: str, faults: list[str], *, allow_missi
     return values
 
 
+_YES = {"1", "true", "yes", "y", "是"}
+_NO = {"0", "false", "no", "n", "否"}
+#: Further words of the ``new`` and ``old`` columns: 新/新建 (new), 旧/老旧 (old).
+_NEW, _OLD = {"新", "新建"}, {"旧", "老旧", "老旧小区"}
+
+
+def _yes_no(frame: pd.DataFrame, column: str, faults: list[str], *, yes: set[str],
+            no: set[str]) -> pd.Series:
+    """Return a yes/no column as True/False, None where it is absent or a cell is empty."""
+    if column not in frame:
+        return pd.Series(None, index=frame.index, dtype=object)
+    text = frame[column].map(lambda v: "" if pd.isna(v) else str(v).strip().lower())
+    bad = ~text.isin(yes | no | {""})
+    if bad.any():
+        pos = np.flatnonzero(bad.to_numpy()).tolist()
+        faults.append(f"column {column!r}, rows {_rows(pos)}: value "
+                      f"'{frame[column].iloc[pos[0]]}' is not yes/no")
+    return text.map(lambda t: True if t in yes else False if t in no else None).astype(object)
+
+
 def read_communities(
     path: str | Path,
     *,
@@ -159,7 +184,11 @@ def read_communities(
     -------
     geopandas.GeoDataFrame
         ``community`` (``"user/<row>"``), ``name``, ``households`` (NaN when not given),
-        ``residents``, ``source`` and a WGS84 geometry (point or polygon).
+        ``residents``, ``new`` (a new residential community, rule R1; True where the table
+        has no ``new`` column), ``new_given`` (whether it has one), ``old`` (True/False from
+        an ``old`` column, None where not given) and ``built_year`` (NaN where not given), both
+        read by :func:`geodata.old_compounds.old_compounds` (rule G3), ``source`` and a WGS84
+        geometry (point or polygon).
 
     Raises
     ------
@@ -180,7 +209,8 @@ def read_communities(
     if not (persons_per_household > 0 and math.isfinite(persons_per_household)):
         raise ParameterError(f"persons_per_household={persons_per_household!r} must be positive")
     if faults:
-        raise InputDataError(path, "; ".join(faults) + f" (columns: {', '.join(map(str, frame.columns))})",
+        columns = ", ".join(map(str, frame.columns))
+        raise InputDataError(path, "; ".join(faults) + f" (columns: {columns})",
                              "add the columns: name, lon, lat and residents or households")
     households = (_numeric(frame, "households", faults, allow_missing="residents" in frame)
                   if "households" in frame else pd.Series(np.nan, index=frame.index))
@@ -190,14 +220,22 @@ def read_communities(
     if residents.isna().any():
         faults.append(f"rows {_rows(np.flatnonzero(residents.isna()).tolist())} give neither "
                       "residents nor households")
+    new = _yes_no(frame, "new", faults, yes=_YES | _NEW, no=_NO | _OLD)
+    new = new.map(lambda v: v is not False)
+    old = _yes_no(frame, "old", faults, yes=_YES | _OLD, no=_NO | _NEW)
+    built = (_numeric(frame, "built_year", faults, allow_missing=True)
+             if "built_year" in frame else pd.Series(np.nan, index=frame.index))
     if faults:
-        raise InputDataError(path, "; ".join(faults), "give a count >= 0 in every row")
+        raise InputDataError(path, "; ".join(faults), "give a count >= 0 in every row, "
+                             "yes/no in the columns 'new' and 'old' and a year in 'built_year'")
     frame = _to_wgs84(frame, datum, path)
     out = gpd.GeoDataFrame(
         {"community": [f"user/{i + 2}" for i in range(len(frame))],
          "name": frame["name"].astype(str).to_numpy(),
          "households": households.to_numpy(float),
          "residents": residents.to_numpy(float),
+         "new": new.to_numpy(bool), "new_given": "new" in frame.columns,
+         "old": old.to_numpy(object), "built_year": built.to_numpy(float),
          "source": f"user:{path.name}"},
         geometry=frame.geometry.to_numpy(), crs=4326,
     )
@@ -214,7 +252,8 @@ def read_inventory(path: str | Path, *, datum: Datum, sheet: str | None = None
     ----------
     path
         CSV, XLSX, GeoJSON or GPKG with ``kind`` (``locker`` or ``station``), optional
-        ``name`` and ``compartments``.
+        ``name``, ``compartments`` (lockers) and ``area_m2`` (the usable floor area of a room
+        available for a station, rule R1).
     datum
         {"wgs84", "gcj02"}: the datum of the coordinates.
     sheet
@@ -223,8 +262,8 @@ def read_inventory(path: str | Path, *, datum: Datum, sheet: str | None = None
     Returns
     -------
     geopandas.GeoDataFrame
-        ``site_id`` (``"user/<row>"``), ``name``, ``kind``, ``compartments`` (NaN when not
-        given), ``existing`` (True), ``source`` and WGS84 points.
+        ``site_id`` (``"user/<row>"``), ``name``, ``kind``, ``compartments`` and ``area_m2``
+        (NaN when not given), ``existing`` (True), ``source`` and WGS84 points.
 
     Raises
     ------
@@ -239,7 +278,8 @@ def read_inventory(path: str | Path, *, datum: Datum, sheet: str | None = None
     frame = _read_frame(path, sheet)
     faults: list[str] = []
     if "kind" not in frame.columns:
-        raise InputDataError(path, f"no column 'kind' (columns: {', '.join(map(str, frame.columns))})",
+        columns = ", ".join(map(str, frame.columns))
+        raise InputDataError(path, f"no column 'kind' (columns: {columns})",
                              "add a column kind with 'locker' or 'station' in each row")
     kinds = frame["kind"].astype(str).str.strip().str.lower()
     bad = ~kinds.isin(["locker", "station"])
@@ -249,15 +289,18 @@ def read_inventory(path: str | Path, *, datum: Datum, sheet: str | None = None
                       "is not 'locker' or 'station'")
     compartments = (_numeric(frame, "compartments", faults, allow_missing=True)
                     if "compartments" in frame else pd.Series(np.nan, index=frame.index))
+    area_m2 = (_numeric(frame, "area_m2", faults, allow_missing=True)
+               if "area_m2" in frame else pd.Series(np.nan, index=frame.index))
     if faults:
         raise InputDataError(path, "; ".join(faults),
-                             "use kind 'locker' or 'station' and compartments >= 0")
+                             "use kind 'locker' or 'station', compartments and area_m2 >= 0")
     frame = _to_wgs84(frame, datum, path)
     points = shapely.point_on_surface(frame.geometry.to_numpy())
     names = frame["name"].astype(str).to_numpy() if "name" in frame else [""] * len(frame)
     out = gpd.GeoDataFrame(
         {"site_id": [f"user/{i + 2}" for i in range(len(frame))], "name": names,
          "kind": kinds.to_numpy(), "compartments": compartments.to_numpy(float),
+         "area_m2": area_m2.to_numpy(float),
          "existing": True, "source": f"user:{path.name}"},
         geometry=points, crs=4326,
     )

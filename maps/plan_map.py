@@ -154,8 +154,9 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     "stations": (
         ("id", "field.site_id"),
         ("community_name", "field.community"),
-        ("floor_area_m2", "field.floor_area_m2"),
-        ("required_m2", "field.required_m2"),
+        ("planned_area_m2", "field.planned_area_m2"),
+        ("available_area_m2", "field.available_area_m2"),
+        ("area_source", "field.area_source"),
         ("daily_parcels", "field.daily_parcels"),
         ("existing", "field.reused"),
     ),

@@ -1,5 +1,6 @@
-"""One report per run: ``report.html`` (KPIs, rule compliance, communities, map, chart) and a
-printable one-page ``report.pdf`` / ``report.png``.
+"""One report per run: ``report.html``, and a printable one-page ``report.pdf`` / ``.png``.
+
+``report.html`` holds the KPIs, rule compliance, communities, map and chart.
 
 The HTML page is self-contained (images are PNG ``data:`` URIs, no script, no link), so it can
 be mailed or archived as one file; every string from the data or the summary is escaped. The
@@ -71,6 +72,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 7px; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pass { color: #1a7f37; font-weight: 600; } .fail { color: #c62828; font-weight: 600; }
+.na { color: #666666; }
 img { max-width: 100%; border: 1px solid #eee; }
 .note { color: #666; font-size: 12px; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
@@ -79,7 +81,7 @@ img { max-width: 100%; border: 1px solid #eee; }
 
 
 def _fmt(value: object, lang: str) -> str:
-    """A value as short plain text (not yet escaped)."""
+    """Return a value as short plain text (not yet escaped)."""
     if is_missing(value):
         return label("value.none", lang)
     if isinstance(value, bool | np.bool_):
@@ -129,8 +131,18 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
     return out
 
 
+def _verdict(rule: Mapping[str, Any], lang: str) -> tuple[str, str]:
+    """Return a record's result in ``lang`` and its CSS class: pass, fail or not evaluated."""
+    if rule.get("evaluated") is False:
+        return label("rule.not_evaluated", lang), "na"
+    if rule.get("passed") is None:
+        return label("value.none", lang), ""
+    return (label("rule.pass", lang), "pass") if rule["passed"] else (label("rule.fail", lang),
+                                                                      "fail")
+
+
 def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
-    """The rule's id and, for a per-place record, the place (``R2 · 文翁社区``)."""
+    """Return the rule's id and, for a per-place record, the place (``R2 · 文翁社区``)."""
     if rule.get("community") == UNASSIGNED:
         place = label("report.unassigned", lang)
     else:
@@ -143,7 +155,7 @@ _ZH_FIELDS = {"required": "quote", "achieved": "achieved_zh", "reason": "reason_
 
 
 def _text_of(rule: Mapping[str, Any], field: str, lang: str) -> str:
-    """A record's ``required`` or ``achieved`` text in ``lang`` (Chinese where it has it).
+    """Return a record's ``required`` or ``achieved`` text in ``lang`` (Chinese where given).
 
     The ``achieved`` text of a failed record ends with its ``reason``, when it has one.
     """
@@ -192,7 +204,7 @@ def _font_family() -> list[str]:
 
 
 def _draw_map(ax: Axes, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
-    """The plan on ``ax`` in local UTM: communities by ratio class, catchments, demand, sites."""
+    """Draw the plan on ``ax`` in local UTM: communities, catchments, demand, sites."""
     present = {k: v for k, v in layers.items() if v is not None and len(v) and v.crs is not None}
     ax.set_axis_off()
     if not present:
@@ -336,7 +348,7 @@ def _data_uri(png: bytes) -> str:
 
 
 def _table_html(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> str:
-    """A table; each cell is ``(text, css_class)``; all text escaped."""
+    """Return a table; each cell is ``(text, css_class)``; all text escaped."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
         "<tr>"
@@ -412,13 +424,7 @@ def report_html(
         header = [label(f"rule.{k}", lang) for k in _RULE_COLUMNS]
         rows = []
         for rule in rules:
-            passed = rule.get("passed")
-            mark = (
-                (label("value.none", lang), "")
-                if passed is None
-                else (label("rule.pass" if passed else "rule.fail", lang),
-                      "pass" if passed else "fail")
-            )
+            mark = _verdict(rule, lang)
             rows.append(
                 [
                     (_rule_id(rule, lang), ""),
@@ -429,10 +435,12 @@ def report_html(
                 ]
             )
         parts.append(_table_html(header, rows))
-        failed = sum(1 for r in rules if r.get("passed") is False)
+        unevaluated = sum(1 for r in rules if r.get("evaluated") is False)
+        failed = sum(1 for r in rules if r.get("passed") is False) - unevaluated
         parts.append(
             '<p class="note">'
-            + html.escape(label("report.rules_count", lang, n=len(rules), failed=failed))
+            + html.escape(label("report.rules_count", lang, n=len(rules), failed=failed,
+                                unevaluated=unevaluated))
             + "</p>"
         )
     else:
@@ -504,8 +512,7 @@ def _printable(
                 _wrapped(_fmt(r.get("clause"), lang), 24),
                 _wrapped(_text_of(r, "required", lang), 34),
                 _wrapped(_text_of(r, "achieved", lang), 34),
-                label("value.none", lang) if r.get("passed") is None
-                else label("rule.pass" if r.get("passed") else "rule.fail", lang),
+                _verdict(r, lang)[0],
             ]
             for r in shown
         ]
@@ -518,16 +525,18 @@ def _printable(
             lines = 1 if i == 0 else max(c.count("\n") + 1 for c in cells[i - 1])
             cell.set_height(0.036 * lines)
             if i > 0 and j == 4:
-                ok = shown[i - 1].get("passed")
-                cell.get_text().set_color("#1a7f37" if ok else "#c62828")
+                colour = {"pass": "#1a7f37", "fail": "#c62828"}.get(_verdict(shown[i - 1], lang)[1])
+                cell.get_text().set_color(colour or "#666666")
         if len(rules) > len(shown):
             ax.text(0, 0, label("legend.more_rules", lang, n=len(rules) - len(shown)), fontsize=7)
     return fig
 
 
 def _wrapped(text: str, width: int, lines: int = 3) -> str:
-    """``text`` wrapped at ``width`` columns (a CJK character takes two), at most ``lines`` lines
-    (the last one cut with …)."""
+    """Wrap ``text`` at ``width`` columns (a CJK character takes two), in ``lines`` lines at most.
+
+    The last line is cut with … when the text is longer.
+    """
     if any(ord(ch) >= 0x2E80 for ch in text):
         width = max(width // 2, 4)
     parts = textwrap.wrap(text, width) or [""]

@@ -7,16 +7,28 @@ rule is checked per place, ``place`` and ``reason``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .lockers import LockerPlan
+from .lockers import REASON_PER_LOCKER, LockerParameters, LockerPlan, LockerProblem
 from .rules import Rule, RuleSet
 from .targets import target_share
 
-__all__ = ["community_compartments", "locker_compliance", "rule_record", "target_compliance"]
+__all__ = [
+    "community_compartments",
+    "community_reasons",
+    "locker_compliance",
+    "not_evaluated_record",
+    "rule_record",
+    "target_compliance",
+    "unevaluated_records",
+]
+
+#: Tolerance of the rule comparisons (solver round-off).
+_TOL = 1e-6
 
 
 def rule_record(
@@ -75,8 +87,10 @@ def community_compartments(
     Returns
     -------
     pandas.DataFrame
-        Indexed by community: ``daily_parcels`` (all), ``served_parcels``, ``compartments``
-        and ``ratio`` (compartments per served daily parcel; NaN where none is served).
+        Indexed by community: ``daily_parcels`` (all, served or not), ``served_parcels``,
+        ``compartments``, ``ratio`` (compartments per served daily parcel; NaN where none is
+        served) and ``community_ratio`` (compartments per daily parcel of the whole community,
+        what R2 asks; NaN for a community without parcels).
     """
     parcels = np.asarray(daily_parcels, dtype=float)
     community = np.asarray(community).astype(str)
@@ -99,7 +113,67 @@ def community_compartments(
     table["ratio"] = table["compartments"] / table["served_parcels"].where(
         table["served_parcels"] > 0
     )
-    return table[["daily_parcels", "served_parcels", "compartments", "ratio"]]
+    table["community_ratio"] = table["compartments"] / table["daily_parcels"].where(
+        table["daily_parcels"] > 0
+    )
+    return table[["daily_parcels", "served_parcels", "compartments", "ratio", "community_ratio"]]
+
+
+def community_reasons(
+    plan: LockerPlan,
+    problem: LockerProblem,
+    params: LockerParameters,
+    *,
+    community: np.ndarray,
+    community_names: dict[str, str] | None = None,
+) -> LockerPlan:
+    """Say so where a home is left out only because the model holds R2 per locker.
+
+    The locker model keeps every locker's ratio within R2's range (:mod:`optimizer.lockers`),
+    so a home whose reachable sites gather fewer than ``K / high`` daily parcels is left out.
+    R2 itself (seed 004 五(二)) is per community: where its community, with one more module
+    for that home (and for each such home before it), stays within R2's upper end, the home's
+    reason says that the per-locker reading left it out (:data:`REASON_PER_LOCKER`).
+
+    Parameters
+    ----------
+    plan
+        The solved plan.
+    problem, params
+        Its instance and parameters (reach, ``compartments_per_module``, ``ratio``).
+    community
+        Community id of each demand point.
+    community_names
+        Display name per community id.
+
+    Returns
+    -------
+    LockerPlan
+        The plan with those homes' ``reasons`` and ``reasons_zh`` replaced.
+    """
+    names = community_names or {}
+    parcels = np.asarray(problem.daily_parcels, dtype=float)
+    k, hi = params.compartments_per_module, params.ratio[1]
+    reach = np.bincount(problem.pair_site, weights=parcels[problem.pair_demand],
+                        minlength=problem.n_sites)
+    table = community_compartments(plan, parcels, community)
+    community = np.asarray(community).astype(str)
+    added: dict[str, int] = {}
+    reasons, reasons_zh = list(plan.reasons), list(plan.reasons_zh)
+    for i in np.flatnonzero(plan.assignment < 0):
+        sites = problem.pair_site[problem.pair_demand == i]
+        if not len(sites) or problem.existing[sites].any() or reach[sites].max() >= k / hi:
+            continue
+        c = community[i]
+        ratio = (table.at[c, "compartments"] + k * (added.get(c, 0) + 1)) / table.at[
+            c, "daily_parcels"]
+        if ratio > hi + _TOL:
+            continue
+        added[c] = added.get(c, 0) + 1
+        args = {"radius": params.radius_m, "most": reach[sites].max(), "k": k, "hi": hi,
+                "community": names.get(c, c), "ratio": ratio}
+        reasons[i], reasons_zh[i] = (text.format(**args) for text in REASON_PER_LOCKER)
+    return replace(plan, reasons=reasons, reasons_zh=reasons_zh)
 
 
 def locker_compliance(
@@ -112,12 +186,18 @@ def locker_compliance(
 ) -> list[dict]:
     """Compliance records of the locker tier: R2 per community and G1 coverage.
 
+    R2 (seed 004 五(二): compartments 1 to 1.3 times *the community's* average daily
+    deliveries) is judged on all daily parcels of each community, served or not: a
+    half-served community fails. G1 passes when the share of daily parcels within a locker's
+    walk reaches the rule's value (:data:`optimizer.rules.BASICALLY_FULL` for "基本全覆盖",
+    or the scenario's override).
+
     Parameters
     ----------
     plan
         The locker plan.
     rules
-        The rule set applied (R2's range is read from it).
+        The rule set applied (R2's range and G1's share are read from it).
     daily_parcels, community
         Per demand point.
     community_names
@@ -126,43 +206,38 @@ def locker_compliance(
     Returns
     -------
     list of dict
-        One R2 record for the district, one per community, and one G1 record.
+        One R2 record for the district, one per community with parcels, and one G1 record.
     """
     names = community_names or {}
     r2 = rules.get("R2")
     lo, hi = r2.low, r2.high
     table = community_compartments(plan, daily_parcels, community)
-    served = table[table["served_parcels"] > 0]
-    tol = 1e-6
-    ok = (served["ratio"] >= lo - tol) & (served["ratio"] <= hi + tol)
+    judged = table[table["daily_parcels"] > 0]
+    ratio = judged["community_ratio"]
+    ok = (ratio >= lo - _TOL) & (ratio <= hi + _TOL)
+    span = f"{ratio.min():.3f}–{ratio.max():.3f}" if len(judged) else ""
     records = [
         rule_record(
             r2,
-            required=f"{lo:g}–{hi:g} compartments per daily parcel in every community",
-            achieved=(
-                f"{int(ok.sum())} of {len(served)} served communities within range; ratios "
-                f"{served['ratio'].min():.3f}–{served['ratio'].max():.3f}"
-                if len(served)
-                else "no community served"
-            ),
-            achieved_zh=(
-                f"{len(served)} 个有服务的社区中 {int(ok.sum())} 个达标；格口比 "
-                f"{served['ratio'].min():.3f}–{served['ratio'].max():.3f}"
-                if len(served)
-                else "无社区获得服务"
-            ),
+            required=f"{lo:g}–{hi:g} compartments per daily parcel of every community "
+            "(all its parcels, served or not)",
+            achieved=(f"{int(ok.sum())} of {len(judged)} communities within range; ratios {span}"
+                      if len(judged) else "no community has parcels"),
+            achieved_zh=(f"{len(judged)} 个社区中 {int(ok.sum())} 个达标；格口比 {span}"
+                         if len(judged) else "无社区有件量"),
             passed=bool(ok.all()),
         )
     ]
-    for cid, row in served.iterrows():
+    for cid, row in judged.iterrows():
         records.append(
             rule_record(
                 r2,
                 required=f"{lo:g}–{hi:g}",
-                achieved=f"{row['ratio']:.3f} ({row['compartments']:.0f} compartments for "
-                f"{row['served_parcels']:.1f} parcels/day)",
-                achieved_zh=f"{row['ratio']:.3f}（{row['compartments']:.0f} 个格口，日均 "
-                f"{row['served_parcels']:.1f} 件）",
+                achieved=f"{row['community_ratio']:.3f} ({row['compartments']:.0f} compartments "
+                f"for {row['daily_parcels']:.1f} parcels/day, {row['served_parcels']:.1f} "
+                "served)",
+                achieved_zh=f"{row['community_ratio']:.3f}（{row['compartments']:.0f} 个格口，日均 "
+                f"{row['daily_parcels']:.1f} 件，其中 {row['served_parcels']:.1f} 件获服务）",
                 passed=bool(ok[cid]),
                 place=names.get(str(cid), str(cid)),
                 community=str(cid),
@@ -175,14 +250,68 @@ def locker_compliance(
         records.append(
             rule_record(
                 g1,
-                required="residential areas basically fully covered by smart lockers",
+                required=f"at least {g1.low:.0%} of daily parcels of residential areas within "
+                "the walking radius of a locker",
                 achieved=f"{share:.1%} of daily parcels within the walking radius of a locker",
                 achieved_zh=f"{share:.1%} 的日均件量在快件箱步行半径内",
-                passed=share >= 0.95,
-                threshold=0.95,
+                passed=share >= g1.low - _TOL,
+                threshold=g1.low,
             )
         )
     return records
+
+
+def not_evaluated_record(rule: Rule, *, need: str, need_zh: str, **extra: Any) -> dict:
+    """Return a record saying ``rule`` was not evaluated, and what data would decide it.
+
+    Parameters
+    ----------
+    rule
+        The rule not evaluated.
+    need, need_zh
+        The data (or tiers) that would decide it, in English and Chinese.
+    **extra
+        More keys of the record (``place``, ...).
+
+    Returns
+    -------
+    dict
+        A :func:`rule_record` with ``evaluated`` False and ``passed`` False (the plan is not
+        shown to meet it), ``reason`` and ``reason_zh`` naming the data needed.
+    """
+    return rule_record(rule, required=rule.title_en, achieved="not evaluated",
+                       achieved_zh="未评估", passed=False, evaluated=False,
+                       reason=f"needs {need}", reason_zh=f"需要{need_zh}",
+                       **extra)
+
+
+def unevaluated_records(rules: RuleSet, records: list[dict], *, tiers: tuple[str, ...] = ()
+                        ) -> list[dict]:
+    """Return a "not evaluated" record for each rule of ``rules`` that no record checks.
+
+    Every rule listed in ``summary.json["rules_applied"]`` thus has a record: either its check,
+    or one that says it was not evaluated and what would decide it
+    (:func:`not_evaluated_record`).
+
+    Parameters
+    ----------
+    rules
+        The rule set applied.
+    records
+        The records the plan's checks gave.
+    tiers
+        The tiers planned (a rule of a tier not planned says so).
+
+    Returns
+    -------
+    list of dict
+        One record per unchecked rule, in id order.
+    """
+    done = {r["id"] for r in records}
+    planned = ", ".join(tiers) or "lockers"
+    return [not_evaluated_record(rule, need=f"a plan with the tiers that check it (planned: "
+                                 f"{planned})", need_zh=f"规划相应层级（已规划：{planned}）")
+            for rule in rules if rule.id not in done]
 
 
 def target_compliance(

@@ -88,11 +88,23 @@ BudgetKind = Literal["modules", "sites"]
 
 #: Reasons written for demand that the plan does not serve: (English, Chinese) templates.
 REASON_NO_SITE = ("no candidate site within {radius:g} m walk", "步行 {radius:g} 米内无候选站点")
-REASON_BUDGET = ("left out by the budget of {budget} {kind}", "受预算限制未覆盖（{budget} 个{kind_zh}）")
+REASON_BUDGET = (
+    "left out by the budget of {budget} {kind}",
+    "受预算限制未覆盖（{budget} 个{kind_zh}）",
+)
 REASON_TOO_SMALL = (
     "too few parcels within {radius:g} m walk to fill one locker module of {k} compartments "
     "at the R2 ratio of at most {hi:g} compartments per daily parcel",
-    "步行 {radius:g} 米内件量过少：按 R2 格口数至多为日均件量的 {hi:g} 倍，配不满一个 {k} 格口的箱体模组",
+    "步行 {radius:g} 米内件量过少：按 R2 格口数至多为日均件量的 {hi:g} 倍，"
+    "配不满一个 {k} 格口的箱体模组",
+)
+REASON_PER_LOCKER = (
+    "R2 is held per locker: the sites within {radius:g} m walk gather at most {most:.1f} "
+    "parcels/day, too few for one {k}-compartment module at <= {hi:g} per parcel; held per "
+    "community ({community}: {ratio:.3f} with one more module), it could be served",
+    "R2 按单个快件箱执行：步行 {radius:g} 米内的站点日均至多汇集 {most:.1f} 件，"
+    "配不满一个 {k} 格口的模组（至多 {hi:g} 倍）；若按社区（{community}）执行，"
+    "加一个模组后格口比为 {ratio:.3f}，可以服务",
 )
 REASON_CAPACITY = (
     "existing lockers in reach are full and no new site can be opened",

@@ -11,8 +11,16 @@ large community out of reach, which the planner would not accept; when one stati
 every home the model opens a second. A community with no residential building is served at
 its polygon's representative point.
 
-Columns :math:`c = (j, k)` pair candidate :math:`j` (usable floor area :math:`A_j \ge A_{R1}`,
-the R1 minimum) with a community :math:`k` it reaches; :math:`y_c \in \{0,1\}` opens it,
+The clause is for *new* residential communities: a planner's communities table may mark them
+(column ``new``); without it every community counts as new, and the R1 record says which
+applied. A community not new gets a "not applicable" record (old compounds are goal G3's).
+
+:math:`A_j` is the floor area a station could use at candidate :math:`j`
+(:func:`geodata.candidates.station_floor_areas`): a room of a planner's inventory with its own
+area, else one ground-floor unit of an OSM building (100 m2, a stated assumption), never a
+whole building's footprint. Columns :math:`c = (j, k)` pair candidate :math:`j` (with
+:math:`A_j \ge A_{R1}`, the R1 minimum) with a community :math:`k` it reaches;
+:math:`y_c \in \{0,1\}` opens it,
 :math:`x_{ic} \ge 0` is the share of point :math:`i`'s :math:`d_i` daily parcels it serves,
 :math:`s_i, u_c \ge 0` are slacks that turn a missing station or floor area into a named reason
 instead of an infeasible model.
@@ -55,6 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from geodata.candidates import GROUND_FLOOR_UNIT_M2, station_floor_areas
 from geodata.distances import network_distances
 from geodata.errors import ParameterError, SolverError
 from geodata.network import Network
@@ -62,7 +71,7 @@ from geodata.network import Network
 from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
-from .rules import RuleSet
+from .rules import Rule, RuleSet
 
 __all__ = [
     "REUSE_ORDER",
@@ -102,6 +111,9 @@ class StationParameters:
     cargo_radius_m
         Longest walk from a neighbourhood centre to its cargo station. Default 300 m (the
         5-minute circle of GB 50180-2018).
+    ground_floor_unit_m2
+        Floor area a station can use at an OSM site: one ground-floor unit. Default
+        :data:`geodata.candidates.GROUND_FLOOR_UNIT_M2` (100 m2), a stated assumption.
     """
 
     radius_m: float = 500.0
@@ -110,6 +122,7 @@ class StationParameters:
     reuse_cost: float = 10_000.0
     walk_cost: float = 0.01
     cargo_radius_m: float = 300.0
+    ground_floor_unit_m2: float = GROUND_FLOOR_UNIT_M2
 
     def __post_init__(self) -> None:
         bad = [f"{k}={v!r}" for k, v in vars(self).items() if not (v >= 0 and np.isfinite(v))]
@@ -126,7 +139,10 @@ class StationPlan:
     ----------
     stations
         ``station_id``, ``community``, ``community_name``, ``site_id``, ``kind``, ``reused``,
-        ``floor_area_m2``, ``daily_parcels`` (load), ``required_m2``, point.
+        ``daily_parcels`` (load), ``planned_area_m2`` (the station's usable area,
+        max(R1 minimum, m2 per daily parcel x load)), ``available_area_m2`` (what the site offers),
+        ``area_source`` (where that figure comes from), ``floor_area_m2`` (= the available
+        area, kept for old scripts) and ``required_m2`` (= the planned area), point.
     communities
         Per community: ``community``, ``name``, ``homes``, ``daily_parcels``, ``stations``,
         ``max_walk_m``, ``passed``, ``reason``.
@@ -164,7 +180,8 @@ def plan_community_stations(
     demand
         From :func:`geodata.demand.demand_from_buildings` (``community``, ``daily_parcels``).
     communities
-        From :func:`geodata.communities.communities_from_osm`, same CRS.
+        From :func:`geodata.communities.communities_from_osm`, same CRS; an optional bool
+        ``new`` column (a planner's table) marks the new residential communities R1 is for.
     candidates
         From :func:`geodata.candidates.candidates_from_osm` (``floor_area_m2``, ``kind``).
     network
@@ -190,6 +207,7 @@ def plan_community_stations(
     p = params or StationParameters()
     r1 = rules.get("R1")
     amin = float(r1.value)
+    communities, not_new, scope = _new_communities(communities)
     pts = demand[demand["community"].isin(communities["community"])]
     px = np.c_[pts.geometry.x, pts.geometry.y]
     comm = pts["community"].to_numpy().astype(object)
@@ -200,7 +218,7 @@ def plan_community_stations(
         px = np.r_[px, np.c_[rp.x, rp.y]]
         comm = np.r_[comm, empty["community"].to_numpy().astype(object)]
         d = np.r_[d, np.zeros(len(empty))]
-    area = candidates["floor_area_m2"].fillna(0.0).to_numpy(float)
+    area, area_source = station_floor_areas(candidates, unit_m2=p.ground_floor_unit_m2)
     elig = np.flatnonzero(area >= amin)
     cx = np.c_[candidates.geometry.x, candidates.geometry.y][elig]
     reach = network_distances(network, px, cx, radius_m=p.radius_m)
@@ -243,9 +261,12 @@ def plan_community_stations(
         "station_id": [f"st-{i + 1:03d}" for i in range(len(open_c))],
         "community": col_k[open_c], "community_name": [names[k] for k in col_k[open_c]],
         "site_id": st["site_id"], "kind": st["kind"], "reused": np.isin(st["kind"], _REUSED),
-        "floor_area_m2": area[col_j[open_c]], "daily_parcels": load[open_c],
-        "required_m2": np.maximum(amin, p.m2_per_daily_parcel * load[open_c]),
+        "daily_parcels": load[open_c],
+        "planned_area_m2": np.maximum(amin, p.m2_per_daily_parcel * load[open_c]),
+        "available_area_m2": area[col_j[open_c]], "area_source": area_source[col_j[open_c]],
     }, geometry=st.geometry.values, crs=candidates.crs)
+    stations["floor_area_m2"] = stations["available_area_m2"]
+    stations["required_m2"] = stations["planned_area_m2"]
     any_reach = np.bincount(ri, minlength=n) > 0
     table, records = [], []
     for k in communities["community"]:
@@ -280,12 +301,15 @@ def plan_community_stations(
         walk = float(rw[served].max()) if served.any() else float("nan")
         table.append((k, names[k], int((mine < len(pts)).sum()), float(d[mine].sum()), len(ck),
                       walk, ok, reason or ""))
+        planned = np.maximum(amin, a_per * load[ck])
         records.append(rule_record(
             r1, required=f">= {amin:g} m2 station within {p.radius_m:g} m walk of every home",
-            achieved=(f"{len(ck)} station(s), " + ", ".join(f"{area[col_j[q]]:.0f} m2" for q in ck)
-                      + (f"; longest walk {walk:.0f} m" if served.any() else "")),
-            achieved_zh=(f"{len(ck)} 个站点，" + "、".join(f"{area[col_j[q]]:.0f} 平方米" for q in ck)
-                         + (f"；最远步行 {walk:.0f} 米" if served.any() else "")),
+            achieved=(f"{len(ck)} station(s), planned/available " + ", ".join(
+                f"{m:.0f}/{area[col_j[q]]:.0f} m2" for m, q in zip(planned, ck, strict=True))
+                + (f"; longest walk {walk:.0f} m" if served.any() else "")),
+            achieved_zh=(f"{len(ck)} 个站点，规划/可用面积 " + "、".join(
+                f"{m:.0f}/{area[col_j[q]]:.0f} 平方米" for m, q in zip(planned, ck, strict=True))
+                + (f"；最远步行 {walk:.0f} 米" if served.any() else "")),
             passed=ok, place=names[k], community=k, reason=reason, reason_zh=reason_zh,
         ))
     frame = pd.DataFrame(table, columns=["community", "name", "homes", "daily_parcels", "stations",
@@ -296,12 +320,37 @@ def plan_community_stations(
         achieved=f"{npass} of {len(frame)} communities; {len(stations)} stations "
                  f"({int(stations['reused'].sum())} reused)",
         achieved_zh=f"{len(frame)} 个社区中 {npass} 个达标；共 {len(stations)} 个站点（利用现有 "
-                    f"{int(stations['reused'].sum())} 个）", passed=npass == len(frame)))
+                    f"{int(stations['reused'].sum())} 个）", passed=npass == len(frame),
+        new_communities=scope))
+    records.extend(_not_new_records(r1, not_new))
     log.info("community stations: %d stations for %d communities (%d pass R1), %d columns, "
              "%d pairs, %s, in %.2f s", len(stations), len(frame), npass, ncol, npair,
              sol.status, time.perf_counter() - t0)
     return StationPlan(stations, frame, records, sol.status, sol.objective, sol.bound, sol.gap,
                        sol.solve_s)
+
+
+def _new_communities(
+    communities: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+    """Split the communities into the new ones (R1's scope) and the others; say which rule."""
+    if "new" not in communities.columns:
+        return (communities, communities[:0],
+                f"all {len(communities)} communities count as new residential communities "
+                "(default: no 'new' column in a planner's communities table)")
+    new = communities["new"].fillna(True).astype(bool).to_numpy()
+    given = "new_given" in communities.columns and bool(communities["new_given"].any())
+    how = "marked in the planner's communities table" if given else "default: all new"
+    return (communities[new], communities[~new],
+            f"{int(new.sum())} of {len(communities)} communities are new ({how})")
+
+
+def _not_new_records(r1: Rule, not_new: gpd.GeoDataFrame) -> list[dict]:
+    return [rule_record(r1, required="an end-station in a new residential community",
+                        achieved="not applicable", passed=True, applicable=False, place=name,
+                        community=k, reason="not applicable: the planner's communities table "
+                        "marks this community as not new (R1 is for 新建居住社区)")
+            for k, name in zip(not_new["community"], not_new["name"], strict=True)]
 
 
 @dataclass(frozen=True)
@@ -354,7 +403,7 @@ def plan_cargo_stations(
     """
     p = params or StationParameters()
     r7, amin = rules.get("R7"), float(rules.get("R1").value)
-    area = candidates["floor_area_m2"].fillna(0.0).to_numpy(float)
+    area, _ = station_floor_areas(candidates, unit_m2=p.ground_floor_unit_m2)
     ok = (area >= amin) & ~candidates["site_id"].isin(exclude).to_numpy()
     elig = np.flatnonzero(ok)
     rank = candidates["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()

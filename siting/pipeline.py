@@ -23,6 +23,7 @@ from geodata.area import StudyArea, study_area
 from geodata.buildings import buildings_from_osm, read_siting_features
 from geodata.candidates import candidates_from_osm
 from geodata.catchments import walking_catchments
+from geodata.commercial_areas import commercial_areas_from_osm
 from geodata.communities import communities_from_osm
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
@@ -36,6 +37,7 @@ from geodata.fallbacks import (
 )
 from geodata.guards import check_area_size
 from geodata.network import Network, street_lines, walk_network
+from geodata.old_compounds import building_years, old_compounds
 from geodata.osm import OsmExtract, read_osm
 from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
 from geodata.rural import villages_from_osm
@@ -44,9 +46,15 @@ from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_su
 from maps.layers import locker_layers
 from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
-from optimizer.compliance import locker_compliance, target_compliance
+from optimizer.compliance import (
+    community_reasons,
+    locker_compliance,
+    target_compliance,
+    unevaluated_records,
+)
+from optimizer.goals import SEARCH_FACTOR, commercial_area_compliance, old_compound_compliance
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
-from optimizer.rules import preset
+from optimizer.rules import RuleSet, preset
 
 __all__ = ["DEMO_OSM", "District", "PlanResult", "export_candidates", "plan"]
 
@@ -260,6 +268,14 @@ def plan(
         f"{int(locker_plan.modules.sum())} modules, gap {locker_plan.gap}",
     )
 
+    names = dict(zip(communities["community"], communities["name"], strict=True))
+    locker_plan = community_reasons(
+        locker_plan,
+        problem,
+        lp,
+        community=demand["community"].to_numpy(),
+        community_names=names,
+    )
     layers = locker_layers(
         locker_plan,
         demand=demand,
@@ -267,7 +283,6 @@ def plan(
         communities=communities,
         boundary=area.projected,
     )
-    names = dict(zip(communities["community"], communities["name"], strict=True))
     records = locker_compliance(
         locker_plan,
         rule_set,
@@ -312,6 +327,9 @@ def plan(
         stages.done(
             "tiers", ", ".join(f"{k}: {v.get('status', '')}" for k, v in tier_summary.items())
         )
+    records.extend(_goal_records(d, rule_set, locker_plan, layers, site_xy_open,
+                                 radius_m=lp.radius_m))
+    records.extend(unevaluated_records(rule_set, records, tiers=tuple(tiers)))
     summary = _summary(
         locker_plan,
         problem,
@@ -384,6 +402,7 @@ class District:
     communities: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
     demand_source: str
+    features: gpd.GeoDataFrame
 
 
 def _district(
@@ -444,7 +463,8 @@ def _district(
         f"{len(candidates)} sites ({int(candidates['existing'].sum())} existing lockers)",
     )
 
-    return District(extract, area, walk, demand, communities, candidates, demand_source)
+    return District(extract, area, walk, demand, communities, candidates, demand_source,
+                    features)
 
 
 def export_candidates(
@@ -569,6 +589,39 @@ def _demand(
     )
 
 
+def _goal_records(
+    d: District,
+    rules: RuleSet,
+    locker_plan: LockerPlan,
+    layers: dict[str, gpd.GeoDataFrame],
+    locker_xy: np.ndarray,
+    *,
+    radius_m: float,
+) -> list[dict]:
+    """G2 and G3 records (:mod:`optimizer.goals`) of the plan's lockers and stations."""
+    records = []
+    if rules.get("G2") is not None:
+        areas = commercial_areas_from_osm(d.features, d.area)
+        nearest = np.full(len(areas), np.inf)
+        if len(areas) and len(locker_xy):
+            nearest = network_distances(d.walk, shapely.get_coordinates(areas.geometry),
+                                        locker_xy, radius_m=SEARCH_FACTOR * radius_m).nearest()
+        names = [n or f"{k} {i}" for n, k, i in zip(areas["name"], areas["kind"],
+                                                      areas["osm_id"], strict=True)]
+        records += commercial_area_compliance(rules, names=names, kinds=list(areas["kind"]),
+                                              ids=list(areas["osm_id"]), nearest_m=nearest,
+                                              radius_m=radius_m)
+    stations = layers.get("stations")
+    old = old_compounds(d.communities, d.demand, years=building_years(d.features))
+    records += old_compound_compliance(
+        rules, old, community=d.demand["community"].to_numpy(),
+        served=locker_plan.assignment >= 0,
+        stations=None if stations is None else set(stations["community"].astype(str)),
+        names=dict(zip(d.communities["community"], d.communities["name"], strict=True)),
+        radius_m=radius_m)
+    return records
+
+
 def _map_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     """Keep the layers the plan map knows how to draw."""
     return {k: v for k, v in layers.items() if k in LAYER_COLUMNS}
@@ -583,7 +636,7 @@ def _map_rules(records: list[dict]) -> dict[str, str]:
     lines: dict[str, str] = {}
     for r in records:
         if "place" not in r and r["id"] not in lines:
-            mark = "✓" if r["passed"] else "✗"
+            mark = "–" if r.get("evaluated") is False else "✓" if r["passed"] else "✗"
             lines[r["id"]] = f"{mark} {r['achieved']} [{r['clause']}]"
     return lines
 

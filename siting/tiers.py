@@ -291,6 +291,8 @@ def _stations(
             "kind": st["kind"], "reused": st["reused"].astype(bool),
             "existing": st["reused"].astype(bool), "floor_area_m2": st["floor_area_m2"],
             "required_m2": st["required_m2"], "daily_parcels": st["daily_parcels"],
+            "planned_area_m2": st["planned_area_m2"],
+            "available_area_m2": st["available_area_m2"], "area_source": st["area_source"],
         }, geometry=st.geometry.values, crs=crs)
         out.records.extend(sp.records)
         npass = int(sp.communities["passed"].sum())

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from geodata.area import study_area
 from geodata.buildings import buildings_from_osm
-from geodata.candidates import candidates_from_osm
+from geodata.candidates import GROUND_FLOOR_UNIT_M2, candidates_from_osm, station_floor_areas
 from geodata.centres import centres_from_osm
 from geodata.communities import communities_from_osm
 from geodata.demand import demand_from_buildings
 from geodata.network import walk_network
 from geodata.osm import read_osm
+from geodata.planner_data import sites_from_inventory
 from optimizer.rules import preset
 from optimizer.stations import plan_cargo_stations, plan_community_stations
 
@@ -120,3 +123,63 @@ def test_cargo_stations_at_neighbourhood_centres(chengdu):
     assert not set(cargo.stations["site_id"]) & set(chengdu["plan"].stations["site_id"])
     for rec in cargo.records[1:]:
         assert rec["passed"] or "no free candidate" in rec["reason"]
+
+
+def test_stations_carry_planned_and_available_area_never_a_footprint(chengdu):
+    st = chengdu["plan"].stations
+    assert (st["planned_area_m2"] >= 15).all()
+    assert (st["available_area_m2"] >= st["planned_area_m2"] - 1e-6).all()
+    # one ground-floor unit at most: the demo's sites stand in buildings of ~950 m2 and more
+    assert (st["available_area_m2"] <= GROUND_FLOOR_UNIT_M2).all()
+    footprint = chengdu["cand"].set_index("site_id").loc[st["site_id"], "floor_area_m2"]
+    assert (footprint.to_numpy() > GROUND_FLOOR_UNIT_M2).any()
+    assert st["area_source"].str.contains("ground-floor unit|smaller than one").all()
+    assert (st["floor_area_m2"] == st["available_area_m2"]).all()
+    assert "default" in chengdu["plan"].records[0]["new_communities"]
+
+
+def test_r1_fails_named_where_every_candidate_is_too_small(chengdu):
+    """R1 at 120 m2, more than one ground-floor unit: with footprints as floor areas (954 m2
+    and more) every community passed; with rooms of at most 100 m2 each fails, named."""
+    assert (chengdu["cand"]["floor_area_m2"] >= 120).sum() > 100
+    rules = preset("guangdong", overrides={"R1": 120})
+    plan = plan_community_stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
+                                   chengdu["walk"], rules)
+    assert plan.stations.empty and not plan.records[0]["passed"]
+    failed = {r["place"]: r["reason"] for r in plan.records[1:] if not r["passed"]}
+    assert set(failed) == set(chengdu["comms"]["name"])
+    assert all(v == "no candidate of >= 120 m2 within 500 m walk" for v in failed.values())
+
+
+def test_r1_uses_the_rooms_of_a_planner_inventory(chengdu):
+    """A planner's 12 m2 room beside every community is never a station; a 40 m2 one is."""
+    comms = chengdu["comms"]
+    pts = comms.geometry.representative_point().to_crs(4326)
+    for area_m2, usable in ((12.0, False), (40.0, True)):
+        inventory = gpd.GeoDataFrame(
+            {"site_id": [f"room{i}" for i in range(len(pts))], "name": "room", "kind": "station",
+             "compartments": np.nan, "area_m2": area_m2, "existing": True,
+             "source": "user:rooms.csv"}, geometry=pts.to_numpy(), crs=4326)
+        rooms = sites_from_inventory(inventory, chengdu["area"])
+        available, source = station_floor_areas(rooms)
+        assert (available == area_m2).all() and (source == "planner inventory (area_m2)").all()
+        cand = pd.concat([chengdu["cand"], rooms], ignore_index=True)
+        plan = plan_community_stations(chengdu["demand"], comms, cand, chengdu["walk"],
+                                       preset("guangdong"))
+        used = plan.stations["site_id"].isin(rooms["site_id"])
+        assert used.any() == usable
+        if usable:
+            got = plan.stations[used]
+            assert (got["area_source"] == "planner inventory (area_m2)").all()
+            assert (got["available_area_m2"] == 40.0).all()
+
+
+def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
+    comms = chengdu["comms"].assign(new=True, new_given=True)
+    comms.loc[comms.index[0], "new"] = False
+    plan = plan_community_stations(chengdu["demand"], comms, chengdu["cand"], chengdu["walk"],
+                                   preset("guangdong"))
+    old = [r for r in plan.records if r.get("applicable") is False]
+    assert [r["place"] for r in old] == [comms["name"].iloc[0]]
+    assert comms["community"].iloc[0] not in set(plan.stations["community"])
+    assert "marked in the planner's communities table" in plan.records[0]["new_communities"]
