@@ -321,7 +321,7 @@ def table(rows: list[dict[str, Any]], *, quick: bool) -> str:
 def _machine() -> str:
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty"],
             cwd=ROOT,
             capture_output=True,
             text=True,
