@@ -32,10 +32,6 @@ communities are not rebuilt here.
 Every case is built and solved in a fresh process (spawned), one after the other, so no case
 pays for another's memory or imports. ``solve_lockers(problem, params, mode="min-cost",
 time_limit=..., gap=1e-4)`` is timed by the wall clock; building the problem is not timed.
-Workers run with ``PYTHONHASHSEED=0`` unless the variable is set: the street-grid fallback
-reads an osmnx merged ``highway`` list by its first item (``geodata/fallbacks.py``
-``_residential_edges``), whose order follows a set, so the Shanghai homes and corner sites
-change with the hash seed (3,471 to 3,488 homes on seeds 0 to 2).
 
 The table (homes, sites, pairs, status, objective, bound, gap, seconds, target met) is printed
 and written to ``prove_lockers.md`` in ``--out`` (``prove_lockers_quick.md`` with ``--quick``,
@@ -363,7 +359,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.copies is not None and args.copies < 1:
         ap.error("--copies must be at least 1")
     copies = args.copies or (QUICK_COPIES if args.quick else None)
-    os.environ.setdefault("PYTHONHASHSEED", "0")  # inherited by the spawned workers
     rows = []
     for name in args.cases:
         limit = (
