@@ -66,6 +66,7 @@ from typing import Literal
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from geodata.errors import ParameterError
 
@@ -705,7 +706,7 @@ def solve_lockers(
     phases: list[PhaseResult] = []
     x = lay = None
     if mode == "min-cost" and len(red.demand):
-        x, lay, status = _min_cost(red, params, phases, opts)
+        x, lay, status = _min_cost_by_component(red, params, phases, opts)
     if x is None and len(red.demand):
         x, lay, status = _lexicographic(red, params, limit, phases, opts)
     if x is None or lay is None:
@@ -713,6 +714,109 @@ def solve_lockers(
         return _plan_from(problem, red, params, None, None, status, phases, mode, limit)
     x = _shortest_walks(red, params, x, lay, phases, opts)
     return _plan_from(problem, red, params, x, lay, status, phases, mode, limit)
+
+
+def _components(red: _Reduced) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Return the demand, site and pair indices of each connected part of the reach graph.
+
+    Parts share no home and no site, so ``min-cost`` (most parcels, then least cost) splits
+    exactly: the plan of the whole is the union of the parts' plans, its cost and its bound
+    the sums of theirs. Parts without demand (an unused existing locker) are left out.
+    """
+    n, n_sites = len(red.demand), len(red.sites)
+    graph = sparse.coo_array(
+        (np.ones(len(red.pair_d)), (red.pair_d, n + red.pair_s)), shape=(n + n_sites,) * 2
+    )
+    _, label = connected_components(graph, directed=False)
+    by_label = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(label[by_label]) != 0])
+    pair_label = label[red.pair_d]
+    parts = []
+    for members in np.split(by_label, starts[1:]):
+        demand = members[members < n]
+        if len(demand):
+            sites = members[members >= n] - n
+            parts.append((demand, sites, np.flatnonzero(pair_label == label[demand[0]])))
+    return parts
+
+
+def _part(red: _Reduced, demand: np.ndarray, sites: np.ndarray, pairs: np.ndarray) -> _Reduced:
+    """Return the instance restricted to one part (indices into ``red``)."""
+    dpos = np.full(len(red.demand), -1)
+    dpos[demand] = np.arange(len(demand))
+    spos = np.full(len(red.sites), -1)
+    spos[sites] = np.arange(len(sites))
+    return _Reduced(red.demand[demand], red.sites[sites], red.parcels[demand],
+                    dpos[red.pair_d[pairs]], spos[red.pair_s[pairs]], red.pair_walk[pairs],
+                    red.existing[sites], red.capacity[sites])
+
+
+def _min_cost_by_component(
+    red: _Reduced, params: LockerParameters, phases: list[PhaseResult], opts: dict
+) -> tuple[np.ndarray | None, _Layout | None, str]:
+    """Solve ``min-cost`` part by part (:func:`_components`) and join the parts' plans."""
+    parts = _components(red)
+    if len(parts) < 2:
+        return _min_cost(red, params, phases, opts)
+    new_pos = np.full(len(red.sites), -1)
+    new_pos[red.new_sites] = np.arange(len(red.new_sites))
+    lay = _Layout(len(red.sites), len(red.new_sites), len(red.pair_d), len(red.demand))
+    x = np.zeros(lay.n)
+    x[lay.y + np.flatnonzero(red.existing)] = 1.0
+    solved = []
+    for demand, sites, pairs in parts:
+        sub = _part(red, demand, sites, pairs)
+        own: list[PhaseResult] = []
+        xs, ls, status = _min_cost(sub, params, own, opts)
+        if xs is None or ls is None:
+            return _min_cost(red, params, phases, opts)
+        x[lay.y + sites] = xs[ls.y : ls.m]
+        x[lay.m + new_pos[sites[sub.new_sites]]] = xs[ls.m : ls.x]
+        x[lay.x + pairs] = xs[ls.x : ls.z]
+        x[lay.z + demand] = xs[ls.z :]
+        solved.append((own, float(sub.parcels.sum()), status))
+    joined = _joined_phases(solved, opts["gap"])
+    phases.extend(joined)
+    status = next((p.status for p in joined if p.status != "optimal"), "optimal")
+    log.info("locker plan joined from %d independent parts: %s", len(parts), status)
+    return x, lay, status
+
+
+def _joined_phases(
+    solved: list[tuple[list[PhaseResult], float, str]], gap_tol: float
+) -> list[PhaseResult]:
+    """Sum the parts' phases into one ``cover`` (if any part had one) and one ``cost`` phase.
+
+    A part solved without a cover phase served all its parcels, so it adds them to the cover
+    phase's objective and bound alike.
+    """
+    joined = []
+    for name in ("cover", "cost"):
+        if name == "cover" and not any(p.name == "cover" for own, _, _ in solved for p in own):
+            continue
+        objective = bound = 0.0
+        known, status, times, rows, cols = True, "optimal", [0.0, 0.0], 0, 0
+        for own, parcels, _ in solved:
+            phase = next((p for p in own if p.name == name), None)
+            if phase is None:
+                objective += parcels if name == "cover" else 0.0
+                bound += parcels if name == "cover" else 0.0
+                continue
+            objective += phase.objective or 0.0
+            known = known and phase.bound is not None
+            bound += phase.bound or 0.0
+            status = status if phase.status == "optimal" else phase.status
+            times = [times[0] + phase.build_s, times[1] + phase.solve_s]
+            rows, cols = rows + phase.rows, cols + phase.columns
+        gap = None
+        if known:
+            slack = objective - bound if name == "cost" else bound - objective
+            gap = max(0.0, slack / max(abs(bound if name == "cover" else objective), 1e-9))
+            status = "optimal" if gap <= gap_tol else status
+        joined.append(PhaseResult(name, status, objective, bound if known else None, gap,
+                                  times[0], times[1], rows, cols,
+                                  skipped_reason=f"summed over {len(solved)} independent parts"))
+    return joined
 
 
 def _min_cost(

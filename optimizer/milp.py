@@ -205,8 +205,9 @@ def solve_milp(
     if n == 0:
         return _solve_empty(milp, solver)
     run = _solve_highs if solver == "highs" else _solve_cbc
-    res = _own_objective(milp, run(milp, time_limit=time_limit, gap=gap, start=start), gap)
-    if res.status == "optimal" or start is None or res.gap is None:
+    said = run(milp, time_limit=time_limit, gap=gap, start=start)
+    res = _own_objective(milp, said, gap)
+    if start is None or said.status != "optimal" or res.status == "optimal":
         return res
     # A solver given a start has been seen to prove an optimum yet return a worse solution
     # (HiGHS 1.16); solve once more without the start rather than report that solution.
