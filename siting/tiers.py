@@ -325,7 +325,8 @@ def _stations(
     out.summary["cargo_stations"] = _tier_summary(
         "rule-based", counts={"centres": len(centres),
                               "cargo_stations": len(out.layers["cargo_stations"])},
-        records=cargo_records, method="best free candidate per centre (reuse first, then walk)")
+        records=cargo_records, method="optimal matching of centres to candidates (most centres "
+        "served, then reuse, then shortest walk)")
     log.info("tiers: stations %d, cargo stations %d (%.2f s)", len(out.layers["stations"]),
              len(out.layers["cargo_stations"]), time.perf_counter() - t0)
 
