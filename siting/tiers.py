@@ -372,6 +372,7 @@ def _rural(
         out.summary["villages"] = _tier_summary(
             "rule-based", records=recs, method="R3 count per village from its parcels; sites by "
             "reuse order, else the village node; a second at the far end of the village",
+            unreached=rp.unreached,
             counts={"villages": nv, "hamlets": int((villages["place"] == "hamlet").sum()),
                     "village_stations": len(vs),
                     "villages_with_two": int((vs["rank"] == 2).sum())})
@@ -512,7 +513,7 @@ def _hubs(
             rules, vs["township_id"].to_numpy(),
             {t: bool(has_hub.get(s, False))
              for t, s in zip(tsl["township_id"], tsl["id"], strict=True)},
-            place=area.name)
+            place=area.name, unreached=out.summary.get("villages", {}).get("unreached", ()))
         if g5:
             recs.append(g5)
     out.records.extend(recs)
