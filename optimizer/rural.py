@@ -87,8 +87,9 @@ class RuralParameters:
     seat_radius_m
         Reach of a township seat for reusing a candidate site. Default 1,000 m.
     max_snap_m
-        Farthest a village node or township seat may lie from the drive network (the largest
-        connected part of the drive roads) and still be reached by it. Default 1,000 m: a
+        Farthest a village node or a township (its seat; else its nearest village; else its
+        territory) may lie from the drive network (the largest connected part of the drive
+        roads) and still be reached by it. Default 1,000 m: a
         stated assumption (a courier walks or rides the last kilometre off the road); a place
         beyond it is not reached and fails R3 or R4, G4 and G5, named.
     """
@@ -273,24 +274,29 @@ def plan_rural(
         achieved_zh=f"共 {len(vs)} 个站点；{len(admin)} 个行政村中 {ok3} 个达标",
         passed=ok3 == len(admin),
     ))
-    ts_rows = _township_rows(townships, admin, parcels, network, candidates, params)
+    t_off = _township_offsets(townships, admin, off, network)
+    t_reached = t_off <= params.max_snap_m
+    carried = np.where(off <= params.max_snap_m, parcels, 0.0)  # an unreached village sends none
+    ts_rows = _township_rows(townships[t_reached], admin, carried, network, candidates, params)
     ts = gpd.GeoDataFrame(
         pd.DataFrame(ts_rows, columns=["station_id", "township_id", "township", "daily_parcels",
                                        "site_id", "site_kind", "placed_by", "geometry"]),
         geometry="geometry", crs=villages.crs,
     )
     need = int(round(r4.value))
-    seat_off = network.snap(np.c_[ts.geometry.x, ts.geometry.y])[1]
+    placed_by = dict(zip(ts["township_id"], ts["placed_by"], strict=True))
     ok4 = 0
-    for (_, t), o in zip(ts.iterrows(), seat_off, strict=True):
-        reached = o <= params.max_snap_m
+    for (_, t), o in zip(townships.iterrows(), t_off, strict=True):
+        reached = bool(o <= params.max_snap_m)
         ok4 += int(reached and need == 1)
         if not reached:
-            unreached.append(f"{t['township']} ({t['township_id']})")
+            unreached.append(f"{t['name']} ({t['township_id']})")
+        how = placed_by.get(t["township_id"])
         records.append(rule_record(
-            r4, required=f"{need} station", achieved=f"1 station ({t['placed_by']})",
-            achieved_zh=f"1 个站点（{t['placed_by']}）",
-            passed=bool(reached and need == 1), place=t["township"], township_id=t["township_id"],
+            r4, required=f"{need} station",
+            achieved=f"1 station ({how})" if reached else "0 stations",
+            achieved_zh=f"1 个站点（{how}）" if reached else "0 个站点",
+            passed=reached and need == 1, place=t["name"], township_id=t["township_id"],
             **({} if reached else _unreached_reason(float(o), params.max_snap_m)),
         ))
     records.append(rule_record(
@@ -305,13 +311,43 @@ def plan_rural(
             achieved=f"{vs['village_id'].nunique()} of {len(admin)} villages have a station",
             achieved_zh=f"{len(admin)} 个行政村中 {vs['village_id'].nunique()} 个有站点",
             passed=vs["village_id"].nunique() / len(admin) >= g4.value,
-            reason=(f"not reached by the drive network: {', '.join(unreached[:10])}"
+            reason=(f"not reached by the drive network: {_named(unreached)}"
                     if unreached else None),
         ))
     dt = time.perf_counter() - t0
     log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
              len(vs), len(admin), len(ts), dt)
     return RuralPlan(vs, ts, records, unreached, dt)
+
+
+def _township_offsets(
+    townships: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, village_off: np.ndarray,
+    network: Network,
+) -> np.ndarray:
+    """Metres from each township to the drive network, measured at what locates it.
+
+    Its seat when mapped; else its nearest administrative village (the 1-median serves its
+    villages); else its territory. A township with none of these is left to
+    :func:`_township_rows`, which names it.
+    """
+    out = np.zeros(len(townships))
+    for i, (_, t) in enumerate(townships.iterrows()):
+        mine = (admin["township"] == t["township_id"]).to_numpy()
+        if t["has_seat"]:
+            out[i] = network.snap([[t.geometry.x, t.geometry.y]])[1][0]
+        elif mine.any():
+            out[i] = village_off[mine].min()
+        elif t["territory"] is not None:
+            rp = t["territory"].representative_point()
+            out[i] = network.snap([[rp.x, rp.y]])[1][0]
+    return out
+
+
+def _named(places: Sequence[str], *, sep: str = ", ", more: str = "and {} more",
+           shown: int = 10) -> str:
+    """Join the first ``shown`` places and say how many more there are."""
+    rest = len(places) - shown
+    return sep.join(places[:shown]) + (f" {more.format(rest)}" if rest > 0 else "")
 
 
 def _unreached_reason(offset_m: float, max_snap_m: float) -> dict[str, str]:
@@ -388,11 +424,12 @@ def three_tier_record(
         passed=not broken and not unreached, place=place,
         reason="; ".join(
             ([f"townships without a station served by a hub: {', '.join(broken)}"] if broken
-             else []) + ([f"not reached by the drive network: {', '.join(unreached[:10])}"]
+             else []) + ([f"not reached by the drive network: {_named(unreached)}"]
                          if unreached else [])) or None,
         reason_zh="；".join(
             ([f"乡镇站点未接入分拨中心的乡镇：{'、'.join(broken)}"] if broken else [])
-            + ([f"车行路网不可达：{'、'.join(unreached[:10])}"] if unreached else [])) or None)
+            + ([f"车行路网不可达：{_named(unreached, sep='、', more='等 {} 处')}"]
+               if unreached else [])) or None)
 
 
 def _township_rows(
