@@ -37,7 +37,9 @@ Hub candidates
 * The sites of :func:`geodata.hub_sites.hub_sites_from_osm`: warehouse, industrial or
   logistics land and buildings, postal depots and named sorting centres near a main road,
   never a residential building; where the data has none, drive-network nodes on trunk or
-  primary roads, which the summary (``hubs.hub_sites``) says.
+  primary roads, which the summary (``hubs.hub_sites``) says. A planner's hub-site table
+  (``hub_sites``) adds its sites with their own capacity and cost; then the fallback is not
+  used.
 * A county centre given by the planner (``county_centre``, WGS84 lon/lat) is *the* hub
   (R5: one county warehouse-and-distribution centre, "taken as a given external point"),
   forced open; the sites above are added only when the stations send more than one hub's
@@ -162,6 +164,7 @@ def run_tiers(
     solver: SolverName = "highs",
     time_limit: float | None = 60.0,
     county_centre: tuple[float, float] | None = None,
+    hub_sites: gpd.GeoDataFrame | None = None,
     station_params: StationParameters | None = None,
     rural_params: RuralParameters | None = None,
     hub_params: HubParameters | None = None,
@@ -186,6 +189,9 @@ def run_tiers(
     county_centre
         WGS84 ``(lon, lat)`` of a county centre the planner gives (forced open in the hub
         tier), or ``None`` to let the model place it.
+    hub_sites
+        The planner's hub sites (:func:`geodata.user_inputs.read_hub_sites`), candidates
+        with their own capacity and cost beside those of the OSM data, or ``None``.
     station_params, rural_params, hub_params
         Model parameters; the documented defaults when ``None``.
 
@@ -230,7 +236,7 @@ def run_tiers(
     if "hubs" in tiers:
         _hubs(out, extract=extract, area=area, network=drive_net(), demand=demand,
               communities=communities, rules=rules, centre_xy=centre_xy, params=hub_params,
-              solver=solver, time_limit=time_limit)
+              hub_sites=hub_sites, solver=solver, time_limit=time_limit)
     return out
 
 
@@ -455,13 +461,14 @@ def _hubs(
     rules: RuleSet,
     centre_xy: np.ndarray | None,
     params: HubParameters | None,
+    hub_sites: gpd.GeoDataFrame | None,
     solver: SolverName,
     time_limit: float | None,
 ) -> None:
     t0 = time.perf_counter()
     p = params or HubParameters()
     sxy, parcels, sids, snames, fed_by = _feeders(out, demand, communities)
-    sites = hub_sites_from_osm(extract, area, network)
+    sites = hub_sites_from_osm(extract, area, network, inventory=hub_sites)
     if centre_xy is not None:
         given = gpd.GeoDataFrame({"site_id": ["county-centre-given"],
                                   "name": ["县级分拨中心（规划给定）"],
