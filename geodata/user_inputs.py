@@ -1,4 +1,4 @@
-"""Planners' own inputs: communities with households or residents, and existing facilities.
+"""Planners' own inputs: communities, existing facilities and sites for sorting hubs.
 
 Both come as CSV, XLSX or GeoJSON (GPKG works too). Tables give coordinates in columns
 ``lon``/``lat`` (also ``lng``, ``longitude``, ``经度`` and ``latitude``, ``纬度``); GeoJSON gives
@@ -13,7 +13,10 @@ it every community counts as new, and the outputs say so. Optional ``old`` (yes/
 旧/老旧) and ``built_year`` columns say which compounds are old (rule G3, see
 :mod:`geodata.old_compounds`). The inventory needs a ``kind``
 (``locker`` or ``station``) and may give ``compartments`` (lockers), ``area_m2`` (a station
-room's usable floor area) and ``name``.
+room's usable floor area) and ``name``. A hub-site table names each site
+(``name``) and may give its ``capacity`` (items/day), ``fixed_cost`` (CNY/day) and
+``floor_area_m2``; what it leaves out is derived from floor area or takes the documented
+default (:mod:`geodata.hub_sites`).
 
 Every fault of a file is reported at once, naming the file, the row, the column and the value.
 """
@@ -36,8 +39,10 @@ from geodata.errors import InputDataError, ParameterError
 
 __all__ = [
     "PERSONS_PER_HOUSEHOLD",
+    "HUB_SITE_FIELDS",
     "TABLE_SUFFIXES",
     "read_communities",
+    "read_hub_sites",
     "read_inventory",
 ]
 
@@ -50,6 +55,9 @@ PERSONS_PER_HOUSEHOLD = 2.62
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
 
 Datum = Literal["wgs84", "gcj02"]
+
+#: Optional numeric columns of a hub-site table, each > 0 where given.
+HUB_SITE_FIELDS: tuple[str, ...] = ("capacity", "fixed_cost", "floor_area_m2")
 
 _LON = ("lon", "lng", "longitude", "经度")
 _LAT = ("lat", "latitude", "纬度")
@@ -90,7 +98,7 @@ def _points_from_columns(table: pd.DataFrame, path: Path) -> gpd.GeoDataFrame:
     lon = next((lower[c] for c in _LON if c in lower), None)
     lat = next((lower[c] for c in _LAT if c in lower), None)
     if lon is None or lat is None:
-        raise InputDataError(path, f"no coordinate columns (found: {', '.join(table.columns)})",
+        raise InputDataError(path, f"no coordinate columns (found: {_columns(table)})",
                              "add columns lon and lat (decimal degrees)")
     x = pd.to_numeric(table[lon], errors="coerce")
     y = pd.to_numeric(table[lat], errors="coerce")
@@ -100,6 +108,11 @@ def _points_from_columns(table: pd.DataFrame, path: Path) -> gpd.GeoDataFrame:
                              "give decimal degrees in every row")
     geometry = gpd.points_from_xy(x.to_numpy(float), y.to_numpy(float), crs=4326)
     return gpd.GeoDataFrame(table.drop(columns=[lon, lat]), geometry=geometry, crs=4326)
+
+
+def _columns(frame: pd.DataFrame) -> str:
+    """List the columns of a table, as found, for a message."""
+    return ", ".join(map(str, frame.columns))
 
 
 def _rows(index: list[int]) -> str:
@@ -126,17 +139,18 @@ def _to_wgs84(frame: gpd.GeoDataFrame, datum: Datum, path: Path) -> gpd.GeoDataF
                                                                             allow_override=True)
 
 
-def _numeric(frame: pd.DataFrame, column: str, faults: list[str], *, allow_missing: bool
-             ) -> pd.Series:
+def _numeric(frame: pd.DataFrame, column: str, faults: list[str], *, allow_missing: bool,
+             positive: bool = False) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce")
     raw_missing = frame[column].isna()
-    bad = (values.isna() & ~raw_missing) | (values < 0)
+    bad = (values.isna() & ~raw_missing) | ((values <= 0) if positive else (values < 0))
     if not allow_missing:
         bad |= raw_missing
     if bad.any():
         pos = np.flatnonzero(bad.to_numpy()).tolist()
         faults.append(f"column {column!r}, rows {_rows(pos)}: value "
-                      f"'{frame[column].iloc[pos[0]]}' is not a number >= 0")
+                      f"'{frame[column].iloc[pos[0]]}' is not a number "
+                      + ("> 0" if positive else ">= 0"))
     return values
 
 
@@ -209,8 +223,7 @@ def read_communities(
     if not (persons_per_household > 0 and math.isfinite(persons_per_household)):
         raise ParameterError(f"persons_per_household={persons_per_household!r} must be positive")
     if faults:
-        columns = ", ".join(map(str, frame.columns))
-        raise InputDataError(path, "; ".join(faults) + f" (columns: {columns})",
+        raise InputDataError(path, "; ".join(faults) + f" (columns: {_columns(frame)})",
                              "add the columns: name, lon, lat and residents or households")
     households = (_numeric(frame, "households", faults, allow_missing="residents" in frame)
                   if "households" in frame else pd.Series(np.nan, index=frame.index))
@@ -278,8 +291,7 @@ def read_inventory(path: str | Path, *, datum: Datum, sheet: str | None = None
     frame = _read_frame(path, sheet)
     faults: list[str] = []
     if "kind" not in frame.columns:
-        columns = ", ".join(map(str, frame.columns))
-        raise InputDataError(path, f"no column 'kind' (columns: {columns})",
+        raise InputDataError(path, f"no column 'kind' (columns: {_columns(frame)})",
                              "add a column kind with 'locker' or 'station' in each row")
     kinds = frame["kind"].astype(str).str.strip().str.lower()
     bad = ~kinds.isin(["locker", "station"])
@@ -307,4 +319,61 @@ def read_inventory(path: str | Path, *, datum: Datum, sheet: str | None = None
     log.info("user inventory: %d lockers, %d stations from %s (%s), in %.2f s",
              int((out["kind"] == "locker").sum()), int((out["kind"] == "station").sum()),
              path.name, datum, time.perf_counter() - t0)
+    return out
+
+
+def read_hub_sites(path: str | Path, *, datum: Datum, sheet: str | None = None
+                   ) -> gpd.GeoDataFrame:
+    """Read a planner's table of sites where a sorting hub can stand (rule R5).
+
+    Parameters
+    ----------
+    path
+        CSV, XLSX, GeoJSON or GPKG with ``name`` and optionally ``capacity`` (items/day),
+        ``fixed_cost`` (CNY/day) and ``floor_area_m2``, each > 0 where given.
+    datum
+        {"wgs84", "gcj02"}: the datum of the coordinates.
+    sheet
+        XLSX sheet name (default: the first sheet).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name``, :data:`HUB_SITE_FIELDS` (NaN where not given), ``source`` and WGS84 points,
+        as :func:`geodata.hub_sites.hub_sites_from_osm` takes them (``inventory=``).
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, rows, columns and values of every fault.
+    ParameterError
+        If ``datum`` is not one of the allowed values.
+    """
+    t0 = time.perf_counter()
+    path = Path(path)
+    _check_datum(datum)
+    frame = _read_frame(path, sheet)
+    faults: list[str] = []
+    names = (frame["name"].fillna("").astype(str).str.strip() if "name" in frame.columns
+             else None)
+    if names is None:
+        faults.append(f"no column 'name' (columns: {_columns(frame)})")
+    elif (names == "").any():
+        faults.append(f"column 'name', rows {_rows(np.flatnonzero(names == '').tolist())}: "
+                      "empty")
+    values = {k: (_numeric(frame, k, faults, allow_missing=True, positive=True)
+                  if k in frame.columns else pd.Series(np.nan, index=frame.index))
+              for k in HUB_SITE_FIELDS}
+    if faults:
+        raise InputDataError(path, "; ".join(faults),
+                             "give each site a name, lon and lat and, where known, capacity "
+                             "(items/day), fixed_cost (CNY/day) or floor_area_m2, each > 0")
+    frame = _to_wgs84(frame, datum, path)
+    out = gpd.GeoDataFrame(
+        {"name": np.asarray(names, dtype=object),
+         **{k: v.to_numpy(float) for k, v in values.items()}, "source": f"user:{path.name}"},
+        geometry=shapely.point_on_surface(frame.geometry.to_numpy()), crs=4326,
+    )
+    log.info("user hub sites: %d from %s (%s), %d with a capacity, in %.2f s", len(out),
+             path.name, datum, int(out["capacity"].notna().sum()), time.perf_counter() - t0)
     return out

@@ -2,16 +2,19 @@ r"""Sorting hubs (rules R5, R6): capacitated facility location on the drive netw
 
 The model
 ---------
-Stations :math:`i` (township, village or community stations) send :math:`d_i` daily parcels
-to one hub; candidate hubs :math:`j` have capacity :math:`Q_j` items/day and fixed cost
-:math:`f_j`; :math:`\delta_{ij}` is the drive distance in km, :math:`g` the cost per parcel-km.
+Stations :math:`i` (township, village or community stations) receive :math:`d_i` daily parcels
+through one hub and send :math:`\theta d_i` (the outbound ratio), so the hub sorts
+:math:`t_i = (1 + \theta) d_i` items a day for them; candidate hubs :math:`j`
+(:func:`geodata.hub_sites.hub_sites_from_osm`) have capacity :math:`Q_j` items/day and fixed
+cost :math:`f_j`; :math:`\delta_{ij}` is the drive distance in km, :math:`g` the cost per
+parcel-km.
 
 .. math::
 
     \min\; & \textstyle\sum_j f_j y_j + g \sum_{ij} d_i \delta_{ij} x_{ij} \\
     (1)\;& \textstyle\sum_j x_{ij} = 1 && \forall i \\
     (2)\;& x_{ij} \le y_j && \forall i, j \\
-    (3)\;& \textstyle\sum_i d_i x_{ij} \le Q_j y_j && \forall j \\
+    (3)\;& \textstyle\sum_i t_i x_{ij} \le Q_j y_j && \forall j \\
     (4)\;& \textstyle\sum_{j} y_j \ge 1; \quad y_j = 1 \;\; j \in F && \text{(R5)}
 
 with :math:`x_{ij} \in \{0,1\}` (a station has one hub) and :math:`y_j \in \{0,1\}`. Rule R5
@@ -21,10 +24,14 @@ force a given county centre
 :math:`F` open (an external point, such as the Puyang county seat outside the extract; its
 distances run from the network node nearest to it plus the straight line to it).
 
-Rule R6 (seed 004 二(三) 基础设施扩容增效) fits fully automatic sorting at hubs whose load
-:math:`L_j = \sum_i d_i x_{ij}` reaches the preset's threshold (50,000 items/day; 0 in
-Zhengzhou, where every processing centre is automated). R6 is a flag on the result, not a
-constraint.
+R5 is checked on the result: it passes when at least one and at most ``county_hubs`` hubs
+open (one per county, unless the planner asks for more, which the record then says); a plan
+that needs more hubs than asked (too little capacity) fails it, with the reason.
+
+Rule R6 (seed 004 二(三) 基础设施扩容增效) fits fully automatic sorting at hubs whose whole
+daily throughput :math:`L_j = \sum_i t_i x_{ij}` (inbound and outbound parcels of every tier
+it serves) reaches the preset's threshold (50,000 items/day; 0 in Zhengzhou, where every
+processing centre is automated). R6 is a flag on the result, not a constraint.
 
 Daily vehicle-km: :math:`2 \sum_{ij} d_i \delta_{ij} x_{ij} / V`, where :math:`V` is the parcels
 one vehicle carries (out loaded with deliveries, back with pickups).
@@ -44,12 +51,20 @@ from geodata.distances import network_distances
 from geodata.errors import InfeasiblePlanError, ParameterError, SolverError
 from geodata.network import Network
 
+from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
 from .rules import RuleSet
-from .compliance import rule_record
 
-__all__ = ["HubParameters", "HubPlan", "HubProblem", "hub_problem_on_network", "solve_hubs"]
+__all__ = [
+    "HubParameters",
+    "HubPlan",
+    "HubProblem",
+    "county_centre_record",
+    "hub_problem_on_network",
+    "solve_hubs",
+    "throughput_record",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +87,19 @@ class HubParameters:
         Parcels one delivery vehicle carries. Default 1,000, a stated assumption (a 3-t van).
     max_drive_km
         Longest drive from a station to its hub. Default 100 km.
+    outbound_ratio
+        Items a station's area sends per item it receives (R6 throughput). Default 1.0: a
+        stated assumption from the national balance (every parcel the industry collects is
+        delivered somewhere, so the average resident sends as many as they receive, 106 a year
+        each way by the national plan, PLAN_RULES.md); give the county's own figure.
+    county_hubs
+        Hubs the planner asks for. Default ``None``: R5's one county centre per county; more
+        when the planner asks (the R5 record says so).
+
+    Every value is positive and finite (``outbound_ratio`` may be 0).
+
+    ``capacity`` and ``fixed_cost`` apply to a hub site whose floor area is unknown; others
+    take theirs from floor area (:class:`geodata.hub_sites.HubSiteParameters`).
     """
 
     capacity: float = 100_000.0
@@ -79,9 +107,12 @@ class HubParameters:
     cost_per_parcel_km: float = 0.05
     parcels_per_vehicle: float = 1_000.0
     max_drive_km: float = 100.0
+    outbound_ratio: float = 1.0
+    county_hubs: int | None = None
 
     def __post_init__(self) -> None:
-        bad = [f"{k}={v!r}" for k, v in vars(self).items() if not (v > 0 and np.isfinite(v))]
+        bad = [f"{k}={v!r}" for k, v in vars(self).items() if v is not None
+               and not ((v >= 0 if k == "outbound_ratio" else v > 0) and np.isfinite(v))]
         if bad:
             raise ParameterError(f"hub parameters must be positive and finite: {', '.join(bad)}")
 
@@ -136,9 +167,11 @@ class HubPlan:
     assignment
         Hub index per station.
     load
-        Items/day per candidate hub (0 when closed).
+        Inbound items/day per candidate hub (0 when closed).
+    throughput
+        Items/day each candidate hub sorts, inbound and outbound (0 when closed).
     automatic_sorting
-        Per candidate hub, True when open and its load reaches the R6 threshold.
+        Per candidate hub, True when open and its throughput reaches the R6 threshold.
     parcel_km, vehicle_km
         Daily parcel-km and vehicle-km.
     records
@@ -150,6 +183,7 @@ class HubPlan:
     open_hubs: np.ndarray
     assignment: np.ndarray
     load: np.ndarray
+    throughput: np.ndarray
     automatic_sorting: np.ndarray
     parcel_km: float
     vehicle_km: float
@@ -169,6 +203,8 @@ def hub_problem_on_network(
     *,
     params: HubParameters | None = None,
     forced: ArrayLike | None = None,
+    capacity: ArrayLike | None = None,
+    fixed_cost: ArrayLike | None = None,
     station_names: tuple[str, ...] = (),
     hub_names: tuple[str, ...] = (),
 ) -> HubProblem:
@@ -187,6 +223,8 @@ def hub_problem_on_network(
         :class:`HubParameters` (capacity, fixed cost, ``max_drive_km``).
     forced
         Bool per hub that must open, or ``None``.
+    capacity, fixed_cost
+        Per hub (NaN or ``None``: ``params.capacity`` and ``params.fixed_cost``).
     station_names, hub_names
         Labels.
 
@@ -217,10 +255,19 @@ def hub_problem_on_network(
     return HubProblem(
         daily_parcels=np.asarray(daily_parcels, dtype=float),
         pair_station=reach.cols, pair_hub=reach.rows, pair_km=reach.dist_m / 1000.0,
-        capacity=np.full(m, p.capacity), fixed_cost=np.full(m, p.fixed_cost),
+        capacity=_per_hub(capacity, p.capacity, m),
+        fixed_cost=_per_hub(fixed_cost, p.fixed_cost, m),
         forced=np.zeros(m, bool) if forced is None else np.asarray(forced, bool),
         station_names=station_names, hub_names=hub_names,
     )
+
+
+def _per_hub(values: ArrayLike | None, default: float, m: int) -> np.ndarray:
+    """Per-hub values, the default where ``None`` or NaN."""
+    if values is None:
+        return np.full(m, default)
+    out = np.asarray(values, dtype=float).reshape(m)
+    return np.where(np.isnan(out), default, out)
 
 
 def solve_hubs(
@@ -273,18 +320,19 @@ def solve_hubs(
             f"R5 (county sorting centre) in {place}: {len(lost)} station(s) have no hub "
             f"candidate within {p.max_drive_km:g} km drive: {', '.join(lost[:10])}; add hub "
             "candidates or raise max_drive_km")
-    if d.sum() > pr.capacity.sum() + 1e-9:
+    t = d * (1.0 + p.outbound_ratio)
+    if t.sum() > pr.capacity.sum() + 1e-9:
         raise InfeasiblePlanError(
-            f"R5 (county sorting centre) in {place}: stations send {d.sum():,.0f} items/day but "
-            f"all {m} hub candidates together sort {pr.capacity.sum():,.0f}; add hub candidates "
-            "or raise their capacity")
+            f"R5 (county sorting centre) in {place}: stations send {t.sum():,.0f} items/day (in "
+            f"and out) but all {m} hub candidates together sort {pr.capacity.sum():,.0f}; add "
+            "hub candidates or raise their capacity")
     cost = sparse.csr_array(
         (p.cost_per_parcel_km * d[pr.pair_station] * pr.pair_km, (pr.pair_station, pr.pair_hub)),
         shape=(n, m),
     )
     cost.sum_duplicates()
     sol = capacitated_facility_location(
-        cost, d, pr.capacity, pr.fixed_cost, single_source=True, force_open=pr.forced,
+        cost, t, pr.capacity, pr.fixed_cost, single_source=True, force_open=pr.forced,
         solver=solver, time_limit=time_limit,
     )
     if not sol.has_solution:
@@ -299,31 +347,110 @@ def solve_hubs(
     assignment = sol.assignment
     served = assignment >= 0
     load = np.bincount(assignment[served], weights=d[served], minlength=m)
+    through = np.bincount(assignment[served], weights=t[served], minlength=m)
     walk_km = sparse.csr_array((pr.pair_km + 1e-12, (pr.pair_station, pr.pair_hub)), shape=(n, m))
     km = np.zeros(n)
     km[served] = np.asarray(walk_km[np.flatnonzero(served), assignment[served]]).ravel() - 1e-12
-    r5, r6 = rules.get("R5"), rules.get("R6")
-    threshold = float(r6.value)
-    auto = y & (load >= threshold)
+    threshold = float(rules.get("R6").value)
+    auto = y & (through >= threshold)
     parcel_km = float((d * km).sum())
     vehicle_km = 2.0 * parcel_km / p.parcels_per_vehicle
     hname = pr.hub_names or tuple(f"hub {j}" for j in range(m))
     open_hubs = np.flatnonzero(y)
-    records = [rule_record(
-        r5, required=f"{r5.value:g} county sorting centre", passed=len(open_hubs) >= r5.value,
-        achieved=f"{len(open_hubs)} hub(s) open: " + ", ".join(hname[j] for j in open_hubs),
-        achieved_zh=f"开设 {len(open_hubs)} 个分拨中心：" + "、".join(hname[j] for j in open_hubs),
-        place=place)]
-    for j in open_hubs:
-        records.append(rule_record(
-            r6, required=f"automatic sorting from {threshold:,.0f} items/day",
-            achieved=f"{load[j]:,.0f} items/day; automatic sorting "
-                     + ("required and planned" if auto[j] else "not required"),
-            achieved_zh=f"日均 {load[j]:,.0f} 件；" + ("须配置并已规划全自动分拣" if auto[j]
-                                                    else "无须全自动分拣"),
-            passed=True, place=hname[j], automatic_sorting=bool(auto[j]), load=float(load[j])))
+    asked = p.county_hubs or int(rules.get("R5").value)
+    records = [county_centre_record(
+        rules, [hname[j] for j in open_hubs], asked=asked, place=place,
+        reason=_too_many_reason(t.sum(), pr.capacity, asked))]
+    records += [throughput_record(rules, hname[j], inbound=float(load[j]),
+                                  throughput=float(through[j]), outbound_ratio=p.outbound_ratio)
+                for j in open_hubs]
     log.info("hubs: %d of %d candidates open for %d stations (%.0f items/day), %d automatic; "
              "%.0f vehicle-km/day; %s in %.2f s", len(open_hubs), m, n,
              d.sum(), int(auto.sum()), vehicle_km, sol.status, time.perf_counter() - t0)
-    return HubPlan(open_hubs, assignment, load, auto, parcel_km, vehicle_km, records,
+    return HubPlan(open_hubs, assignment, load, through, auto, parcel_km, vehicle_km, records,
                    sol.status, sol.objective, sol.bound, sol.gap, sol.solve_s)
+
+
+def county_centre_record(
+    rules: RuleSet, open_names: list[str], *, asked: int, place: str, reason: str | None = None
+) -> dict:
+    """Rule R5: between one and ``asked`` county sorting centres open.
+
+    Parameters
+    ----------
+    rules
+        The preset (R5: one per county).
+    open_names
+        Names of the open hubs.
+    asked
+        Hubs allowed: R5's one, or more when the planner asks (the record then says so).
+    place
+        The county or area.
+    reason
+        Why more hubs than asked are open, for a failing record.
+
+    Returns
+    -------
+    dict
+        The R5 record; it fails when no hub or more than ``asked`` hubs open.
+    """
+    r5 = rules.get("R5")
+    n = len(open_names)
+    ok = 1 <= n <= asked
+    more = asked > int(r5.value)
+    return rule_record(
+        r5, required=f"{asked:g} county sorting centre(s)" + (
+            f" (the planner asks for {asked}; R5 asks {r5.value:g} per county)" if more else ""),
+        achieved=f"{n} hub(s) open: " + ", ".join(open_names),
+        achieved_zh=f"开设 {n} 个分拨中心：" + "、".join(open_names), passed=ok, place=place,
+        planner_asked=asked if more else None,
+        reason=None if ok else (reason or "no hub opens"),
+        reason_zh=None if ok else ("所需分拨中心多于规定数量（分拣能力不足）" if n > asked
+                                   else "未开设分拨中心"))
+
+
+def _too_many_reason(throughput: float, capacity: np.ndarray, asked: int) -> str:
+    """Why the plan opens more hubs than asked: capacity, or cost."""
+    top = float(np.sort(capacity)[::-1][:asked].sum())
+    if throughput > top + 1e-9:
+        return (f"the stations send {throughput:,.0f} items/day (in and out) but the "
+                f"{asked} largest hub site(s) sort {top:,.0f}: give a larger site or ask for "
+                "more hubs")
+    return "hauling to fewer hubs costs more than opening another: raise the hub's fixed cost"
+
+
+def throughput_record(
+    rules: RuleSet, hub: str, *, inbound: float, throughput: float, outbound_ratio: float
+) -> dict:
+    """Rule R6 for one open hub: automatic sorting from the threshold of daily throughput.
+
+    Parameters
+    ----------
+    rules
+        The preset (R6 threshold).
+    hub
+        The hub's name.
+    inbound, throughput
+        Items/day the hub receives for its area, and all it sorts (inbound and outbound).
+    outbound_ratio
+        Outbound items per inbound item assumed.
+
+    Returns
+    -------
+    dict
+        The R6 record with ``automatic_sorting``, ``load`` (throughput), ``inbound`` and
+        ``outbound``; it passes (automatic sorting is planned wherever the throughput asks).
+    """
+    r6 = rules.get("R6")
+    threshold = float(r6.value)
+    auto = throughput >= threshold
+    out = throughput - inbound
+    return rule_record(
+        r6, required=f"automatic sorting from {threshold:,.0f} items/day",
+        achieved=f"{throughput:,.0f} items/day ({inbound:,.0f} in + {out:,.0f} out, outbound "
+                 f"{outbound_ratio:g} per inbound item); automatic sorting "
+                 + ("required and planned" if auto else "not required"),
+        achieved_zh=f"日均处理 {throughput:,.0f} 件（进 {inbound:,.0f} + 出 {out:,.0f}）；"
+                    + ("须配置并已规划全自动分拣" if auto else "无须全自动分拣"),
+        passed=True, place=hub, automatic_sorting=bool(auto), load=throughput,
+        inbound=inbound, outbound=out)

@@ -50,8 +50,8 @@ from geodata.distances import network_distances
 from geodata.errors import InfeasiblePlanError, ParameterError
 from geodata.network import Network
 
-from .rules import RuleSet
 from .compliance import rule_record
+from .rules import RuleSet
 from .stations import REUSE_ORDER
 
 __all__ = ["MAX_VILLAGE_STATIONS", "RuralParameters", "RuralPlan", "plan_rural",
@@ -86,6 +86,12 @@ class RuralParameters:
         assumption (half the typical spacing of villages on the North China Plain).
     seat_radius_m
         Reach of a township seat for reusing a candidate site. Default 1,000 m.
+    max_snap_m
+        Farthest a village node or a township (its seat; else its nearest village; else its
+        territory) may lie from the drive network (the largest connected part of the drive
+        roads) and still be reached by it. Default 1,000 m: a
+        stated assumption (a courier walks or rides the last kilometre off the road); a place
+        beyond it is not reached and fails R3 or R4, G4 and G5, named.
     """
 
     village_residents: float = 1500.0
@@ -94,6 +100,7 @@ class RuralParameters:
     second_station_parcels: float = 500.0
     village_radius_m: float = 1500.0
     seat_radius_m: float = 1000.0
+    max_snap_m: float = 1000.0
 
     def __post_init__(self) -> None:
         bad = [f"{k}={v!r}" for k, v in vars(self).items() if not (v >= 0 and np.isfinite(v))]
@@ -121,6 +128,9 @@ class RuralPlan:
         ``daily_parcels`` (its villages'), ``site_id``, ``site_kind``, ``placed_by``, point.
     records
         Compliance records (R3 per village and overall, R4 per township and overall, G4).
+    unreached
+        Villages and townships the drive network does not reach (``name (id)``); they get
+        no station.
     build_s
         Seconds spent.
     """
@@ -128,6 +138,7 @@ class RuralPlan:
     village_stations: gpd.GeoDataFrame
     township_stations: gpd.GeoDataFrame
     records: list[dict] = field(default_factory=list)
+    unreached: list[str] = field(default_factory=list)
     build_s: float = 0.0
 
 
@@ -208,8 +219,16 @@ def plan_rural(
         if candidates is not None and len(candidates)
         else None
     )
-    rows, records = [], []
+    off = network.snap(vxy)[1]
+    rows, records, unreached = [], [], []
     for v, row in admin.iterrows():
+        if off[v] > params.max_snap_m:
+            unreached.append(f"{row['name']} ({row['village_id']})")
+            records.append(rule_record(
+                r3, required=f"{lo}–{hi} stations", achieved="0 stations", achieved_zh="0 个站点",
+                passed=False, place=row["name"], village_id=row["village_id"],
+                **_unreached_reason(float(off[v]), params.max_snap_m)))
+            continue
         n = max(lo, min(2, hi)) if parcels[v] > params.second_station_parcels else lo
         allowed = None if site_village is None else site_village == v
         k = _best_site(row.geometry, candidates, params.village_radius_m, allowed)
@@ -255,23 +274,36 @@ def plan_rural(
         achieved_zh=f"共 {len(vs)} 个站点；{len(admin)} 个行政村中 {ok3} 个达标",
         passed=ok3 == len(admin),
     ))
-    ts_rows = _township_rows(townships, admin, parcels, network, candidates, params)
+    t_off = _township_offsets(townships, admin, off, network)
+    t_reached = t_off <= params.max_snap_m
+    carried = np.where(off <= params.max_snap_m, parcels, 0.0)  # an unreached village sends none
+    ts_rows = _township_rows(townships[t_reached], admin, carried, network, candidates, params)
     ts = gpd.GeoDataFrame(
         pd.DataFrame(ts_rows, columns=["station_id", "township_id", "township", "daily_parcels",
                                        "site_id", "site_kind", "placed_by", "geometry"]),
         geometry="geometry", crs=villages.crs,
     )
     need = int(round(r4.value))
-    for _, t in ts.iterrows():
+    placed_by = dict(zip(ts["township_id"], ts["placed_by"], strict=True))
+    ok4 = 0
+    for (_, t), o in zip(townships.iterrows(), t_off, strict=True):
+        reached = bool(o <= params.max_snap_m)
+        ok4 += int(reached and need == 1)
+        if not reached:
+            unreached.append(f"{t['name']} ({t['township_id']})")
+        how = placed_by.get(t["township_id"])
         records.append(rule_record(
-            r4, required=f"{need} station", achieved=f"1 station ({t['placed_by']})",
-            achieved_zh=f"1 个站点（{t['placed_by']}）",
-            passed=need == 1, place=t["township"], township_id=t["township_id"],
+            r4, required=f"{need} station",
+            achieved=f"1 station ({how})" if reached else "0 stations",
+            achieved_zh=f"1 个站点（{how}）" if reached else "0 个站点",
+            passed=reached and need == 1, place=t["name"], township_id=t["township_id"],
+            **({} if reached else _unreached_reason(float(o), params.max_snap_m)),
         ))
     records.append(rule_record(
         r4, required=f"{need} station in each of {len(townships)} townships",
-        achieved=f"{len(ts)} township stations", achieved_zh=f"{len(ts)} 个乡镇站点",
-        passed=len(ts) == len(townships) and need == 1,
+        achieved=f"{len(ts)} township stations, {ok4} reached by the drive network",
+        achieved_zh=f"{len(ts)} 个乡镇站点，{ok4} 个车行可达",
+        passed=ok4 == len(townships),
     ))
     if g4 is not None:
         records.append(rule_record(
@@ -279,11 +311,52 @@ def plan_rural(
             achieved=f"{vs['village_id'].nunique()} of {len(admin)} villages have a station",
             achieved_zh=f"{len(admin)} 个行政村中 {vs['village_id'].nunique()} 个有站点",
             passed=vs["village_id"].nunique() / len(admin) >= g4.value,
+            reason=(f"not reached by the drive network: {_named(unreached)}"
+                    if unreached else None),
         ))
     dt = time.perf_counter() - t0
     log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
              len(vs), len(admin), len(ts), dt)
-    return RuralPlan(vs, ts, records, dt)
+    return RuralPlan(vs, ts, records, unreached, dt)
+
+
+def _township_offsets(
+    townships: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, village_off: np.ndarray,
+    network: Network,
+) -> np.ndarray:
+    """Metres from each township to the drive network, measured at what locates it.
+
+    Its seat when mapped; else its nearest administrative village (the 1-median serves its
+    villages); else its territory. A township with none of these is left to
+    :func:`_township_rows`, which names it.
+    """
+    out = np.zeros(len(townships))
+    for i, (_, t) in enumerate(townships.iterrows()):
+        mine = (admin["township"] == t["township_id"]).to_numpy()
+        if t["has_seat"]:
+            out[i] = network.snap([[t.geometry.x, t.geometry.y]])[1][0]
+        elif mine.any():
+            out[i] = village_off[mine].min()
+        elif t["territory"] is not None:
+            rp = t["territory"].representative_point()
+            out[i] = network.snap([[rp.x, rp.y]])[1][0]
+    return out
+
+
+def _named(places: Sequence[str], *, sep: str = ", ", more: str = "and {} more",
+           shown: int = 10) -> str:
+    """Join the first ``shown`` places and say how many more there are."""
+    rest = len(places) - shown
+    return sep.join(places[:shown]) + (f" {more.format(rest)}" if rest > 0 else "")
+
+
+def _unreached_reason(offset_m: float, max_snap_m: float) -> dict[str, str]:
+    """Why a place is not reached: how far it lies from the drive network."""
+    return {
+        "reason": f"not reached by the drive network: {offset_m:,.0f} m from its nearest node, "
+                  f"more than {max_snap_m:g} m",
+        "reason_zh": f"车行路网不可达：距最近路网节点 {offset_m:,.0f} 米，超过 {max_snap_m:g} 米",
+    }
 
 
 def _r3_reason(got: int, lo: int, hi: int, params: RuralParameters) -> dict[str, str]:
@@ -309,9 +382,12 @@ def three_tier_record(
     township_has_hub: Mapping[str, bool],
     *,
     place: str,
+    unreached: Sequence[str] = (),
 ) -> dict:
-    """Goal G5 (县级分拨 + 乡镇营业集散 + 村级营业): every village station under a township
-    station that a county hub serves.
+    """Check goal G5 (县级分拨 + 乡镇营业集散 + 村级营业): every village chained to a county hub.
+
+    Every village station lies under a township station that a county hub serves, and every
+    village and township is reached by the drive network.
 
     Parameters
     ----------
@@ -323,12 +399,15 @@ def three_tier_record(
         Per ``township_id`` with a township station: whether a hub serves that station.
     place
         The county or area, for the record.
+    unreached
+        Villages and townships the drive network does not reach (:attr:`RuralPlan.unreached`):
+        their chain is broken.
 
     Returns
     -------
     dict
         The G5 record (an empty dict when the preset has no G5); ``reason`` lists the
-        townships whose chain is broken.
+        townships whose chain is broken and the places not reached.
     """
     g5 = rules.get("G5")
     if g5 is None:
@@ -342,10 +421,15 @@ def three_tier_record(
                  f"{len(towns) - len(broken)} township station(s)",
         achieved_zh=f"{len(village_townships)} 个村级站点中 {chained} 个经 "
                     f"{len(towns) - len(broken)} 个乡镇站点接入分拨中心",
-        passed=not broken, place=place,
-        reason=(f"townships without a station served by a hub: {', '.join(broken)}"
-                if broken else None),
-        reason_zh=(f"乡镇站点未接入分拨中心的乡镇：{'、'.join(broken)}" if broken else None))
+        passed=not broken and not unreached, place=place,
+        reason="; ".join(
+            ([f"townships without a station served by a hub: {', '.join(broken)}"] if broken
+             else []) + ([f"not reached by the drive network: {_named(unreached)}"]
+                         if unreached else [])) or None,
+        reason_zh="；".join(
+            ([f"乡镇站点未接入分拨中心的乡镇：{'、'.join(broken)}"] if broken else [])
+            + ([f"车行路网不可达：{_named(unreached, sep='、', more='等 {} 处')}"]
+               if unreached else [])) or None)
 
 
 def _township_rows(

@@ -47,9 +47,20 @@ share :math:`s_i` and the overflow :math:`u_c / a` priced, and the columns of on
 Neighbourhood cargo stations
 ----------------------------
 Rule R7 (seed 004 五(二); 002 二(三)10): each neighbourhood centre (from
-:func:`geodata.centres.centres_from_osm`) gets the best candidate of at least
-``min_floor_m2`` within ``radius_m`` walk of it (reused kinds first, then the shortest walk),
-in the order of the centres, a candidate serving one centre only.
+:func:`geodata.centres.centres_from_osm`) gets a cargo station at a candidate of at least
+``min_floor_m2`` within ``radius_m`` walk of it, a candidate serving one centre only. Centres
+:math:`c` are matched to candidates :math:`j` by an optimal assignment (a min-cost bipartite
+matching, :func:`scipy.optimize.linear_sum_assignment`) with pair cost
+
+.. math:: w_{cj} = \begin{cases} B\, \rho_j + \omega_{cj} & \omega_{cj} \le r \\
+                                  M & \text{otherwise} \end{cases}
+
+where :math:`\rho_j` is the candidate's rank in :data:`REUSE_ORDER` (reused kinds first),
+:math:`\omega_{cj}` the walk, :math:`B > r` so a better kind outweighs any walk, and
+:math:`M` larger than the sum of every admissible cost, so the matching first serves as many
+centres as possible, then prefers reuse, then short walks. A greedy pass in the order of the
+centres can give a centre's only candidate to a centre that had another; the matching cannot:
+a centre fails R7 only when no matching serves it.
 """
 
 from __future__ import annotations
@@ -62,6 +73,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import linear_sum_assignment
 
 from geodata.candidates import GROUND_FLOOR_UNIT_M2, station_floor_areas
 from geodata.distances import network_distances
@@ -79,6 +91,7 @@ __all__ = [
     "StationParameters",
     "StationPlan",
     "plan_cargo_stations",
+    "match_centres",
     "plan_community_stations",
 ]
 
@@ -410,28 +423,21 @@ def plan_cargo_stations(
     reach = network_distances(
         network, np.c_[centres.geometry.x, centres.geometry.y],
         np.c_[candidates.geometry.x, candidates.geometry.y][elig], radius_m=p.cargo_radius_m)
-    used: set[int] = set()
+    site, walk = match_centres(reach.rows, elig[reach.cols], reach.dist_m, rank,
+                               n_centres=len(centres), radius_m=p.cargo_radius_m)
+    reachable = np.bincount(reach.rows, minlength=len(centres)) > 0
     rows, records = [], []
     for i, ctr in enumerate(centres.itertuples()):
-        sel = reach.rows == i
-        js, ws = elig[reach.cols[sel]], reach.dist_m[sel]
-        free = np.array([j not in used for j in js], dtype=bool)
-        js, ws = js[free], ws[free]
-        if len(js):
-            q = np.lexsort((ws, rank[js]))[0]
-            j = int(js[q])
-            used.add(j)
+        j = int(site[i])
+        if j >= 0:
             cand = candidates.iloc[j]
             rows.append((ctr.centre_id, ctr.name, cand["site_id"], cand["kind"], area[j],
-                         float(ws[q]), cand.geometry))
-        reason = None if len(js) else (f"no free candidate of >= {amin:g} m2 within "
-                                       f"{p.cargo_radius_m:g} m walk")
+                         float(walk[i]), cand.geometry))
         records.append(rule_record(
-            r7, required="1 cargo station", achieved="1 station" if len(js) else "none",
-            achieved_zh="1 个站点" if len(js) else "无",
-            passed=bool(len(js)), place=ctr.name, centre_id=ctr.centre_id, reason=reason,
-            reason_zh=None if len(js) else (f"步行 {p.cargo_radius_m:g} 米内无空闲的、不小于 "
-                                            f"{amin:g} 平方米的候选站点")))
+            r7, required="1 cargo station", achieved="1 station" if j >= 0 else "none",
+            achieved_zh="1 个站点" if j >= 0 else "无", passed=j >= 0, place=ctr.name,
+            centre_id=ctr.centre_id, **({} if j >= 0 else _r7_reason(
+                bool(reachable[i]), amin, p.cargo_radius_m))))
     stations = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["centre_id", "centre", "site_id", "kind", "floor_area_m2",
                                     "walk_m", "geometry"]), geometry="geometry", crs=candidates.crs)
@@ -440,5 +446,62 @@ def plan_cargo_stations(
         achieved=f"{len(stations)} of {len(centres)}",
         achieved_zh=f"{len(centres)} 个街坊中心中 {len(stations)} 个设站",
         passed=len(stations) == len(centres)))
-    log.info("cargo stations: %d of %d neighbourhood centres served", len(stations), len(centres))
+    log.info("cargo stations: %d of %d neighbourhood centres served (optimal matching)",
+             len(stations), len(centres))
     return CargoPlan(stations, records)
+
+
+def _r7_reason(reachable: bool, amin: float, radius_m: float) -> dict[str, str]:
+    """Why a centre has no cargo station: none in reach, or every one in reach matched."""
+    if not reachable:
+        return {"reason": f"no free candidate of >= {amin:g} m2 within {radius_m:g} m walk",
+                "reason_zh": f"步行 {radius_m:g} 米内无空闲的、不小于 {amin:g} 平方米的候选站点"}
+    return {"reason": f"every candidate of >= {amin:g} m2 within {radius_m:g} m walk is "
+                      "needed by another centre (optimal matching)",
+            "reason_zh": f"步行 {radius_m:g} 米内不小于 {amin:g} 平方米的候选站点"
+                         "均须服务其他街坊中心（最优匹配）"}
+
+
+def match_centres(
+    centre: np.ndarray,
+    site: np.ndarray,
+    walk_m: np.ndarray,
+    rank: np.ndarray,
+    *,
+    n_centres: int,
+    radius_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match centres to sites optimally (the assignment of the module docstring, R7).
+
+    Parameters
+    ----------
+    centre, site, walk_m
+        Admissible pairs: centre index, site index and walk in metres (``<= radius_m``).
+    rank
+        Rank of every site (index into it with ``site``); lower is preferred.
+    n_centres
+        Number of centres.
+    radius_m
+        Longest admissible walk; the weight :math:`B` of a rank step is ``radius_m + 1``.
+
+    Returns
+    -------
+    site_of, walk_of : numpy.ndarray
+        Per centre the matched site (``-1`` when none) and its walk (NaN when none).
+    """
+    site_of = np.full(n_centres, -1, dtype=np.int64)
+    walk_of = np.full(n_centres, np.nan)
+    if len(site) == 0:
+        return site_of, walk_of
+    cols, col_of = np.unique(site, return_inverse=True)
+    weight = (radius_m + 1.0) * rank[site].astype(float) + walk_m
+    big = float(weight.sum()) + 1.0
+    cost = np.full((n_centres, len(cols)), big)
+    cost[centre, col_of] = weight
+    walk = np.full(cost.shape, np.nan)
+    walk[centre, col_of] = walk_m
+    r, c = linear_sum_assignment(cost)
+    hit = cost[r, c] < big
+    site_of[r[hit]] = cols[c[hit]]
+    walk_of[r[hit]] = walk[r[hit], c[hit]]
+    return site_of, walk_of

@@ -52,7 +52,7 @@ from geodata.errors import (
     SitingError,
 )
 from maps.files import atomic_file
-from siting.scenario import Scenario, ScenarioError, ScenarioRun
+from siting.scenario import INPUT_KEYS, Scenario, ScenarioError, ScenarioRun
 
 __all__ = [
     "MARKER",
@@ -122,8 +122,8 @@ class BatchResult:
 def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     """Keyword arguments of :func:`siting.pipeline.plan` for a scenario.
 
-    The planner's own inputs (community table, inventory) are read here, so a bad file fails
-    this scenario with a message naming it.
+    The planner's own inputs (community table, inventory, hub sites) are read here, so a bad
+    file fails this scenario with a message naming it.
 
     Parameters
     ----------
@@ -139,6 +139,7 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     """
     from geodata import user_inputs
     from geodata.defaults import DemandParameters
+    from optimizer.hubs import HubParameters
     from optimizer.lockers import LockerParameters
 
     p = scenario.parameters
@@ -172,11 +173,12 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     kwargs["tiers"] = list(scenario.tiers)
     if scenario.rules.overrides:
         kwargs["rule_overrides"] = dict(scenario.rules.overrides)
-    readers = {"communities": user_inputs.read_communities,
-               "inventory": user_inputs.read_inventory}
-    for key, reader in readers.items():
+    if p.county_hubs is not None:
+        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs)
+    for key in INPUT_KEYS:
         item = getattr(scenario.inputs, key)
         if item is not None:
+            reader = getattr(user_inputs, f"read_{key}")
             kwargs[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
     return kwargs
 
@@ -209,7 +211,7 @@ def _base_row(run: ScenarioRun, folder: Path) -> dict[str, Any]:
 
 def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seconds: float
                 ) -> dict[str, Any]:
-    """The results row of a finished plan from its ``summary.json`` content.
+    """Build the results row of a finished plan from its ``summary.json`` content.
 
     Parameters
     ----------
@@ -258,7 +260,7 @@ def _failed_record(out: Path, name: str) -> Path:
 
 def completed_row(run: ScenarioRun, out: Path, *, retry_failed: bool = False
                   ) -> dict[str, Any] | None:
-    """The recorded row of a scenario a rerun can skip, or ``None`` when it must run.
+    """Return the recorded row of a scenario a rerun can skip, or ``None`` when it must run.
 
     Parameters
     ----------
@@ -687,7 +689,7 @@ img {{ max-width: 100%; }}
 
 
 def rows_as_dicts(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The table as plain dicts (NaN as ``None``), for JSON or display.
+    """Return the table as plain dicts (NaN as ``None``), for JSON or display.
 
     Parameters
     ----------

@@ -55,6 +55,13 @@ class Datum(StrEnum):
     gcj02 = "gcj02"
 
 
+class PlannerDatum(StrEnum):
+    """Datum of a planner's table (declared, never guessed)."""
+
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+
+
 class Basemap(StrEnum):
     """Map tiles."""
 
@@ -79,6 +86,20 @@ def _lon_lat(text: str | None) -> tuple[float, float] | None:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not LON,LAT, e.g. 115.03,35.71") from None
     return lon, lat
+
+
+def _hub_sites(debug: bool, path: Path | None, datum: PlannerDatum | None) -> Any:
+    """Read ``--hub-sites`` (its datum declared); a bad table is one message and exit 2."""
+    from geodata.user_inputs import read_hub_sites
+
+    if path is None:
+        if datum is not None:
+            raise typer.BadParameter("--hub-sites-datum is given without --hub-sites FILE")
+        return None
+    if datum is None:
+        raise typer.BadParameter("--hub-sites needs its datum: add --hub-sites-datum wgs84 "
+                                 "(GPS, OSM) or gcj02 (Gaode/AutoNavi, Tencent)")
+    return _call(debug, lambda *, progress: read_hub_sites(path, datum=datum.value))
 
 
 def _progress(stage: str, what: str, seconds: float) -> None:
@@ -128,7 +149,7 @@ def _warn_plan(summary: dict[str, Any]) -> None:
 
 
 def _gap(gap: float | None) -> str:
-    """The relative gap as a percentage (``unknown`` when the solver gave no bound)."""
+    """Format the relative gap as a percentage (``unknown`` when the solver gave no bound)."""
     return "unknown" if gap is None else f"{max(gap, 0.0):.2%}"
 
 
@@ -193,12 +214,24 @@ def plan_cmd(
     county_centre: Annotated[
         str | None, typer.Option(help="Given county centre for hubs, as LON,LAT (WGS84).")
     ] = None,
+    hub_sites: Annotated[
+        Path | None, typer.Option(help="Planner's hub sites (CSV, XLSX, GeoJSON): name, lon, "
+                                       "lat; optional capacity, fixed_cost, floor_area_m2.")
+    ] = None,
+    hub_sites_datum: Annotated[
+        PlannerDatum | None, typer.Option(help="Datum of --hub-sites (required with it).")
+    ] = None,
+    county_hubs: Annotated[
+        int | None, typer.Option(min=1, help="Hubs the planner asks for (R5: 1 per county).")
+    ] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the map.")] = Lang.zh,
     basemap: BasemapOpt = Basemap.osm,
     tianditu_key: TiandituOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Plan lockers (and the other tiers) for one district from an OSM file."""
+    from optimizer.hubs import HubParameters
+
     _run(
         debug,
         osm=osm,
@@ -214,6 +247,8 @@ def plan_cmd(
         rules=rules,
         tiers=tuple(t.strip() for t in tiers.split(",") if t.strip()),
         county_centre=_lon_lat(county_centre),
+        hub_sites=_hub_sites(debug, hub_sites, hub_sites_datum),
+        hub_params=None if county_hubs is None else HubParameters(county_hubs=county_hubs),
         lang=lang.value,
         basemap=basemap.value,
         tianditu_key=tianditu_key,

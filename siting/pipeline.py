@@ -53,6 +53,7 @@ from optimizer.compliance import (
     unevaluated_records,
 )
 from optimizer.goals import SEARCH_FACTOR, commercial_area_compliance, old_compound_compliance
+from optimizer.hubs import HubParameters
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
 from optimizer.rules import RuleSet, preset
 
@@ -139,6 +140,8 @@ def plan(
     inventory: gpd.GeoDataFrame | None = None,
     tiers: Sequence[str] = ("lockers",),
     county_centre: tuple[float, float] | None = None,
+    hub_sites: gpd.GeoDataFrame | None = None,
+    hub_params: HubParameters | None = None,
     basemap: str = "osm",
     tianditu_key: str | None = None,
     progress: Progress | None = None,
@@ -188,6 +191,12 @@ def plan(
     county_centre
         WGS84 ``(lon, lat)`` of a given county centre for the ``hubs`` tier (R5); ``None``
         lets the model place it.
+    hub_sites
+        A planner's hub sites (:func:`geodata.user_inputs.read_hub_sites`) for the ``hubs``
+        tier, with their capacity and cost where given.
+    hub_params
+        Hub model parameters (:class:`optimizer.hubs.HubParameters`), e.g. ``county_hubs``,
+        the number of hubs the planner asks for (R5); documented defaults when ``None``.
     basemap
         Map tiles: ``{"osm", "gaode", "tianditu", "none"}`` (Gaode shifts drawing to GCJ-02).
     tianditu_key
@@ -320,6 +329,8 @@ def plan(
             solver=solver,
             time_limit=time_limit,
             county_centre=county_centre,
+            hub_sites=hub_sites,
+            hub_params=hub_params,
         )
         layers.update(done.layers)
         records.extend(done.records)

@@ -65,6 +65,7 @@ from geodata.cache import file_sha256
 from geodata.errors import InputDataError, ParameterError
 
 __all__ = [
+    "INPUT_KEYS",
     "KNOWN_TIERS",
     "SWEEP_ALIASES",
     "Area",
@@ -103,6 +104,7 @@ SWEEP_ALIASES: Mapping[str, str] = {
     "compartments_per_module": "parameters.compartments_per_module",
     "site_cost": "parameters.site_cost",
     "module_cost": "parameters.module_cost",
+    "county_hubs": "parameters.county_hubs",
     "rules": "rules.preset",
     "preset": "rules.preset",
     "solver": "solver.name",
@@ -253,6 +255,7 @@ class Parameters(_Model):
     site_cost: float | None = Field(default=None, ge=0)
     module_cost: float | None = Field(default=None, ge=0)
     max_modules_per_site: int | None = Field(default=None, gt=0)
+    county_hubs: int | None = Field(default=None, ge=1, le=100)
 
     @model_validator(mode="after")
     def _consistent(self) -> Parameters:
@@ -285,10 +288,14 @@ class UserInput(_Model):
 
 
 class Inputs(_Model):
-    """Planner-supplied communities (households or residents) and existing facilities."""
+    """Planner-supplied communities, existing facilities and hub sites.
+
+    Each is read by :mod:`geodata.user_inputs` (``read_<key>``).
+    """
 
     communities: UserInput | None = None
     inventory: UserInput | None = None
+    hub_sites: UserInput | None = None
 
 
 class Scenario(_Model):
@@ -313,6 +320,10 @@ class Scenario(_Model):
         if len(set(value)) != len(value):
             raise ValueError("a tier is listed twice")
         return value
+
+
+#: The planner's tables of ``[inputs]``, each a :class:`UserInput`.
+INPUT_KEYS: tuple[str, ...] = tuple(Inputs.model_fields)
 
 
 @dataclass(frozen=True)
@@ -362,7 +373,7 @@ def _value_text(value: object) -> str:
 
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str] | None:
-    """The keys allowed at ``loc`` (the parent of an unknown key), or ``None``."""
+    """Return the keys allowed at ``loc`` (the parent of an unknown key), or ``None``."""
     current: Any = model
     for part in loc:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
@@ -562,7 +573,7 @@ def _resolved(scenario: Scenario, *, folder: Path, root: Path) -> tuple[Scenario
             districts.file, folder=folder, root=root, field_name="area.districts.file",
             faults=faults)})
     inputs = {}
-    for key in ("communities", "inventory"):
+    for key in INPUT_KEYS:
         item: UserInput | None = getattr(scenario.inputs, key)
         if item is not None:
             inputs[key] = item.model_copy(update={"path": _resolve_path(
@@ -579,7 +590,7 @@ def _files_of(scenario: Scenario) -> dict[str, str]:
         files["area.boundary"] = scenario.area.boundary
     if scenario.area.districts is not None and scenario.area.districts.file:
         files["area.districts.file"] = scenario.area.districts.file
-    for key in ("communities", "inventory"):
+    for key in INPUT_KEYS:
         item = getattr(scenario.inputs, key)
         if item is not None:
             files[f"inputs.{key}.path"] = item.path
@@ -609,7 +620,7 @@ def input_hash(scenario: Scenario) -> str:
     content["area"]["boundary"] = None
     if content["area"].get("districts"):
         content["area"]["districts"]["file"] = None
-    for key in ("communities", "inventory"):
+    for key in INPUT_KEYS:
         if content["inputs"].get(key):
             content["inputs"][key]["path"] = None
     blob = json.dumps({"scenario": content, "files": files, "version": package_version()},

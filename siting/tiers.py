@@ -26,27 +26,28 @@ in turn keeps each model small and gives each tier its own bound and gap in the 
 
 What feeds the hubs
 -------------------
-The lowest tier that was planned *above the villages*: township stations (each carrying its
-villages' parcels: county hub -> township station -> village point, G5); else the village
-stations; else the community end-stations with their loads, plus, per community, the parcels
-no end-station carries (a community that failed R1), sent from the mean point of its homes;
-else the homes of each community aggregated at their mean point.
+Every tier's parcels reach a hub: the lowest rural tier planned above the villages (township
+stations, each carrying its villages' parcels: county hub -> township station -> village
+point, G5; else the village stations) *and* the urban one (the community end-stations with
+their loads, plus, per residential community, the parcels no end-station carries, sent from
+the mean point of its homes; else the homes of each community aggregated at their mean point).
 
 Hub candidates
 --------------
+* The sites of :func:`geodata.hub_sites.hub_sites_from_osm`: warehouse, industrial or
+  logistics land and buildings, postal depots and named sorting centres near a main road,
+  never a residential building; where the data has none, drive-network nodes on trunk or
+  primary roads, which the summary (``hubs.hub_sites``) says. A planner's hub-site table
+  (``hub_sites``) adds its sites with their own capacity and cost; then the fallback is not
+  used.
 * A county centre given by the planner (``county_centre``, WGS84 lon/lat) is *the* hub
   (R5: one county warehouse-and-distribution centre, "taken as a given external point"),
-  forced open; the other candidates below are added only when the stations send more than
-  one hub's capacity. It may lie outside the extract (Puyang's county seat is north of the
-  box): its distances run along the straight line to the nearest drive node and then on the
-  network.
-* Rural areas (township stations planned): every township station is a candidate, so without
-  a given centre the model *places* the county centre at the best township seat.
-* Urban districts (no township station): the :data:`URBAN_HUB_SITES` candidate sites of the
-  largest usable floor area (a sorting centre needs a large building) and the
-  :data:`CENTRE_NODES` drive-network nodes nearest the area's centroid.
+  forced open; the sites above are added only when the stations send more than one hub's
+  capacity. It may lie outside the extract (Puyang's county seat is north of the box): its
+  distances run along the straight line to the nearest drive node and then on the network.
 
-Open hubs whose load reaches R6's threshold are flagged ``automatic_sorting``.
+Open hubs whose whole daily throughput (in and out) reaches R6's threshold are flagged
+``automatic_sorting``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ import shapely
 from geodata.area import StudyArea
 from geodata.centres import centres_from_osm
 from geodata.errors import ParameterError
+from geodata.hub_sites import FALLBACK_SOURCE, hub_sites_from_osm
 from geodata.network import Network, drive_network
 from geodata.osm import OsmExtract
 from geodata.rural import rural_places_from_osm
@@ -81,7 +83,7 @@ from optimizer.stations import (
     rule_record,
 )
 
-__all__ = ["CENTRE_NODES", "TIER_LAYERS", "URBAN_HUB_SITES", "TierOutputs", "run_tiers"]
+__all__ = ["TIER_LAYERS", "TierOutputs", "run_tiers"]
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +96,6 @@ TIER_LAYERS: dict[str, tuple[str, ...]] = {
     "townships": ("township_stations",),
     "hubs": ("hubs", "hub_links"),
 }
-#: Urban hub candidates: this many candidate sites of the largest floor area.
-URBAN_HUB_SITES = 10
-#: Urban hub candidates: this many drive-network nodes nearest the area's centroid.
-CENTRE_NODES = 3
 _REUSED = ("express_shop", "post_office")
 
 
@@ -166,6 +164,7 @@ def run_tiers(
     solver: SolverName = "highs",
     time_limit: float | None = 60.0,
     county_centre: tuple[float, float] | None = None,
+    hub_sites: gpd.GeoDataFrame | None = None,
     station_params: StationParameters | None = None,
     rural_params: RuralParameters | None = None,
     hub_params: HubParameters | None = None,
@@ -190,6 +189,9 @@ def run_tiers(
     county_centre
         WGS84 ``(lon, lat)`` of a county centre the planner gives (forced open in the hub
         tier), or ``None`` to let the model place it.
+    hub_sites
+        The planner's hub sites (:func:`geodata.user_inputs.read_hub_sites`), candidates
+        with their own capacity and cost beside those of the OSM data, or ``None``.
     station_params, rural_params, hub_params
         Model parameters; the documented defaults when ``None``.
 
@@ -232,9 +234,9 @@ def run_tiers(
         _rural(out, tiers, extract=extract, area=area, network=drive_net(),
                candidates=candidates, rules=rules, params=rural_params)
     if "hubs" in tiers:
-        _hubs(out, area=area, network=drive_net(), demand=demand, candidates=candidates,
-              rules=rules, centre_xy=centre_xy, params=hub_params, solver=solver,
-              time_limit=time_limit)
+        _hubs(out, extract=extract, area=area, network=drive_net(), demand=demand,
+              communities=communities, rules=rules, centre_xy=centre_xy, params=hub_params,
+              hub_sites=hub_sites, solver=solver, time_limit=time_limit)
     return out
 
 
@@ -327,7 +329,8 @@ def _stations(
     out.summary["cargo_stations"] = _tier_summary(
         "rule-based", counts={"centres": len(centres),
                               "cargo_stations": len(out.layers["cargo_stations"])},
-        records=cargo_records, method="best free candidate per centre (reuse first, then walk)")
+        records=cargo_records, method="optimal matching of centres to candidates (most centres "
+        "served, then reuse, then shortest walk)")
     log.info("tiers: stations %d, cargo stations %d (%.2f s)", len(out.layers["stations"]),
              len(out.layers["cargo_stations"]), time.perf_counter() - t0)
 
@@ -377,6 +380,7 @@ def _rural(
         out.summary["villages"] = _tier_summary(
             "rule-based", records=recs, method="R3 count per village from its parcels; sites by "
             "reuse order, else the village node; a second at the far end of the village",
+            unreached=rp.unreached,
             counts={"villages": nv, "hamlets": int((villages["place"] == "hamlet").sum()),
                     "village_stations": len(vs),
                     "villages_with_two": int((vs["rank"] == 2).sum())})
@@ -401,26 +405,39 @@ def _rural(
 
 
 def _feeders(
-    out: TierOutputs, demand: gpd.GeoDataFrame
+    out: TierOutputs, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str], str]:
-    """Points sending parcels to hubs: xy, daily parcels, ids, names and the tier they are."""
+    """Points sending parcels to hubs: xy, daily parcels, ids, names and the tiers they are.
+
+    The rural tier (township stations, else village stations) and, always, the urban one: the
+    community end-stations with the parcels no end-station carries, else the homes of each
+    residential community (not a village of the demand model's fallback).
+    """
+    xy, parcels, ids, names, tiers = [], [], [], [], []
     for layer in ("township_stations", "village_stations"):
         frame = out.layers.get(layer)
         if frame is not None and len(frame):
-            return (np.c_[frame.geometry.x, frame.geometry.y],
-                    frame["daily_parcels"].to_numpy(float), list(frame["id"]),
-                    list(frame["name"]), layer)
+            xy.extend(np.c_[frame.geometry.x, frame.geometry.y])
+            parcels.extend(frame["daily_parcels"].to_numpy(float))
+            ids.extend(frame["id"])
+            names.extend(frame["name"])
+            tiers.append(layer)
+            break
     st = out.layers.get("stations")
     st = st if st is not None and len(st) else None
-    xy, parcels, ids, names = [], [], [], []
     if st is not None:
         xy.extend(np.c_[st.geometry.x, st.geometry.y])
         parcels.extend(st["daily_parcels"].to_numpy(float))
         ids.extend(st["id"])
         names.extend(st["name"])
     carried = st.groupby("community")["daily_parcels"].sum() if st is not None else pd.Series()
-    pts = demand.assign(_x=demand.geometry.x, _y=demand.geometry.y,
-                        community=demand["community"].fillna("").astype(str))
+    source = (communities["source"] if "source" in communities.columns
+              else pd.Series("", index=communities.index))
+    urban = set(communities.loc[(source != "village-voronoi").to_numpy(), "community"])
+    homes = demand[demand["community"].isin(urban).to_numpy() | (not tiers and not urban)]
+    pts = homes.assign(_x=homes.geometry.x, _y=homes.geometry.y,
+                       community=homes["community"].fillna("").astype(str))
+    before = len(ids)
     for k, grp in pts.groupby("community", sort=True):
         rest = float(grp["daily_parcels"].sum()) - float(carried.get(k, 0.0))
         if rest > 1e-6:
@@ -429,63 +446,49 @@ def _feeders(
             cname = grp["community_name"].iloc[0] if "community_name" in grp else k
             ids.append(f"homes-{k or 'none'}")
             names.append(f"homes of {cname or 'no community'}")
-    return np.asarray(xy, float).reshape(-1, 2), np.asarray(parcels, float), ids, names, (
-        "stations" if st is not None else "homes")
+    if st is not None or len(ids) > before:
+        tiers.append("stations" if st is not None else "homes")
+    return (np.asarray(xy, float).reshape(-1, 2), np.asarray(parcels, float), ids, names,
+            "+".join(tiers))
 
 
 def _hubs(
     out: TierOutputs,
     *,
+    extract: OsmExtract,
     area: StudyArea,
     network: Network,
     demand: gpd.GeoDataFrame,
-    candidates: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
     rules: RuleSet,
     centre_xy: np.ndarray | None,
     params: HubParameters | None,
+    hub_sites: gpd.GeoDataFrame | None,
     solver: SolverName,
     time_limit: float | None,
 ) -> None:
     t0 = time.perf_counter()
     p = params or HubParameters()
-    sxy, parcels, sids, snames, fed_by = _feeders(out, demand)
-    hxy: list[np.ndarray] = []
-    hnames: list[str] = []
-    hsource: list[str] = []
-    forced: list[bool] = []
+    sxy, parcels, sids, snames, fed_by = _feeders(out, demand, communities)
+    sites = hub_sites_from_osm(extract, area, network, inventory=hub_sites)
     if centre_xy is not None:
-        hxy.append(centre_xy)
-        hnames.append("县级分拨中心（规划给定）")
-        hsource.append("county-centre-given")
-        forced.append(True)
-    ts = out.layers.get("township_stations")
-    if centre_xy is not None and parcels.sum() <= p.capacity:
-        pass  # the given county centre is the hub (R5: one per county); nothing to choose
-    elif ts is not None and len(ts):
-        for pt, t in zip(ts.geometry, ts["township"], strict=True):
-            hxy.append(np.array([pt.x, pt.y]))
-            hnames.append(f"{t} 县域仓配中心")
-            hsource.append("township-station")
-            forced.append(False)
-    else:
-        area_m2 = candidates["floor_area_m2"].fillna(0.0).to_numpy(float)
-        big = np.argsort(-area_m2, kind="stable")[:URBAN_HUB_SITES]
-        for j in big[area_m2[big] > 0]:
-            c = candidates.iloc[j]
-            hxy.append(np.array([c.geometry.x, c.geometry.y]))
-            site = c["name"] if isinstance(c["name"], str) and c["name"] else c["site_id"]
-            hnames.append(f"{site} ({area_m2[j]:,.0f} m2)")
-            hsource.append("candidate-site")
-            forced.append(False)
-        cx, cy = area.projected.centroid.x, area.projected.centroid.y
-        near = np.argsort(np.hypot(network.xy[:, 0] - cx, network.xy[:, 1] - cy))[:CENTRE_NODES]
-        for k in near:
-            hxy.append(network.xy[k].copy())
-            hnames.append(f"drive-node/{network.node_ids[k]} (near the centre)")
-            hsource.append("drive-node")
-            forced.append(False)
+        given = gpd.GeoDataFrame({"site_id": ["county-centre-given"],
+                                  "name": ["县级分拨中心（规划给定）"],
+                                  "source": ["county-centre-given"]},
+                                 geometry=gpd.points_from_xy([centre_xy[0]], [centre_xy[1]]),
+                                 crs=area.crs)
+        # the given county centre is the hub (R5); other sites only when it cannot sort all
+        fits = parcels.sum() * (1.0 + p.outbound_ratio) <= p.capacity
+        sites = pd.concat([given] if fits else [given, sites], ignore_index=True)
+    hnames = [str(n) for n in sites["name"]]
+    hsource = [str(k) for k in sites["source"]]
+    forced = [k == "county-centre-given" for k in hsource]
+    hxy = list(np.c_[sites.geometry.x, sites.geometry.y])
+    cap = sites["capacity"].to_numpy(float) if "capacity" in sites else None
+    fixed = sites["fixed_cost"].to_numpy(float) if "fixed_cost" in sites else None
     hub_xy = np.asarray(hxy, float).reshape(-1, 2)
     problem = hub_problem_on_network(sxy, parcels, hub_xy, network, params=p, forced=forced,
+                                     capacity=cap, fixed_cost=fixed,
                                      station_names=tuple(snames), hub_names=tuple(hnames))
     hp = solve_hubs(problem, rules, params=p, place=area.name, solver=solver,
                     time_limit=time_limit)
@@ -495,8 +498,9 @@ def _hubs(
     out.layers["hubs"] = gpd.GeoDataFrame({
         "id": [hub_id[j] for j in open_h], "name": [hnames[j] for j in open_h],
         "source": [hsource[j] for j in open_h], "forced": [forced[j] for j in open_h],
-        "county_centre": _county_centre_flags(open_h, forced, hp.load),
-        "daily_parcels": hp.load[open_h], "stations": served[open_h],
+        "county_centre": _county_centre_flags(open_h, forced, hp.throughput),
+        "daily_parcels": hp.load[open_h], "throughput": hp.throughput[open_h],
+        "stations": served[open_h],
         "automatic_sorting": hp.automatic_sorting[open_h].astype(bool),
         "capacity": problem.capacity[open_h],
     }, geometry=gpd.points_from_xy(hub_xy[open_h, 0], hub_xy[open_h, 1]), crs=area.crs)
@@ -518,24 +522,35 @@ def _hubs(
             rules, vs["township_id"].to_numpy(),
             {t: bool(has_hub.get(s, False))
              for t, s in zip(tsl["township_id"], tsl["id"], strict=True)},
-            place=area.name)
+            place=area.name, unreached=out.summary.get("villages", {}).get("unreached", ()))
         if g5:
             recs.append(g5)
     out.records.extend(recs)
     out.summary["hubs"] = _tier_summary(
         hp.status, objective=hp.objective, bound=hp.bound, gap=hp.gap, solve_s=hp.solve_s,
         records=recs, fed_by=fed_by, parcel_km=round(hp.parcel_km, 1),
+        hub_sites=_hub_sites_note(sites), outbound_ratio=p.outbound_ratio,
         vehicle_km=round(hp.vehicle_km, 1),
         counts={"candidates": problem.n_hubs, "open": len(open_h),
                 "automatic_sorting": int(hp.automatic_sorting.sum()),
                 "stations": problem.n_stations,
-                "daily_parcels": round(float(parcels.sum()), 1)})
+                "daily_parcels": round(float(parcels.sum()), 1),
+                "throughput": round(float(hp.throughput.sum()), 1)})
     log.info("tiers: %d of %d hub candidates open for %d %s (%.2f s)", len(open_h),
              problem.n_hubs, problem.n_stations, fed_by, time.perf_counter() - t0)
 
 
+def _hub_sites_note(sites: gpd.GeoDataFrame) -> str:
+    """Say where the hub candidates come from, and when it is the road-node fallback."""
+    counts = ", ".join(f"{v} {k}" for k, v in sites["source"].value_counts().items())
+    if (sites["source"] == FALLBACK_SOURCE).all():
+        return (f"{counts}: the data maps no industrial, logistics or depot site near a main "
+                "road, so hubs stand at drive-network nodes on trunk or primary roads")
+    return counts
+
+
 def _county_centre_flags(open_h: np.ndarray, forced: list[bool], load: np.ndarray) -> list[bool]:
-    """The county warehouse-and-distribution centre (R5): the given one, else the busiest hub."""
+    """Flag the county centre (R5): the given one, else the busiest hub."""
     if any(forced[j] for j in open_h):
         return [bool(forced[j]) for j in open_h]
     top = open_h[np.argmax(load[open_h])] if len(open_h) else -1

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from geodata.errors import InfeasiblePlanError
-from optimizer.hubs import HubParameters, HubProblem, solve_hubs
+from optimizer.hubs import HubParameters, HubProblem, hub_problem_on_network, solve_hubs
 from optimizer.rules import preset
+from optimizer.rural import RuralParameters, plan_rural
 
 
 def line_instance(parcels, hub_x, *, capacity=100_000.0, fixed=20_000.0, forced=None):
@@ -26,15 +27,20 @@ def line_instance(parcels, hub_x, *, capacity=100_000.0, fixed=20_000.0, forced=
 
 
 def test_hub_over_50000_is_flagged_for_automatic_sorting():
-    # 30,000 + 25,000 parcels near hub 0 (55,000 >= 50,000); 8,000 far away at hub 1
-    problem = line_instance([30_000, 25_000, 0, 0, 0, 0, 0, 0, 0, 0, 8_000], [5.0, 100.0])
+    # 15,000 + 12,500 parcels in near hub 0, as many out (55,000 >= 50,000); 8,000 far away
+    problem = line_instance([15_000, 12_500, 0, 0, 0, 0, 0, 0, 0, 0, 8_000], [5.0, 100.0])
     plan = solve_hubs(problem, preset("guangdong"), params=HubParameters(cost_per_parcel_km=0.05))
     assert plan.status == "optimal"
     assert set(plan.open_hubs) == {0, 1}
-    assert plan.load[0] == pytest.approx(55_000)
+    assert plan.load[0] == pytest.approx(27_500)
+    assert plan.throughput[0] == pytest.approx(55_000)
     assert plan.automatic_sorting.tolist() == [True, False]
     r6 = [r for r in plan.records if r["id"] == "R6"]
     assert [r["automatic_sorting"] for r in r6] == [True, False]
+    assert [r["load"] for r in r6] == [pytest.approx(55_000), pytest.approx(16_000)]
+    # inbound only (no outbound): 27,500 < 50,000, not flagged
+    inbound_only = solve_hubs(problem, preset("guangdong"), params=HubParameters(outbound_ratio=0))
+    assert not inbound_only.automatic_sorting.any()
     assert all(r["clause"].startswith("004 二(三)") for r in r6)
     # vehicle-km recomputed from the assignment
     km = np.abs(np.arange(11) * 10.0 - np.array([5.0, 100.0])[plan.assignment])
@@ -44,7 +50,7 @@ def test_hub_over_50000_is_flagged_for_automatic_sorting():
 
 
 def test_below_threshold_not_flagged_and_zhengzhou_automates_all():
-    problem = line_instance([20_000, 20_000], [0.0, 10.0])
+    problem = line_instance([10_000, 10_000], [0.0, 10.0])
     plan = solve_hubs(problem, preset("guangdong"))
     assert not plan.automatic_sorting.any()
     plan = solve_hubs(problem, preset("zhengzhou"))  # 001 专栏3: 100 % automated, threshold 0
@@ -54,14 +60,14 @@ def test_below_threshold_not_flagged_and_zhengzhou_automates_all():
 def test_matches_brute_force_on_small_instances():
     rng = np.random.default_rng(7)
     for _ in range(5):
-        parcels = rng.integers(1_000, 30_000, 5).astype(float)
+        parcels = rng.integers(500, 15_000, 5).astype(float)
         hubs = rng.uniform(0, 40, 3)
         problem = line_instance(parcels, hubs, capacity=50_000.0, fixed=5_000.0)
         plan = solve_hubs(problem, preset("national"))
         best = np.inf
         for assign in itertools.product(range(3), repeat=5):
             a = np.array(assign)
-            load = np.bincount(a, weights=parcels, minlength=3)
+            load = np.bincount(a, weights=2 * parcels, minlength=3)  # in and out
             if (load > 50_000).any():
                 continue
             km = np.abs(np.arange(5) * 10.0 - hubs[a])
@@ -76,7 +82,7 @@ def test_forced_county_centre_opens():
 
 
 def test_capacity_shortfall_names_rule_place_and_missing():
-    problem = line_instance([60_000, 60_000], [0.0], capacity=100_000.0)
+    problem = line_instance([30_000, 30_000], [0.0], capacity=100_000.0)  # 120,000 in and out
     with pytest.raises(InfeasiblePlanError, match=r"R5.*濮阳县.*120,000 items/day.*100,000"):
         solve_hubs(problem, preset("national"), place="濮阳县")
 
@@ -89,3 +95,87 @@ def test_station_out_of_reach_named():
     )
     with pytest.raises(InfeasiblePlanError, match="R5.*乙村"):
         solve_hubs(problem, preset("national"))
+
+
+# --------------------------------------------------------------------- real data (Puyang, all)
+
+
+@pytest.fixture(scope="module")
+def puyang_rural(puyang_osm):
+    from geodata.area import study_area
+    from geodata.buildings import buildings_from_osm
+    from geodata.candidates import candidates_from_osm
+    from geodata.hub_sites import hub_sites_from_osm
+    from geodata.network import drive_network
+    from geodata.osm import read_osm
+    from geodata.rural import rural_places_from_osm
+
+    ex = read_osm(puyang_osm)
+    area = study_area(ex)
+    net = drive_network(ex, area)
+    v, t = rural_places_from_osm(ex, area)
+    cand = candidates_from_osm(ex, area, buildings_from_osm(ex, area))
+    return {"net": net, "v": v, "t": t, "cand": cand, "sites": hub_sites_from_osm(ex, area, net)}
+
+
+def puyang_hubs(pr, *, per_resident=106.0, params=None):
+    """Township stations of Puyang (per-capita volume given) sent to the extract's hub sites."""
+    rural = plan_rural(pr["v"], pr["t"], pr["net"], preset("guangdong"), candidates=pr["cand"],
+                       params=RuralParameters(parcels_per_resident_per_year=per_resident))
+    st, sites = rural.township_stations, pr["sites"]
+    problem = hub_problem_on_network(
+        np.c_[st.geometry.x, st.geometry.y], st["daily_parcels"],
+        np.c_[sites.geometry.x, sites.geometry.y], pr["net"], params=params,
+        capacity=sites["capacity"], fixed_cost=sites["fixed_cost"],
+        hub_names=tuple(sites["name"]))
+    return solve_hubs(problem, preset("guangdong"), params=params, place="濮阳县")
+
+
+def test_r6_on_puyang_whole_throughput(puyang_rural):
+    # national volume (106 items per resident a year, 002): 54 villages x 1,500 residents plus
+    # hamlets receive ~23,900 items a day and send as many: ~47,800 < 50,000, not automatic
+    plan = puyang_hubs(puyang_rural)
+    (r6,) = [r for r in plan.records if r["id"] == "R6"]
+    assert r6["inbound"] == pytest.approx(23_900, rel=0.01)
+    assert r6["load"] == pytest.approx(2 * r6["inbound"])
+    assert r6["load"] < 50_000 and not r6["automatic_sorting"]
+    # Guangdong's volume (300 items per resident a year, 004 表1): ~135,000 a day, automatic
+    big = puyang_hubs(puyang_rural, per_resident=300.0, params=HubParameters(capacity=200_000))
+    (r6,) = [r for r in big.records if r["id"] == "R6"]
+    assert r6["load"] > 50_000 and r6["automatic_sorting"]
+    assert "required and planned" in r6["achieved"]
+
+
+def test_r5_fails_when_the_plan_needs_more_hubs_than_asked(puyang_rural):
+    small = HubParameters(capacity=30_000.0)  # each road-node site sorts 30,000 a day
+    plan = puyang_hubs(puyang_rural, params=small)
+    r5 = plan.records[0]
+    assert r5["id"] == "R5" and len(plan.open_hubs) == 2 and not r5["passed"]
+    assert "47,744 items/day" in r5["reason"] and "30,000" in r5["reason"]
+    # the planner asks for two hubs: R5 passes and the record says it was asked
+    plan = puyang_hubs(puyang_rural, params=HubParameters(capacity=30_000.0, county_hubs=2))
+    r5 = plan.records[0]
+    assert r5["passed"] and r5["planner_asked"] == 2 and "planner asks for 2" in r5["required"]
+    # and by default one hub sorts it all: R5 passes
+    assert puyang_hubs(puyang_rural).records[0]["passed"]
+
+
+@pytest.mark.parametrize("fixture", ["chengdu_osm_plain", "shanghai_osm", "puyang_osm"])
+def test_no_hub_site_is_a_residential_building(fixture, request):
+    from geodata.area import study_area
+    from geodata.buildings import buildings_from_osm
+    from geodata.hub_sites import hub_sites_from_osm
+    from geodata.network import drive_network
+    from geodata.osm import read_osm
+
+    ex = read_osm(request.getfixturevalue(fixture))
+    area = study_area(ex)
+    sites = hub_sites_from_osm(ex, area, drive_network(ex, area))
+    assert len(sites) > 0
+    homes = buildings_from_osm(ex, area)
+    homes = homes[homes["residential"]]
+    if len(homes):  # Shanghai's file maps no building at all
+        assert not sites.geometry.intersects(homes.union_all()).any()
+    # none of them maps industrial land: every site is a main-road node, and says so
+    assert (sites["source"] == "drive-node-main-road").all()
+    assert sites["name"].str.contains("fallback").all()

@@ -21,7 +21,7 @@ from geodata.osm import read_osm
 from geodata.rural import rural_places_from_osm
 from optimizer.hubs import hub_problem_on_network, solve_hubs
 from optimizer.rules import preset
-from optimizer.rural import RuralParameters, plan_rural
+from optimizer.rural import RuralParameters, plan_rural, three_tier_record
 
 
 def tags_of(el):
@@ -40,7 +40,8 @@ def puyang(puyang_osm):
             towns.add(re.sub("(镇|乡)$", "", t["name"]))
     for rel in root.findall("relation"):
         t = tags_of(rel)
-        if t.get("boundary") == "administrative" and t.get("name") and t.get("admin_level") in (None, "8"):
+        if (t.get("boundary") == "administrative" and t.get("name")
+                and t.get("admin_level") in (None, "8")):
             relations.add(re.sub("(镇|乡)$", "", t["name"]))
     extract = read_osm(puyang_osm)
     area = study_area(extract)
@@ -100,4 +101,98 @@ def test_county_centre_given_as_external_point(puyang):
     hubs = solve_hubs(problem, preset("xinyang"), place="濮阳县")
     assert len(st) in hubs.open_hubs
     assert (hubs.assignment >= 0).all()
-    assert hubs.records[0]["id"] == "R5" and hubs.records[0]["passed"]
+    # the far seat is forced open and a township seat nearer the villages opens as well:
+    # two hubs where R5 asks one county centre fails, with the reason
+    r5 = hubs.records[0]
+    assert r5["id"] == "R5" and (r5["passed"] == (len(hubs.open_hubs) == 1))
+    # the given centre alone is the county centre: R5 passes
+    alone = solve_hubs(hub_problem_on_network(xy, st["daily_parcels"], [seat], puyang["net"],
+                                              forced=[True]), preset("xinyang"), place="濮阳县")
+    assert alone.records[0]["passed"] and (alone.assignment == 0).all()
+
+
+def cut_network(puyang, tmp_path, west: float, east: float):
+    """The study area and drive network of the Puyang box cut to a band of longitudes."""
+    import json
+
+    band = tmp_path / "band.geojson"
+    box = [[west, 35.4981], [east, 35.4981], [east, 35.5627], [west, 35.5627]]
+    band.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {
+        "type": "Polygon", "coordinates": [box + [box[0]]]}}), encoding="utf-8")
+    area = study_area(puyang["extract"], boundary=band, boundary_crs="wgs84")
+    return area, drive_network(puyang["extract"], area)
+
+
+def test_unreached_villages_fail_r3_g4_named(puyang, tmp_path):
+    # cut the drive network to the west half of the box: the eastern villages lie kilometres
+    # from any drive road the plan can use and must fail R3 and G4, named
+    _, net = cut_network(puyang, tmp_path, 114.9702, 115.0312)
+    rules = preset("guangdong")
+    plan = plan_rural(puyang["v"], puyang["t"], net, rules, candidates=puyang["cand"])
+    r3 = [r for r in plan.records[1:] if r["id"] == "R3"]
+    failed = {r["village_id"] for r in r3 if not r["passed"]}
+    vxy = np.c_[puyang["v"].geometry.x, puyang["v"].geometry.y]
+    far = np.hypot(*(vxy[:, None, :] - net.xy[None, :, :]).transpose(2, 0, 1)).min(axis=1) > 1000
+    admin = (puyang["v"]["place"] == "village").to_numpy()
+    assert failed == set(puyang["v"].loc[far & admin, "village_id"]) and failed
+    assert all("not reached by the drive network" in r["reason"] for r in r3 if not r["passed"])
+    assert not set(plan.village_stations["village_id"]) & failed
+    (g4,) = [r for r in plan.records if r["id"] == "G4"]
+    assert not g4["passed"] and "not reached" in g4["reason"]
+    assert len(plan.unreached) >= len(failed)
+    # G5 names them too, even with every township station served by a hub
+    g5 = three_tier_record(rules, plan.village_stations["township"].to_numpy(),
+                           dict.fromkeys(plan.township_stations["township_id"], True),
+                           place="濮阳县", unreached=plan.unreached)
+    assert not g5["passed"] and plan.unreached[0] in g5["reason"]
+    # on the whole box every village and township is reached: R3, R4, G4 and G5 pass
+    full = plan_rural(puyang["v"], puyang["t"], puyang["net"], rules, candidates=puyang["cand"])
+    assert not full.unreached
+    assert all(r["passed"] for r in full.records if r["id"] in ("R3", "R4", "G4"))
+
+
+def chain_g5(puyang, area, net, plan, rules):
+    """G5 from a real hub plan: the township stations sent to the hub sites of ``net``."""
+    from geodata.hub_sites import hub_sites_from_osm
+
+    st = plan.township_stations
+    sites = hub_sites_from_osm(puyang["extract"], area, net)
+    hubs = solve_hubs(hub_problem_on_network(
+        np.c_[st.geometry.x, st.geometry.y], st["daily_parcels"],
+        np.c_[sites.geometry.x, sites.geometry.y], net, capacity=sites["capacity"],
+        fixed_cost=sites["fixed_cost"]), rules, place="濮阳县")
+    served = dict(zip(st["township_id"], hubs.assignment >= 0, strict=True))
+    return three_tier_record(rules, plan.village_stations["township"].to_numpy(), served,
+                             place="濮阳县", unreached=plan.unreached)
+
+
+def test_unreached_township_fails_r4_and_breaks_g5(puyang, tmp_path):
+    # cut the drive network to the east of 115.045: the Qingzu seat (115.019) lies ~2.5 km
+    # from it and 海通乡 (no seat, no village, its territory in the west) ~5.7 km. Both fail
+    # R4, named, with no station; Qingzu's eastern villages keep theirs but their chain to a
+    # hub is broken (no township station), so G5 fails; the other two townships pass R4.
+    area, net = cut_network(puyang, tmp_path, 115.045, 115.0921)
+    rules = preset("guangdong")
+    plan = plan_rural(puyang["v"], puyang["t"], net, rules, candidates=puyang["cand"])
+    t = puyang["t"]
+    r4 = {r["place"]: r for r in plan.records if r["id"] == "R4" and "place" in r}
+    failed = {p for p, r in r4.items() if not r["passed"]}
+    assert failed == {"庆祖镇", "海通乡"} and len(r4) == 4
+    seat = t.loc[t["name"] == "庆祖镇"].geometry.iloc[0]
+    off = float(np.hypot(*(net.xy - [seat.x, seat.y]).T).min())
+    assert off > 1000 and f"{off:,.0f} m from its nearest node" in r4["庆祖镇"]["reason"]
+    assert all(r4[p]["achieved"] == "0 stations" for p in failed)
+    assert set(plan.township_stations["township"]) == set(r4) - failed
+    (total,) = [r for r in plan.records if r["id"] == "R4" and "place" not in r]
+    assert not total["passed"] and "2 reached" in total["achieved"]
+    qingzu = t.loc[t["name"] == "庆祖镇", "township_id"].item()
+    assert (plan.village_stations["township"] == qingzu).any()
+    g5 = chain_g5(puyang, area, net, plan, rules)
+    assert not g5["passed"]
+    assert f"townships without a station served by a hub: {qingzu}" in g5["reason"]
+    assert f"and {len(plan.unreached) - 10} more" in g5["reason"]  # 30 villages, 2 townships
+    # the whole box: every township reached, the chain whole, R4 and G5 pass
+    full = plan_rural(puyang["v"], puyang["t"], puyang["net"], rules, candidates=puyang["cand"])
+    assert all(r["passed"] for r in full.records if r["id"] == "R4")
+    g5 = chain_g5(puyang, puyang["area"], puyang["net"], full, rules)
+    assert g5["passed"] and not g5.get("reason")

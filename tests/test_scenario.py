@@ -199,3 +199,28 @@ def test_user_inventory_xlsx_and_geojson(tmp_path: Path) -> None:
     out.write_text("kind,lon,lat\nlocker,30.66,104.06\n")
     with pytest.raises(InputDataError, match="outside China"):
         read_inventory(out, datum="wgs84")
+
+
+def test_hub_sites_and_county_hubs_reach_the_pipeline(tmp_path: Path, puyang_osm: Path) -> None:
+    (tmp_path / "puyang.osm").symlink_to(puyang_osm)
+    _write(tmp_path, "hubs.csv", "name,lon,lat,capacity\n庆祖分拨点,115.0187,35.5183,30000\n")
+    text = """
+[area]
+osm = "puyang.osm"
+[parameters]
+county_hubs = {n}
+[inputs]
+hub_sites = {{ path = "{path}", datum = "wgs84" }}
+"""
+    run = load_scenarios(_write(tmp_path, "h.toml", text.format(n=2, path="hubs.csv")))[0]
+    kw = plan_kwargs(run.scenario, out=None)
+    assert kw["hub_sites"]["name"].tolist() == ["庆祖分拨点"]
+    assert kw["hub_sites"]["capacity"].tolist() == [30_000.0]
+    assert kw["hub_params"].county_hubs == 2
+    # a bad count, and a table outside the folder, are named with their field and fix
+    for n, path, field in ((0, "hubs.csv", "parameters.county_hubs"),
+                           (2, "../hubs.csv", "inputs.hub_sites.path")):
+        with pytest.raises(ScenarioError) as info:
+            load_scenarios(_write(tmp_path, "bad.toml", text.format(n=n, path=path)))
+        (fault,) = info.value.faults
+        assert fault["field"] == field and fault["fix"]

@@ -7,6 +7,7 @@ recomputed with networkx on the walk network.
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
@@ -21,11 +22,17 @@ from geodata.candidates import GROUND_FLOOR_UNIT_M2, candidates_from_osm, statio
 from geodata.centres import centres_from_osm
 from geodata.communities import communities_from_osm
 from geodata.demand import demand_from_buildings
+from geodata.distances import network_distances
 from geodata.network import walk_network
 from geodata.osm import read_osm
 from geodata.planner_data import sites_from_inventory
 from optimizer.rules import preset
-from optimizer.stations import plan_cargo_stations, plan_community_stations
+from optimizer.stations import (
+    REUSE_ORDER,
+    StationParameters,
+    plan_cargo_stations,
+    plan_community_stations,
+)
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +190,58 @@ def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
     assert [r["place"] for r in old] == [comms["name"].iloc[0]]
     assert comms["community"].iloc[0] not in set(plan.stations["community"])
     assert "marked in the planner's communities table" in plan.records[0]["new_communities"]
+
+
+def test_r7_fails_for_a_centre_with_no_candidate_in_reach(chengdu):
+    # 骡马市社区's label point has no candidate of >= 15 m2 within the 300 m walk (R7 default)
+    centres = centres_from_osm(chengdu["ex"], chengdu["area"])
+    cargo = plan_cargo_stations(centres, chengdu["cand"], chengdu["walk"], preset("guangdong"))
+    failed = {r["place"]: r["reason"] for r in cargo.records[1:] if not r["passed"]}
+    assert failed == {"骡马市社区": "no free candidate of >= 15 m2 within 300 m walk"}
+    assert not cargo.records[0]["passed"]
+    # with every centre within reach of some candidate, R7 passes: drop the one that is not
+    ok = centres[centres["name"] != "骡马市社区"]
+    cargo = plan_cargo_stations(ok, chengdu["cand"], chengdu["walk"], preset("guangdong"))
+    assert cargo.records[0]["passed"] and len(cargo.stations) == len(ok)
+
+
+def conflict(centres, cand, walk, radius_m):
+    """Real centres A, B and sites s, t: s reaches both and is A's first choice, t only A."""
+    area = cand["floor_area_m2"].fillna(0.0).to_numpy()
+    rank = cand["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
+    reach = network_distances(walk, np.c_[centres.geometry.x, centres.geometry.y],
+                              np.c_[cand.geometry.x, cand.geometry.y], radius_m=radius_m)
+    per = {}
+    for i, j, d in zip(reach.rows, reach.cols, reach.dist_m, strict=True):
+        if area[j] >= 15:
+            per.setdefault(int(i), {})[int(j)] = float(d)
+    for a, b in itertools.permutations(sorted(per), 2):
+        for s in sorted(set(per[a]) & set(per[b])):
+            worse = [t for t in sorted(set(per[a]) - set(per[b]))
+                     if (rank[t], per[a][t]) > (rank[s], per[a][s])]
+            if worse:
+                return a, b, s, worse[0]
+    raise AssertionError("no conflicting pair of centres in the extract")
+
+
+def test_r7_matching_serves_the_centre_a_greedy_pass_starves(chengdu):
+    # Real centres and candidates at a 500 m walk (GB 50180-2018 10-minute circle): centre A's
+    # first choice s is centre B's only site once the other sites are taken (exclude), so a
+    # pass in centre order gives s to A and leaves B without; the matching serves both.
+    centres = centres_from_osm(chengdu["ex"], chengdu["area"])
+    cand, walk = chengdu["cand"], chengdu["walk"]
+    a, b, s, t = conflict(centres, cand, walk, 500.0)
+    keep = {cand["site_id"].iloc[s], cand["site_id"].iloc[t]}
+    exclude = tuple(sorted(set(cand["site_id"]) - keep))
+    params = StationParameters(cargo_radius_m=500.0)
+    cargo = plan_cargo_stations(centres.iloc[[a, b]], cand, walk, preset("guangdong"),
+                                params=params, exclude=exclude)
+    assert [r["passed"] for r in cargo.records] == [True, True, True]
+    got = dict(zip(cargo.stations["centre_id"], cargo.stations["site_id"], strict=True))
+    assert got == {centres["centre_id"].iloc[a]: cand["site_id"].iloc[t],
+                   centres["centre_id"].iloc[b]: cand["site_id"].iloc[s]}
+    # and with t taken as well, only one of them can be served: the other is named, with why
+    cargo = plan_cargo_stations(centres.iloc[[a, b]], cand, walk, preset("guangdong"),
+                                params=params, exclude=(*exclude, cand["site_id"].iloc[t]))
+    assert [r["passed"] for r in cargo.records].count(False) == 2
+    assert any("needed by another centre" in r.get("reason", "") for r in cargo.records[1:])
