@@ -140,12 +140,17 @@ def _warn_plan(summary: dict[str, Any]) -> None:
         console.print(f"[yellow]warning:[/yellow] the plan serves none of the "
                       f"{cov['demand_points']} demand points: {why}. Fix: raise --budget, or "
                       "use --mode min-cost or a larger --radius-m", highlight=False)
-    for r in summary.get("rules", []):
-        if not r.get("passed", True):
+    records = summary.get("rules", [])
+    for r in records:
+        if not r.get("passed", True) and r.get("evaluated", True):
             where = f" in {r['place']}" if r.get("place") else ""
             console.print(f"[yellow]rule not met:[/yellow] {r['id']}{where} [{r.get('clause', '')}]"
                           f": required {r.get('required')}, achieved {r.get('achieved')}",
                           highlight=False)
+    unjudged = sorted({r["id"] for r in records if not r.get("evaluated", True)})
+    if unjudged:
+        console.print(f"not evaluated (tier not planned or data missing, see summary.json "
+                      f"rules): {', '.join(unjudged)}", highlight=False)
 
 
 def _gap(gap: float | None) -> str:
