@@ -28,7 +28,7 @@ from geodata.communities import communities_from_osm
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import network_distances
-from geodata.errors import OsmFileError, ParameterError
+from geodata.errors import OsmFileError
 from geodata.fallbacks import (
     homes_from_street_grid,
     homes_from_villages,
@@ -53,6 +53,7 @@ from optimizer.compliance import (
     unevaluated_records,
 )
 from optimizer.goals import SEARCH_FACTOR, commercial_area_compliance, old_compound_compliance
+from optimizer.hierarchy import check_tiers
 from optimizer.hubs import HubParameters
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem, solve_lockers
 from optimizer.rules import RuleSet, preset
@@ -72,8 +73,6 @@ OUTPUT_FILES = ("plan.gpkg", "summary.json", "candidates.csv", "map.html")
 #: The planning report and site exports written beside them.
 REPORT_FILES = ("report.html", "report.pdf", "report.png", "exports/")
 
-#: Tiers in the order they are solved.
-TIERS = ("lockers", "stations", "villages", "townships", "hubs")
 
 Progress = Callable[[str, str, float], None]
 
@@ -214,9 +213,7 @@ def plan(
     geodata.errors.SitingError
         Any input, parameter, solver or output problem, with a message naming the fix.
     """
-    unknown = sorted(set(tiers) - set(TIERS))
-    if unknown:
-        raise ParameterError(f"tiers {unknown} are unknown; choose from {', '.join(TIERS)}")
+    check_tiers(tiers)
     rule_set = preset(rules, overrides=rule_overrides)
     r2 = rule_set.get("R2")
     base = locker_params or LockerParameters()

@@ -63,6 +63,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geodata.cache import file_sha256
 from geodata.errors import InputDataError, ParameterError
+from optimizer.hierarchy import TIERS, unknown_tiers
 
 __all__ = [
     "INPUT_KEYS",
@@ -89,7 +90,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Tiers a scenario may ask for; only ``lockers`` exists in every pipeline version.
-KNOWN_TIERS: tuple[str, ...] = ("lockers", "stations", "rural", "hubs")
+#: The tiers a scenario may list (the one vocabulary of :mod:`optimizer.hierarchy`).
+KNOWN_TIERS: tuple[str, ...] = TIERS
 
 #: Short sweep keys and the field each one varies (any dotted field path works too).
 SWEEP_ALIASES: Mapping[str, str] = {
@@ -314,9 +316,11 @@ class Scenario(_Model):
     @field_validator("tiers")
     @classmethod
     def _tiers(cls, value: list[str]) -> list[str]:
-        bad = [t for t in value if t not in KNOWN_TIERS]
+        bad = unknown_tiers(value)
         if bad:
-            raise ValueError(f"unknown tier(s) {bad}; tiers are {list(KNOWN_TIERS)}")
+            raise ValueError(f"unknown tier(s) {bad}; tiers are {list(KNOWN_TIERS)}"
+                             + ("; 'rural' is now 'villages' and 'townships'" if "rural" in bad
+                                else ""))
         if len(set(value)) != len(value):
             raise ValueError("a tier is listed twice")
         return value

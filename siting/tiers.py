@@ -72,6 +72,7 @@ from geodata.hub_sites import FALLBACK_SOURCE, hub_sites_from_osm
 from geodata.network import Network, drive_network
 from geodata.osm import OsmExtract
 from geodata.rural import rural_places_from_osm
+from optimizer.hierarchy import check_tiers
 from optimizer.hubs import HubParameters, hub_problem_on_network, solve_hubs
 from optimizer.milp import SolverName
 from optimizer.rules import RuleSet
@@ -87,8 +88,6 @@ __all__ = ["TIER_LAYERS", "TierOutputs", "run_tiers"]
 
 log = logging.getLogger(__name__)
 
-#: Tiers :func:`run_tiers` knows, in the order they are solved.
-TIERS = ("lockers", "stations", "villages", "townships", "hubs")
 #: GeoPackage layers each tier writes (a contract: never renamed).
 TIER_LAYERS: dict[str, tuple[str, ...]] = {
     "stations": ("stations", "cargo_stations"),
@@ -210,9 +209,7 @@ def run_tiers(
     SolverError
         If a solver stops without a solution.
     """
-    unknown = sorted(set(tiers) - set(TIERS))
-    if unknown:
-        raise ParameterError(f"tiers {unknown} are unknown; choose from {', '.join(TIERS)}")
+    check_tiers(tiers)
     centre_xy = None if county_centre is None else _project_centre(county_centre, area)
     out = TierOutputs()
     drive: Network | None = None

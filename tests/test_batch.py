@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
@@ -26,10 +27,12 @@ def _link(folder: Path, source: Path, name: str) -> None:
     (folder / name).symlink_to(source)
 
 
-def _scenario(folder: Path, name: str, osm: str, *, radius: float = 300, extra: str = "") -> Path:
+def _scenario(folder: Path, name: str, osm: str, *, radius: float = 300, extra: str = "",
+              tiers: tuple[str, ...] = ("lockers",)) -> Path:
     path = folder / f"{name}.toml"
-    path.write_text(f'name = "{name}"\n[area]\nosm = "{osm}"\n[parameters]\nradius_m = {radius}\n'
-                    f'[solver]\ntime_limit = 30\n{extra}', encoding="utf-8")
+    path.write_text(f'name = "{name}"\ntiers = {json.dumps(list(tiers))}\n[area]\nosm = "{osm}"\n'
+                    f'[parameters]\nradius_m = {radius}\n[solver]\ntime_limit = 30\n{extra}',
+                    encoding="utf-8")
     return path
 
 
@@ -42,7 +45,8 @@ def test_local_cluster_good_rows_failure_row_and_rerun_skips(
     data = chengdu_osm_plain.read_bytes()
     (tmp_path / "broken.osm").write_bytes(data[: len(data) // 3])
     files = [_scenario(tmp_path, "chengdu", "chengdu.osm"),
-             _scenario(tmp_path, "puyang", "puyang.osm"),
+             _scenario(tmp_path, "puyang", "puyang.osm",
+                       tiers=("lockers", "villages", "townships", "hubs")),
              _scenario(tmp_path, "broken", "broken.osm")]
     out = tmp_path / "out"
     runs, errors = load_many(files)
@@ -71,6 +75,11 @@ def test_local_cluster_good_rows_failure_row_and_rerun_skips(
         assert marker["input_hash"] == table.set_index("scenario").loc[name, "input_hash"]
         summary = json.loads((out / name / "summary.json").read_text())
         assert summary["counts"]["lockers"] == table.set_index("scenario").loc[name, "sites"]
+    # the scenario's rural tiers, in the tier names every entry point shares
+    layers = {name for name, _ in pyogrio.list_layers(out / "puyang" / "plan.gpkg")}
+    assert {"village_stations", "township_stations", "hubs"} <= layers
+    assert set(json.loads((out / "puyang" / "summary.json").read_text())["tiers"]) >= {
+        "villages", "townships", "hubs"}
     on_disk = pd.read_parquet(out / "results.parquet")
     assert on_disk["scenario"].tolist() == ["chengdu", "puyang", "broken"]
     assert pd.read_csv(out / "results.csv").shape[0] == 3

@@ -224,3 +224,22 @@ hub_sites = {{ path = "{path}", datum = "wgs84" }}
             load_scenarios(_write(tmp_path, "bad.toml", text.format(n=n, path=path)))
         (fault,) = info.value.faults
         assert fault["field"] == field and fault["fix"]
+
+
+def test_tiers_are_the_pipelines_names_and_rural_says_what_replaced_it(
+    tmp_path: Path, osm_here: Path
+) -> None:
+    path = _write(tmp_path, "t.toml", """
+name = "cd"
+tiers = ["lockers", "villages", "townships", "hubs"]
+[area]
+osm = "chengdu.osm.xz"
+""")
+    (run,) = load_scenarios(path)
+    assert tuple(plan_kwargs(run.scenario, out=tmp_path / "o")["tiers"]) == (
+        "lockers", "villages", "townships", "hubs")
+    bad = _write(tmp_path, "r.toml", 'name = "cd"\ntiers = ["lockers", "rural"]\n[area]\n'
+                 'osm = "chengdu.osm.xz"\n')
+    with pytest.raises(ScenarioError) as err:
+        load_scenarios(bad)
+    assert "'rural' is now 'villages' and 'townships'" in str(err.value)
