@@ -48,7 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from geodata.area import StudyArea
-from geodata.edge_tags import resolve_merged_tags
+from geodata.edge_tags import HIGHWAY_RANKING, resolve_merged_tags
 from geodata.errors import CRSError, OsmFileError, ParameterError
 from geodata.osm import OsmExtract
 
@@ -80,23 +80,7 @@ WALK_EXCLUDED_HIGHWAYS = frozenset(
     }
 )
 #: ``highway`` values of the driving network.
-DRIVE_HIGHWAYS = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-        "unclassified",
-        "residential",
-        "living_street",
-    }
-)
+DRIVE_HIGHWAYS = frozenset(HIGHWAY_RANKING[: HIGHWAY_RANKING.index("living_street") + 1])
 _FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
 _NO_ACCESS = frozenset({"private", "no"})
 _MIN_EDGE_M = 1e-3
