@@ -104,6 +104,27 @@ def _fmt(value: object, lang: str) -> str:
     return str(value)
 
 
+def _solver_figure(key: str, summary: Mapping[str, Any], lang: str) -> str:
+    """Return a solver figure as a reader wants it.
+
+    A status word, a gap in per cent, money in whole yuan (``min-cost``) or parcels a day
+    (``max-cover``).
+    """
+    value = summary[key]
+    if key == "status" and f"status.{value}" in LABELS:
+        return label(f"status.{value}", lang)
+    if is_missing(value) or not isinstance(value, Real):
+        return _fmt(value, lang)
+    if key == "gap":
+        return f"{max(float(value), 0.0):.2%}"
+    if key in ("objective", "bound"):
+        cover = summary.get("parameters", {}).get("mode") == "max-cover"
+        unit = ("件/日" if lang == "zh" else "parcels/day") if cover else (
+            "元" if lang == "zh" else "CNY")
+        return f"{round(float(value)):,} {unit}"
+    return _fmt(value, lang)
+
+
 def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[
     tuple[str, str]
 ]:
@@ -111,10 +132,7 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
     out: list[tuple[str, str]] = []
     for key in _KPI_KEYS:
         if key in summary:
-            value = summary[key]
-            shown = (label(f"status.{value}", lang) if key == "status" and f"status.{value}"
-                     in LABELS else _fmt(value, lang))
-            out.append((label(f"kpi.{key}", lang), shown))
+            out.append((label(f"kpi.{key}", lang), _solver_figure(key, summary, lang)))
     for group in ("counts", "coverage"):
         block = summary.get(group)
         if isinstance(block, Mapping):

@@ -130,3 +130,17 @@ def test_bad_input_names_the_fault(layers, tmp_path):
         write_report(SUMMARY, layers, tmp_path, lang="fr")
     with pytest.raises(ParameterError, match="printable"):
         write_report(SUMMARY, layers, tmp_path, printable=("docx",))
+
+
+def test_solver_figures_read_as_money_and_per_cent(tmp_path):
+    """A gap the solver leaves as 1.2e-16 reads 0.00 %; a cost of 3793999.9999999995 reads
+    3,794,000 元, in whole yuan with its unit (and parcels a day in max-cover)."""
+    summary = {"status": "optimal", "objective": 3793999.9999999995, "bound": 3793000.4,
+               "gap": 1.227e-16, "parameters": {"mode": "min-cost"}}
+    text = write_report(summary, {}, tmp_path / "zh", lang="zh").read_text(encoding="utf-8")
+    assert "3,794,000 元" in text and "3,793,000 元" in text and "0.00%" in text
+    assert "e-16" not in text and "3,794,000.0" not in text
+    summary = {**summary, "objective": 11494.2, "bound": 11494.2, "parameters": {
+        "mode": "max-cover"}}
+    text = write_report(summary, {}, tmp_path / "en", lang="en").read_text(encoding="utf-8")
+    assert "11,494 parcels/day" in text
