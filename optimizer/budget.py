@@ -14,10 +14,13 @@ the seconds each stage used are recorded (:meth:`SolveBudget.as_record`).
 
 Stopping
 --------
-:meth:`SolveBudget.stop` (the command line calls it on the first Ctrl-C) asks every MIP solve
-that is running, or still to come, to stop as soon as it holds a feasible solution; that
-solve's status is ``"interrupted"`` and it keeps its bound. Linear programs (the walk phase)
-run to their end. Only HiGHS can be stopped this way; a CBC solve runs to its time limit.
+:meth:`SolveBudget.stop` (the command line calls it on the first Ctrl-C) ends the MIP solve
+that is running as soon as it holds a feasible solution; that solve's status is
+``"interrupted"`` and it keeps its bound. Each solve that starts after the stop gets at most
+``grace_s`` seconds (default 1 s), so the other parts and phases still get a plan and a bound
+(many small parts are proven in that time); a run that was stopped and is not proven optimal
+is reported ``"interrupted"``. Linear programs (the walk phase) are not interrupted. Only HiGHS
+can be stopped while it runs; a CBC solve runs to its time limit.
 
 Progress
 --------
@@ -107,6 +110,8 @@ class SolveBudget:
     floor_s
         Seconds any solver call may use even when the budget is spent; default: 5 % of
         ``seconds``, at least 1 s.
+    grace_s
+        Most seconds of a solver call that starts after :meth:`stop`.
 
     Raises
     ------
@@ -121,6 +126,7 @@ class SolveBudget:
         progress: Callable[[SolveProgress], None] | None = None,
         every_s: float = 2.0,
         floor_s: float | None = None,
+        grace_s: float = 1.0,
     ) -> None:
         if seconds is not None and not seconds > 0:
             raise ParameterError(f"time budget {seconds!r} must be a positive number of seconds")
@@ -130,6 +136,7 @@ class SolveBudget:
         self.progress = progress
         self.every_s = every_s
         self.floor_s = floor_s if floor_s is not None else max(1.0, 0.05 * (seconds or 0.0))
+        self.grace_s = grace_s
         self.spent: dict[str, float] = {}
         self._stopped = False
         self._token: contextvars.Token[SolveBudget | None] | None = None
@@ -149,7 +156,7 @@ class SolveBudget:
         return self._stopped
 
     def stop(self) -> None:
-        """Ask running and later MIP solves to stop at their first feasible solution."""
+        """End the running MIP at its incumbent, and give later solves ``grace_s`` each."""
         self._stopped = True
         log.warning("stop requested: each solve ends at its best plan so far")
 
@@ -162,7 +169,9 @@ class SolveBudget:
         return None if self.seconds is None else max(0.0, self.seconds - self.used_s())
 
     def limit(self, time_limit: float | None) -> float | None:
-        """Return the time limit of the next solver call: what is left, at least ``floor_s``.
+        """Return the time limit of the next call: what is left, at least ``floor_s``.
+
+        After :meth:`stop`, ``grace_s``.
 
         Parameters
         ----------
@@ -175,9 +184,12 @@ class SolveBudget:
             Seconds for the call, ``None`` for no limit.
         """
         left = self.left_s()
-        if left is None:
+        if self._stopped:
+            share = self.grace_s
+        elif left is None:
             return time_limit
-        share = max(left, self.floor_s)
+        else:
+            share = max(left, self.floor_s)
         return share if time_limit is None else min(time_limit, share)
 
     def charge(self, seconds: float) -> None:
@@ -198,9 +210,11 @@ class SolveBudget:
             "used_s": round(self.used_s(), 3),
             "floor_s": self.floor_s,
             "stopped": self._stopped,
+            "grace_s": self.grace_s,
             "by_stage_s": {k: round(v, 3) for k, v in self.spent.items()},
             "rule": "each solver call gets what is left of the budget (at most its own time "
-                    "limit), at least floor_s; stages in the order they are solved",
+                    "limit), at least floor_s, stages in the order they are solved; after a "
+                    "stop the running MIP ends at its incumbent, later calls get grace_s",
         }
 
 

@@ -864,7 +864,8 @@ def _joined_phases(
             objective += phase.objective or 0.0
             known = known and phase.bound is not None
             bound += phase.bound or 0.0
-            status = status if phase.status == "optimal" else phase.status
+            if phase.status != "optimal" and status != "interrupted":
+                status = phase.status  # a part stopped on request marks the whole phase
             times = [times[0] + phase.build_s, times[1] + phase.solve_s]
             rows, cols = rows + phase.rows, cols + phase.columns
         gap = None

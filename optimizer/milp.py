@@ -384,19 +384,21 @@ def _solve_highs(
 def _watch_mip() -> Any:
     """Return a HiGHS MIP-interrupt callback: progress every few seconds, stop on request.
 
-    A stop request ends the solve only once it holds a feasible solution (a finite primal
-    bound), so an interrupted solve always has a plan to report.
+    A stop request ends a solve that started before it, once it holds a feasible solution
+    (a finite primal bound), so an interrupted solve always has a plan to report; a solve
+    started after the stop runs to its (short) limit instead.
     """
     budget = active_budget()
     assert budget is not None
     due = progress_clock()
     name = current_stage() or "solve"
+    stoppable = not budget.stopped
 
     def watch(event: Any) -> None:
         out = event.data_out
         primal = float(out.mip_primal_bound)
         has_incumbent = bool(np.isfinite(primal))
-        if budget.stopped and has_incumbent:
+        if stoppable and budget.stopped and has_incumbent:
             event.interrupt()
         if due():
             dual = float(out.mip_dual_bound)
