@@ -19,8 +19,13 @@ that is running as soon as it holds a feasible solution; that solve's status is
 ``"interrupted"`` and it keeps its bound. Each solve that starts after the stop gets at most
 ``grace_s`` seconds (default 1 s), so the other parts and phases still get a plan and a bound
 (many small parts are proven in that time); a run that was stopped and is not proven optimal
-is reported ``"interrupted"``. Linear programs (the walk phase) are not interrupted. Only HiGHS
-can be stopped while it runs; a CBC solve runs to its time limit.
+is reported ``"interrupted"``. Linear programs (the walk phase) are not interrupted.
+
+What CBC lacks: only HiGHS is stopped by :meth:`SolveBudget.stop` and reports while it runs.
+A CBC solve (a PuLP subprocess) reports once, when it ends, and runs to its time limit after a
+stop; a Ctrl-C typed in a terminal also reaches the CBC process itself, which then stops
+(status ``"interrupted"``) without handing its incumbent back through PuLP, so that solve has
+no solution.
 
 Progress
 --------

@@ -5,7 +5,9 @@ matrix and bounds, nothing densified. :func:`solve_milp` hands it to HiGHS in on
 ``highspy`` (the default), or to CBC through PuLP (the fallback, and the route to any other
 solver PuLP drives). Both backends report the solver's *own* status, best bound and gap: PuLP
 calls a CBC run that was stopped by its time limit with an incumbent "Optimal", so for CBC the
-status and bound are read from CBC's log instead.
+status and bound are read from CBC's log instead. Inside a run's
+:class:`optimizer.budget.SolveBudget` each call gets its share of the run's time, reports its
+progress and stops on request.
 """
 
 from __future__ import annotations
