@@ -144,16 +144,14 @@ class SolveBudget:
         self.grace_s = grace_s
         self.spent: dict[str, float] = {}
         self._stopped = False
-        self._token: contextvars.Token[SolveBudget | None] | None = None
+        self._tokens: list[contextvars.Token[SolveBudget | None]] = []
 
     def __enter__(self) -> SolveBudget:
-        self._token = _BUDGET.set(self)
+        self._tokens.append(_BUDGET.set(self))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _BUDGET.reset(self._token)
-            self._token = None
+        _BUDGET.reset(self._tokens.pop())
 
     @property
     def stopped(self) -> bool:

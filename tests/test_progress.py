@@ -21,7 +21,7 @@ import pytest
 from scipy import sparse
 from test_faults import _digest, _earlier
 
-from optimizer.budget import SolveBudget, SolveProgress, stage
+from optimizer.budget import SolveBudget, SolveProgress, active_budget, stage
 from optimizer.milp import Milp, solve_milp
 from siting.pipeline import OUTPUT_FILES, REPORT_FILES
 
@@ -69,6 +69,15 @@ def test_a_call_never_gets_more_than_its_own_limit() -> None:
     assert budget.limit(None) == 100.0
     budget.stop()
     assert budget.limit(None) == budget.grace_s
+
+
+def test_budget_is_active_only_inside_its_blocks_even_nested() -> None:
+    budget = SolveBudget(5.0)
+    with budget:
+        with budget:
+            assert active_budget() is budget
+        assert active_budget() is budget
+    assert active_budget() is None
 
 
 def test_progress_reports_objective_bound_and_gap_while_solving() -> None:
