@@ -90,13 +90,17 @@ class SolveProgress:
 
     def describe(self) -> str:
         """Return one line: stage, seconds, objective, bound, gap and the budget left."""
-        def num(v: float | None) -> str:
-            return "–" if v is None else f"{v:,.6g}"
-
         gap = "–" if self.gap is None else f"{max(self.gap, 0.0):.2%}"
         left = "" if self.left_s is None else f", budget left {self.left_s:.0f} s"
         return (f"{self.stage}: {self.status} {self.elapsed_s:.0f} s, objective "
-                f"{num(self.objective)}, bound {num(self.bound)}, gap {gap}{left}")
+                f"{_number(self.objective)}, bound {_number(self.bound)}, gap {gap}{left}")
+
+
+def _number(value: float | None) -> str:
+    """Format an objective or bound: whole units with thousands separators when large."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
 
 
 class SolveBudget:

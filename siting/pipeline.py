@@ -291,7 +291,8 @@ def plan(
     stages.done(
         "solve",
         f"{locker_plan.status}: {len(locker_plan.sites)} lockers, "
-        f"{int(locker_plan.modules.sum())} modules, gap {locker_plan.gap}",
+        f"{int(locker_plan.modules.sum())} modules, gap "
+        f"{'unknown' if locker_plan.gap is None else format(locker_plan.gap, '.2%')}",
     )
 
     names = dict(zip(communities["community"], communities["name"], strict=True))
