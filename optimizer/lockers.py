@@ -70,6 +70,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geodata.errors import ParameterError
 
+from .budget import stage
 from .milp import Milp, MilpResult, SolverName, solve_milp
 from .models import Solution, set_cover
 
@@ -77,8 +78,10 @@ __all__ = [
     "LockerParameters",
     "LockerProblem",
     "LockerPlan",
+    "ModelSize",
     "PhaseResult",
     "dominated_sites",
+    "model_size",
     "solve_lockers",
 ]
 
@@ -237,7 +240,7 @@ class LockerPlan:
     ----------
     status
         ``"optimal"`` when every phase was proven optimal, else the first non-optimal phase's
-        status (``"time_limit"``, ``"infeasible"``, ...).
+        status (``"time_limit"``, ``"interrupted"``, ``"infeasible"``, ...).
     objective, bound, gap
         Of the deciding phase: the cost (``min-cost``) or the parcels served (``max-cover``);
         when a phase stopped unproven, the one with the widest gap (never understated).
@@ -357,6 +360,56 @@ class _Reduced:
     @property
     def new_sites(self) -> np.ndarray:
         return np.flatnonzero(~self.existing)
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Size of the ``min-cost`` locker model after the exact reductions.
+
+    Attributes
+    ----------
+    homes, sites, pairs
+        Demand points, candidate sites and home–site pairs kept.
+    rows, columns
+        Of the whole model (before it is split into parts).
+    parts
+        Independent parts of the reach graph, each solved alone.
+    largest_part_pairs
+        Home–site pairs of the largest part, which sets the solve time.
+    """
+
+    homes: int
+    sites: int
+    pairs: int
+    rows: int
+    columns: int
+    parts: int
+    largest_part_pairs: int
+
+
+def model_size(problem: LockerProblem, params: LockerParameters | None = None) -> ModelSize:
+    """Return the size of the ``min-cost`` model of ``problem``, built but not solved.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    params
+        Model parameters; defaults when ``None``.
+
+    Returns
+    -------
+    ModelSize
+        Homes, sites, pairs, rows and columns after the reductions, and the parts.
+    """
+    params = params or LockerParameters()
+    red = _reduce(problem, params)
+    if not len(red.demand):
+        return ModelSize(0, len(red.sites), 0, 0, 0, 0, 0)
+    milp, _ = _build(red, params, objective="cost", serve_all=True)
+    parts = _components(red)
+    return ModelSize(len(red.demand), len(red.sites), len(red.pair_d), *milp.shape, len(parts),
+                     max(len(pairs) for _, _, pairs in parts))
 
 
 def _reduce(problem: LockerProblem, params: LockerParameters) -> _Reduced:
@@ -567,9 +620,9 @@ def _set_cover_sites(
     )
     by_existing = np.asarray(cover[:, np.flatnonzero(red.existing)].sum(axis=1)).ravel() > 0
     new = red.new_sites
-    sol = set_cover(
-        cover[np.flatnonzero(~by_existing)][:, new], solver=solver, time_limit=time_limit, gap=gap
-    )
+    with stage("sites"):
+        sol = set_cover(cover[np.flatnonzero(~by_existing)][:, new], solver=solver,
+                        time_limit=time_limit, gap=gap)
     chosen = np.zeros(n_sites, dtype=bool)
     chosen[new[sol.open_sites]] = True
     return chosen, sol
@@ -585,6 +638,7 @@ def _module_floor(red: _Reduced, params: LockerParameters) -> int:
 
 
 def _solve(
+    name: str,
     milp: Milp,
     *,
     solver: SolverName,
@@ -592,7 +646,9 @@ def _solve(
     gap: float,
     start: np.ndarray | None = None,
 ) -> MilpResult:
-    return solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
+    """Solve one model of the phase ``name`` (the label of its progress and budget use)."""
+    with stage(name):
+        return solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
 
 
 def _phase(
@@ -618,7 +674,7 @@ def _phase(
             else max(0.0, (best - objective) / max(abs(best), 1e-9))
         )
     status = res.status
-    if status == "time_limit" and gap is not None and gap <= gap_tol:
+    if status in ("time_limit", "interrupted") and gap is not None and gap <= gap_tol:
         status = "optimal"
     log.info(
         "locker phase %s: %s, objective %s, bound %s, %d rows x %d cols, build %.2f s, "
@@ -665,7 +721,10 @@ def solve_lockers(
     solver
         ``{"highs", "cbc"}``.
     time_limit
-        Seconds per solver call before it stops with its incumbent.
+        Seconds per solver call before it stops with its incumbent; inside a
+        :class:`optimizer.budget.SolveBudget` each call also gets at most what is left of
+        the run's budget, and a stop request ends each MIP at its incumbent
+        (status ``"interrupted"``).
     gap
         Relative gap at which a phase counts as optimal.
 
@@ -805,7 +864,8 @@ def _joined_phases(
             objective += phase.objective or 0.0
             known = known and phase.bound is not None
             bound += phase.bound or 0.0
-            status = status if phase.status == "optimal" else phase.status
+            if phase.status != "optimal" and status != "interrupted":
+                status = phase.status  # a part stopped on request marks the whole phase
             times = [times[0] + phase.build_s, times[1] + phase.solve_s]
             rows, cols = rows + phase.rows, cols + phase.columns
         gap = None
@@ -835,14 +895,14 @@ def _min_cost(
     chosen, cover_res = _set_cover_sites(red, params, **opts)
     fixed = chosen | red.existing
     milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
-    most = _solve(milp, **opts)  # a start on the cover's sites, not a phase of the proof
+    most = _solve("start", milp, **opts)  # a start on the cover's sites, not a phase of the proof
     if most.x is None:
         return _lexicographic(red, params, None, phases, opts)
     if -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
         return _lexicographic(red, params, None, phases, opts, start=most.x)
     floor = _cost_floor(red, params, cover_res)
     milp, lay = _build(red, params, objective="cost", fixed_sites=fixed, serve_all=True)
-    sized = _solve(milp, start=most.x, **opts)
+    sized = _solve("cost", milp, start=most.x, **opts)
     start = sized.x if sized.x is not None else most.x
     if sized.objective is not None and floor is not None and sized.objective <= floor + max(
         opts["gap"] * abs(sized.objective), 1e-6
@@ -854,7 +914,7 @@ def _min_cost(
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cost", serve_all=True)
     build_s = time.perf_counter() - t0
-    full = _solve(milp, start=start, **opts)
+    full = _solve("cost", milp, start=start, **opts)
     if full.x is None:
         full = replace(full, x=start, objective=float(milp.c @ start))
     phases.append(_phase("cost", full, milp, build_s, bound=floor, gap_tol=opts["gap"]))
@@ -896,7 +956,7 @@ def _lexicographic(
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cover", budget=limit)
     build_s = time.perf_counter() - t0
-    res = _solve(milp, start=start, **opts)
+    res = _solve("cover", milp, start=start, **opts)
     phases.append(_phase("cover", res, milp, build_s, sign=-1.0, gap_tol=opts["gap"]))
     if res.x is None:
         return None, None, res.status
@@ -904,7 +964,7 @@ def _lexicographic(
     t0 = time.perf_counter()
     milp2, lay2 = _build(red, params, objective="cost", budget=limit, required=served * (1 - 1e-9))
     build_s = time.perf_counter() - t0
-    res2 = _solve(milp2, start=res.x, **opts)
+    res2 = _solve("cost", milp2, start=res.x, **opts)
     status = phases[-1].status
     if res2.x is None:
         return res.x, lay, status
@@ -937,7 +997,7 @@ def _shortest_walks(
         integrality=milp.integrality,
     )
     build_s = time.perf_counter() - t0
-    res = _solve(milp, **opts)
+    res = _solve("walk", milp, **opts)
     if res.x is None:
         return x
     phases.append(

@@ -5,7 +5,9 @@ matrix and bounds, nothing densified. :func:`solve_milp` hands it to HiGHS in on
 ``highspy`` (the default), or to CBC through PuLP (the fallback, and the route to any other
 solver PuLP drives). Both backends report the solver's *own* status, best bound and gap: PuLP
 calls a CBC run that was stopped by its time limit with an incumbent "Optimal", so for CBC the
-status and bound are read from CBC's log instead.
+status and bound are read from CBC's log instead. Inside a run's
+:class:`optimizer.budget.SolveBudget` each call gets its share of the run's time, reports its
+progress and stops on request.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
 
 from geodata.errors import ParameterError, SolverError
+
+from .budget import SolveProgress, active_budget, current_stage, progress_clock
 
 __all__ = ["Milp", "MilpResult", "SolverName", "available_solvers", "relative_gap", "solve_milp"]
 
@@ -99,7 +103,9 @@ class MilpResult:
     ----------
     status
         ``"optimal"`` (proven within the gap tolerance), ``"time_limit"`` (stopped with or
-        without an incumbent), ``"infeasible"``, ``"unbounded"`` or ``"error"``.
+        without an incumbent), ``"interrupted"`` (stopped on request with its incumbent,
+        :meth:`optimizer.budget.SolveBudget.stop`), ``"infeasible"``, ``"unbounded"`` or
+        ``"error"``.
     x
         Column values of the best solution found, or ``None`` when there is none.
     objective
@@ -167,6 +173,9 @@ def solve_milp(
         is asked for but not installed, CBC is used with a warning.
     time_limit
         Seconds before the solver stops and reports its incumbent; ``None`` for no limit.
+        Inside a :class:`optimizer.budget.SolveBudget` the call gets at most what is left of
+        the run's budget (at least its floor), is charged for its seconds, reports its
+        progress, and stops early when the budget is stopped.
     gap
         Relative MIP gap at which the solver stops and reports ``"optimal"``.
     start
@@ -204,8 +213,7 @@ def solve_milp(
     log.info("solving %d rows x %d columns (%d non-zeros) with %s", m, n, milp.a.nnz, solver)
     if n == 0:
         return _solve_empty(milp, solver)
-    run = _solve_highs if solver == "highs" else _solve_cbc
-    said = run(milp, time_limit=time_limit, gap=gap, start=start)
+    said = _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=start)
     res = _own_objective(milp, said, gap)
     if start is None or said.status != "optimal" or res.status == "optimal":
         return res
@@ -213,10 +221,31 @@ def solve_milp(
     # (HiGHS 1.16); solve once more without the start rather than report that solution.
     log.warning("%s proved no optimum for its own solution from the start; solving again "
                 "without it", solver)
-    again = _own_objective(milp, run(milp, time_limit=time_limit, gap=gap, start=None), gap)
+    again = _own_objective(
+        milp, _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=None), gap
+    )
     better = again.objective is not None and (res.objective is None
                                               or again.objective < res.objective)
     return again if better or again.status == "optimal" else res
+
+
+def _run_in_budget(
+    milp: Milp, solver: str, *, time_limit: float | None, gap: float, start: np.ndarray | None
+) -> MilpResult:
+    """Run one solver call within the active budget: its share of time, charged, reported."""
+    budget = active_budget()
+    if budget is None:
+        run = _solve_highs if solver == "highs" else _solve_cbc
+        return run(milp, time_limit=time_limit, gap=gap, start=start)
+    limit = budget.limit(time_limit)
+    if solver == "highs":
+        res = _solve_highs(milp, time_limit=limit, gap=gap, start=start)
+    else:
+        res = _solve_cbc(milp, time_limit=limit, gap=gap, start=start)
+    budget.charge(res.solve_s)
+    budget.report(SolveProgress(current_stage() or "solve", res.solve_s, res.objective,
+                                res.bound, res.gap, budget.left_s(), res.status))
+    return res
 
 
 def _own_objective(milp: Milp, res: MilpResult, gap: float) -> MilpResult:
@@ -303,8 +332,7 @@ def _solve_highs(
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(float)
-    is_mip = bool(np.any(milp.integrality))
-    if is_mip:
+    if np.any(milp.integrality):
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
             for flag in milp.integrality
@@ -315,6 +343,9 @@ def _solve_highs(
         sol.col_value = list(np.asarray(start, dtype=float))
         sol.value_valid = True
         h.setSolution(sol)
+    is_mip = bool(np.any(milp.integrality))
+    if is_mip and active_budget() is not None:
+        h.cbMipInterrupt.subscribe(_watch_mip())
     t0 = time.perf_counter()
     h.run()
     solve_s = time.perf_counter() - t0
@@ -326,7 +357,9 @@ def _solve_highs(
     objective = float(info.objective_function_value) if has_x else None
     if status == S.kOptimal:
         name = "optimal"
-    elif status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt):
+    elif status == S.kInterrupt:
+        name = "interrupted"
+    elif status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit):
         name = "time_limit"
     elif status == S.kInfeasible:
         name = "infeasible"
@@ -348,6 +381,44 @@ def _solve_highs(
         solve_s=solve_s,
         solver="highs",
     )
+
+
+def _watch_mip() -> Any:
+    """Return a HiGHS MIP-interrupt callback: progress every few seconds, stop on request.
+
+    A stop request ends a solve that started before it, once it holds a feasible solution
+    (a finite primal bound), so an interrupted solve always has a plan to report; a solve
+    started after the stop runs to its (short) limit instead.
+    """
+    budget = active_budget()
+    assert budget is not None
+    due = progress_clock()
+    name = current_stage() or "solve"
+    stoppable = not budget.stopped
+
+    def watch(event: Any) -> None:
+        out = event.data_out
+        primal = float(out.mip_primal_bound)
+        has_incumbent = bool(np.isfinite(primal))
+        if stoppable and budget.stopped and has_incumbent:
+            event.interrupt()
+        if due():
+            dual = float(out.mip_dual_bound)
+            budget.report(SolveProgress(
+                name,
+                float(out.running_time),
+                primal if has_incumbent else None,
+                dual if np.isfinite(dual) else None,
+                float(out.mip_gap) if has_incumbent and np.isfinite(dual) else None,
+                _left_after(budget.left_s(), float(out.running_time)),
+            ))
+
+    return watch
+
+
+def _left_after(left: float | None, running_s: float) -> float | None:
+    """Return the budget left once a running solve's seconds are counted."""
+    return None if left is None else max(0.0, left - running_s)
 
 
 def _cbc_path() -> str | None:
@@ -439,6 +510,8 @@ def _read_cbc_outcome(
         name = "infeasible"
     elif "unbounded" in said or prob.status == pulp.LpStatusUnbounded:  # type: ignore[attr-defined]
         name = "unbounded"
+    elif "ctrl-c" in said:
+        name = "interrupted"
     elif "stopped" in said:
         name = "time_limit"
     else:

@@ -52,6 +52,7 @@ from geodata.errors import (
     SitingError,
 )
 from maps.files import atomic_file
+from optimizer.budget import SolveBudget, SolveProgress
 from siting.scenario import INPUT_KEYS, Scenario, ScenarioError, ScenarioRun
 
 __all__ = [
@@ -87,6 +88,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 _INPUT_ERRORS = (InputDataError, ParameterError, InfeasiblePlanError)
+
+#: Dask event topic on which a scenario's solves report their latest status to the batch.
+PROGRESS_TOPIC = "siting-solve-progress"
 
 
 @dataclass(frozen=True)
@@ -351,7 +355,8 @@ def run_scenario(run: ScenarioRun, out: str | Path) -> dict[str, Any]:
         else:
             from siting.pipeline import plan
 
-            summary = plan(run.scenario.area.osm, **kwargs).summary
+            summary = plan(run.scenario.area.osm, solve_budget=_solve_budget(run),
+                           **kwargs).summary
         row = summary_row(summary, run, folder, time.perf_counter() - t0)
         _record(run, out, row, ok=True, input_error=False)
     except Exception as err:  # noqa: BLE001 - isolation: any failure becomes a row
@@ -366,6 +371,24 @@ def run_scenario(run: ScenarioRun, out: str | Path) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- the batch
+
+
+def _solve_budget(run: ScenarioRun) -> SolveBudget | None:
+    """On a Dask worker: the scenario's budget, each solve's status sent to the batch client.
+
+    ``None`` elsewhere (the pipeline then makes a budget of the scenario's ``time_limit``).
+    """
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+
+    def publish(update: SolveProgress) -> None:
+        worker.log_event(PROGRESS_TOPIC, {"scenario": run.name, "status": update.describe()})
+
+    return SolveBudget(float(run.scenario.solver.time_limit), progress=publish)
 
 
 def _load_error_row(path: Path, err: ScenarioError) -> dict[str, Any]:
@@ -405,6 +428,7 @@ def run_batch(
     load_errors: Sequence[tuple[Path, ScenarioError]] = (),
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     charts: bool = True,
+    status: Callable[[str, str], None] | None = None,
 ) -> BatchResult:
     """Run scenarios on a Dask cluster and write the results table, charts and page.
 
@@ -427,6 +451,9 @@ def run_batch(
         Called as ``progress(done, total, row)`` after each scenario.
     charts
         Write ``tradeoff.png``, ``scenarios.png`` and ``comparison.html``.
+    status
+        Called as ``status(scenario, line)`` with each solve's latest progress (stage,
+        seconds, objective, bound, gap) while scenarios run; called from Dask's client thread.
 
     Returns
     -------
@@ -471,7 +498,7 @@ def run_batch(
     log.info("batch: %d scenarios, %d skipped (unchanged), %d to run", total,
              total - len(todo) - len(load_errors), len(todo))
     if todo:
-        _run_on_cluster(todo, out, scheduler, workers, rows, total, progress)
+        _run_on_cluster(todo, out, scheduler, workers, rows, total, progress, status)
     table = pd.DataFrame([rows[n] for n in order if n in rows], columns=list(RESULT_COLUMNS))
     files = write_results(table, out)
     if charts:
@@ -487,10 +514,14 @@ def run_batch(
 
 def _run_on_cluster(todo: Sequence[ScenarioRun], out: Path, scheduler: str | None,
                     workers: int, rows: dict[str, dict[str, Any]], total: int,
-                    progress: Callable[[int, int, dict[str, Any]], None] | None) -> None:
+                    progress: Callable[[int, int, dict[str, Any]], None] | None,
+                    status: Callable[[str, str], None] | None) -> None:
     from distributed import as_completed
 
     client, cluster = _client(scheduler, workers)
+    if status is not None:
+        client.subscribe_topic(PROGRESS_TOPIC,
+                               lambda event: status(event[1]["scenario"], event[1]["status"]))
     try:
         futures = []
         run_of = {}

@@ -22,7 +22,8 @@ _out = Console()
 
 def batch(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Scenario TOML files (a \\[sweep] table expands to several runs).")
+        list[Path],
+        typer.Argument(help="Scenario TOML files (a \\[sweep] table expands to several runs)."),
     ],
     out: Annotated[Path, typer.Option("--out", help="Batch folder: one sub-folder per scenario.")],
     scheduler: Annotated[
@@ -60,7 +61,7 @@ def batch(
             raise
         _err.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
-    for path, err in load_errors:
+    for _path, err in load_errors:
         _err.print(f"[red]scenario file rejected:[/red] {err}", highlight=False)
     total = len(runs) + len(load_errors)
     with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
@@ -72,10 +73,13 @@ def batch(
             note = "skipped" if row.get("skipped") else row.get("status", "")
             bar.update(task, completed=done, description=f"{row['scenario']}: {note}")
 
+        def status(name: str, line: str) -> None:
+            bar.update(task, description=f"{name}: {line}")
+
         try:
             result = run_batch(runs, out=out, scheduler=scheduler, workers=workers,
                                retry_failed=retry_failed, load_errors=load_errors,
-                               progress=progress)
+                               progress=progress, status=status)
         except SitingError as err:
             if debug:
                 raise

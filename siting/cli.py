@@ -71,6 +71,9 @@ class Basemap(StrEnum):
     none = "none"
 
 
+#: Solver seconds of a whole run when ``--time-limit`` is not given (``plan``'s default).
+DEFAULT_TIME_LIMIT = 60.0
+
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 BasemapOpt = Annotated[Basemap, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02).")]
 TiandituOpt = Annotated[
@@ -159,10 +162,19 @@ def _gap(gap: float | None) -> str:
 
 
 def _run(debug: bool, **kwargs: object) -> None:
+    from optimizer.budget import SolveBudget
+    from siting.live import SolveDisplay, stop_on_ctrl_c
     from siting.pipeline import plan
 
     _check_out(debug, kwargs.get("out"))
-    result = _call(debug, plan, **kwargs)
+    display = SolveDisplay(console)
+    seconds = kwargs.get("time_limit", DEFAULT_TIME_LIMIT)
+    budget = SolveBudget(float(seconds), progress=display)  # type: ignore[arg-type]
+    try:
+        with stop_on_ctrl_c(budget, console):
+            result = _call(debug, plan, solve_budget=budget, **kwargs)
+    finally:
+        display.close()
     s = result.summary
     cov = s["coverage"]
     console.print(
@@ -210,7 +222,10 @@ def plan_cmd(
     budget_kind: Annotated[
         str, typer.Option(help="What --budget counts: modules or sites.")
     ] = "modules",
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds.")] = 60.0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.001, help="Solver seconds of the whole run, "
+                            "shared by the locker phases and tiers in turn.")
+    ] = DEFAULT_TIME_LIMIT,
     solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
     rules: Annotated[str, typer.Option(help="Rules preset.")] = "national",
     tiers: Annotated[

@@ -275,7 +275,7 @@ class Parameters(_Model):
 
 
 class SolverSettings(_Model):
-    """MILP solver and its time limit per phase (seconds)."""
+    """MILP solver and the solver seconds of the whole run (:mod:`optimizer.budget`)."""
 
     name: Literal["highs", "cbc"] = "highs"
     time_limit: float = Field(default=60.0, gt=0, le=86_400)

@@ -72,6 +72,7 @@ from geodata.hub_sites import FALLBACK_SOURCE, hub_sites_from_osm
 from geodata.network import Network, drive_network
 from geodata.osm import OsmExtract
 from geodata.rural import rural_places_from_osm
+from optimizer.budget import stage
 from optimizer.hierarchy import check_tiers
 from optimizer.hubs import HubParameters, hub_problem_on_network, solve_hubs
 from optimizer.milp import SolverName
@@ -224,16 +225,19 @@ def run_tiers(
         return drive
 
     if "stations" in tiers:
-        _stations(out, demand=demand, communities=communities, candidates=candidates, walk=walk,
-                  extract=extract, area=area, rules=rules, params=station_params, solver=solver,
-                  time_limit=time_limit)
+        with stage("stations"):
+            _stations(out, demand=demand, communities=communities, candidates=candidates, walk=walk,
+                      extract=extract, area=area, rules=rules, params=station_params,
+                      solver=solver, time_limit=time_limit)
     if {"villages", "townships"} & set(tiers):
-        _rural(out, tiers, extract=extract, area=area, network=drive_net(),
-               candidates=candidates, rules=rules, params=rural_params)
+        with stage("rural"):
+            _rural(out, tiers, extract=extract, area=area, network=drive_net(),
+                   candidates=candidates, rules=rules, params=rural_params)
     if "hubs" in tiers:
-        _hubs(out, extract=extract, area=area, network=drive_net(), demand=demand,
-              communities=communities, rules=rules, centre_xy=centre_xy, params=hub_params,
-              hub_sites=hub_sites, solver=solver, time_limit=time_limit)
+        with stage("hubs"):
+            _hubs(out, extract=extract, area=area, network=drive_net(), demand=demand,
+                  communities=communities, rules=rules, centre_xy=centre_xy,
+                  params=hub_params, hub_sites=hub_sites, solver=solver, time_limit=time_limit)
     return out
 
 
