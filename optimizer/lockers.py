@@ -896,11 +896,9 @@ def _min_cost(
     fixed = chosen | red.existing
     milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
     most = _solve("start", milp, **opts)  # a start on the cover's sites, not a phase of the proof
-    if most.x is None:
-        return _lexicographic(red, params, None, phases, opts)
-    if -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
-        return _lexicographic(red, params, None, phases, opts, start=most.x)
     floor = _cost_floor(red, params, cover_res)
+    if most.x is None or -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
+        return _lexicographic(red, params, None, phases, opts, start=most.x, floor=floor)
     milp, lay = _build(red, params, objective="cost", fixed_sites=fixed, serve_all=True)
     sized = _solve("cost", milp, start=most.x, **opts)
     start = sized.x if sized.x is not None else most.x
@@ -951,8 +949,13 @@ def _lexicographic(
     opts: dict,
     *,
     start: np.ndarray | None = None,
+    floor: float | None = None,
 ) -> tuple[np.ndarray | None, _Layout | None, str]:
-    """Serve the most parcels (within the budget), then at least cost."""
+    """Serve the most parcels (within the budget), then at least cost.
+
+    ``floor`` (:func:`_cost_floor`) bounds the cost phase when the cover phase's plan serves
+    every parcel: the floor holds for any plan that does.
+    """
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cover", budget=limit)
     build_s = time.perf_counter() - t0
@@ -968,7 +971,9 @@ def _lexicographic(
     status = phases[-1].status
     if res2.x is None:
         return res.x, lay, status
-    phases.append(_phase("cost", res2, milp2, build_s, gap_tol=opts["gap"]))
+    everything = served >= float(red.parcels.sum()) * (1 - 1e-9)
+    phases.append(_phase("cost", res2, milp2, build_s, bound=floor if everything else None,
+                         gap_tol=opts["gap"]))
     return res2.x, lay2, status if status != "optimal" else phases[-1].status
 
 
