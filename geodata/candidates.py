@@ -129,8 +129,8 @@ DEDUP_M = 5.0
 
 #: Usable floor area of one ground-floor unit (a street shop or a ground-floor flat turned
 #: into a station) at an OSM site, in m2. A stated assumption: a street-front unit of a Chinese
-#: residential block is typically 30–100 m2; the upper end, 100 m2, is taken: well above R1's 15 m2, below
-#: the footprint of a whole building. Override it per scenario.
+#: residential block is typically 30–100 m2; the upper end, 100 m2, is taken: well above R1's
+#: 15 m2, below the footprint of a whole building. Override it per scenario.
 GROUND_FLOOR_UNIT_M2 = 100.0
 
 #: ``source`` prefix of the sites of a planner's inventory (:mod:`geodata.planner_data`).

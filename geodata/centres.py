@@ -44,7 +44,9 @@ CENTRE_COLUMNS = ["centre_id", "name", "source", "osm_id", "geometry"]
 CENTRE_SOURCES = ("place", "marketplace", "retail")
 
 
-def _select(features: gpd.GeoDataFrame, source: str, min_retail_m2: float, crs: object) -> gpd.GeoDataFrame:
+def _select(
+    features: gpd.GeoDataFrame, source: str, min_retail_m2: float, crs: object
+) -> gpd.GeoDataFrame:
     def col(name: str) -> pd.Series:
         return features[name] if name in features.columns else pd.Series("", index=features.index)
 
@@ -118,7 +120,8 @@ def centres_from_osm(
     if tags:
         features = read_siting_features(extract, tags=tags)
         parts = [_select(features, s, min_retail_m2, area.crs) for s in sources if len(features)]
-    found = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    kept = [p for p in parts if len(p)]
+    found = pd.concat(kept, ignore_index=True) if kept else None
     if found is None:
         out = gpd.GeoDataFrame(columns=CENTRE_COLUMNS, geometry="geometry", crs=area.crs)
     else:
@@ -132,6 +135,7 @@ def centres_from_osm(
         out = found.iloc[keep].reset_index(drop=True)
         out.insert(0, "centre_id", [f"nc-{i + 1:03d}" for i in range(len(out))])
         out = out[CENTRE_COLUMNS]
-    log.info("neighbourhood centres: %d (%s) in %.2f s", len(out),
-             ", ".join(f"{(out['source'] == s).sum()} {s}" for s in sources), time.perf_counter() - t0)
+    by_source = ", ".join(f"{(out['source'] == s).sum()} {s}" for s in sources)
+    log.info("neighbourhood centres: %d (%s) in %.2f s", len(out), by_source,
+             time.perf_counter() - t0)
     return out

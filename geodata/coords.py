@@ -232,7 +232,7 @@ def geometry_gcj02_to_wgs84(geom: G) -> G:
 
 def _convert_frame(frame: gpd.GeoDataFrame, convert: Callable[[np.ndarray], np.ndarray]
                    ) -> gpd.GeoDataFrame:
-    """A copy of a longitude/latitude frame with ``convert`` applied to its active geometry."""
+    """Return a copy of a longitude/latitude frame with ``convert`` applied to its geometry."""
     if frame.crs is not None and not frame.crs.is_geographic:
         raise ParameterError(
             f"the frame is in the projected CRS {frame.crs.to_string()}, but GCJ-02 is defined "

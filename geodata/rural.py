@@ -246,7 +246,8 @@ def _townships(data: _Rural, area: StudyArea, merge_m: float) -> gpd.GeoDataFram
         if not pt.within(area.projected):
             continue
         same = next(
-            (k for k, t in enumerate(towns) if _key(t[1]) == _key(name) and t[2].distance(pt) < merge_m),
+            (k for k, t in enumerate(towns)
+             if _key(t[1]) == _key(name) and t[2].distance(pt) < merge_m),
             None,
         )
         if same is None:
@@ -267,7 +268,8 @@ def _townships(data: _Rural, area: StudyArea, merge_m: float) -> gpd.GeoDataFram
             used_towns.add(town[0])
             if seat_id == 0:
                 seat_id, seat = town[0], town[2]
-        rows.append((f"relation/{rid}", name, "relation+seat" if seat_id else "relation", rid, seat_id, seat))
+        placed = "relation+seat" if seat_id else "relation"
+        rows.append((f"relation/{rid}", name, placed, rid, seat_id, seat))
     for nid, name, pt, _ in towns:
         if nid not in used_towns:
             rows.append((f"node/{nid}", name, "place=town", 0, nid, pt))
@@ -304,7 +306,7 @@ def _territories(data: _Rural, towns: gpd.GeoDataFrame, area: StudyArea) -> list
     if not lines:
         return out
     noded = shapely.node(shapely.union_all([*lines, area.projected.boundary]))
-    faces = [f for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(noded).tolist()).geoms)]
+    faces = list(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded).tolist()).geoms))
     faces = [f for f in faces if f.representative_point().within(area.projected)]
     seats = towns.geometry
     seat_face = {}
@@ -319,7 +321,8 @@ def _territories(data: _Rural, towns: gpd.GeoDataFrame, area: StudyArea) -> list
         owners = [i for i, kk in seat_face.items() if kk == k]
         if len(owners) != 1:
             edge = face.boundary.buffer(_FACE_EDGE_M)
-            sets = [r for line, r in zip(lines, line_rels, strict=True) if line.intersection(edge).length > 10 * _FACE_EDGE_M]
+            sets = [r for line, r in zip(lines, line_rels, strict=True)
+                    if line.intersection(edge).length > 10 * _FACE_EDGE_M]
             common = set.intersection(*sets) if sets else set()
             common -= {i for i, kk in seat_face.items() if kk != k}
             owners = sorted(common)

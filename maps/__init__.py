@@ -1,0 +1,1 @@
+"""Maps, exports and reports: how a plan is handed over."""

@@ -51,7 +51,7 @@ def _restore_interrupted_swap(target: Path) -> None:
 
 
 def _output_error(target: Path, err: OSError | None = None) -> OutputError:
-    """An :class:`OutputError` naming the folder, the cause and the fix."""
+    """Return an :class:`OutputError` naming the folder, the cause and the fix."""
     blocker = next((p for p in (target, *target.parents) if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         why = f"{blocker} is a file, not a folder"

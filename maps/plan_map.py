@@ -261,7 +261,7 @@ def _collection(
 
 
 def _feature_style(feature: dict[str, Any]) -> dict[str, Any]:
-    """The style (for symbols: the ``DivIcon`` options) stored in a feature's properties."""
+    """Return the style (for symbols: the ``DivIcon`` options) stored in a feature's properties."""
     return feature["properties"]["style"]
 
 

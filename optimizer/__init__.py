@@ -1,0 +1,1 @@
+"""Plan rules, location models, solving and compliance checks."""
