@@ -1,5 +1,7 @@
-"""City mode: split a city into districts by administrative boundaries, plan them in parallel,
-merge the district plans into one city plan.
+"""City mode: plan a city district by district, in parallel, and merge the plans.
+
+The city is split into districts by administrative boundaries, the districts are planned in
+parallel and the district plans are merged into one city plan.
 
 Districts
 ---------
@@ -31,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +157,7 @@ def _file_districts(spec: Districts, area: StudyArea) -> gpd.GeoDataFrame:
 
 
 def split_districts(scenario: Scenario) -> tuple[gpd.GeoDataFrame, StudyArea]:
-    """The districts of a city scenario, clipped to its study area.
+    """Return the districts of a city scenario, clipped to its study area.
 
     Parameters
     ----------
@@ -437,11 +439,12 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
                           "radius of each district; sites shared by two districts add their "
                           "modules; the merged plan is feasible, not proven optimal"),
         "attribution": "© OpenStreetMap contributors, ODbL 1.0",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     written = None
     if out is not None:
-        title = (f"{area.name} 智能快件箱布局方案（{len(districts)} 个分区）" if scenario.lang == "zh"
+        title = (f"{area.name} 智能快件箱布局方案（{len(districts)} 个分区）"
+                 if scenario.lang == "zh"
                  else f"{area.name}: smart parcel locker plan, {len(districts)} districts")
         with atomic_folder(out) as tmp:
             write_gpkg(layers, tmp / "plan.gpkg")
@@ -458,7 +461,7 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
 
 
 def asdict_districts(scenario: Scenario) -> dict[str, Any] | None:
-    """The district settings of a scenario as a JSON-ready dict.
+    """Return the district settings of a scenario as a JSON-ready dict.
 
     Parameters
     ----------
