@@ -43,6 +43,7 @@ import numpy as np
 import osmium
 import shapely
 from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
 from geodata.errors import CRSError, OsmFileError, ParameterError
@@ -92,7 +93,7 @@ class _AdminData:
     road_lines: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
 
 
-class _RelationPass(osmium.SimpleHandler):  # type: ignore[misc]
+class _RelationPass(osmium.SimpleHandler):
     """First pass: administrative relations and their member ways."""
 
     def __init__(self, data: _AdminData) -> None:
@@ -112,14 +113,14 @@ class _RelationPass(osmium.SimpleHandler):  # type: ignore[misc]
             label = next((m.ref for m in rel.members if m.type == "n" and m.role == "label"), None)
             self.data.communities[rel.id] = _Community(
                 rel_id=rel.id,
-                name=tags.get("name", "") or tags.get("name:zh", ""),
-                name_en=tags.get("name:en", ""),
+                name=tags.get("name") or tags.get("name:zh") or "",
+                name_en=tags.get("name:en") or "",
                 label_node=label,
                 ways=ways,
             )
 
 
-class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
+class _GeometryPass(osmium.SimpleHandler):
     """Second pass, with node locations: boundary and road way lines, label nodes."""
 
     def __init__(self, data: _AdminData, *, read_roads: bool) -> None:
@@ -131,7 +132,7 @@ class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
     def node(self, node: osmium.osm.Node) -> None:
         if node.id in self.labels and node.location.valid():
             loc = node.location
-            self.data.label_points[node.id] = (loc.lon, loc.lat, node.tags.get("name:en", ""))
+            self.data.label_points[node.id] = (loc.lon, loc.lat, node.tags.get("name:en") or "")
 
     def way(self, way: osmium.osm.Way) -> None:
         tags = way.tags
@@ -187,8 +188,8 @@ def _faces(lines: list[shapely.Geometry], area: StudyArea) -> tuple[list, list]:
 
 
 def _label_faces(
-    edges: list[shapely.Geometry],
-    faces: list[shapely.Geometry],
+    edges: list[BaseGeometry],
+    faces: list[BaseGeometry],
     edge_comms: list[frozenset[int]],
     label_face: dict[int, int],
 ) -> dict[int, int]:

@@ -92,7 +92,7 @@ def locker_layers(
     lines = (
         shapely.linestrings(np.stack([dem_xy[plan.pair_demand], site_xy[plan.pair_site]], axis=1))
         if len(plan.pair_demand)
-        else []
+        else np.empty(0, dtype=object)
     )
     assignments = gpd.GeoDataFrame(
         {

@@ -4,7 +4,7 @@ Ids follow ``PLAN_RULES.md``: R1 to R7 are hard rules (constraints), G1 to G5 co
 A scenario picks a preset and may override values::
 
     rules = preset("xinyang", overrides={"R2": (1.0, 1.2)})
-    rules.get("R2").value, rules.get("R2").clause, rules.target.compartments
+    rules["R2"].value, rules["R2"].clause, rules.target.compartments
 
 Which clause a preset applies
 -----------------------------
@@ -514,7 +514,8 @@ def _check_value(rule: Rule, new: object) -> tuple[RuleValue, str | None]:
 class RuleSet:
     """The rules one preset applies, and its plan's 2025 locker target.
 
-    Build it with :func:`preset`. Iterating yields the rules in id order (R1...R7, G1...G5).
+    Build it with :func:`preset`. Iterating yields the rules in id order (R1...R7, G1...G5);
+    ``rules["R2"]`` is a rule the preset must carry, ``rules.get("G2")`` one it may lack.
 
     Parameters
     ----------
@@ -565,6 +566,30 @@ class RuleSet:
         if rule_id not in RULE_IDS:
             raise ParameterError(f"unknown rule id {rule_id!r}; rule ids are {', '.join(RULE_IDS)}")
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        """Return the rule ``rule_id``, which this preset must carry.
+
+        Parameters
+        ----------
+        rule_id
+            ``"R1"`` to ``"R7"``, ``"G1"`` to ``"G5"``.
+
+        Returns
+        -------
+        Rule
+            The rule as this preset applies it.
+
+        Raises
+        ------
+        ParameterError
+            If ``rule_id`` is not a rule id, or this preset does not carry it (G2 outside
+            Zhengzhou).
+        """
+        rule = self.get(rule_id)
+        if rule is None:
+            raise ParameterError(f"the {self.name} preset carries no rule {rule_id}")
+        return rule
 
     def with_overrides(self, overrides: Mapping[str, object]) -> RuleSet:
         """Return a copy with some values replaced (a scenario's choices); clauses are kept.

@@ -218,8 +218,8 @@ def plan_community_stations(
     """
     t0 = time.perf_counter()
     p = params or StationParameters()
-    r1 = rules.get("R1")
-    amin = float(r1.value)
+    r1 = rules["R1"]
+    amin = r1.low
     communities, not_new, scope = _new_communities(communities)
     pts = demand[demand["community"].isin(communities["community"])]
     px = np.c_[pts.geometry.x, pts.geometry.y]
@@ -415,7 +415,7 @@ def plan_cargo_stations(
         Stations and records; a centre without a candidate fails with the reason.
     """
     p = params or StationParameters()
-    r7, amin = rules.get("R7"), float(rules.get("R1").value)
+    r7, amin = rules["R7"], rules["R1"].low
     area, _ = station_floor_areas(candidates, unit_m2=p.ground_floor_unit_m2)
     ok = (area >= amin) & ~candidates["site_id"].isin(exclude).to_numpy()
     elig = np.flatnonzero(ok)

@@ -61,8 +61,8 @@ def batch(
             raise
         _err.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
-    for _path, err in load_errors:
-        _err.print(f"[red]scenario file rejected:[/red] {err}", highlight=False)
+    for _path, rejected in load_errors:
+        _err.print(f"[red]scenario file rejected:[/red] {rejected}", highlight=False)
     total = len(runs) + len(load_errors)
     with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.description}"), console=_err,
