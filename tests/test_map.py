@@ -202,11 +202,11 @@ class _Page(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.tags: list[tuple[str, dict[str, str]]] = []  # a bare attribute has value ""
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -299,7 +299,7 @@ def test_offline_page_loads_nothing_from_the_network(offline_html):
 
 def test_online_page_keeps_cdn_links(chengdu_layers, offline_html):
     online = plan_map(chengdu_layers, title="online", offline=False).get_root().render()
-    sources = [a.get("src") for t, a in _parse(online).tags if t == "script" and a.get("src")]
+    sources = [a["src"] for t, a in _parse(online).tags if t == "script" and a.get("src")]
     assert any("leaflet" in s and s.startswith("https://") for s in sources)
     assert len(online) < len(offline_html) - 100_000
 

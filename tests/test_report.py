@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_map import XSS_COMMUNITY, plan_layers_from_osm
@@ -14,7 +15,7 @@ from maps.report import write_report
 
 XSS_CLAUSE = "004 五(一) <script>alert(1)</script>"
 XSS_PLACE = "\"文翁' <img src=x onerror=alert(2)>"
-SUMMARY = {
+SUMMARY: dict[str, Any] = {
     "status": "optimal",
     "objective": 31.0,
     "bound": 31.0,
@@ -36,12 +37,12 @@ SUMMARY = {
 class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.tags: list[tuple[str, dict[str, str]]] = []  # a bare attribute has value ""
         self.text: list[str] = []
         self.rows = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
         self.rows += tag == "tr"
 
     def handle_data(self, data: str) -> None:

@@ -57,7 +57,7 @@ def chengdu(chengdu_osm, chengdu_osm_plain):
 
 def nx_walk(walk, a_xy, b_xy):
     """Walk from a to b: straight line to the nearest node, networkx Dijkstra, straight line."""
-    g = nx.Graph()
+    g: nx.Graph[int] = nx.Graph()
     for u, v, data in walk.graph.edges(data=True):
         if not g.has_edge(u, v) or g[u][v]["length"] > data["length"]:
             g.add_edge(u, v, length=data["length"])
@@ -211,7 +211,7 @@ def conflict(centres, cand, walk, radius_m):
     rank = cand["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
     reach = network_distances(walk, np.c_[centres.geometry.x, centres.geometry.y],
                               np.c_[cand.geometry.x, cand.geometry.y], radius_m=radius_m)
-    per = {}
+    per: dict[int, dict[int, float]] = {}
     for i, j, d in zip(reach.rows, reach.cols, reach.dist_m, strict=True):
         if area[j] >= 15:
             per.setdefault(int(i), {})[int(j)] = float(d)
