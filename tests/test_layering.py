@@ -48,10 +48,10 @@ def _targets(tree: ast.AST, name: str, is_package: bool, modules: set[str]) -> s
     return found
 
 
-def import_graph() -> nx.DiGraph:
+def import_graph() -> nx.DiGraph[str]:
     """Project module -> project modules it imports (a member resolves to its module)."""
     modules = _modules()
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(modules)
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -61,7 +61,7 @@ def import_graph() -> nx.DiGraph:
 
 
 @pytest.fixture(scope="module")
-def graph() -> nx.DiGraph:
+def graph() -> nx.DiGraph[str]:
     return import_graph()
 
 
@@ -85,7 +85,7 @@ def later():
         "optimizer.models.cover"}
 
 
-def test_the_graph_holds_every_project_module(graph: nx.DiGraph) -> None:
+def test_the_graph_holds_every_project_module(graph: nx.DiGraph[str]) -> None:
     assert {"geodata.errors", "optimizer.models.cover", "maps.report", "siting.cli"} <= set(graph)
     assert graph.has_edge("siting.batch_cli", "siting.batch")  # an import inside a function
 
@@ -95,7 +95,7 @@ def test_the_graph_holds_every_project_module(graph: nx.DiGraph) -> None:
     ("optimizer", ("maps", "siting")),
     ("maps", ("siting",)),
 ])
-def test_packages_import_downward_only(graph: nx.DiGraph, package: str,
+def test_packages_import_downward_only(graph: nx.DiGraph[str], package: str,
                                        above: tuple[str, ...]) -> None:
     upward = sorted(f"{a} -> {b}" for a, b in graph.edges
                     if a.split(".")[0] == package and b.split(".")[0] in above)
@@ -104,6 +104,6 @@ def test_packages_import_downward_only(graph: nx.DiGraph, package: str,
 
 @pytest.mark.xfail(strict=True, reason="siting.batch <-> siting.city import each other "
                    "(batch runs city plans, city reads batch.plan_kwargs); flip when it is gone")
-def test_no_import_cycles(graph: nx.DiGraph) -> None:
+def test_no_import_cycles(graph: nx.DiGraph[str]) -> None:
     cycles = sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
     assert not cycles, f"import cycles: {cycles}"
