@@ -11,7 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from optimizer.compliance import community_compartments
 from optimizer.lockers import LockerPlan
@@ -25,7 +25,7 @@ def locker_layers(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
-    boundary: Polygon,
+    boundary: BaseGeometry,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Build the GIS layers of a locker plan, all in the demand's projected CRS.
 
