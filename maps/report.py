@@ -7,8 +7,8 @@ be mailed or archived as one file; every string from the data or the summary is 
 static map and the chart are drawn with matplotlib's object API (no pyplot global state, Agg
 canvas) in a local UTM projection, without basemap tiles, so the report is made offline. The
 printable page is the same content drawn on one A4 matplotlib figure, saved as PDF and PNG.
-Chinese text needs a CJK font (WenQuanYi, Noto CJK, Source Han, Microsoft YaHei, SimHei or
-PingFang); without one the glyphs are missing and a warning is logged.
+Every image is drawn with the font the package ships (:mod:`maps.fonts`), never a system font,
+and the PDF embeds the subset of it the page uses.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import logging
 import math
 import textwrap
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -29,31 +28,19 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from geodata.demand import UNASSIGNED
 from geodata.errors import InputDataError, OutputError, ParameterError
+from maps.fonts import drawing_style
 from maps.i18n import LABELS, check_lang, label
 from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
 
-__all__ = ["CJK_FONTS", "write_report", "report_html", "report_figures"]
+__all__ = ["write_report", "report_html", "report_figures"]
 
 log = logging.getLogger(__name__)
-
-#: Fonts tried, in order, for Chinese text in the images.
-CJK_FONTS: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Heiti SC",
-)
 
 _KPI_KEYS = ("status", "objective", "bound", "gap", "solve_s")
 _RULE_COLUMNS = ("id", "clause", "required", "achieved", "passed")
@@ -164,7 +151,7 @@ def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
     if rule.get("community") == UNASSIGNED:
         place = label("report.unassigned", lang)
     else:
-        place = rule.get("place")
+        place = str(rule.get("place") or "")
     return _fmt(rule.get("id"), lang) + (f" · {place}" if place else "")
 
 
@@ -211,14 +198,6 @@ def _community_table(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- figures
-
-
-def _font_family() -> list[str]:
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    found = [name for name in CJK_FONTS if name in available]
-    if not found:
-        log.warning("no CJK font found for the report images; Chinese text will be missing")
-    return [*found, "DejaVu Sans"]
 
 
 def _draw_map(ax: Axes, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
@@ -327,35 +306,12 @@ def report_figures(
     """
     check_lang(lang)
     table = _community_table(layers)
-    with _style():
+    with drawing_style():
         map_fig = Figure(figsize=(7, 7))
         _draw_map(map_fig.add_subplot(), layers, lang)
         chart_fig = Figure(figsize=(7, max(2.5, 0.45 * len(table) + 1.2)))
         _draw_chart(chart_fig.add_subplot(), table, lang)
         return _png(map_fig), _png(chart_fig)
-
-
-class _style:
-    """Matplotlib settings for the report: CJK fonts, no math text, missing glyphs logged."""
-
-    def __enter__(self) -> None:
-        self._rc = rc_context(
-            {"font.family": "sans-serif", "font.sans-serif": _font_family(),
-             "text.parse_math": False, "axes.unicode_minus": False}
-        )
-        self._rc.__enter__()
-        self._warn = warnings.catch_warnings()
-        self._warn.__enter__()
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
-        # CJK fonts often ship one weight; matplotlib logs each substitution.
-        self._fonts = logging.getLogger("matplotlib.font_manager")
-        self._level = self._fonts.level
-        self._fonts.setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: object) -> None:
-        self._fonts.setLevel(self._level)
-        self._warn.__exit__(*exc)
-        self._rc.__exit__(*exc)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -509,11 +465,11 @@ def _printable(
 ) -> Figure:
     """One A4 portrait page: title, KPIs, map, chart and the rule table."""
     fig = Figure(figsize=(8.27, 11.69))
-    fig.text(0.05, 0.965, title, fontsize=15, weight="bold", va="top")
+    fig.text(0.05, 0.965, title, fontsize=15, va="top")
     kpis = _kpis(summary, layers, lang)[:12]
     for i, (key, value) in enumerate(kpis):
         col, row = i % 4, i // 4
-        fig.text(0.05 + 0.235 * col, 0.925 - 0.035 * row, value, fontsize=11, weight="bold")
+        fig.text(0.05 + 0.235 * col, 0.925 - 0.035 * row, value, fontsize=11)
         fig.text(0.05 + 0.235 * col, 0.913 - 0.035 * row, key[:34], fontsize=6.5, color="#555555")
     _draw_map(fig.add_axes((0.03, 0.42, 0.5, 0.42)), layers, lang)
     _draw_chart(fig.add_axes((0.66, 0.45, 0.31, 0.36)), _community_table(layers), lang)
@@ -616,7 +572,7 @@ def write_report(
         folder.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")
         if printable:
-            with _style():
+            with drawing_style():
                 fig = _printable(summary, layers, lang=lang, title=heading)
                 FigureCanvasAgg(fig)
                 for kind in printable:
