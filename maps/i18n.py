@@ -174,6 +174,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "count.uncovered": ("未覆盖需求点", "uncovered demand points"),
     "count.parcel_share_covered": ("件量覆盖率", "share of parcels covered"),
     "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
+    "report.data_coverage": ("OSM 数据覆盖边界比例", "Boundary covered by the OSM data"),
+    "report.boundary_km2": ("边界面积", "Boundary area"),
+    "report.partial_data": (
+        "警告：OSM 数据只覆盖边界面积的 {share}（{covered} / {whole} km²），方案只含有数据的部分",
+        "Warning: the OSM data covers only {share} of the boundary ({covered} of {whole} km²); "
+        "the plan covers only that part",
+    ),
     "status.optimal": ("最优（已证明）", "optimal (proven)"),
     "status.time_limit": ("达到时限（未证明最优）", "time limit (not proven optimal)"),
     "status.infeasible": ("不可行", "infeasible"),

@@ -43,6 +43,8 @@ __all__ = ["write_report", "report_html", "report_figures"]
 log = logging.getLogger(__name__)
 
 _KPI_KEYS = ("status", "objective", "bound", "gap", "solve_s")
+#: Below this a float is a solver's or a sum's rounding noise, and reads 0.
+_NOISE = 1e-9
 _RULE_COLUMNS = ("id", "clause", "required", "achieved", "passed")
 _NEW, _EXISTING, _UNCOVERED = "#e6550d", "#08519c", "#d7191c"
 
@@ -60,6 +62,7 @@ th, td { border: 1px solid #ddd; padding: 4px 7px; text-align: left; vertical-al
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pass { color: #1a7f37; font-weight: 600; } .fail { color: #c62828; font-weight: 600; }
 .na { color: #666666; }
+.warn { color: #b3261e; font-weight: 600; border-left: 4px solid #b3261e; padding-left: 8px; }
 img { max-width: 100%; border: 1px solid #eee; }
 .note { color: #666; font-size: 12px; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
@@ -79,6 +82,8 @@ def _fmt(value: object, lang: str) -> str:
         number = float(value)
         if math.isinf(number):
             return "∞"
+        if abs(number) < _NOISE:
+            return "0"
         if number.is_integer() and abs(number) < 1e15:
             return f"{int(number):,}"
         if abs(number) >= 100:
@@ -112,21 +117,51 @@ def _solver_figure(key: str, summary: Mapping[str, Any], lang: str) -> str:
     return _fmt(value, lang)
 
 
+def _share(value: object, lang: str) -> str:
+    """Return a share (0 to 1) as a percentage, one decimal."""
+    if is_missing(value) or not isinstance(value, Real):
+        return _fmt(value, lang)
+    return f"{float(value):.1%}"
+
+
+def _data_kpis(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """Return the boundary's area and the share the OSM data covers (``study_area``)."""
+    block = summary.get("study_area")
+    if not isinstance(block, Mapping) or "data_coverage_share" not in block:
+        return []
+    return [
+        (label("report.data_coverage", lang), _share(block["data_coverage_share"], lang)),
+        (label("report.boundary_km2", lang), f"{_fmt(block.get('boundary_km2'), lang)} km²"),
+    ]
+
+
+def _partial_warning(summary: Mapping[str, Any], lang: str) -> str | None:
+    """Return the warning for a boundary the data covers only in part, else ``None``."""
+    block = summary.get("study_area")
+    if not isinstance(block, Mapping) or not block.get("partial"):
+        return None
+    return label("report.partial_data", lang, share=_share(block.get("data_coverage_share"), lang),
+                 covered=_fmt(block.get("data_covered_km2"), lang),
+                 whole=_fmt(block.get("boundary_km2"), lang))
+
+
 def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[
     tuple[str, str]
 ]:
-    """(label, value) pairs: solver figures, counts, coverage, and lockers/compartments."""
+    """(label, value) pairs: solver figures, data coverage, counts, coverage, lockers."""
     out: list[tuple[str, str]] = []
     for key in _KPI_KEYS:
         if key in summary:
             out.append((label(f"kpi.{key}", lang), _solver_figure(key, summary, lang)))
+    out.extend(_data_kpis(summary, lang))
     for group in ("counts", "coverage"):
         block = summary.get(group)
         if isinstance(block, Mapping):
             for key, value in block.items():
                 if not isinstance(value, Mapping | list):
                     name = label(f"count.{key}", lang) if f"count.{key}" in LABELS else key
-                    out.append((f"{label(f'kpi.{group}', lang)} · {name}", _fmt(value, lang)))
+                    text = _share(value, lang) if "share" in key else _fmt(value, lang)
+                    out.append((f"{label(f'kpi.{group}', lang)} · {name}", text))
     lockers = layers.get("lockers")
     if lockers is not None and len(lockers):
         out.append((label("summary.lockers", lang), _fmt(len(lockers), lang)))
@@ -384,6 +419,11 @@ def report_html(
         f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(heading)}</h1>",
         f'<p class="note">{html.escape(label("report.attribution", lang))}</p>',
+    ]
+    warning = _partial_warning(summary, lang)
+    if warning:
+        parts.append(f'<p class="warn">{html.escape(warning)}</p>')
+    parts += [
         f"<h2>{html.escape(label('report.kpis', lang))}</h2><div class=\"kpis\">",
     ]
     for key, value in _kpis(summary, layers, lang):
@@ -465,7 +505,10 @@ def _printable(
 ) -> Figure:
     """One A4 portrait page: title, KPIs, map, chart and the rule table."""
     fig = Figure(figsize=(8.27, 11.69))
-    fig.text(0.05, 0.965, title, fontsize=15, va="top")
+    fig.text(0.05, 0.978, title, fontsize=15, va="top")
+    warning = _partial_warning(summary, lang)
+    if warning:
+        fig.text(0.05, 0.954, warning, fontsize=7.5, color="#b3261e", va="top")
     kpis = _kpis(summary, layers, lang)[:12]
     for i, (key, value) in enumerate(kpis):
         col, row = i % 4, i // 4
