@@ -176,6 +176,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
     "report.data_coverage": ("OSM 数据覆盖边界比例", "Boundary covered by the OSM data"),
     "report.boundary_km2": ("边界面积", "Boundary area"),
+    "batch.title": ("方案比较", "Scenario comparison"),
+    "batch.planned": ("{n} 个方案中 {ok} 个已规划；地图数据 © OpenStreetMap contributors，ODbL 1.0",
+                      "{ok} of {n} scenarios planned; map data © OpenStreetMap contributors, "
+                      "ODbL 1.0"),
+    "batch.sites": ("快件箱（个）", "Lockers"),
+    "batch.cost": ("费用（元）", "Cost (CNY)"),
+    "batch.coverage": ("件量覆盖率（%）", "Parcels covered (%)"),
+    "batch.param.radius_m": ("步行半径（米）", "Walking radius (m)"),
+    "batch.param.budget": ("预算", "Budget"),
+    "batch.param.growth_factor": ("件量增长系数", "Parcel growth factor"),
+    "batch.param.time_limit": ("求解时限（秒）", "Solver time limit (s)"),
+    "batch.tradeoff": ("快件箱、费用与覆盖率随{x}的变化", "Lockers, cost and coverage against {x}"),
+    "batch.per_scenario": ("各方案的快件箱、费用与覆盖率",
+                           "Lockers, cost and coverage per scenario"),
     "report.partial_data": (
         "警告：OSM 数据只覆盖边界面积的 {share}（{covered} / {whole} km²），方案只含有数据的部分",
         "Warning: the OSM data covers only {share} of the boundary ({covered} of {whole} km²); "
