@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_map import XSS_COMMUNITY, plan_layers_from_osm
@@ -14,7 +15,7 @@ from maps.report import write_report
 
 XSS_CLAUSE = "004 五(一) <script>alert(1)</script>"
 XSS_PLACE = "\"文翁' <img src=x onerror=alert(2)>"
-SUMMARY = {
+SUMMARY: dict[str, Any] = {
     "status": "optimal",
     "objective": 31.0,
     "bound": 31.0,
@@ -76,7 +77,7 @@ def test_html_is_self_contained_and_escaped(report):
     page = _parse(report)
     tags = [t for t, _ in page.tags]
     assert "script" not in tags and "link" not in tags and "iframe" not in tags
-    images = [a["src"] for t, a in page.tags if t == "img"]
+    images = [str(a["src"]) for t, a in page.tags if t == "img"]
     assert len(images) == 2 and all(s.startswith("data:image/png;base64,") for s in images)
     assert not [a for _, a in page.tags if any(k.startswith("on") for k in a)]
     text = "".join(page.text)
