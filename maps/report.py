@@ -545,7 +545,9 @@ def _printable(
                 colour = {"pass": "#1a7f37", "fail": "#c62828"}.get(_verdict(shown[i - 1], lang)[1])
                 cell.get_text().set_color(colour or "#666666")
         if len(rules) > len(shown):
-            ax.text(0, 0, label("legend.more_rules", lang, n=len(rules) - len(shown)), fontsize=7)
+            # at the foot of the page, below the table however tall its rows are
+            fig.text(0.05, 0.006, label("legend.more_rules", lang, n=len(rules) - len(shown)),
+                     fontsize=7, va="bottom")
     return fig
 
 
