@@ -282,7 +282,9 @@ def _draw_map(ax: Axes, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> No
             [], [], color=_UNCOVERED, marker="x", s=20, label=label("layer.uncovered", lang)
         ),
     ]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.85)
+    # below the map, clear of the data
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3,
+              fontsize=7, frameon=False)
     ax.text(
         0.99, 0.01, "© OpenStreetMap contributors (ODbL)", transform=ax.transAxes,
         ha="right", va="bottom", fontsize=6, color="#444444",
@@ -310,7 +312,8 @@ def _draw_chart(ax: Axes, table: pd.DataFrame, lang: str) -> None:
     ax.set_yticks(y, [n[:18] for n in names], fontsize=7)
     ax.invert_yaxis()
     ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=2,
+              frameon=False)  # below the axis, clear of the bars
     ax.set_title(label("report.chart", lang, low=f"{low:g}", high=f"{high:g}"), fontsize=9)
 
 
