@@ -451,9 +451,9 @@ def _admin_vertices_cached(xml_path: str, mtime_ns: int, size: int) -> NDArray[n
 def _clip_to_extract(
     shape: Polygon | MultiPolygon, extract: OsmExtract, path: Path
 ) -> Polygon | MultiPolygon:
-    clipped = shape.intersection(extract.bounds)
-    clipped = _polygonal(clipped) if not clipped.is_empty else clipped
-    if clipped.is_empty or clipped.area <= 1e-9 * max(extract.bounds.area, 1e-12):
+    cut = shape.intersection(extract.bounds)
+    clipped = None if cut.is_empty else _polygonal(cut)
+    if clipped is None or clipped.area <= 1e-9 * max(extract.bounds.area, 1e-12):
         sb = tuple(round(v, 4) for v in shape.bounds)
         eb = tuple(round(v, 4) for v in extract.bounds.bounds)
         raise BoundaryError(
