@@ -28,8 +28,6 @@ a killed run leaves no half-written folder.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import logging
 import math
@@ -41,7 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geodata.errors import (
@@ -51,6 +48,7 @@ from geodata.errors import (
     ParameterError,
     SitingError,
 )
+from maps.batch_charts import comparison_charts, comparison_page
 from maps.files import atomic_file
 from optimizer.budget import SolveBudget, SolveProgress
 from siting.scenario import INPUT_KEYS, Scenario, ScenarioError, ScenarioRun
@@ -576,147 +574,6 @@ def write_results(table: pd.DataFrame, out: Path) -> dict[str, Path]:
                          ("results.csv", lambda p: frame.to_csv(p, index=False))):
         files[name] = atomic_file(out / name, writer)
     return files
-
-
-def _varying(table: pd.DataFrame, exclude: str) -> list[str]:
-    cols = ["area", "rules", "mode", "budget", "growth_factor", "solver", "time_limit", "tiers",
-            "radius_m"]
-    return [c for c in cols if c != exclude and table[c].nunique(dropna=False) > 1]
-
-
-def comparison_charts(table: pd.DataFrame, out: Path) -> dict[str, Path]:
-    """Draw the comparison charts (matplotlib, Agg canvas) as PNG files.
-
-    ``tradeoff.png`` plots compartments and parcel coverage against the walking radius, one
-    line per combination of the other varying settings (the rules preset in a radius x rules
-    sweep); it is drawn when the successful rows have at least two radii. ``scenarios.png``
-    shows compartments and coverage per scenario.
-
-    Parameters
-    ----------
-    table
-        The results table.
-    out
-        The batch folder.
-
-    Returns
-    -------
-    dict
-        File name to path of the charts written.
-    """
-    from matplotlib.figure import Figure
-
-    ok = table[table["status"] != "failed"].copy()
-    files: dict[str, Path] = {}
-    if ok.empty:
-        return files
-    if ok["radius_m"].nunique() >= 2:
-        groups = _varying(ok, exclude="radius_m")
-        fig = Figure(figsize=(10, 4.2), dpi=110, layout="constrained")
-        ax_c, ax_v = fig.subplots(1, 2)
-        keyed = ok.groupby(groups, dropna=False, sort=True) if groups else [("all", ok)]
-        for key, part in keyed:
-            part = part.sort_values("radius_m")
-            label = (", ".join(f"{g}={v}" for g, v in zip(groups, key if isinstance(key, tuple)
-                                                           else (key,), strict=True))
-                     if groups else "scenarios")
-            ax_c.plot(part["radius_m"], part["compartments"], marker="o", label=label)
-            ax_v.plot(part["radius_m"], 100 * part["coverage"], marker="o", label=label)
-        ax_c.set(xlabel="walking radius (m)", ylabel="locker compartments",
-                 title="Compartments against radius")
-        ax_v.set(xlabel="walking radius (m)", ylabel="parcels covered (%)",
-                 title="Coverage against radius")
-        for ax in (ax_c, ax_v):
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.suptitle("Trade-off: a longer walk needs fewer lockers and covers more homes")
-        files["tradeoff.png"] = _save_png(fig, out / "tradeoff.png")
-    fig = Figure(figsize=(10, 0.45 * len(ok) + 1.6), dpi=110, layout="constrained")
-    ax_c, ax_v = fig.subplots(1, 2, sharey=True)
-    y = np.arange(len(ok))
-    ax_c.barh(y, ok["compartments"].to_numpy(float), color="#4477aa")
-    ax_v.barh(y, 100 * ok["coverage"].to_numpy(float), color="#228833")
-    ax_c.set_yticks(y, ok["scenario"].tolist(), fontsize=7)
-    ax_c.invert_yaxis()
-    ax_c.set(xlabel="compartments", title="Compartments per scenario")
-    ax_v.set(xlabel="parcels covered (%)", title="Coverage per scenario", xlim=(0, 100))
-    files["scenarios.png"] = _save_png(fig, out / "scenarios.png")
-    return files
-
-
-def _save_png(fig: Any, target: Path) -> Path:
-    return atomic_file(target, lambda tmp: fig.savefig(tmp, format="png"))
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    return str(value)
-
-
-def comparison_page(table: pd.DataFrame, charts: Mapping[str, Path], out: Path) -> Path:
-    """Write ``comparison.html``: the charts (embedded) and the results table, all escaped.
-
-    Parameters
-    ----------
-    table
-        The results table.
-    charts
-        Chart file name to path (from :func:`comparison_charts`).
-    out
-        The batch folder.
-
-    Returns
-    -------
-    pathlib.Path
-        The page.
-    """
-    shown = ["scenario", "status", "sites", "modules", "compartments", "stations", "hubs",
-             "coverage", "cost", "rules_passed", "rules_total", "gap", "seconds", "skipped",
-             "error"]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown)
-    body = []
-    for _, row in table.iterrows():
-        cls = ' class="failed"' if row["status"] == "failed" else ""
-        cells = []
-        for c in shown:
-            text = _cell(row[c])
-            if c == "scenario" and row["status"] != "failed":
-                link = html.escape(f"{row['scenario']}/map.html", quote=True)
-                cells.append(f'<td><a href="{link}">{html.escape(text)}</a></td>')
-            else:
-                cells.append(f"<td>{html.escape(text)}</td>")
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    images = []
-    for name, path in charts.items():
-        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-        images.append(f'<figure><img alt="{html.escape(name, quote=True)}" '
-                      f'src="data:image/png;base64,{data}"><figcaption>{html.escape(name)}'
-                      "</figcaption></figure>")
-    ok = int((table["status"] != "failed").sum())
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Scenario comparison</title>
-<style>
-body {{ font-family: sans-serif; margin: 1.5em; }}
-table {{ border-collapse: collapse; font-size: 13px; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }}
-tr.failed td {{ background: #fde8e8; }}
-img {{ max-width: 100%; }}
-</style></head><body>
-<h1>Scenario comparison</h1>
-<p>{ok} of {len(table)} scenarios planned; map data © OpenStreetMap contributors, ODbL 1.0.</p>
-{''.join(images)}
-<table><thead><tr>{head}</tr></thead><tbody>
-{chr(10).join(body)}
-</tbody></table>
-</body></html>
-"""
-    target = out / "comparison.html"
-    _atomic_write_text(target, page)
-    return target
 
 
 def rows_as_dicts(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from geodata.candidates import candidates_from_osm
 from geodata.catchments import walking_catchments
 from geodata.commercial_areas import commercial_areas_from_osm
 from geodata.communities import communities_from_osm
+from geodata.coverage import data_coverage
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import network_distances
@@ -379,6 +380,7 @@ def plan(
     )
     summary["tiers"] = tier_summary
     summary["target_2025"] = target
+    summary["study_area"] = data_coverage(area, walk, demand_xy).as_record()
     summary["time_budget"] = run_budget.as_record()
     stages.done(
         "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
