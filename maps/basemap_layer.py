@@ -34,9 +34,11 @@ from maps.controls import ATTRIBUTION_HTML
 __all__ = [
     "BASEMAP_PANE",
     "BASEMAP_STYLES",
+    "COORD_DECIMALS",
     "OfflineBasemap",
     "TileFallback",
     "basemap_collection",
+    "round_coordinates",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,29 @@ BASEMAP_STYLES: dict[str, dict[str, Any]] = {
 }
 
 
+#: Decimals kept of longitudes and latitudes written into a map: 6 is 0.1 m.
+COORD_DECIMALS = 6
+
+
+def round_coordinates(geoms: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarray:
+    """Round every coordinate of some geometries, so the page holds no digits below 0.1 m.
+
+    Parameters
+    ----------
+    geoms
+        An array of shapely geometries.
+    decimals
+        Decimals kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        The geometries with rounded coordinates (``decimals=6``: a 17-digit longitude becomes
+        10 characters; the shift is at most 0.06 m).
+    """
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+
+
 def _merged(geoms: np.ndarray, polygonal: bool) -> shapely.Geometry:
     parts = shapely.get_parts(geoms)
     parts = parts[~shapely.is_empty(parts)]
@@ -67,7 +92,7 @@ def _merged(geoms: np.ndarray, polygonal: bool) -> shapely.Geometry:
 
 
 def basemap_collection(
-    frame: gpd.GeoDataFrame, *, tolerance_m: float = 0.5, decimals: int = 6
+    frame: gpd.GeoDataFrame, *, tolerance_m: float = 0.5, decimals: int = COORD_DECIMALS
 ) -> dict[str, Any]:
     """Turn basemap features into a small GeoJSON FeatureCollection, one feature per kind.
 
@@ -96,7 +121,7 @@ def basemap_collection(
         if not len(geoms):
             continue
         polygonal = "fillColor" in BASEMAP_STYLES[kind]
-        shape = shapely.transform(_merged(geoms, polygonal), lambda xy: np.round(xy, decimals))
+        shape = round_coordinates(np.array([_merged(geoms, polygonal)]), decimals)[0]
         if shape.is_empty:
             continue
         features.append({"type": "Feature", "properties": {"kind": kind},
