@@ -18,6 +18,7 @@ from geodata.basemap import (
 )
 from geodata.buildings import SITING_TAGS, buildings_from_osm, read_siting_features
 from geodata.candidates import candidates_from_osm
+from geodata.old_compounds import building_years
 from geodata.osm import read_osm
 
 
@@ -65,6 +66,7 @@ def test_the_shared_read_changes_nothing_the_plan_reads(chengdu_osm_plain: Path)
             first = buildings, sites
     assert buildings.drop(columns="geometry").equals(first[0].drop(columns="geometry"))
     assert sites.drop(columns="geometry").equals(first[1].drop(columns="geometry"))
+    assert building_years(shared).equals(building_years(plain))
     merged = with_basemap_tags({"landuse": "residential", "leisure": True})
     assert merged["leisure"] is True
     assert set(merged["landuse"]) == {"residential", *BASEMAP_TAGS["landuse"]}
