@@ -72,7 +72,7 @@ STREET_CLASSES: dict[str, str] = {
     ),
 }
 
-# (key, values) of the water and green areas and lines; ``None`` takes any value.
+# Tag values of the water areas, the waterways drawn as lines and the green areas, by key.
 _WATER_AREAS: dict[str, tuple[str, ...]] = {
     "natural": ("water", "wetland", "bay"),
     "waterway": ("riverbank", "dock"),
@@ -183,7 +183,8 @@ def land_cover_from_features(features: gpd.GeoDataFrame, area: StudyArea) -> gpd
         for kind, keep in (("green", green), ("water", water))
     ]
     rivers = features.geometry[lines].to_crs(area.crs).intersection(area.projected)
-    parts.append(_kinds("waterway", rivers))
+    rivers = rivers.explode(index_parts=False)  # a river crossing the edge twice is two lines
+    parts.append(_kinds("waterway", rivers[rivers.geom_type == "LineString"]))
     found = pd.concat(parts, ignore_index=True)
     found = found[~found.geometry.is_empty & found.geometry.notna()].reset_index(drop=True)
     log.info("land cover: %s", found["kind"].value_counts().to_dict())

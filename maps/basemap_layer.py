@@ -27,6 +27,7 @@ import shapely
 from branca.element import MacroElement
 from folium.map import Layer
 from jinja2 import Template
+from shapely import GeometryType
 
 from geodata.basemap import BASEMAP_KINDS
 from maps.controls import ATTRIBUTION_HTML
@@ -87,8 +88,8 @@ def _merged(geoms: np.ndarray, polygonal: bool) -> shapely.Geometry:
     parts = shapely.get_parts(geoms)
     parts = parts[~shapely.is_empty(parts)]
     if polygonal:
-        return shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
-    return shapely.multilinestrings(parts[shapely.get_type_id(parts) == 1])
+        return shapely.multipolygons(parts[shapely.get_type_id(parts) == GeometryType.POLYGON])
+    return shapely.multilinestrings(parts[shapely.get_type_id(parts) == GeometryType.LINESTRING])
 
 
 def basemap_collection(
