@@ -138,7 +138,9 @@ def test_offline_basemap_is_the_base_layer_without_tiles_and_a_choice_with_them(
 
 def test_offline_basemap_moves_to_gcj02_on_gaode(layers, base):
     page = plan_map(layers, title="t", basemap="gaode", base_features=base).get_root().render()
-    data = json.loads(re.search(r"L\.geoJson\((\{.*?\}), \{", page, flags=re.S).group(1))
+    found = re.search(r"L\.geoJson\((\{.*?\}), \{", page, flags=re.S)
+    assert found
+    data = json.loads(found.group(1))
     land = shapely.get_coordinates(shape(data["features"][0]["geometry"]))
     wgs = shapely.get_coordinates(base.to_crs(4326).geometry.iloc[0])
     shift = land.mean(axis=0) - wgs.mean(axis=0)
