@@ -42,6 +42,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "basemap.gaode": ("高德地图底图（GCJ-02）", "Gaode basemap (GCJ-02)"),
     "basemap.tianditu": ("天地图底图", "Tianditu basemap"),
     "basemap.labels": ("天地图注记", "Tianditu labels"),
+    "basemap.offline": ("离线底图（OSM 数据）", "Offline basemap (OSM extract)"),
     "note.gcj02": (
         "高德底图：图层已由 WGS84 转换为 GCJ-02 显示",
         "Gaode basemap: layers shifted from WGS84 to GCJ-02 for display",

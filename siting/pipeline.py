@@ -20,7 +20,8 @@ import pandas as pd
 import shapely
 
 from geodata.area import StudyArea, study_area
-from geodata.buildings import buildings_from_osm, read_siting_features
+from geodata.basemap import basemap_features, land_cover_from_features, with_basemap_tags
+from geodata.buildings import SITING_TAGS, buildings_from_osm, read_siting_features
 from geodata.candidates import candidates_from_osm
 from geodata.catchments import walking_catchments
 from geodata.commercial_areas import commercial_areas_from_osm
@@ -401,6 +402,7 @@ def plan(
                 rules=_map_rules(records),
                 basemap=basemap,
                 tianditu_key=tianditu_key,
+                base_features=d.basemap,
             )
             save_map(fmap, tmp / "map.html")
             write_summary(summary, tmp / "summary.json")
@@ -433,6 +435,7 @@ class District:
     candidates: gpd.GeoDataFrame
     demand_source: str
     features: gpd.GeoDataFrame
+    basemap: gpd.GeoDataFrame | None = None
 
 
 def _district(
@@ -462,8 +465,10 @@ def _district(
         f"{walk.dropped.outside_area_nodes} outside the area",
     )
 
-    features = read_siting_features(extract)
+    features = read_siting_features(extract, tags=with_basemap_tags(SITING_TAGS))
     buildings = buildings_from_osm(extract, area, features=features)
+    basemap = basemap_features(area, streets=street_lines(walk), buildings=buildings,
+                               land_cover=land_cover_from_features(features, area))
     if communities is not None:
         homes, communities = homes_from_planner_communities(
             communities,
@@ -494,7 +499,7 @@ def _district(
     )
 
     return District(extract, area, walk, demand, communities, candidates, demand_source,
-                    features)
+                    features, basemap)
 
 
 def export_candidates(
@@ -554,6 +559,7 @@ def export_candidates(
             offline=offline_map,
             basemap=basemap,
             tianditu_key=tianditu_key,
+            base_features=d.basemap,
         )
         save_map(fmap, tmp / "map.html")
     stages.done("write", f"{out}/ (map.html, candidates.csv, exports/)")

@@ -21,7 +21,12 @@ import pytest
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, box
 
+from geodata.area import study_area
+from geodata.basemap import basemap_features, land_cover_from_features, with_basemap_tags
+from geodata.buildings import SITING_TAGS, buildings_from_osm, read_siting_features
 from geodata.errors import CRSError, InputDataError, OutputError, ParameterError
+from geodata.network import street_lines, walk_network
+from geodata.osm import read_osm
 from maps.assets import leaflet_css, leaflet_version
 from maps.hexbins import hex_bins
 from maps.i18n import label
@@ -195,6 +200,20 @@ def _plan_layers(path: Path) -> dict[str, gpd.GeoDataFrame]:
         "assignments": assignments.reset_index(drop=True),
         "uncovered": uncovered.reset_index(drop=True),
     }
+
+
+@lru_cache(maxsize=2)  # shared by test_basemaps.py and test_map_browser.py in the same session
+def basemap_from_osm(path: Path) -> gpd.GeoDataFrame:
+    """The basemap features of an OSM file, read as the pipeline reads them (one pass)."""
+    extract = read_osm(path)
+    area = study_area(extract)
+    features = read_siting_features(extract, tags=with_basemap_tags(SITING_TAGS))
+    return basemap_features(
+        area,
+        streets=street_lines(walk_network(extract, area)),
+        buildings=buildings_from_osm(extract, area, features=features),
+        land_cover=land_cover_from_features(features, area),
+    )
 
 
 class _Page(HTMLParser):
