@@ -221,7 +221,8 @@ def city_summary(
         "counts": counts,
         "coverage": _coverage(len(demand), int(covered.sum()), float(parcels[covered].sum()),
                               float(parcels.sum())),
-        "rules": [r for p in parts for r in p["rules"]],
+        "rules": [{**r, "district": d["name"]} for p, d in zip(parts, districts, strict=True)
+                  for r in p["rules"]],
         "rules_applied": parts[0]["rules_applied"],
         "phases": [{**ph, "district": d["name"]} for p, d in zip(parts, districts, strict=True)
                    for ph in p["phases"]],
