@@ -48,13 +48,13 @@ from geodata.districts import districts_from_file, districts_from_osm
 from geodata.errors import InputDataError
 from geodata.osm import read_osm
 from maps.files import atomic_folder
+from maps.tier_layers import TIER_LAYERS
 from optimizer.compliance import target_compliance
 from optimizer.rules import preset
 from siting.options import PlanOptions
 from siting.pipeline import run_plan, write_plan_files
 from siting.scenario import Scenario, plan_options
 from siting.summary import city_summary
-from siting.tiers import TIER_LAYERS
 
 __all__ = ["CityPlan", "asdict_districts", "district_areas", "district_plan", "merge_districts",
            "plan_city", "plan_city_on_cluster", "split_districts"]
