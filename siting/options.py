@@ -1,8 +1,8 @@
 """The options of one district plan, as one value: what ``siting.plan``'s keywords hold.
 
 :class:`PlanOptions` is plain data (picklable, so a city sends it to each district's Dask task).
-Its defaults are those of :func:`siting.pipeline.plan`; the walk radius is the locker
-parameters' own default (:class:`optimizer.lockers.LockerParameters`), declared there once.
+Its defaults are those of :func:`siting.pipeline.plan`; the walk radius is declared once, in
+:data:`optimizer.rules.WALK_RADIUS_M`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import geopandas as gpd
 from geodata.defaults import DemandParameters
 from optimizer.hubs import HubParameters
 from optimizer.lockers import LockerParameters
+from optimizer.rules import WALK_RADIUS_M
 
 __all__ = ["PlanOptions"]
 
@@ -35,7 +36,7 @@ class PlanOptions:
 
     boundary: str | Path | None = None
     boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto"
-    radius_m: float = LockerParameters.radius_m
+    radius_m: float = WALK_RADIUS_M
     mode: Literal["min-cost", "max-cover"] = "min-cost"
     budget: int | None = None
     budget_kind: Literal["modules", "sites"] = "modules"

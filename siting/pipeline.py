@@ -64,7 +64,7 @@ from optimizer.lockers import (
     model_size,
     solve_lockers,
 )
-from optimizer.rules import RuleSet, preset
+from optimizer.rules import WALK_RADIUS_M, RuleSet, preset
 from siting.options import PlanOptions
 from siting.summary import plan_summary
 from siting.tiers import run_tiers
@@ -136,7 +136,7 @@ def plan(
     boundary: str | Path | None = None,
     boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
     out: str | Path | None = None,
-    radius_m: float = LockerParameters.radius_m,
+    radius_m: float = WALK_RADIUS_M,
     mode: Literal["min-cost", "max-cover"] = "min-cost",
     budget: int | None = None,
     budget_kind: Literal["modules", "sites"] = "modules",
@@ -517,7 +517,7 @@ def read_district(
     area: StudyArea | None = None,
     owned: shapely.Geometry | None = None,
     stages: _Stages,
-    radius_m: float = LockerParameters.radius_m,
+    radius_m: float = WALK_RADIUS_M,
 ) -> District:
     """Read the OSM file and build the study area, network, demand and candidate sites.
 

@@ -64,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from geodata.cache import file_sha256
 from geodata.errors import InputDataError, ParameterError
 from optimizer.hierarchy import TIERS, unknown_tiers
+from optimizer.rules import WALK_RADIUS_M
 
 if TYPE_CHECKING:
     from siting.options import PlanOptions
@@ -249,7 +250,7 @@ class Rules(_Model):
 class Parameters(_Model):
     """Model parameters; ``None`` keeps the documented default."""
 
-    radius_m: float = Field(default=300.0, gt=0, le=5000)
+    radius_m: float = Field(default=WALK_RADIUS_M, gt=0, le=5000)
     mode: Literal["min-cost", "max-cover"] = "min-cost"
     budget: int | None = Field(default=None, ge=0)
     budget_kind: Literal["modules", "sites"] = "modules"
