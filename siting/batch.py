@@ -178,8 +178,8 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "sites": _nan(counts.get("lockers")),
         "compartments": _nan(counts.get("compartments")),
         "modules": _nan(counts.get("modules")),
-        "stations": _nan(counts.get("stations", 0 if "stations" in tiers else math.nan)),
-        "hubs": _nan(counts.get("hubs", 0 if "hubs" in tiers else math.nan)),
+        "stations": _tier_count(summary, tiers, "stations", "stations"),
+        "hubs": _tier_count(summary, tiers, "hubs", "open"),
         "coverage": _nan(summary.get("coverage", {}).get("parcel_share_covered")),
         "cost": _nan(summary.get("objective")),
         "rules_passed": float(sum(bool(r.get("passed")) for r in records)),
@@ -188,6 +188,13 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "seconds": round(seconds, 3),
     })
     return row
+
+
+def _tier_count(summary: Mapping[str, Any], tiers: set[str], tier: str, key: str) -> float:
+    """Return a tier's count from ``summary["tiers"]`` (NaN when the tier was not asked for)."""
+    if tier not in tiers:
+        return math.nan
+    return _nan(summary.get("tiers", {}).get(tier, {}).get("counts", {}).get(key, 0))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -78,11 +78,12 @@ def test_local_cluster_good_rows_failure_row_and_rerun_skips(
         assert marker["input_hash"] == table.set_index("scenario").loc[name, "input_hash"]
         summary = json.loads((out / name / "summary.json").read_text())
         assert summary["counts"]["lockers"] == table.set_index("scenario").loc[name, "sites"]
-    # the scenario's rural tiers, in the tier names every entry point shares
-    layers = {name for name, _ in pyogrio.list_layers(out / "puyang" / "plan.gpkg")}
-    assert {"village_stations", "township_stations", "hubs"} <= layers
-    assert set(json.loads((out / "puyang" / "summary.json").read_text())["tiers"]) >= {
-        "villages", "townships", "hubs"}
+    # the scenario's rural tiers, in the tier names every entry point shares; each summary
+    # meets the one schema, and the row counts the open hubs of the hub tier
+    _assert_rural_layers(out / "puyang")
+    validate_summary(json.loads((out / "chengdu" / "summary.json").read_text()))
+    rows = table.set_index("scenario")
+    assert rows.loc["puyang", "hubs"] == 1 and pd.isna(rows.loc["chengdu", "hubs"])
     on_disk = pd.read_parquet(out / "results.parquet")
     assert on_disk["scenario"].tolist() == ["chengdu", "puyang", "broken"]
     assert pd.read_csv(out / "results.csv").shape[0] == 3
@@ -223,15 +224,6 @@ def test_rural_tiers_in_a_batch_on_a_remote_scheduler(tmp_path: Path, puyang_osm
     assert result.exit_code == 0, result.output
     row = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False).iloc[0]
     assert row["status"] == "optimal", row["error"]
-    _assert_rural_layers(tmp_path / "out" / "puyang")
-
-
-@pytest.mark.slow
-def test_rural_tiers_in_a_batch_on_a_local_cluster(tmp_path: Path, puyang_osm: Path) -> None:
-    _link(tmp_path, puyang_osm, "puyang.osm")
-    path = _scenario(tmp_path, "puyang", "puyang.osm", tiers=RURAL_TIERS)
-    result = run_batch(load_scenarios(path), out=tmp_path / "out", workers=1, charts=False)
-    assert result.table.iloc[0]["status"] == "optimal", result.table.iloc[0]["error"]
     _assert_rural_layers(tmp_path / "out" / "puyang")
 
 
