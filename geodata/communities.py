@@ -196,8 +196,9 @@ def _label_faces(
     label_face: dict[int, int],
 ) -> dict[int, int]:
     """Greedy labelling of faces (see the module docstring); returns face index -> relation id."""
-    face_tree = shapely.STRtree([f.boundary for f in faces])
-    mids = [e.interpolate(0.5, normalized=True) for e in edges]
+    face_tree = shapely.STRtree([shapely.boundary(f) for f in faces])
+    mids = list(shapely.line_interpolate_point(np.asarray(edges, dtype=object), 0.5,
+                                               normalized=True))
     edge_faces: list[list[int]] = [
         sorted(int(i) for i in face_tree.query(m, predicate="dwithin", distance=_SNAP_M))
         for m in mids
@@ -207,7 +208,7 @@ def _label_faces(
         if edge_comms[e]:
             for f in fs:
                 face_edges[f].append(e)
-    lengths = [e.length for e in edges]
+    lengths = [float(shapely.length(e)) for e in edges]
     labels: dict[int, int] = {}
     while True:
         best: tuple[float, int, int, int] | None = None

@@ -115,7 +115,7 @@ def districts_from_file(path: str | Path, area: StudyArea, *, name_field: str = 
         datum = "gcj02" if _DATAV_PROPERTIES <= set(frame.columns) else "wgs84"
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if datum == "gcj02":
-        geoms = geometry_gcj02_to_wgs84(geoms)
+        geoms = np.asarray([geometry_gcj02_to_wgs84(g) for g in geoms], dtype=object)
     clipped = shapely.intersection(gpd.GeoSeries(geoms, crs=4326).to_crs(area.crs).to_numpy(),
                                    area.projected)
     keep = shapely.area(clipped) >= MIN_DISTRICT_M2

@@ -8,10 +8,12 @@ The column names are a contract (``plan.gpkg`` layers of issue 3): ``demand`` ha
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
 from optimizer.compliance import community_compartments
 from optimizer.lockers import LockerPlan
@@ -25,7 +27,7 @@ def locker_layers(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
-    boundary: Polygon,
+    boundary: Polygon | MultiPolygon,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Build the GIS layers of a locker plan, all in the demand's projected CRS.
 
@@ -89,7 +91,7 @@ def locker_layers(
 
     site_xy = shapely.get_coordinates(candidates.geometry)
     dem_xy = shapely.get_coordinates(demand.geometry)
-    lines = (
+    lines: Any = (
         shapely.linestrings(np.stack([dem_xy[plan.pair_demand], site_xy[plan.pair_site]], axis=1))
         if len(plan.pair_demand)
         else []
