@@ -354,8 +354,10 @@ def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         return client, None
     if workers < 1:
         raise ParameterError(f"workers={workers} must be at least 1. Fix: --workers 2")
+    # ":0": the scheduler's HTTP server takes a free port, so a batch never fails because
+    # another program (another batch) holds Dask's default 8787
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
