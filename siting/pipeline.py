@@ -593,9 +593,15 @@ def read_district(
 
 def _owned_demand(demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                   owned: shapely.Geometry) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Keep the homes in ``owned`` and the communities they belong to."""
+    """Keep the homes in ``owned``, their communities, and the homeless communities in it.
+
+    A community without homes (R1 still asks a station of it) belongs to the district holding
+    its representative point.
+    """
+    homeless = ~communities["community"].isin(demand["community"]).to_numpy()
     demand = demand[shapely.covered_by(demand.geometry.to_numpy(), owned)].reset_index(drop=True)
-    keep = communities["community"].isin(demand["community"]).to_numpy()
+    inside = shapely.covered_by(communities.geometry.representative_point().to_numpy(), owned)
+    keep = communities["community"].isin(demand["community"]).to_numpy() | (homeless & inside)
     return demand, communities[keep].reset_index(drop=True)
 
 
