@@ -83,7 +83,7 @@ from geodata.network import Network
 from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
-from .rules import Rule, RuleSet
+from .rules import WALK_RADIUS_M, Rule, RuleSet
 
 __all__ = [
     "REUSE_ORDER",
@@ -134,7 +134,7 @@ class StationParameters:
     new_cost: float = 50_000.0
     reuse_cost: float = 10_000.0
     walk_cost: float = 0.01
-    cargo_radius_m: float = 300.0
+    cargo_radius_m: float = WALK_RADIUS_M
     ground_floor_unit_m2: float = GROUND_FLOOR_UNIT_M2
 
     def __post_init__(self) -> None:

@@ -51,7 +51,7 @@ from geodata.errors import (
 from maps.batch_charts import comparison_charts, comparison_page
 from maps.files import atomic_file
 from optimizer.budget import SolveBudget, SolveProgress
-from siting.scenario import INPUT_KEYS, Scenario, ScenarioError, ScenarioRun
+from siting.scenario import ScenarioError, ScenarioRun, plan_kwargs
 
 __all__ = [
     "MARKER",
@@ -121,70 +121,6 @@ class BatchResult:
 # --------------------------------------------------------------------------- one scenario
 
 
-def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
-    """Keyword arguments of :func:`siting.pipeline.plan` for a scenario.
-
-    The planner's own inputs (community table, inventory, hub sites) are read here, so a bad
-    file fails this scenario with a message naming it.
-
-    Parameters
-    ----------
-    scenario
-        A validated scenario with absolute paths.
-    out
-        The scenario's output folder, or ``None``.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``plan(scenario.area.osm, **kwargs)``.
-    """
-    from geodata import user_inputs
-    from geodata.defaults import DemandParameters
-    from optimizer.hubs import HubParameters
-    from optimizer.lockers import LockerParameters
-
-    p = scenario.parameters
-    demand = {k: v for k, v in {
-        "floor_area_per_resident_m2": p.floor_area_per_resident_m2,
-        "parcels_per_resident_per_year": p.parcels_per_resident_per_year,
-        "locker_share": p.locker_share,
-        "growth_factor": p.effective_growth_factor,
-    }.items() if v is not None}
-    locker = {k: v for k, v in {
-        "compartments_per_module": p.compartments_per_module,
-        "site_cost": p.site_cost,
-        "module_cost": p.module_cost,
-        "max_modules_per_site": p.max_modules_per_site,
-    }.items() if v is not None}
-    kwargs: dict[str, Any] = {
-        "boundary": scenario.area.boundary,
-        "boundary_crs": scenario.area.boundary_crs,
-        "out": out,
-        "radius_m": p.radius_m,
-        "mode": p.mode,
-        "budget": p.budget,
-        "budget_kind": p.budget_kind,
-        "time_limit": scenario.solver.time_limit,
-        "solver": scenario.solver.name,
-        "rules": scenario.rules.preset,
-        "lang": scenario.lang,
-        "demand_params": DemandParameters(**demand),
-        "locker_params": LockerParameters(**locker),
-    }
-    kwargs["tiers"] = list(scenario.tiers)
-    if scenario.rules.overrides:
-        kwargs["rule_overrides"] = dict(scenario.rules.overrides)
-    if p.county_hubs is not None:
-        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs)
-    for key in INPUT_KEYS:
-        item = getattr(scenario.inputs, key)
-        if item is not None:
-            reader = getattr(user_inputs, f"read_{key}")
-            kwargs[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
-    return kwargs
-
-
 def _nan(value: object) -> float:
     try:
         out = float(value)  # type: ignore[arg-type]
@@ -240,8 +176,8 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "sites": _nan(counts.get("lockers")),
         "compartments": _nan(counts.get("compartments")),
         "modules": _nan(counts.get("modules")),
-        "stations": _nan(counts.get("stations", 0 if "stations" in tiers else math.nan)),
-        "hubs": _nan(counts.get("hubs", 0 if "hubs" in tiers else math.nan)),
+        "stations": _tier_count(summary, tiers, "stations", "stations"),
+        "hubs": _tier_count(summary, tiers, "hubs", "open"),
         "coverage": _nan(summary.get("coverage", {}).get("parcel_share_covered")),
         "cost": _nan(summary.get("objective")),
         "rules_passed": float(sum(bool(r.get("passed")) for r in records)),
@@ -250,6 +186,13 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "seconds": round(seconds, 3),
     })
     return row
+
+
+def _tier_count(summary: Mapping[str, Any], tiers: set[str], tier: str, key: str) -> float:
+    """Return a tier's count from ``summary["tiers"]`` (NaN when the tier was not asked for)."""
+    if tier not in tiers:
+        return math.nan
+    return _nan(summary.get("tiers", {}).get(tier, {}).get("counts", {}).get(key, 0))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -344,17 +287,15 @@ def run_scenario(run: ScenarioRun, out: str | Path) -> dict[str, Any]:
     folder = out / run.name
     t0 = time.perf_counter()
     try:
-        kwargs = plan_kwargs(run.scenario, out=folder)
         if run.scenario.area.districts is not None:
             from siting.city import plan_city_on_cluster
 
-            result = plan_city_on_cluster(run.scenario, out=folder)
-            summary = result.summary
+            summary = plan_city_on_cluster(run.scenario, out=folder).summary
         else:
             from siting.pipeline import plan
 
             summary = plan(run.scenario.area.osm, solve_budget=_solve_budget(run),
-                           **kwargs).summary
+                           **plan_kwargs(run.scenario, out=folder)).summary
         row = summary_row(summary, run, folder, time.perf_counter() - t0)
         _record(run, out, row, ok=True, input_error=False)
     except Exception as err:  # noqa: BLE001 - isolation: any failure becomes a row
@@ -411,8 +352,10 @@ def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         return client, None
     if workers < 1:
         raise ParameterError(f"workers={workers} must be at least 1. Fix: --workers 2")
+    # ":0": the scheduler's HTTP server takes a free port, so a batch never fails because
+    # another program (another batch) holds Dask's default 8787
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -479,8 +422,8 @@ def run_batch(
     rows: dict[str, dict[str, Any]] = {}
     order = [p.name.removesuffix(".toml") for p, _ in load_errors] + names
     total = len(order)
-    for path, err in load_errors:
-        row = _load_error_row(path, err)
+    for path, load_error in load_errors:
+        row = _load_error_row(path, load_error)
         rows[row["scenario"]] = row
         if progress:
             progress(len(rows), total, row)

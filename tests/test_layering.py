@@ -102,8 +102,6 @@ def test_packages_import_downward_only(graph: nx.DiGraph[str], package: str,
     assert not upward, f"{package} imports from a layer above it: {upward}"
 
 
-@pytest.mark.xfail(strict=True, reason="siting.batch <-> siting.city import each other "
-                   "(batch runs city plans, city reads batch.plan_kwargs); flip when it is gone")
 def test_no_import_cycles(graph: nx.DiGraph[str]) -> None:
     cycles = sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
     assert not cycles, f"import cycles: {cycles}"
