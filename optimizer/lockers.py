@@ -193,6 +193,9 @@ class LockerProblem:
         ``True`` for existing lockers, shape ``(n_sites,)``.
     existing_capacity
         Compartments of each existing locker (ignored for new sites), shape ``(n_sites,)``.
+    community
+        Community id of each demand point, shape ``(n_demand,)``, or ``None`` when no point
+        has one. ``None``, NaN, ``""`` and :data:`geodata.demand.UNASSIGNED` mean no community.
     """
 
     daily_parcels: np.ndarray
@@ -202,6 +205,7 @@ class LockerProblem:
     n_sites: int
     existing: np.ndarray
     existing_capacity: np.ndarray
+    community: np.ndarray | None = None
 
     @property
     def n_demand(self) -> int:
