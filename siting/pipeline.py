@@ -48,7 +48,6 @@ from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
 from optimizer.budget import SolveBudget, stage
 from optimizer.compliance import (
-    community_reasons,
     locker_compliance,
     target_compliance,
     unevaluated_records,
@@ -271,6 +270,7 @@ def plan(
         n_sites=len(candidates),
         existing=existing,
         existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
+        community=demand["community"].to_numpy(),
     )
     stages.done("model", describe_size(model_size(problem, lp)))
     run_budget = solve_budget or SolveBudget(time_limit)
@@ -293,13 +293,6 @@ def plan(
     )
 
     names = dict(zip(communities["community"], communities["name"], strict=True))
-    locker_plan = community_reasons(
-        locker_plan,
-        problem,
-        lp,
-        community=demand["community"].to_numpy(),
-        community_names=names,
-    )
     layers = locker_layers(
         locker_plan,
         demand=demand,

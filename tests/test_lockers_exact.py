@@ -14,6 +14,7 @@ attribution of compartments to communities must satisfy the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -30,9 +31,9 @@ TOL = 1e-6
 class Case:
     problem: LockerProblem
     params: LockerParameters
-    mode: str
+    mode: Literal["min-cost", "max-cover"]
     budget: int | None
-    budget_kind: str
+    budget_kind: Literal["modules", "sites"]
 
 
 def planar_case(seed: int) -> Case:
@@ -67,7 +68,7 @@ def planar_case(seed: int) -> Case:
     )
     params = LockerParameters(radius_m=radius)
     if seed % 2:
-        kind = "modules" if module_budget else "sites"
+        kind: Literal["modules", "sites"] = "modules" if module_budget else "sites"
         budget = int(rng.integers(1, 6) if kind == "sites" else rng.integers(2, 30))
         return Case(problem, params, "max-cover", budget, kind)
     return Case(problem, params, "min-cost", None, "modules")
@@ -114,28 +115,28 @@ def independent_optimum(case: Case) -> Optimum:
         upper.append(ub)
 
     for i in range(n):  # (1) every home's shares add up to whether it is served
-        coefs = {x + q: 1.0 for q in np.flatnonzero(p.pair_demand == i)}
+        coefs = {int(x + q): 1.0 for q in np.flatnonzero(p.pair_demand == i)}
         coefs[z + i] = -1.0
         add(coefs, 0.0, 0.0)
     for q in range(npairs):  # (2) only open sites take parcels
         add({x + q: 1.0, y + int(p.pair_site[q]): -1.0}, -np.inf, 0.0)
     for j in range(ns):
-        load = {x + q: d[p.pair_demand[q]] for q in np.flatnonzero(p.pair_site == j)}
+        load = {int(x + q): float(d[p.pair_demand[q]]) for q in np.flatnonzero(p.pair_site == j)}
         if p.existing[j]:  # (3') an existing locker keeps its capacity, gets no modules
             add(load, -np.inf, float(p.existing_capacity[j]))
             continue
         mine = {w + a: 1.0 for a, (s, _) in enumerate(attr) if s == j}
-        add({**mine, m + j: -float(k)}, 0.0, 0.0)  # every compartment goes to a community
-        add({y + j: 1.0, m + j: -1.0}, -np.inf, 0.0)  # (5)
+        add({**mine, m + int(j): -float(k)}, 0.0, 0.0)  # every compartment goes to a community
+        add({y + int(j): 1.0, m + int(j): -1.0}, -np.inf, 0.0)  # (5)
     for a, (j, c) in enumerate(attr):  # lo x the community's parcels at j, at least
-        share = {x + q: d[p.pair_demand[q]] for q in np.flatnonzero(p.pair_site == j)
+        share = {int(x + q): d[p.pair_demand[q]] for q in np.flatnonzero(p.pair_site == j)
                  if comm[p.pair_demand[q]] == c}
         add({**{col: lo * v for col, v in share.items()}, w + a: -1.0}, -np.inf, 0.0)
         if c is None:  # homes without a community: at most hi x their parcels at j
             add({**{col: -hi * v for col, v in share.items()}, w + a: 1.0}, -np.inf, 0.0)
-    for c in {c for _, c in attr if c is not None}:  # at most hi x all the community's parcels
-        total = float(d[comm == c].sum())
-        add({w + a: 1.0 for a, (_, cc) in enumerate(attr) if cc == c}, -np.inf, hi * total)
+    for label in {c for _, c in attr if c is not None}:  # at most hi x all its parcels
+        total = float(d[comm == label].sum())
+        add({w + a: 1.0 for a, (_, c) in enumerate(attr) if c == label}, -np.inf, hi * total)
     new = np.flatnonzero(~p.existing)
     if case.budget is not None:
         cols = y + new if case.budget_kind == "sites" else m + new
