@@ -75,10 +75,10 @@ def community_compartments(
 ) -> pd.DataFrame:
     """Attribute each locker's compartments to communities (rule R2, seed 004 五(二)).
 
-    New lockers' compartments go as the model gave them (``plan.attribution_*``, R2 held per
-    community on all its parcels); existing lockers', and every locker's when the plan has no
-    attribution (its problem had no communities, R2 held per locker), in proportion to the
-    parcels each community sends there.
+    New lockers' compartments go to communities as the model gave them (``plan.attribution_*``,
+    R2 held per community on all its parcels); the rest of each locker's compartments (all of
+    an existing locker's, and the share of homes the model held per locker) goes to the homes
+    not so attributed, in proportion to the parcels they send there.
 
     Parameters
     ----------
@@ -100,20 +100,22 @@ def community_compartments(
     parcels = np.asarray(daily_parcels, dtype=float)
     community = np.asarray(community).astype(str)
     flow = plan.pair_share * parcels[plan.pair_demand]
-    load = plan.site_load(parcels)
-    per_site = np.zeros(int(plan.sites.max(initial=-1)) + 1)
-    per_site[plan.sites] = np.divide(
-        plan.compartments, load, out=np.zeros(len(load)), where=load > 0
-    )
-    given = np.zeros(len(per_site), dtype=bool)
-    given[plan.attribution_site] = True
+    given = pd.MultiIndex.from_arrays([plan.attribution_site,
+                                       plan.attribution_community.astype(str)])
+    free = flow * ~pd.MultiIndex.from_arrays([plan.pair_site, community[plan.pair_demand]]
+                                             ).isin(given)
+    size = int(plan.sites.max(initial=-1)) + 1
+    rest = np.zeros(size)
+    rest[plan.sites] = plan.compartments
+    np.subtract.at(rest, plan.attribution_site, plan.attribution_compartments)
+    free_load = np.bincount(plan.pair_site, weights=free, minlength=size)
+    per_site = np.divide(rest, free_load, out=np.zeros(size), where=free_load > 0)
     frame = pd.DataFrame(
         {
             "community": np.r_[community[plan.pair_demand],
                                plan.attribution_community.astype(str)],
             "served_parcels": np.r_[flow, np.zeros(len(plan.attribution_site))],
-            "compartments": np.r_[np.where(given[plan.pair_site], 0.0,
-                                           flow * per_site[plan.pair_site]),
+            "compartments": np.r_[free * per_site[plan.pair_site],
                                   plan.attribution_compartments],
         }
     )

@@ -300,10 +300,10 @@ class LockerPlan:
     pair_demand, pair_site, pair_share, pair_walk_m
         The allocation: the share of a demand point's parcels each locker takes, and the walk.
     attribution_site, attribution_community, attribution_compartments
-        The model's attribution of each new locker's compartments to the communities of the
-        homes it reaches (constraints (3a)-(4b)); the share of homes without a community is
-        given to their own ids in proportion to their parcels there. Empty when the problem
-        has no communities (R2 per locker: attribute in proportion to parcels).
+        The model's attribution :math:`w_{jc}` of new lockers' compartments to the
+        communities of the homes they reach (constraints (3a)-(4b)). The rest of a locker's
+        compartments belongs to its homes without a community, held per locker (R2 per
+        locker: in proportion to their parcels there). Empty without communities.
     phases
         One :class:`PhaseResult` per phase.
     build_s, solve_s
@@ -1230,7 +1230,7 @@ def _plan_from(
     open_mask = np.asarray(problem.existing, dtype=bool) | (modules > 0) | (load > 1e-9)
     sites = np.flatnonzero(open_mask)
     capacity = np.where(problem.existing, problem.existing_capacity, 0.0)
-    attribution = _attributed(problem, red, params, x, lay, (pair_d, pair_s, share))
+    attribution = _attributed(problem, red, x, lay)
     reasons, reasons_zh = _reasons(problem, red, params, served, x is None, status,
                                    limit if mode == "max-cover" else None)
     # The plan is judged by the unproven phase with the widest gap (its gap is the plan's);
@@ -1269,38 +1269,20 @@ def _plan_from(
 
 
 def _attributed(
-    problem: LockerProblem,
-    red: _Reduced,
-    params: LockerParameters,
-    x: np.ndarray | None,
-    lay: _Layout | None,
-    flows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    problem: LockerProblem, red: _Reduced, x: np.ndarray | None, lay: _Layout | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (site, community id, compartments) of every new locker's compartments.
+    """Return (site, community id, compartments) of the model's attribution :math:`w_{jc}`.
 
-    Communities get the model's w; the rest of a locker's compartments (its share of homes
-    without a community, all of a plain site's) goes to those homes' own ids in proportion to
-    their parcels there. Empty when the problem has no communities or no plan.
+    The rest of a new locker's compartments is the share of its homes without a community
+    (:math:`w_{j0}`, all of a plain site's). Empty when there is no plan.
     """
-    if problem.community is None or x is None or lay is None:
+    if x is None or lay is None:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=object), np.zeros(0)
-    codes, labels = _community_codes(problem)
+    _, labels = _community_codes(problem)
     att = _Attribution.of(red)
     w = x[lay.w : lay.n]
     some = (att.code >= 0) & (w > 1e-9)
-    site, comm, value = red.sites[att.site[some]], labels[att.code[some]], w[some]
-    rest = np.zeros(problem.n_sites)
-    rest[red.sites[red.new_sites]] = params.compartments_per_module * np.rint(
-        x[lay.m : lay.x])
-    np.subtract.at(rest, site, value)
-    pair_d, pair_s, share = flows
-    alone = (codes[pair_d] < 0) & ~problem.existing[pair_s]
-    parcels = share[alone] * np.asarray(problem.daily_parcels, dtype=float)[pair_d[alone]]
-    at_site = np.bincount(pair_s[alone], weights=parcels, minlength=problem.n_sites)
-    part = rest[pair_s[alone]] * parcels / np.maximum(at_site[pair_s[alone]], 1e-12)
-    ids = np.asarray(problem.community, dtype=object)[pair_d[alone]]
-    return (np.r_[site, pair_s[alone]], np.r_[comm.astype(object), ids],
-            np.r_[value, part])
+    return red.sites[att.site[some]], labels[att.code[some]].astype(object), w[some]
 
 
 def _reasons(

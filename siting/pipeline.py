@@ -270,7 +270,9 @@ def plan(
         n_sites=len(candidates),
         existing=existing,
         existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
-        community=demand["community"].to_numpy(),
+        # R2 per community (004 五(二)) on mapped communities; road-block stand-ins per locker
+        community=demand["community"].where(demand["community"].isin(
+            communities.loc[communities["source"] != "road-block", "community"])).to_numpy(),
     )
     stages.done("model", describe_size(model_size(problem, lp)))
     run_budget = solve_budget or SolveBudget(time_limit)
