@@ -7,19 +7,19 @@ rule is checked per place, ``place`` and ``reason``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .lockers import REASON_PER_LOCKER, LockerParameters, LockerPlan, LockerProblem
+from geodata.errors import ParameterError
+
+from .lockers import LockerPlan
 from .rules import Rule, RuleSet
 from .targets import target_share
 
 __all__ = [
     "community_compartments",
-    "community_reasons",
     "locker_compliance",
     "not_evaluated_record",
     "rule_record",
@@ -73,7 +73,12 @@ def community_compartments(
     daily_parcels: np.ndarray,
     community: np.ndarray,
 ) -> pd.DataFrame:
-    """Attribute each locker's compartments to communities in proportion to their parcels.
+    """Attribute each locker's compartments to communities (rule R2, seed 004 五(二)).
+
+    New lockers' compartments go to communities as the model gave them (``plan.attribution_*``,
+    R2 held per community on all its parcels); the rest of each locker's compartments (all of
+    an existing locker's, and the share of homes the model held per locker) goes to the homes
+    not so attributed, in proportion to the parcels they send there.
 
     Parameters
     ----------
@@ -95,16 +100,23 @@ def community_compartments(
     parcels = np.asarray(daily_parcels, dtype=float)
     community = np.asarray(community).astype(str)
     flow = plan.pair_share * parcels[plan.pair_demand]
-    load = plan.site_load(parcels)
-    per_site = np.zeros(int(plan.sites.max(initial=-1)) + 1)
-    per_site[plan.sites] = np.divide(
-        plan.compartments, load, out=np.zeros(len(load)), where=load > 0
-    )
+    given = pd.MultiIndex.from_arrays([plan.attribution_site,
+                                       plan.attribution_community.astype(str)])
+    free = flow * ~pd.MultiIndex.from_arrays([plan.pair_site, community[plan.pair_demand]]
+                                             ).isin(given)
+    size = int(plan.sites.max(initial=-1)) + 1
+    rest = np.zeros(size)
+    rest[plan.sites] = plan.compartments
+    np.subtract.at(rest, plan.attribution_site, plan.attribution_compartments)
+    free_load = np.bincount(plan.pair_site, weights=free, minlength=size)
+    per_site = np.divide(rest, free_load, out=np.zeros(size), where=free_load > 0)
     frame = pd.DataFrame(
         {
-            "community": community[plan.pair_demand],
-            "served_parcels": flow,
-            "compartments": flow * per_site[plan.pair_site],
+            "community": np.r_[community[plan.pair_demand],
+                               plan.attribution_community.astype(str)],
+            "served_parcels": np.r_[flow, np.zeros(len(plan.attribution_site))],
+            "compartments": np.r_[free * per_site[plan.pair_site],
+                                  plan.attribution_compartments],
         }
     )
     table = frame.groupby("community").sum()
@@ -117,63 +129,6 @@ def community_compartments(
         table["daily_parcels"] > 0
     )
     return table[["daily_parcels", "served_parcels", "compartments", "ratio", "community_ratio"]]
-
-
-def community_reasons(
-    plan: LockerPlan,
-    problem: LockerProblem,
-    params: LockerParameters,
-    *,
-    community: np.ndarray,
-    community_names: dict[str, str] | None = None,
-) -> LockerPlan:
-    """Say so where a home is left out only because the model holds R2 per locker.
-
-    The locker model keeps every locker's ratio within R2's range (:mod:`optimizer.lockers`),
-    so a home whose reachable sites gather fewer than ``K / high`` daily parcels is left out.
-    R2 itself (seed 004 五(二)) is per community: where its community, with one more module
-    for that home (and for each such home before it), stays within R2's upper end, the home's
-    reason says that the per-locker reading left it out (:data:`REASON_PER_LOCKER`).
-
-    Parameters
-    ----------
-    plan
-        The solved plan.
-    problem, params
-        Its instance and parameters (reach, ``compartments_per_module``, ``ratio``).
-    community
-        Community id of each demand point.
-    community_names
-        Display name per community id.
-
-    Returns
-    -------
-    LockerPlan
-        The plan with those homes' ``reasons`` and ``reasons_zh`` replaced.
-    """
-    names = community_names or {}
-    parcels = np.asarray(problem.daily_parcels, dtype=float)
-    k, hi = params.compartments_per_module, params.ratio[1]
-    reach = np.bincount(problem.pair_site, weights=parcels[problem.pair_demand],
-                        minlength=problem.n_sites)
-    table = community_compartments(plan, parcels, community)
-    community = np.asarray(community).astype(str)
-    added: dict[str, int] = {}
-    reasons, reasons_zh = list(plan.reasons), list(plan.reasons_zh)
-    for i in np.flatnonzero(plan.assignment < 0):
-        sites = problem.pair_site[problem.pair_demand == i]
-        if not len(sites) or problem.existing[sites].any() or reach[sites].max() >= k / hi:
-            continue
-        c = community[i]
-        ratio = (table.at[c, "compartments"] + k * (added.get(c, 0) + 1)) / table.at[
-            c, "daily_parcels"]
-        if ratio > hi + _TOL:
-            continue
-        added[c] = added.get(c, 0) + 1
-        args = {"radius": params.radius_m, "most": reach[sites].max(), "k": k, "hi": hi,
-                "community": names.get(c, c), "ratio": ratio}
-        reasons[i], reasons_zh[i] = (text.format(**args) for text in REASON_PER_LOCKER)
-    return replace(plan, reasons=reasons, reasons_zh=reasons_zh)
 
 
 def locker_compliance(
@@ -210,6 +165,8 @@ def locker_compliance(
     """
     names = community_names or {}
     r2 = rules.get("R2")
+    if r2 is None:
+        raise ParameterError("the rule set carries no R2; build it with optimizer.rules.preset")
     lo, hi = r2.low, r2.high
     table = community_compartments(plan, daily_parcels, community)
     judged = table[table["daily_parcels"] > 0]

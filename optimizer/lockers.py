@@ -11,22 +11,37 @@ A point's parcels may be split between lockers in its reach (:math:`x_{ij} \in [
 share sent to :math:`j`), as couriers do when a locker is full; :math:`z_i \in \{0,1\}` says
 whether point :math:`i` is served at all.
 
+Rule R2 (seed 004, 五(二) 公共末端工程: 智能揽投设施按照社区日均投递量的 1-1.3 倍配设格口) asks
+each *community's* compartments to be :math:`\rho^- = 1.0` to :math:`\rho^+ = 1.3` times its
+daily deliveries. A home :math:`i` belongs to community :math:`c(i)` or to none (:math:`0`);
+:math:`D_c` is *all* the daily parcels of community :math:`c`, served or not. A new site is
+*communal* when it reaches a home with a community, else *plain*. Each communal site gives
+its compartments to the communities :math:`c \in C(j)` of the homes it reaches (:math:`w_{jc}
+\ge 0`, one column per community met there, :math:`c = 0` for its homes without one):
+
 .. math::
 
     \min\; & f \sum_{j\,\text{new}} y_j + g \sum_{j\,\text{new}} m_j                     \\
     (1)\;& \textstyle\sum_{j \in N(i)} x_{ij} = z_i  && \forall i \\
     (2)\;& x_{ij} \le y_j  && \forall i, j \in N(i) \\
-    (3)\;& \rho^- L_j \le K m_j, \quad L_j := \textstyle\sum_i d_i x_{ij}  && j \text{ new} \\
+    (3)\;& \rho^- L_j \le K m_j, \quad L_j := \textstyle\sum_i d_i x_{ij}  && j \text{ plain} \\
     (3')\;& L_j \le Q_j  && j \text{ existing} \\
-    (4)\;& K m_j \le \rho^{+} L_j  && j \text{ new} \\
-    (5)\;& y_j \le m_j  && j \text{ new}
+    (4)\;& K m_j \le \rho^{+} L_j  && j \text{ plain} \\
+    (5)\;& y_j \le m_j  && j \text{ new} \\
+    (3a)\;& \textstyle\sum_{c \in C(j)} w_{jc} = K m_j  && j \text{ communal} \\
+    (3b)\;& \rho^- L_{jc} \le w_{jc}, \quad L_{jc} := \textstyle\sum_{i: c(i) = c} d_i x_{ij}
+        && j \text{ communal}, c \in C(j) \\
+    (4a)\;& \textstyle\sum_{j} w_{jc} \le \rho^+ D_c  && c \ne 0 \\
+    (4b)\;& w_{j0} \le \rho^+ L_{j0}  && j \text{ communal}
 
-Rule R2 (seed 004, 五(二) 公共末端工程: 智能揽投设施按照社区日均投递量的 1-1.3 倍配设格口) asks
-each community's compartments to be :math:`\rho^- = 1.0` to :math:`\rho^+ = 1.3` times its
-daily deliveries. Constraints (3) and (4) hold it *per locker*; attributing a locker's
-compartments to the communities it serves in proportion to their parcels, each community's
-ratio is a weighted mean of locker ratios in :math:`[\rho^-, \rho^+]`, so R2 holds for every
-community.
+(4a) is R2's upper end per community on all its parcels; (3b) summed over :math:`c` gives
+(3) for every locker, so a locker always has a compartment per parcel it takes (its physical
+capacity), and a community fully served has at least :math:`\rho^-` compartments per daily
+parcel. Homes without a community are held per locker, as a plain site holds all its homes:
+(3)-(4) and (3b)/(4b). A community not fully served fails R2's lower end: that is reported
+(:mod:`optimizer.compliance`), not forced, since the model first serves the most parcels.
+Existing lockers keep (3'), are not attributed and do not draw on (4a): their compartments
+exist already; the check counts them in proportion to the parcels they take.
 
 How it is solved
 ----------------
@@ -48,13 +63,23 @@ lockers (phase *walk*).
 
 Exact reductions
 ----------------
-*Unusable sites.* A new site with fewer than :math:`K/\rho^+` daily parcels in reach can never
-fill one module at the R2 ratio; it is dropped.
+*Unusable sites.* By (4), (4a) and (4b), a new site's compartments are at most
+:math:`\rho^+` times its *allowance*: the parcels of its homes without a community plus
+:math:`D_c` of every community it reaches. A site whose allowance is below :math:`K/\rho^+`
+can never hold one module; it is dropped. (Without communities the allowance is the parcels
+in reach, the per-locker rule.)
 
-*Candidate dominance.* With no per-site module cap, a new site whose reach set is contained in
-another new site's can be dropped: moving its points to the bigger site keeps (1)–(5) (since
-:math:`\lceil (a+b)/K \rceil \le \lceil a/K \rceil + \lceil b/K \rceil`) and never costs more.
-Ties between equal reach sets keep the first site in the given order.
+*Candidate dominance.* With no per-site module cap, a new site :math:`a` whose reach set is
+contained in another new site :math:`b`'s can be dropped: moving its points, modules and
+attribution to :math:`b` (:math:`m_b + m_a`, :math:`w_{bc} + w_{ac}`; :math:`C(a) \subseteq
+C(b)`) keeps (1)–(5) and (3a)–(4b), since each is a sum over sites or holds term by term, and
+never costs more. Ties between equal reach sets keep the first site in the given order.
+
+*Parts.* (4a) links the communal sites of a community, so the homes of one community are
+joined in the exact split into parts (:func:`_components`).
+
+The floor stays valid: (3b) summed gives (3) at every new locker, so any plan's new modules
+hold :math:`\rho^-` compartments per parcel they take.
 """
 
 from __future__ import annotations
@@ -68,6 +93,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from geodata.demand import UNASSIGNED
 from geodata.errors import ParameterError
 
 from .budget import stage
@@ -103,13 +129,21 @@ REASON_TOO_SMALL = (
     "步行 {radius:g} 米内件量过少：按 R2 格口数至多为日均件量的 {hi:g} 倍，"
     "配不满一个 {k} 格口的箱体模组",
 )
-REASON_PER_LOCKER = (
-    "R2 is held per locker: the sites within {radius:g} m walk gather at most {most:.1f} "
-    "parcels/day, too few for one {k}-compartment module at <= {hi:g} per parcel; held per "
-    "community ({community}: {ratio:.3f} with one more module), it could be served",
-    "R2 按单个快件箱执行：步行 {radius:g} 米内的站点日均至多汇集 {most:.1f} 件，"
-    "配不满一个 {k} 格口的模组（至多 {hi:g} 倍）；若按社区（{community}）执行，"
-    "加一个模组后格口比为 {ratio:.3f}，可以服务",
+REASON_TOO_SMALL_COMMUNITY = (
+    "too few parcels to fill one locker module of {k} compartments: the sites within "
+    "{radius:g} m walk reach at most {most:.1f} parcels/day, counting every daily parcel of "
+    "the communities they reach, and R2 gives a community at most {hi:g} compartments per "
+    "daily parcel",
+    "件量过少，配不满一个 {k} 格口的箱体模组：步行 {radius:g} 米内的站点可达的件量"
+    "（计入所达社区的全部日均件量）至多 {most:.1f} 件，而 R2 规定社区格口数至多为其日均件量的 "
+    "{hi:g} 倍",
+)
+REASON_WINDOW = (
+    "serving it with the homes served would break R2: no whole number of {k}-compartment "
+    "modules at the sites within {radius:g} m walk keeps {lo:g}-{hi:g} compartments per daily "
+    "parcel of each community (all its parcels), and per locker for homes without a community",
+    "在已服务住户之外再服务该户将违反 R2：步行 {radius:g} 米内的站点无论配几个 {k} 格口模组，"
+    "都无法使每个社区的格口数保持为其全部日均件量的 {lo:g}-{hi:g} 倍（无社区的住户按单个快件箱计）",
 )
 REASON_CAPACITY = (
     "existing lockers in reach are full and no new site can be opened",
@@ -194,6 +228,9 @@ class LockerProblem:
         ``True`` for existing lockers, shape ``(n_sites,)``.
     existing_capacity
         Compartments of each existing locker (ignored for new sites), shape ``(n_sites,)``.
+    community
+        Community id of each demand point, shape ``(n_demand,)``, or ``None`` when no point
+        has one. ``None``, NaN, ``""`` and :data:`geodata.demand.UNASSIGNED` mean no community.
     """
 
     daily_parcels: np.ndarray
@@ -203,6 +240,7 @@ class LockerProblem:
     n_sites: int
     existing: np.ndarray
     existing_capacity: np.ndarray
+    community: np.ndarray | None = None
 
     @property
     def n_demand(self) -> int:
@@ -262,6 +300,11 @@ class LockerPlan:
         The same in Chinese.
     pair_demand, pair_site, pair_share, pair_walk_m
         The allocation: the share of a demand point's parcels each locker takes, and the walk.
+    attribution_site, attribution_community, attribution_compartments
+        The model's attribution :math:`w_{jc}` of new lockers' compartments to the
+        communities of the homes they reach (constraints (3a)-(4b)). The rest of a locker's
+        compartments belongs to its homes without a community, held per locker (R2 per
+        locker: in proportion to their parcels there). Empty without communities.
     phases
         One :class:`PhaseResult` per phase.
     build_s, solve_s
@@ -285,6 +328,9 @@ class LockerPlan:
     pair_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     pair_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pair_walk_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    attribution_site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    attribution_community: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    attribution_compartments: np.ndarray = field(default_factory=lambda: np.zeros(0))
     phases: list[PhaseResult] = field(default_factory=list)
     build_s: float = 0.0
     solve_s: float = 0.0
@@ -335,14 +381,16 @@ def dominated_sites(problem: LockerProblem) -> np.ndarray:
 
 
 class _Layout:
-    """Column offsets of the locker MILP: y (sites), m (new sites), x (pairs), z (demand)."""
+    """Column offsets of the locker MILP: y, m, x, z and w (attribution to communities)."""
 
-    def __init__(self, n_sites: int, n_new: int, n_pairs: int, n_demand: int) -> None:
+    def __init__(self, n_sites: int, n_new: int, n_pairs: int, n_demand: int, n_attr: int = 0
+                 ) -> None:
         self.y = 0
         self.m = n_sites
         self.x = self.m + n_new
         self.z = self.x + n_pairs
-        self.n = self.z + n_demand
+        self.w = self.z + n_demand
+        self.n = self.w + n_attr
 
 
 @dataclass(frozen=True)
@@ -357,10 +405,71 @@ class _Reduced:
     pair_walk: np.ndarray
     existing: np.ndarray
     capacity: np.ndarray
+    community: np.ndarray
+    community_parcels: np.ndarray
 
     @property
     def new_sites(self) -> np.ndarray:
         return np.flatnonzero(~self.existing)
+
+
+@dataclass(frozen=True)
+class _Attribution:
+    """The w columns: one per (communal new site, community code) met there, sorted.
+
+    A new site is communal when it reaches a home with a community; code -1 is the share of
+    its homes without one. ``pairs`` are the pairs on communal sites, ``pair_attr`` their column.
+    """
+
+    site: np.ndarray
+    code: np.ndarray
+    communal: np.ndarray
+    pairs: np.ndarray
+    pair_attr: np.ndarray
+
+    @staticmethod
+    def of(red: _Reduced) -> _Attribution:
+        width = len(red.community_parcels) + 1
+        code = red.community[red.pair_d]
+        communal = np.zeros(len(red.sites), dtype=bool)
+        communal[red.pair_s[~red.existing[red.pair_s] & (code >= 0)]] = True
+        pairs = np.flatnonzero(communal[red.pair_s])
+        keys, pair_attr = np.unique(red.pair_s[pairs] * width + code[pairs] + 1,
+                                    return_inverse=True)
+        return _Attribution(keys // width, keys % width - 1, communal, pairs, pair_attr)
+
+    def keys(self, sites: np.ndarray, width: int) -> np.ndarray:
+        """Sort keys of the columns, with their sites renumbered by ``sites``."""
+        return sites[self.site] * width + self.code + 1
+
+
+def _community_codes(problem: LockerProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Return each home's community code (-1: none) and each code's id."""
+    if problem.community is None:
+        return np.full(problem.n_demand, -1), np.zeros(0, dtype=object)
+    ids = np.asarray(problem.community, dtype=object)
+    none = np.array([c is None or c != c or c in ("", UNASSIGNED) for c in ids], dtype=bool)
+    labels, codes = np.unique(ids[~none].astype(str), return_inverse=True)
+    full = np.full(problem.n_demand, -1)
+    full[~none] = codes
+    return full, labels
+
+
+def _allowance(problem: LockerProblem, codes: np.ndarray) -> np.ndarray:
+    """Return the parcels on which R2 lets each site's modules be sized.
+
+    They are its homes without a community plus every daily parcel of each community it
+    reaches (a community gets at most ``hi`` compartments per daily parcel).
+    """
+    parcels = np.asarray(problem.daily_parcels, dtype=float)
+    own = codes[problem.pair_demand]
+    allowance = np.bincount(problem.pair_site, weights=parcels[problem.pair_demand] * (own < 0),
+                            minlength=problem.n_sites)
+    totals = np.bincount(codes[codes >= 0], weights=parcels[codes >= 0])
+    width = len(totals) + 1
+    met = np.unique(problem.pair_site[own >= 0] * width + own[own >= 0])
+    np.add.at(allowance, met // width, totals[met % width])
+    return allowance
 
 
 @dataclass(frozen=True)
@@ -414,13 +523,12 @@ def model_size(problem: LockerProblem, params: LockerParameters | None = None) -
 
 
 def _reduce(problem: LockerProblem, params: LockerParameters) -> _Reduced:
-    reach = np.bincount(
-        problem.pair_site,
-        weights=np.asarray(problem.daily_parcels, dtype=float)[problem.pair_demand],
-        minlength=problem.n_sites,
+    codes, _ = _community_codes(problem)
+    parcels = np.asarray(problem.daily_parcels, dtype=float)
+    # A new site needs an allowance of K / hi parcels to fill one module at the R2 ratio.
+    unusable = ~problem.existing & (
+        _allowance(problem, codes) < params.compartments_per_module / params.ratio[1]
     )
-    # A new site needs at least K / hi parcels in reach to fill one module at the R2 ratio.
-    unusable = ~problem.existing & (reach < params.compartments_per_module / params.ratio[1])
     drop = unusable | (
         dominated_sites(problem)
         if params.max_modules_per_site is None
@@ -438,12 +546,14 @@ def _reduce(problem: LockerProblem, params: LockerParameters) -> _Reduced:
     return _Reduced(
         demand=demand,
         sites=sites,
-        parcels=np.asarray(problem.daily_parcels, dtype=float)[demand],
+        parcels=parcels[demand],
         pair_d=demand_pos[pd_][order],
         pair_s=ps_[order],
         pair_walk=problem.pair_walk_m[keep][order],
         existing=np.asarray(problem.existing, dtype=bool)[sites],
         capacity=np.asarray(problem.existing_capacity, dtype=float)[sites],
+        community=codes[demand],
+        community_parcels=np.bincount(codes[codes >= 0], weights=parcels[codes >= 0]),
     )
 
 
@@ -467,7 +577,8 @@ def _build(
     n_sites, n_pairs, n_dem = len(red.sites), len(red.pair_d), len(red.demand)
     new = red.new_sites
     n_new = len(new)
-    lay = _Layout(n_sites, n_new, n_pairs, n_dem)
+    att = _Attribution.of(red)
+    lay = _Layout(n_sites, n_new, n_pairs, n_dem, len(att.site))
     k = float(params.compartments_per_module)
     lo_ratio, hi_ratio = params.ratio
     new_pos = np.full(n_sites, -1)
@@ -492,23 +603,29 @@ def _build(
         -np.inf,
         0.0,
     )
-    # (3) lo * L_j - K m_j <= 0 (new); (3') L_j <= Q_j (existing)
+    # (3) lo * L_j - K m_j <= 0 (plain new); (3') L_j <= Q_j (existing)
+    plain = np.flatnonzero(~red.existing & ~att.communal)
+    sel = np.flatnonzero(~att.communal[red.pair_s])
     rows.add(
-        np.concatenate([red.pair_s, new]),
-        np.concatenate([lay.x + pair_idx, lay.m + np.arange(n_new)]),
-        np.concatenate([np.where(on_new, lo_ratio * weights, weights), -k * np.ones(n_new)]),
+        np.concatenate([red.pair_s[sel], plain]),
+        np.concatenate([lay.x + sel, lay.m + new_pos[plain]]),
+        np.concatenate([np.where(on_new[sel], lo_ratio, 1.0) * weights[sel],
+                        -k * np.ones(len(plain))]),
         -np.inf,
         np.where(red.existing, red.capacity, 0.0),
     )
-    # (4) K m_j - hi * L_j <= 0 (new)
-    sel = np.flatnonzero(on_new)
+    # (4) K m_j - hi * L_j <= 0 (plain new)
+    plain_pos = np.full(n_sites, -1)
+    plain_pos[plain] = np.arange(len(plain))
+    sel = np.flatnonzero(plain_pos[red.pair_s] >= 0)
     rows.add(
-        np.concatenate([new_pos[red.pair_s[sel]], np.arange(n_new)]),
-        np.concatenate([lay.x + sel, lay.m + np.arange(n_new)]),
-        np.concatenate([-hi_ratio * weights[sel], k * np.ones(n_new)]),
+        np.concatenate([plain_pos[red.pair_s[sel]], np.arange(len(plain))]),
+        np.concatenate([lay.x + sel, lay.m + new_pos[plain]]),
+        np.concatenate([-hi_ratio * weights[sel], k * np.ones(len(plain))]),
         -np.inf,
-        np.zeros(n_new),
+        np.zeros(len(plain)),
     )
+    _attribution_rows(rows, red, params, att, lay, new_pos)
     # (5) y_j - m_j <= 0 (new); with a cap also m_j - M y_j <= 0
     twice = np.concatenate([np.arange(n_new), np.arange(n_new)])
     rows.add(
@@ -547,6 +664,7 @@ def _build(
     col_upper = np.ones(lay.n)
     col_lower[lay.y + np.flatnonzero(red.existing)] = 1.0  # existing lockers stay open
     col_upper[lay.m : lay.m + n_new] = np.inf
+    col_upper[lay.w :] = np.inf
     if fixed_sites is not None:
         col_upper[lay.y + np.flatnonzero(~fixed_sites)] = 0.0
     if fixed_modules is not None:
@@ -570,6 +688,48 @@ def _build(
         integrality=integrality,
     )
     return milp, lay
+
+
+def _attribution_rows(
+    rows: _Rows,
+    red: _Reduced,
+    params: LockerParameters,
+    att: _Attribution,
+    lay: _Layout,
+    new_pos: np.ndarray,
+) -> None:
+    """Add (3a)-(4b): R2 per community on the communal new sites (module docstring)."""
+    n_attr = len(att.site)
+    if not n_attr:
+        return
+    k, (lo, hi) = float(params.compartments_per_module), params.ratio
+    weights = red.parcels[red.pair_d[att.pairs]]
+    communal = np.flatnonzero(att.communal)
+    pos = np.full(len(red.sites), -1)
+    pos[communal] = np.arange(len(communal))
+    cols = lay.w + np.arange(n_attr)
+    # (3a) sum_c w_jc - K m_j = 0
+    rows.add(np.concatenate([pos[att.site], np.arange(len(communal))]),
+             np.concatenate([cols, lay.m + new_pos[communal]]),
+             np.concatenate([np.ones(n_attr), -k * np.ones(len(communal))]), 0.0, 0.0)
+    # (3b) lo * L_jc - w_jc <= 0
+    rows.add(np.concatenate([att.pair_attr, np.arange(n_attr)]),
+             np.concatenate([lay.x + att.pairs, cols]),
+             np.concatenate([lo * weights, -np.ones(n_attr)]), -np.inf, np.zeros(n_attr))
+    # (4b) w_j0 - hi * L_j0 <= 0, the share of homes without a community
+    none = np.flatnonzero(att.code < 0)
+    if len(none):
+        none_pos = np.full(n_attr, -1)
+        none_pos[none] = np.arange(len(none))
+        sel = np.flatnonzero(none_pos[att.pair_attr] >= 0)
+        rows.add(np.concatenate([none_pos[att.pair_attr[sel]], np.arange(len(none))]),
+                 np.concatenate([lay.x + att.pairs[sel], lay.w + none]),
+                 np.concatenate([-hi * weights[sel], np.ones(len(none))]),
+                 -np.inf, np.zeros(len(none)))
+    # (4a) sum_j w_jc <= hi * D_c, D_c all the community's daily parcels
+    some = np.flatnonzero(att.code >= 0)
+    codes, row = np.unique(att.code[some], return_inverse=True)
+    rows.add(row, lay.w + some, np.ones(len(some)), -np.inf, hi * red.community_parcels[codes])
 
 
 class _Rows:
@@ -779,13 +939,19 @@ def solve_lockers(
 def _components(red: _Reduced) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Return the demand, site and pair indices of each connected part of the reach graph.
 
-    Parts share no home and no site, so ``min-cost`` (most parcels, then least cost) splits
-    exactly: the plan of the whole is the union of the parts' plans, its cost and its bound
-    the sums of theirs. Parts without demand (an unused existing locker) are left out.
+    The homes of one community are joined too (their community's R2 allowance (4a) links
+    them). Parts share no home, no site and no community, so ``min-cost`` (most parcels, then
+    least cost) splits exactly: the plan of the whole is the union of the parts' plans, its
+    cost and its bound the sums of theirs. Parts without demand (an unused existing locker)
+    are left out.
     """
     n, n_sites = len(red.demand), len(red.sites)
+    size = n + n_sites + len(red.community_parcels)
+    member = np.flatnonzero(red.community >= 0)
     graph = sparse.coo_array(
-        (np.ones(len(red.pair_d)), (red.pair_d, n + red.pair_s)), shape=(n + n_sites,) * 2
+        (np.ones(len(red.pair_d) + len(member)),
+         (np.r_[red.pair_d, member], np.r_[n + red.pair_s, n + n_sites + red.community[member]])),
+        shape=(size, size),
     )
     _, label = connected_components(graph, directed=False)
     by_label = np.argsort(label, kind="stable")
@@ -795,7 +961,7 @@ def _components(red: _Reduced) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]
     for members in np.split(by_label, starts[1:]):
         demand = members[members < n]
         if len(demand):
-            sites = members[members >= n] - n
+            sites = members[(members >= n) & (members < n + n_sites)] - n
             parts.append((demand, sites, np.flatnonzero(pair_label == label[demand[0]])))
     return parts
 
@@ -808,7 +974,8 @@ def _part(red: _Reduced, demand: np.ndarray, sites: np.ndarray, pairs: np.ndarra
     spos[sites] = np.arange(len(sites))
     return _Reduced(red.demand[demand], red.sites[sites], red.parcels[demand],
                     dpos[red.pair_d[pairs]], spos[red.pair_s[pairs]], red.pair_walk[pairs],
-                    red.existing[sites], red.capacity[sites])
+                    red.existing[sites], red.capacity[sites], red.community[demand],
+                    red.community_parcels)
 
 
 def _min_cost_by_component(
@@ -820,7 +987,10 @@ def _min_cost_by_component(
         return _min_cost(red, params, phases, opts)
     new_pos = np.full(len(red.sites), -1)
     new_pos[red.new_sites] = np.arange(len(red.new_sites))
-    lay = _Layout(len(red.sites), len(red.new_sites), len(red.pair_d), len(red.demand))
+    att, width = _Attribution.of(red), len(red.community_parcels) + 1
+    whole = att.keys(np.arange(len(red.sites)), width)
+    lay = _Layout(len(red.sites), len(red.new_sites), len(red.pair_d), len(red.demand),
+                  len(att.site))
     x = np.zeros(lay.n)
     x[lay.y + np.flatnonzero(red.existing)] = 1.0
     solved = []
@@ -833,7 +1003,8 @@ def _min_cost_by_component(
         x[lay.y + sites] = xs[ls.y : ls.m]
         x[lay.m + new_pos[sites[sub.new_sites]]] = xs[ls.m : ls.x]
         x[lay.x + pairs] = xs[ls.x : ls.z]
-        x[lay.z + demand] = xs[ls.z :]
+        x[lay.z + demand] = xs[ls.z : ls.w]
+        x[lay.w + np.searchsorted(whole, _Attribution.of(sub).keys(sites, width))] = xs[ls.w :]
         solved.append((own, float(sub.parcels.sum()), status))
     joined = _joined_phases(solved, opts["gap"])
     phases.extend(joined)
@@ -992,16 +1163,9 @@ def _shortest_walks(
     sites = x[lay.y : lay.y + len(red.sites)] > 0.5
     t0 = time.perf_counter()
     milp, lay2 = _build(red, params, objective="walk", fixed_sites=sites, fixed_modules=modules)
-    z = np.rint(x[lay.z : lay.z + len(red.demand)])
-    milp = Milp(
-        c=milp.c,
-        a=milp.a,
-        row_lower=milp.row_lower,
-        row_upper=milp.row_upper,
-        col_lower=np.concatenate([milp.col_lower[: lay2.z], z]),
-        col_upper=np.concatenate([milp.col_upper[: lay2.z], z]),
-        integrality=milp.integrality,
-    )
+    col_lower, col_upper = milp.col_lower.copy(), milp.col_upper.copy()
+    col_lower[lay2.z : lay2.w] = col_upper[lay2.z : lay2.w] = np.rint(x[lay.z : lay.w])
+    milp = replace(milp, col_lower=col_lower, col_upper=col_upper)
     build_s = time.perf_counter() - t0
     res = _solve("walk", milp, **opts)
     if res.x is None:
@@ -1067,27 +1231,9 @@ def _plan_from(
     open_mask = np.asarray(problem.existing, dtype=bool) | (modules > 0) | (load > 1e-9)
     sites = np.flatnonzero(open_mask)
     capacity = np.where(problem.existing, problem.existing_capacity, 0.0)
-    in_reach = np.zeros(n, dtype=bool)
-    in_reach[problem.pair_demand] = True
-    usable = np.zeros(n, dtype=bool)
-    usable[red.demand] = True
-    reasons, reasons_zh = [""] * n, [""] * n
-    for i in np.flatnonzero(~served):
-        if not in_reach[i]:
-            why, args = REASON_NO_SITE, {"radius": params.radius_m}
-        elif x is None and usable[i]:
-            why, args = REASON_NO_SOLUTION, {"status": status}
-        elif mode == "max-cover" and limit is not None and usable[i]:
-            why, args = REASON_BUDGET, {"budget": limit[1], "kind": limit[0],
-                                        "kind_zh": {"modules": "模组", "sites": "站点"}[limit[0]]}
-        elif usable[i] and not np.any(
-            ~problem.existing[problem.pair_site[problem.pair_demand == i]]
-        ):
-            why, args = REASON_CAPACITY, {}
-        else:
-            why, args = REASON_TOO_SMALL, {"radius": params.radius_m, "k": k,
-                                            "hi": params.ratio[1]}
-        reasons[i], reasons_zh[i] = (text.format(**args) for text in why)
+    attribution = _attributed(problem, red, x, lay)
+    reasons, reasons_zh = _reasons(problem, red, params, served, x is None, status,
+                                   limit if mode == "max-cover" else None)
     # The plan is judged by the unproven phase with the widest gap (its gap is the plan's);
     # when all are proven, by the phase the mode optimises.
     ranked = [p for p in phases if p.name in ("cover", "cost")]
@@ -1113,8 +1259,67 @@ def _plan_from(
         pair_site=pair_s,
         pair_share=share,
         pair_walk_m=pair_walk,
+        attribution_site=attribution[0],
+        attribution_community=attribution[1],
+        attribution_compartments=attribution[2],
         phases=phases,
         build_s=sum(p.build_s for p in phases),
         solve_s=sum(p.solve_s for p in phases),
         kept_sites=len(red.sites),
     )
+
+
+def _attributed(
+    problem: LockerProblem, red: _Reduced, x: np.ndarray | None, lay: _Layout | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (site, community id, compartments) of the model's attribution :math:`w_{jc}`.
+
+    The rest of a new locker's compartments is the share of its homes without a community
+    (:math:`w_{j0}`, all of a plain site's). Empty when there is no plan.
+    """
+    if x is None or lay is None:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=object), np.zeros(0)
+    _, labels = _community_codes(problem)
+    att = _Attribution.of(red)
+    w = x[lay.w : lay.n]
+    some = (att.code >= 0) & (w > 1e-9)
+    return red.sites[att.site[some]], labels[att.code[some]].astype(object), w[some]
+
+
+def _reasons(
+    problem: LockerProblem,
+    red: _Reduced,
+    params: LockerParameters,
+    served: np.ndarray,
+    unsolved: bool,
+    status: str,
+    limit: tuple[BudgetKind, int] | None,
+) -> tuple[list[str], list[str]]:
+    """Why each unserved home is not served, in English and Chinese ("" when served)."""
+    n, k, (lo, hi) = problem.n_demand, params.compartments_per_module, params.ratio
+    codes, _ = _community_codes(problem)
+    allowance = _allowance(problem, codes)
+    kept_new = np.zeros(problem.n_sites, dtype=bool)
+    kept_new[red.sites[red.new_sites]] = True
+    usable = np.zeros(n, dtype=bool)
+    usable[red.demand] = True
+    reasons, reasons_zh = [""] * n, [""] * n
+    for i in np.flatnonzero(~served):
+        sites = problem.pair_site[problem.pair_demand == i]
+        args: dict = {"radius": params.radius_m, "k": k, "lo": lo, "hi": hi}
+        if not len(sites):
+            why = REASON_NO_SITE
+        elif unsolved and usable[i]:
+            why, args = REASON_NO_SOLUTION, {"status": status}
+        elif limit is not None and usable[i]:
+            why, args = REASON_BUDGET, {"budget": limit[1], "kind": limit[0],
+                                        "kind_zh": {"modules": "模组", "sites": "站点"}[limit[0]]}
+        elif usable[i] and not kept_new[sites].any():
+            why = REASON_CAPACITY
+        elif usable[i]:
+            why = REASON_WINDOW
+        else:
+            why = REASON_TOO_SMALL if codes[i] < 0 else REASON_TOO_SMALL_COMMUNITY
+            args["most"] = float(allowance[sites].max())
+        reasons[i], reasons_zh[i] = (text.format(**args) for text in why)
+    return reasons, reasons_zh

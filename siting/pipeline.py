@@ -50,7 +50,6 @@ from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
 from optimizer.budget import SolveBudget, stage
 from optimizer.compliance import (
-    community_reasons,
     locker_compliance,
     target_compliance,
     unevaluated_records,
@@ -387,6 +386,9 @@ def locker_problem(d: District, lp: LockerParameters) -> LockerProblem:
         n_sites=len(d.candidates),
         existing=d.candidates["existing"].to_numpy(dtype=bool),
         existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
+        # R2 per community (004 五(二)) on mapped communities; road-block stand-ins per locker
+        community=d.demand["community"].where(d.demand["community"].isin(
+            d.communities.loc[d.communities["source"] != "road-block", "community"])).to_numpy(),
     )
 
 
@@ -428,8 +430,6 @@ def locker_outcome(
     """
     community = d.demand["community"].to_numpy()
     names = dict(zip(d.communities["community"], d.communities["name"], strict=True))
-    locker_plan = community_reasons(locker_plan, problem, lp, community=community,
-                                    community_names=names)
     layers = locker_layers(locker_plan, demand=d.demand, candidates=d.candidates,
                            communities=d.communities, boundary=d.area.projected)
     records = locker_compliance(locker_plan, rules, daily_parcels=problem.daily_parcels,

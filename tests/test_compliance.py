@@ -16,9 +16,15 @@ def demo(chengdu_osm):
 
 
 @pytest.fixture(scope="module")
-def wide(chengdu_osm):
-    """Min-cost at 400 m walk: every home reaches a locker that one module fills."""
-    return plan(chengdu_osm, radius_m=400.0, out=None)
+def budgeted(chengdu_osm):
+    """Max-cover within 100 modules: most communities half served."""
+    return plan(chengdu_osm, mode="max-cover", budget=100, time_limit=10, out=None)
+
+
+@pytest.fixture(scope="module")
+def narrow(chengdu_osm):
+    """Min-cost at 200 m walk: one home left out, 99.95 % of parcels served."""
+    return plan(chengdu_osm, radius_m=200.0, out=None)
 
 
 def _records(result, rule_id):
@@ -34,62 +40,65 @@ def _check(result, rules):
                              community=demand["community"].to_numpy(), community_names=names)
 
 
-def test_r2_fails_where_a_community_is_not_fully_served(demo):
-    """Two homes of the demo are left out: 祠堂街社区 keeps 16.4 of its 133 parcels/day unserved,
-    so its compartments are 0.88 of its daily deliveries, below R2's 1.0."""
-    demand = demo.layers["demand"]
-    table = community_compartments(demo.locker_plan, demand["daily_parcels"].to_numpy(),
+def test_r2_fails_where_a_community_is_not_fully_served(budgeted):
+    """A community half served within the budget has fewer compartments than its daily
+    deliveries: R2 counts all its parcels, served or not, and names it."""
+    demand = budgeted.layers["demand"]
+    table = community_compartments(budgeted.locker_plan, demand["daily_parcels"].to_numpy(),
                                    demand["community"].to_numpy())
-    half = table[table["served_parcels"] < table["daily_parcels"] - 1e-6]
+    half = table[(table["served_parcels"] > 0)
+                 & (table["served_parcels"] < table["daily_parcels"] - 1e-6)]
     assert len(half) >= 1
-    # on served parcels alone the ratio is within range: the old check passed here
-    assert half["ratio"].between(1.0, 1.3).all()
-    low = half[half["community_ratio"] < 1.0]
-    assert len(low) >= 1
-    r2 = _records(demo, "R2")
+    # the parcels served get at least one compartment each: only the unserved ones are short
+    assert (half["compartments"] >= half["served_parcels"] - 1e-6).all()
+    low = table[table["community_ratio"] < 1.0]
+    assert set(half.index) <= set(low.index)
+    r2 = _records(budgeted, "R2")
     assert not r2[0]["passed"]
     failed = {r["community"] for r in r2[1:] if not r["passed"]}
     assert failed == set(low.index)
     assert any(r["place"] == "祠堂街社区" for r in r2[1:] if not r["passed"])
 
 
-def test_r2_passes_when_every_community_is_within_range(wide):
-    assert wide.summary["coverage"]["uncovered"] == 0
-    r2 = _records(wide, "R2")
+def test_r2_passes_when_every_community_is_within_range(demo):
+    """Held per community, R2 lets the demo serve every home (held per locker, it left two
+    homes of 祠堂街社区 and 西华门社区 out and failed there)."""
+    assert demo.summary["coverage"]["uncovered"] == 0
+    r2 = _records(demo, "R2")
     assert r2[0]["passed"] and all(r["passed"] for r in r2)
-    assert len(r2) - 1 == len(set(wide.layers["demand"]["community"]))
+    assert len(r2) - 1 == len(set(demo.layers["demand"]["community"]))
 
 
-def test_r2_fails_for_a_half_served_community_under_a_budget(chengdu_osm):
-    result = plan(chengdu_osm, mode="max-cover", budget=100, time_limit=10, out=None)
-    r2 = _records(result, "R2")
+def test_r2_fails_for_a_half_served_community_under_a_budget(budgeted):
+    r2 = _records(budgeted, "R2")
     assert not r2[0]["passed"]
     assert sum(not r["passed"] for r in r2[1:]) == len(r2) - 1
-    g1 = _records(result, "G1")[0]
+    g1 = _records(budgeted, "G1")[0]
     assert not g1["passed"] and g1["threshold"] == BASICALLY_FULL
 
 
-def test_unserved_homes_say_the_per_locker_reading_left_them_out(demo):
-    """Both homes left out of the demo could be served if R2 were held per community."""
-    uncovered = demo.layers["uncovered"]
-    assert len(uncovered) == 2
-    assert uncovered["reason"].str.startswith("R2 is held per locker").all()
-    assert uncovered["reason"].str.contains("祠堂街社区").any()
-    assert uncovered["reason_zh"].str.contains("按社区").all()
+def test_unserved_homes_keep_their_true_reason(narrow, budgeted):
+    """At 200 m the one home left out could only be served by breaking R2; under a budget,
+    the homes left out say the budget."""
+    (reason,) = narrow.layers["uncovered"]["reason"]
+    assert reason.startswith("serving it with the homes served would break R2")
+    assert budgeted.layers["uncovered"]["reason"].str.startswith(
+        "left out by the budget of 100 modules").all()
 
 
-def test_g1_uses_the_rule_value_and_its_override(demo):
-    """The demo serves 99.7 % of parcels: it meets 基本全覆盖 (95 %), not full coverage."""
-    share = demo.summary["coverage"]["parcel_share_covered"]
+def test_g1_uses_the_rule_value_and_its_override(narrow):
+    """At 200 m the plan serves 99.95 % of parcels: it meets 基本全覆盖 (95 %), not full
+    coverage."""
+    share = narrow.summary["coverage"]["parcel_share_covered"]
     assert BASICALLY_FULL < share < 1.0
-    g1 = _records(demo, "G1")[0]
+    g1 = _records(narrow, "G1")[0]
     assert g1["passed"] and g1["threshold"] == BASICALLY_FULL
-    strict = next(r for r in _check(demo, preset("national", overrides={"G1": 1.0}))
+    strict = next(r for r in _check(narrow, preset("national", overrides={"G1": 1.0}))
                   if r["id"] == "G1")
     assert not strict["passed"] and strict["threshold"] == 1.0
-    zhengzhou = next(r for r in _check(demo, preset("zhengzhou")) if r["id"] == "G1")
+    zhengzhou = next(r for r in _check(narrow, preset("zhengzhou")) if r["id"] == "G1")
     assert not zhengzhou["passed"]  # 001 专栏4 asks full coverage
-    loose = next(r for r in _check(demo, preset("national", overrides={"G1": 0.99}))
+    loose = next(r for r in _check(narrow, preset("national", overrides={"G1": 0.99}))
                  if r["id"] == "G1")
     assert loose["passed"]
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import functools
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from optimizer.lockers import LockerParameters, LockerProblem, dominated_sites, solve_lockers
+from optimizer.lockers import (
+    LockerParameters,
+    LockerProblem,
+    dominated_sites,
+    model_size,
+    solve_lockers,
+)
 
 
 def random_instance(
@@ -61,27 +68,30 @@ def most_served(problem: LockerProblem, params: LockerParameters, open_new, modu
     pd_, ps_ = problem.pair_demand[use], problem.pair_site[use]
     n_x, n = len(use), problem.n_demand
     d = problem.daily_parcels
-    rows, lower, upper = [], [], []
+    rows: list[np.ndarray] = []
+    bounds: list[tuple[float, float]] = []
     for i in range(n):  # sum_j x_ij - z_i = 0
         row = np.zeros(n_x + n)
         row[np.flatnonzero(pd_ == i)] = 1.0
         row[n_x + i] = -1.0
-        rows.append(row), lower.append(0.0), upper.append(0.0)
+        rows.append(row)
+        bounds.append((0.0, 0.0))
     for j in range(problem.n_sites):
         if not is_open[j]:
             continue
         load = np.zeros(n_x + n)
         load[np.flatnonzero(ps_ == j)] = d[pd_[ps_ == j]]
+        rows.append(load)
         if problem.existing[j]:
-            rows.append(load), lower.append(-np.inf), upper.append(problem.existing_capacity[j])
+            bounds.append((-np.inf, float(problem.existing_capacity[j])))
         else:
             m = modules[list(open_new).index(j)]
-            rows.append(load), lower.append(k * m / hi), upper.append(k * m / lo)
+            bounds.append((k * m / hi, k * m / lo))
     c = np.concatenate([np.zeros(n_x), -d])
     integrality = np.concatenate([np.zeros(n_x), np.ones(n)])
     res = milp(
         c,
-        constraints=LinearConstraint(np.array(rows), lower, upper),
+        constraints=LinearConstraint(np.array(rows), *np.array(bounds).T),
         integrality=integrality,
         bounds=Bounds(0, 1),
     )
@@ -191,3 +201,65 @@ def test_dominance_never_changes_the_optimum():
         assert reduced.kept_sites <= full.kept_sites
         assert plan_key(problem, reduced) == pytest.approx(plan_key(problem, full))
     assert dropped > 0  # the instances do exercise the reduction
+
+
+def two_homes_of_one_community(community):
+    """Home 0 (10 parcels/day) reaches only site 0, home 1 (50) only site 1; 24-compartment
+    modules, R2 at 1.0-1.3."""
+    problem = LockerProblem(
+        daily_parcels=np.array([10.0, 50.0]),
+        pair_demand=np.array([0, 1]),
+        pair_site=np.array([0, 1]),
+        pair_walk_m=np.array([100.0, 100.0]),
+        n_sites=2,
+        existing=np.zeros(2, dtype=bool),
+        existing_capacity=np.zeros(2),
+        community=community,
+    )
+    return problem, LockerParameters(compartments_per_module=24)
+
+
+def test_r2_per_community_serves_what_per_locker_cannot():
+    """Per locker neither home fits: 10 parcels cannot fill a module (24 > 1.3 x 10) and 50 fit
+    no whole number of modules (48 < 50, 72 > 65). Per community (60 parcels/day, so at most 78
+    compartments) three modules serve home 1; home 0 as well would need 96 > 78."""
+    alone, params = two_homes_of_one_community(None)
+    assert model_size(alone, params).parts == 1  # site 0 reaches too few parcels: dropped
+    assert (solve_lockers(alone, params).assignment == -1).all()
+    joined, _ = two_homes_of_one_community(np.array(["c", "c"], dtype=object))
+    assert model_size(joined, params).parts == 1 and model_size(joined, params).sites == 2
+    plan = solve_lockers(joined, params)
+    assert plan.status == "optimal"
+    assert plan.assignment.tolist() == [-1, 1] and plan.modules.tolist() == [3]
+    assert plan.attribution_community.tolist() == ["c"]
+    assert plan.attribution_compartments.tolist() == pytest.approx([72.0])
+    assert plan.reasons[0].startswith("serving it with the homes served would break R2")
+    apart, _ = two_homes_of_one_community(np.array(["a", "b"], dtype=object))
+    reasons = solve_lockers(apart, params).reasons
+    assert reasons[0].startswith("too few parcels to fill one")
+    assert reasons[1].startswith("serving it with the homes served would break R2")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_homes_left_out_for_too_few_parcels_are(seed):
+    """Each home said to have too few parcels, counting its communities, has none of its
+    sites reach K / 1.3 of homes without a community plus all parcels of the communities met."""
+    problem, params = random_instance(400 + seed, n_demand=30, n_sites=40, radius=60.0,
+                                      min_parcels=1.0)
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(np.array(["a", "b", None], dtype=object), problem.n_demand,
+                        p=[0.1, 0.1, 0.8])
+    problem = replace(problem, community=labels)
+    plan = solve_lockers(problem, params)
+    d = problem.daily_parcels
+    told = [i for i, r in enumerate(plan.reasons) if r.startswith("too few parcels")]
+    assert told  # the instances do leave homes out for that reason
+    for i in told:
+        for j in problem.pair_site[problem.pair_demand == i]:
+            homes = problem.pair_demand[problem.pair_site == j]
+            met = {labels[h] for h in homes} - {None}
+            allowance = d[[h for h in homes if labels[h] is None]].sum() + sum(
+                d[labels == c].sum() for c in met)
+            assert allowance * params.ratio[1] < params.compartments_per_module
+    served = plan.assignment >= 0
+    assert all((r == "") == s for r, s in zip(plan.reasons, served, strict=True))

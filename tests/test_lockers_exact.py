@@ -1,16 +1,20 @@
-"""The locker plan against an independent formulation of the full model (issue 12, point 1).
+"""The locker plan against an independent formulation of the full model (issue 12).
 
 Each instance is solved twice: by :func:`optimizer.lockers.solve_lockers` (reductions,
-decomposition, warm starts, phases) and by the model (1)-(5) of the module docstring written
-here again from scratch, with no reduction, as two lexicographic MILPs (most parcels served,
-then least cost at that service) solved by scipy's own interface to HiGHS at a tiny gap. The
-plan may never claim ``optimal`` above the true optimum, never report a bound beyond it, and
-never serve fewer parcels than possible; its sites, modules and shares must satisfy (1)-(5).
+decomposition, warm starts, phases) and by the model of the module docstring written here again
+from scratch, with no reduction, as two lexicographic MILPs (most parcels served, then least
+cost at that service) solved by scipy's own interface to HiGHS at a tiny gap. Four in five
+instances give their homes communities (bands of the square, a fifth of the homes in none), so
+R2 is held per community on all its daily parcels (seed 004 五(二)); the rest have none, and R2
+is held per locker. The plan may never claim ``optimal`` above the true optimum, never report a
+bound beyond it, and never serve fewer parcels than possible; its sites, modules, shares and
+attribution of compartments to communities must satisfy the model.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -27,9 +31,9 @@ TOL = 1e-6
 class Case:
     problem: LockerProblem
     params: LockerParameters
-    mode: str
+    mode: Literal["min-cost", "max-cover"]
     budget: int | None
-    budget_kind: str
+    budget_kind: Literal["modules", "sites"]
 
 
 def planar_case(seed: int) -> Case:
@@ -49,6 +53,9 @@ def planar_case(seed: int) -> Case:
     existing[: int(rng.integers(0, 4))] = True
     capacity = np.where(existing, rng.integers(20, 160, n_sites), 0).astype(float)
     parcels = np.clip(np.round(3.0 * np.exp(rng.exponential(1.3, n_demand)), 1), 3.0, 300.0)
+    bands = int(rng.integers(1, 5))
+    community = np.array([f"c{int(b)}" for b in homes[:, 0] * bands // side], dtype=object)
+    community[rng.random(n_demand) < 0.2] = None
     problem = LockerProblem(
         daily_parcels=parcels,
         pair_demand=d,
@@ -57,10 +64,11 @@ def planar_case(seed: int) -> Case:
         n_sites=n_sites,
         existing=existing,
         existing_capacity=capacity,
+        community=community if seed % 5 else None,
     )
     params = LockerParameters(radius_m=radius)
     if seed % 2:
-        kind = "modules" if module_budget else "sites"
+        kind: Literal["modules", "sites"] = "modules" if module_budget else "sites"
         budget = int(rng.integers(1, 6) if kind == "sites" else rng.integers(2, 30))
         return Case(problem, params, "max-cover", budget, kind)
     return Case(problem, params, "min-cost", None, "modules")
@@ -72,16 +80,31 @@ class Optimum:
     cost: float
 
 
+def labels(case: Case) -> np.ndarray:
+    """Community of each home (``None``: no community), all ``None`` when the case has none."""
+    p = case.problem
+    return np.full(p.n_demand, None, dtype=object) if p.community is None else p.community
+
+
+def attribution_columns(case: Case) -> list[tuple[int, object]]:
+    """The (new site, community) pairs whose homes meet at the site (``None``: no community)."""
+    p, comm = case.problem, labels(case)
+    pairs = {(int(j), comm[i]) for i, j in zip(p.pair_demand, p.pair_site, strict=True)
+             if not p.existing[j]}
+    return sorted(pairs, key=lambda jc: (jc[0], str(jc[1])))
+
+
 def independent_optimum(case: Case) -> Optimum:
     """Most parcels, then least cost: the full model with binary service, no reductions."""
     p, prm = case.problem, case.params
     n, ns, npairs = p.n_demand, p.n_sites, len(p.pair_demand)
     k, (lo, hi) = prm.compartments_per_module, prm.ratio
-    # columns: y (ns) | m (ns) | x (npairs) | z (n)
-    y, m, x, z = 0, ns, 2 * ns, 2 * ns + npairs
-    ncol = z + n
+    attr = attribution_columns(case)
+    # columns: y (ns) | m (ns) | x (npairs) | z (n) | w (attr)
+    y, m, x, z, w = 0, ns, 2 * ns, 2 * ns + npairs, 2 * ns + npairs + n
+    ncol = w + len(attr)
     d = np.asarray(p.daily_parcels, dtype=float)
-    a = sparse.lil_array((0, ncol))
+    comm = labels(case)
     rows: list[dict[int, float]] = []
     lower: list[float] = []
     upper: list[float] = []
@@ -92,38 +115,47 @@ def independent_optimum(case: Case) -> Optimum:
         upper.append(ub)
 
     for i in range(n):  # (1) every home's shares add up to whether it is served
-        coefs = {x + q: 1.0 for q in np.flatnonzero(p.pair_demand == i)}
+        coefs = {int(x + q): 1.0 for q in np.flatnonzero(p.pair_demand == i)}
         coefs[z + i] = -1.0
         add(coefs, 0.0, 0.0)
     for q in range(npairs):  # (2) only open sites take parcels
         add({x + q: 1.0, y + int(p.pair_site[q]): -1.0}, -np.inf, 0.0)
     for j in range(ns):
-        load = {x + q: d[p.pair_demand[q]] for q in np.flatnonzero(p.pair_site == j)}
+        load = {int(x + q): float(d[p.pair_demand[q]]) for q in np.flatnonzero(p.pair_site == j)}
         if p.existing[j]:  # (3') an existing locker keeps its capacity, gets no modules
             add(load, -np.inf, float(p.existing_capacity[j]))
             continue
-        add({**{c: lo * v for c, v in load.items()}, m + j: -k}, -np.inf, 0.0)  # (3)
-        add({**{c: -hi * v for c, v in load.items()}, m + j: k}, -np.inf, 0.0)  # (4)
-        add({y + j: 1.0, m + j: -1.0}, -np.inf, 0.0)  # (5)
+        mine = {w + a: 1.0 for a, (s, _) in enumerate(attr) if s == j}
+        add({**mine, m + int(j): -float(k)}, 0.0, 0.0)  # every compartment goes to a community
+        add({y + int(j): 1.0, m + int(j): -1.0}, -np.inf, 0.0)  # (5)
+    for a, (j, c) in enumerate(attr):  # lo x the community's parcels at j, at least
+        share = {int(x + q): d[p.pair_demand[q]] for q in np.flatnonzero(p.pair_site == j)
+                 if comm[p.pair_demand[q]] == c}
+        add({**{col: lo * v for col, v in share.items()}, w + a: -1.0}, -np.inf, 0.0)
+        if c is None:  # homes without a community: at most hi x their parcels at j
+            add({**{col: -hi * v for col, v in share.items()}, w + a: 1.0}, -np.inf, 0.0)
+    for label in {c for _, c in attr if c is not None}:  # at most hi x all its parcels
+        total = float(d[comm == label].sum())
+        add({w + a: 1.0 for a, (_, c) in enumerate(attr) if c == label}, -np.inf, hi * total)
     new = np.flatnonzero(~p.existing)
     if case.budget is not None:
         cols = y + new if case.budget_kind == "sites" else m + new
         add({int(c): 1.0 for c in cols}, -np.inf, float(case.budget))
-    a = sparse.lil_array((len(rows), ncol))
-    for r, coefs in enumerate(rows):
-        for c, v in coefs.items():
-            a[r, c] = v
+    entries = [(r, c, v) for r, coefs in enumerate(rows) for c, v in coefs.items()]
+    r_idx, c_idx, vals = (np.array(t) for t in zip(*entries, strict=True))
+    a_mat = sparse.csr_array((vals, (r_idx, c_idx)), shape=(len(rows), ncol))
     col_lo, col_hi = np.zeros(ncol), np.ones(ncol)
     col_lo[y + np.flatnonzero(p.existing)] = 1.0
     col_hi[m : m + ns] = np.where(p.existing, 0.0, np.inf)
+    col_hi[w:] = np.inf
     integral = np.zeros(ncol)
     integral[: 2 * ns] = 1
-    integral[z:] = 1
+    integral[z:w] = 1
     bounds = Bounds(col_lo, col_hi)
     options = {"mip_rel_gap": 1e-9, "time_limit": 60}
     cover_c = np.zeros(ncol)
-    cover_c[z:] = -d
-    base = LinearConstraint(a.tocsr(), np.array(lower), np.array(upper))
+    cover_c[z:w] = -d
+    base = LinearConstraint(a_mat, np.array(lower), np.array(upper))
     first = milp(cover_c, constraints=[base], integrality=integral, bounds=bounds, options=options)
     assert first.status == 0, first.message
     best = -float(first.fun)
@@ -143,9 +175,8 @@ def served_parcels(case: Case, plan: LockerPlan) -> float:
 
 
 def check_feasible(case: Case, plan: LockerPlan) -> None:
-    """The plan's sites, modules and shares satisfy (1)-(5), checked from the plan alone."""
-    p, prm = case.problem, case.params
-    k, (lo, hi) = prm.compartments_per_module, prm.ratio
+    """The plan's sites, modules, shares and attribution satisfy the model, from the plan."""
+    p = case.problem
     d = np.asarray(p.daily_parcels, dtype=float)
     reach = {(int(i), int(j)) for i, j in zip(p.pair_demand, p.pair_site, strict=True)}
     assert all((int(i), int(j)) in reach
@@ -158,16 +189,40 @@ def check_feasible(case: Case, plan: LockerPlan) -> None:
                        minlength=p.n_sites)
     modules = np.zeros(p.n_sites)
     modules[plan.sites] = plan.modules
-    for j in range(p.n_sites):
-        if p.existing[j]:
-            assert load[j] <= p.existing_capacity[j] + 1e-6
-            assert modules[j] == 0
-        elif load[j] > 1e-9 or modules[j] > 0:
-            assert lo * load[j] <= k * modules[j] + 1e-6 and k * modules[j] <= hi * load[j] + 1e-6
+    for j in np.flatnonzero(p.existing):
+        assert load[j] <= p.existing_capacity[j] + 1e-6
+        assert modules[j] == 0
+    check_attribution(case, plan, modules)
     new_open = (modules > 0) & ~p.existing
     if case.budget is not None:
         used = new_open.sum() if case.budget_kind == "sites" else modules.sum()
         assert used <= case.budget
+
+
+def check_attribution(case: Case, plan: LockerPlan, modules: np.ndarray) -> None:
+    """R2 at every new locker: each community met there gets at least lo x its parcels there
+    and at most hi x all its parcels in all; the rest, for homes without one, lo-hi x theirs."""
+    p, prm = case.problem, case.params
+    k, (lo, hi) = prm.compartments_per_module, prm.ratio
+    d, comm = np.asarray(p.daily_parcels, dtype=float), labels(case)
+    flow: dict[tuple[int, object], float] = {}
+    for i, j, sh in zip(plan.pair_demand, plan.pair_site, plan.pair_share, strict=True):
+        flow[int(j), comm[i]] = flow.get((int(j), comm[i]), 0.0) + sh * d[i]
+    given: dict[tuple[int, object], float] = {}
+    for j, c, v in zip(plan.attribution_site, plan.attribution_community,
+                       plan.attribution_compartments, strict=True):
+        given[int(j), c] = given.get((int(j), c), 0.0) + v
+    assert set(given) <= set(attribution_columns(case)) and None not in {c for _, c in given}
+    for j in np.flatnonzero(~p.existing):
+        rest = k * modules[j] - sum(v for (s, _), v in given.items() if s == j)
+        alone = flow.get((int(j), None), 0.0)
+        assert lo * alone - 1e-6 <= rest <= hi * alone + 1e-6
+    for (j, c), parcels in flow.items():
+        if c is not None and not p.existing[j]:
+            assert lo * parcels <= given.get((j, c), 0.0) + 1e-6
+    for c in {c for _, c in given}:
+        total = sum(v for (_, cc), v in given.items() if cc == c)
+        assert total <= hi * float(d[comm == c].sum()) + 1e-6
 
 
 def plan_cost(case: Case, plan: LockerPlan) -> float:
