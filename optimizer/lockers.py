@@ -71,6 +71,7 @@ from scipy.sparse.csgraph import connected_components
 from geodata.errors import ParameterError
 
 from .budget import stage
+from .locker_bounds import lift_whole_model
 from .milp import Milp, MilpResult, SolverName, solve_milp
 from .models import Solution, set_cover
 
@@ -911,6 +912,8 @@ def _min_cost(
     # The floor was not met by that plan: solve the whole model from it, the floor kept.
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cost", serve_all=True)
+    milp = lift_whole_model(milp, red, lay, params, sites_floor=cover_res.bound,
+                            open_sites=start[lay.y : lay.m] > 0.5)
     build_s = time.perf_counter() - t0
     full = _solve("cost", milp, start=start, **opts)
     if full.x is None:

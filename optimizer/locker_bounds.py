@@ -1,0 +1,237 @@
+r"""Valid inequalities that lift the bound of the ``min-cost`` locker model above its floor.
+
+The floor of :mod:`optimizer.lockers`, :math:`f \cdot SC^* + g \lceil \rho^- (D-Q)/K \rceil`,
+adds a site count that only the set-cover integer program sees to a module count that holds
+every parcel exactly. The linear relaxation of the whole model sees neither: on the largest
+part of the Shanghai street grid it opens 359.5 fractional sites where every plan needs 363,
+and it fills every module to the last compartment. The rows below are valid for *every* plan
+that serves every servable point (``min-cost``), so a bound of the model with them is a bound
+of the problem.
+
+*Site count.* A plan's new sites reach every point that no existing locker reaches, so
+
+.. math:: \textstyle\sum_{j\,\text{new}} y_j \ge \lceil SC^* \rceil
+
+with :math:`SC^*` the proven set-cover bound (the site half of the floor, now inside the
+model, where the solver can add the module half to it).
+
+*Isolated groups round up.* A group :math:`H` of points whose parcels only reach new sites
+:math:`N(H)` needs :math:`\sum_{j \in N(H)} K m_j \ge \rho^- D_H` by (1) and (3). When no
+*border* site :math:`B(H) \subseteq N(H)` (one that also reaches a point outside :math:`H`) is
+open, the open sites of :math:`N(H)` serve :math:`H` alone, and their modules, an integer, hold
+:math:`\rho^- D_H`: at least :math:`\lceil \rho^- D_H / K \rceil`. With
+:math:`\lambda_H = \lceil \rho^- D_H/K \rceil - \rho^- D_H / K`,
+
+.. math:: \textstyle\sum_{j \in N(H)} m_j + \lambda_H \sum_{j \in B(H)} y_j
+          \ge \lceil \rho^- D_H / K \rceil
+
+holds in both cases. It is the rounding (Chvátal–Gomory) step of the capacity rows over one
+group, switched off by any open border site, in the spirit of the flow-cover inequalities of
+Padberg, Van Roy and Wolsey (1985) for single-node fixed-charge flows. The groups :math:`H` are
+the connected parts of the reach graph among a plan's open sites: exactly where that plan
+pays for rounding. Groups reaching an existing locker are left out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from .milp import Milp
+
+if TYPE_CHECKING:
+    from .lockers import LockerParameters, _Layout, _Reduced
+
+__all__ = ["isolated_groups", "lift_whole_model", "rounding_rows", "site_count_row", "with_rows"]
+
+
+def site_count_row(
+    y_cols: np.ndarray, n_cols: int, sites_floor: int
+) -> tuple[sparse.csr_array, np.ndarray]:
+    """Return the row ``sum of new-site y >= sites_floor`` (the set-cover bound).
+
+    Parameters
+    ----------
+    y_cols
+        Model columns of the new sites' open variables.
+    n_cols
+        Columns of the model.
+    sites_floor
+        The proven set-cover bound of the points no existing locker reaches, rounded up.
+
+    Returns
+    -------
+    tuple
+        The row (shape ``(1, n_cols)``) and its lower bound.
+    """
+    row = sparse.csr_array(
+        (np.ones(len(y_cols)), (np.zeros(len(y_cols), dtype=int), y_cols)), shape=(1, n_cols)
+    )
+    return row, np.array([float(sites_floor)])
+
+
+def isolated_groups(reach: sparse.csr_array, open_sites: np.ndarray) -> list[np.ndarray]:
+    """Return the points of each connected part of the reach graph among ``open_sites``.
+
+    Parameters
+    ----------
+    reach
+        Point x site 0/1 reach matrix.
+    open_sites
+        Boolean mask over sites.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Point indices of each part; points no open site reaches are left out.
+    """
+    cols = np.flatnonzero(open_sites)
+    sub = sparse.csr_array(reach[:, cols])
+    served = np.flatnonzero(np.diff(sub.indptr) > 0)
+    if not len(served):
+        return []
+    _, label = connected_components(sub.T @ sub, directed=False)
+    point_label = label[sub.indices[sub.indptr[served]]]
+    order = np.argsort(point_label, kind="stable")
+    cuts = np.flatnonzero(np.diff(point_label[order])) + 1
+    return [served[part] for part in np.split(order, cuts)]
+
+
+def rounding_rows(
+    reach: sparse.csr_array,
+    parcels: np.ndarray,
+    existing: np.ndarray,
+    groups: list[np.ndarray],
+    *,
+    y_cols: np.ndarray,
+    m_cols: np.ndarray,
+    n_cols: int,
+    compartments: int,
+    low_ratio: float,
+) -> tuple[sparse.csr_array, np.ndarray]:
+    r"""Return the rows :math:`\sum_{N(H)} m_j + \lambda_H \sum_{B(H)} y_j \ge \lceil \rho^- D_H/K \rceil`.
+
+    Valid only where every point is served (``min-cost``). A group is skipped when it reaches
+    an existing locker or when its modules round up exactly (:math:`\lambda_H = 0`).
+
+    Parameters
+    ----------
+    reach
+        Point x site 0/1 reach matrix.
+    parcels
+        Daily parcels of each point.
+    existing
+        Boolean mask of existing lockers over sites.
+    groups
+        Point indices of each group :math:`H` (see :func:`isolated_groups`).
+    y_cols, m_cols
+        Model columns of each site's open variable and module count (``m_cols`` is read for
+        new sites only).
+    n_cols
+        Columns of the model.
+    compartments
+        Compartments per module, :math:`K`.
+    low_ratio
+        Least compartments per daily parcel, :math:`\rho^-` (rule R2, seed 004 五(二)).
+
+    Returns
+    -------
+    tuple
+        The rows (shape ``(n_rows, n_cols)``) and their lower bounds.
+    """
+    reach = sparse.csr_array(reach)
+    inside = np.zeros(reach.shape[0], dtype=bool)
+    rows, cols, vals, lower = [], [], [], []
+    for group in groups:
+        inside[:] = False
+        inside[group] = True
+        need = low_ratio * float(parcels[group].sum()) / compartments
+        whole = float(np.ceil(need - 1e-9))
+        slack = whole - need
+        near = np.flatnonzero(reach[inside].sum(axis=0) > 0)
+        if slack < 1e-6 or existing[near].any():
+            continue
+        border = near[np.asarray(reach[~inside][:, near].sum(axis=0)).ravel() > 0]
+        rows.append(np.full(len(near) + len(border), len(lower)))
+        cols.append(np.concatenate([m_cols[near], y_cols[border]]))
+        vals.append(np.concatenate([np.ones(len(near)), np.full(len(border), slack)]))
+        lower.append(whole)
+    if not lower:
+        return sparse.csr_array((0, n_cols)), np.zeros(0)
+    matrix = sparse.csr_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(lower), n_cols),
+    )
+    return matrix, np.asarray(lower)
+
+
+def with_rows(milp: Milp, *blocks: tuple[sparse.csr_array, np.ndarray]) -> Milp:
+    """Return ``milp`` with each block of ``(rows, lower bounds)`` added as ``>=`` rows.
+
+    Parameters
+    ----------
+    milp
+        The model.
+    *blocks
+        Rows over the model's columns, and their lower bounds.
+
+    Returns
+    -------
+    Milp
+        The same model with the rows appended (no upper bound).
+    """
+    lower = np.concatenate([milp.row_lower, *(lo for _, lo in blocks)])
+    upper = np.concatenate([milp.row_upper, np.full(len(lower) - len(milp.row_lower), np.inf)])
+    a = sparse.vstack([sparse.csr_array(milp.a), *(rows for rows, _ in blocks)]).tocsr()
+    return Milp(c=milp.c, a=a, row_lower=lower, row_upper=upper, col_lower=milp.col_lower,
+                col_upper=milp.col_upper, integrality=milp.integrality, offset=milp.offset)
+
+
+def lift_whole_model(
+    milp: Milp,
+    red: _Reduced,
+    lay: _Layout,
+    params: LockerParameters,
+    *,
+    sites_floor: float | None,
+    open_sites: np.ndarray,
+) -> Milp:
+    """Return the whole ``min-cost`` model (every point served) with the rows above added.
+
+    Parameters
+    ----------
+    milp
+        The whole model, built with every point served.
+    red, lay
+        Its reduced instance and column layout.
+    params
+        The locker parameters.
+    sites_floor
+        The proven set-cover bound of the new sites, or ``None`` when it is unknown.
+    open_sites
+        Boolean mask of a plan's open sites; its isolated groups give the rounding rows.
+
+    Returns
+    -------
+    Milp
+        The model with the site-count row (when ``sites_floor`` is known) and the rounding
+        rows of the plan's groups.
+    """
+    new = red.new_sites
+    reach = sparse.csr_array(
+        (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)),
+        shape=(len(red.demand), len(red.sites)),
+    )
+    m_cols = np.full(len(red.sites), -1)
+    m_cols[new] = lay.m + np.arange(len(new))
+    y_cols = lay.y + np.arange(len(red.sites))
+    blocks = [rounding_rows(reach, red.parcels, red.existing, isolated_groups(reach, open_sites),
+                            y_cols=y_cols, m_cols=m_cols, n_cols=lay.n,
+                            compartments=params.compartments_per_module,
+                            low_ratio=params.ratio[0])]
+    if sites_floor is not None:
+        blocks.append(site_count_row(y_cols[new], lay.n, int(np.ceil(sites_floor - 1e-6))))
+    return with_rows(milp, *blocks)
