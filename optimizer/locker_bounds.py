@@ -112,7 +112,10 @@ def rounding_rows(
     compartments: int,
     low_ratio: float,
 ) -> tuple[sparse.csr_array, np.ndarray]:
-    r"""Return the rows :math:`\sum_{N(H)} m_j + \lambda_H \sum_{B(H)} y_j \ge \lceil \rho^- D_H/K \rceil`.
+    r"""Return the rounding rows of the groups (module docstring), one per group that rounds.
+
+    Each row is :math:`\sum_{N(H)} m_j + \lambda_H \sum_{B(H)} y_j \ge \lceil \rho^- D_H/K
+    \rceil`.
 
     Valid only where every point is served (``min-cost``). A group is skipped when it reaches
     an existing locker or when its modules round up exactly (:math:`\lambda_H = 0`).
@@ -144,7 +147,10 @@ def rounding_rows(
     """
     reach = sparse.csr_array(reach)
     inside = np.zeros(reach.shape[0], dtype=bool)
-    rows, cols, vals, lower = [], [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lower: list[float] = []
     for group in groups:
         inside[:] = False
         inside[group] = True

@@ -32,9 +32,9 @@ class Instance:
 
 
 def instance(seed: int) -> Instance:
-    """6-16 points x 4-10 sites in a planar square, equal parcels in half of them."""
+    """6-12 points x 4-8 sites in a planar square, equal parcels in half of them."""
     rng = np.random.default_rng(seed)
-    n, s = int(rng.integers(6, 17)), int(rng.integers(4, 11))
+    n, s = int(rng.integers(6, 13)), int(rng.integers(4, 9))
     homes, sites = rng.uniform(0, 600, (n, 2)), rng.uniform(0, 600, (s, 2))
     dist = np.hypot(*(homes[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
     reach = sparse.csr_array((dist <= rng.uniform(150, 320)).astype(float))
