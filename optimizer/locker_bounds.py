@@ -45,7 +45,7 @@ from .milp import Milp
 if TYPE_CHECKING:
     from .lockers import LockerParameters, _Layout, _Reduced
 
-__all__ = ["isolated_groups", "lift_whole_model", "rounding_rows", "site_count_row", "with_rows"]
+__all__ = ["isolated_groups", "lift_whole_model", "reach_of", "rounding_rows", "site_count_row", "with_rows"]
 
 
 def site_count_row(
@@ -196,6 +196,25 @@ def with_rows(milp: Milp, *blocks: tuple[sparse.csr_array, np.ndarray]) -> Milp:
                 col_upper=milp.col_upper, integrality=milp.integrality, offset=milp.offset)
 
 
+def reach_of(red: _Reduced) -> sparse.csr_array:
+    """Return the point x site 0/1 reach matrix of a reduced instance.
+
+    Parameters
+    ----------
+    red
+        The reduced instance of :mod:`optimizer.lockers`.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``(points, sites)``.
+    """
+    return sparse.csr_array(
+        (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)),
+        shape=(len(red.demand), len(red.sites)),
+    )
+
+
 def lift_whole_model(
     milp: Milp,
     red: _Reduced,
@@ -227,10 +246,7 @@ def lift_whole_model(
         rows of the plan's groups.
     """
     new = red.new_sites
-    reach = sparse.csr_array(
-        (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)),
-        shape=(len(red.demand), len(red.sites)),
-    )
+    reach = reach_of(red)
     m_cols = np.full(len(red.sites), -1)
     m_cols[new] = lay.m + np.arange(len(new))
     y_cols = lay.y + np.arange(len(red.sites))

@@ -24,6 +24,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from .locker_bounds import reach_of
+
 if TYPE_CHECKING:
     from .lockers import LockerParameters, _Reduced
 
@@ -165,11 +167,7 @@ def joined_sites(
     numpy.ndarray or None
         The better mask (existing lockers included), or ``None`` when none was found.
     """
-    reach = sparse.csr_array(
-        (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)),
-        shape=(len(red.demand), len(red.sites)),
-    )
-    cost = GroupCost(reach, red.parcels, red.existing, red.capacity, site_cost=params.site_cost,
+    cost = GroupCost(reach_of(red), red.parcels, red.existing, red.capacity, site_cost=params.site_cost,
                      module_cost=params.module_cost, compartments=params.compartments_per_module,
                      low_ratio=params.ratio[0])
     found, value = join_groups(cost, open_sites,

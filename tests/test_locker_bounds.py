@@ -1,4 +1,5 @@
-"""The rows of :mod:`optimizer.locker_bounds` never cut off an optimal locker plan.
+"""The rows of :mod:`optimizer.locker_bounds` never cut off an optimal locker plan, and the
+estimate of :mod:`optimizer.locker_search` never exceeds a plan on its sites.
 
 Each random instance's ``min-cost`` model (1)-(5), every point served, is written here again
 from scratch and solved by scipy's interface to HiGHS: its optimum is the truth. The rows are
@@ -12,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from optimizer.locker_bounds import isolated_groups, rounding_rows, site_count_row
+from optimizer.locker_search import GroupCost, join_groups
 
 N_INSTANCES = 200
 K = 24
@@ -82,17 +85,27 @@ class Model:
         self.c = np.r_[SITE_COST * new, MODULE_COST * new, np.zeros(p)]
         self.col_lo = np.r_[inst.existing.astype(float), np.zeros(s + p)]
         self.col_hi = np.r_[np.ones(s), np.where(inst.existing, 0.0, np.inf), np.ones(p)]
-        self.integer = np.r_[np.ones(2 * s), np.zeros(p)]
+        self.integer = np.r_[np.ones(2 * s, dtype=int), np.zeros(p, dtype=int)]
 
     def solve(
-        self, extra: list[tuple[sparse.csr_array, np.ndarray]], *, relax: bool = False
+        self,
+        extra: list[tuple[sparse.csr_array, np.ndarray]],
+        *,
+        relax: bool = False,
+        open_sites: np.ndarray | None = None,
     ) -> OptimizeResult:
-        """Minimise the cost with the ``extra`` rows (``>=`` their bounds) added."""
+        """Minimise the cost with the ``extra`` rows (``>=`` their bounds) added.
+
+        ``open_sites`` opens exactly those sites (a mask) and closes the others.
+        """
+        col_lo, col_hi = self.col_lo.copy(), self.col_hi.copy()
+        if open_sites is not None:
+            col_lo[self.y_cols] = col_hi[self.y_cols] = open_sites.astype(float)
         a = sparse.vstack([self.a, *(r for r, _ in extra)]).tocsr()
         lo = np.concatenate([self.lo, *(b for _, b in extra)])
         hi = np.r_[self.hi, np.full(len(lo) - len(self.hi), np.inf)]
         return milp(self.c, constraints=LinearConstraint(a, lo, hi),
-                    integrality=self.integer * (not relax), bounds=Bounds(self.col_lo, self.col_hi),
+                    integrality=self.integer * (not relax), bounds=Bounds(col_lo, col_hi),
                     options={"mip_rel_gap": 1e-9, "time_limit": 20})
 
 
@@ -103,20 +116,32 @@ def min_cover(inst: Instance) -> int:
     if a.shape[0] == 0:
         return 0
     res = milp(np.ones(a.shape[1]), constraints=LinearConstraint(a, 1, np.inf),
-               integrality=np.ones(a.shape[1]), bounds=Bounds(0, 1))
+               integrality=np.ones(a.shape[1], dtype=int), bounds=Bounds(0, 1))
+    assert res.fun is not None
     return round(res.fun)
 
 
-def test_rows_never_cut_off_the_optimum() -> None:
-    solved = lifted = seed = 0
-    while solved < N_INSTANCES:
+Solved = list[tuple[int, Instance, Model, OptimizeResult]]
+
+
+@pytest.fixture(scope="module")
+def solved() -> Solved:
+    """The first :data:`N_INSTANCES` instances where every point can be served, solved."""
+    found: Solved = []
+    seed = 0
+    while len(found) < N_INSTANCES:
         seed += 1
         inst = instance(seed)
         model = Model(inst)
         best = model.solve([])
-        if best.status != 0:  # some point cannot be served under R2: not a min-cost instance
-            continue
-        solved += 1
+        if best.status == 0:  # else some point cannot be served under R2: not min-cost
+            found.append((seed, inst, model, best))
+    return found
+
+
+def test_rows_never_cut_off_the_optimum(solved: Solved) -> None:
+    cut = 0
+    for seed, inst, model, best in solved:
         rng = np.random.default_rng(seed)
         plans = [best.x[model.y_cols] > 0.5, rng.random(inst.reach.shape[1]) < 0.5]
         groups = [g for plan in plans for g in isolated_groups(inst.reach, plan)]
@@ -129,7 +154,26 @@ def test_rows_never_cut_off_the_optimum() -> None:
         with_rows = model.solve(extra)
         assert with_rows.status == 0, f"seed {seed}: the rows make the model infeasible"
         assert with_rows.fun <= best.fun + 1e-6, f"seed {seed}: {with_rows.fun} > {best.fun}"
-        lp, lp_rows = model.solve([], relax=True), model.solve(extra, relax=True)
-        assert lp_rows.fun <= best.fun + 1e-6, f"seed {seed}: LP bound above the optimum"
-        lifted += lp_rows.fun > lp.fun + 1e-6
-    assert lifted >= N_INSTANCES // 10, f"the rows lift the LP bound on only {lifted} instances"
+        lp = model.solve([], relax=True).x
+        cut += any(np.any(rows @ lp < lower - 1e-6) for rows, lower in extra)
+    assert cut >= N_INSTANCES // 10, f"the rows cut the LP optimum off on only {cut} instances"
+
+
+def test_group_estimate_never_exceeds_a_plan_on_its_sites(solved: Solved) -> None:
+    checked = tight = 0
+    for seed, inst, model, best in solved:
+        rng = np.random.default_rng(seed)
+        sites = (best.x[model.y_cols] > 0.5) | (rng.random(inst.reach.shape[1]) < 0.2)
+        plan = model.solve([], open_sites=sites)
+        if plan.status != 0:  # an added site cannot fill one module under R2
+            continue
+        cost = GroupCost(inst.reach, inst.parcels, inst.existing, inst.capacity,
+                         site_cost=SITE_COST, module_cost=MODULE_COST, compartments=K,
+                         low_ratio=LOW)
+        checked += 1
+        estimate = cost(sites)
+        assert estimate <= plan.fun + 1e-6, f"seed {seed}: estimate {estimate} > plan {plan.fun}"
+        tight += estimate >= plan.fun - 1e-6
+        found, value = join_groups(cost, sites, time_limit=1.0)
+        assert value <= estimate and value == cost(found) and np.isfinite(value)
+    assert checked >= N_INSTANCES // 2 and tight >= checked // 2, (checked, tight)
