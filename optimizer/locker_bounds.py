@@ -45,7 +45,14 @@ from .milp import Milp
 if TYPE_CHECKING:
     from .lockers import LockerParameters, _Layout, _Reduced
 
-__all__ = ["isolated_groups", "lift_whole_model", "reach_of", "rounding_rows", "site_count_row", "with_rows"]
+__all__ = [
+    "isolated_groups",
+    "lift_whole_model",
+    "reach_of",
+    "rounding_rows",
+    "site_count_row",
+    "with_rows",
+]
 
 
 def site_count_row(
@@ -191,7 +198,7 @@ def with_rows(milp: Milp, *blocks: tuple[sparse.csr_array, np.ndarray]) -> Milp:
     """
     lower = np.concatenate([milp.row_lower, *(lo for _, lo in blocks)])
     upper = np.concatenate([milp.row_upper, np.full(len(lower) - len(milp.row_lower), np.inf)])
-    a = sparse.vstack([sparse.csr_array(milp.a), *(rows for rows, _ in blocks)]).tocsr()
+    a = sparse.vstack([milp.a, *(rows for rows, _ in blocks)]).tocsr()
     return Milp(c=milp.c, a=a, row_lower=lower, row_upper=upper, col_lower=milp.col_lower,
                 col_upper=milp.col_upper, integrality=milp.integrality, offset=milp.offset)
 

@@ -167,9 +167,9 @@ def joined_sites(
     numpy.ndarray or None
         The better mask (existing lockers included), or ``None`` when none was found.
     """
-    cost = GroupCost(reach_of(red), red.parcels, red.existing, red.capacity, site_cost=params.site_cost,
-                     module_cost=params.module_cost, compartments=params.compartments_per_module,
-                     low_ratio=params.ratio[0])
+    cost = GroupCost(reach_of(red), red.parcels, red.existing, red.capacity,
+                     site_cost=params.site_cost, module_cost=params.module_cost,
+                     compartments=params.compartments_per_module, low_ratio=params.ratio[0])
     found, value = join_groups(cost, open_sites,
                                time_limit=15.0 if time_limit is None else time_limit / 4)
     return found | red.existing if value < cost(open_sites) - 1e-6 else None
