@@ -15,21 +15,17 @@ of the problem.
 with :math:`SC^*` the proven set-cover bound (the site half of the floor, now inside the
 model, where the solver can add the module half to it).
 
-*Isolated groups round up.* A group :math:`H` of points whose parcels only reach new sites
-:math:`N(H)` needs :math:`\sum_{j \in N(H)} K m_j \ge \rho^- D_H` by (1) and (3). When no
-*border* site :math:`B(H) \subseteq N(H)` (one that also reaches a point outside :math:`H`) is
-open, the open sites of :math:`N(H)` serve :math:`H` alone, and their modules, an integer, hold
-:math:`\rho^- D_H`: at least :math:`\lceil \rho^- D_H / K \rceil`. With
-:math:`\lambda_H = \lceil \rho^- D_H/K \rceil - \rho^- D_H / K`,
+*Groups round up.* A group :math:`H` of points whose parcels only reach new sites
+:math:`N(H)` needs :math:`\sum_{j \in N(H)} K m_j \ge \rho^- \sum_{j \in N(H)} L_j \ge \rho^- D_H`
+by (1) and (3); the left side is :math:`K` times an integer, so
 
-.. math:: \textstyle\sum_{j \in N(H)} m_j + \lambda_H \sum_{j \in B(H)} y_j
-          \ge \lceil \rho^- D_H / K \rceil
+.. math:: \textstyle\sum_{j \in N(H)} m_j \ge \lceil \rho^- D_H / K \rceil,
 
-holds in both cases. It is the rounding (Chvátal–Gomory) step of the capacity rows over one
-group, switched off by any open border site, in the spirit of the flow-cover inequalities of
-Padberg, Van Roy and Wolsey (1985) for single-node fixed-charge flows. The groups :math:`H` are
-the connected parts of the reach graph among a plan's open sites: exactly where that plan
-pays for rounding. Groups reaching an existing locker are left out.
+the rounding (Chvátal–Gomory) step of the capacity rows over one group (Chvátal, 1973). It
+cuts off the relaxation, which fills every module to the last compartment, where the group
+wastes part of a module. The groups :math:`H` are the connected parts of the reach graph among
+a plan's open sites: exactly where that plan pays for rounding. Groups reaching an existing
+locker are left out.
 """
 
 from __future__ import annotations
@@ -113,7 +109,6 @@ def rounding_rows(
     existing: np.ndarray,
     groups: list[np.ndarray],
     *,
-    y_cols: np.ndarray,
     m_cols: np.ndarray,
     n_cols: int,
     compartments: int,
@@ -121,11 +116,9 @@ def rounding_rows(
 ) -> tuple[sparse.csr_array, np.ndarray]:
     r"""Return the rounding rows of the groups (module docstring), one per group that rounds.
 
-    Each row is :math:`\sum_{N(H)} m_j + \lambda_H \sum_{B(H)} y_j \ge \lceil \rho^- D_H/K
-    \rceil`.
-
-    Valid only where every point is served (``min-cost``). A group is skipped when it reaches
-    an existing locker or when its modules round up exactly (:math:`\lambda_H = 0`).
+    Each row is :math:`\sum_{j \in N(H)} m_j \ge \lceil \rho^- D_H/K \rceil`. Valid only where
+    every point is served (``min-cost``). A group is skipped when it reaches an existing locker
+    or when its modules round up exactly.
 
     Parameters
     ----------
@@ -137,9 +130,8 @@ def rounding_rows(
         Boolean mask of existing lockers over sites.
     groups
         Point indices of each group :math:`H` (see :func:`isolated_groups`).
-    y_cols, m_cols
-        Model columns of each site's open variable and module count (``m_cols`` is read for
-        new sites only).
+    m_cols
+        Model column of each site's module count (read for new sites only).
     n_cols
         Columns of the model.
     compartments
@@ -153,30 +145,21 @@ def rounding_rows(
         The rows (shape ``(n_rows, n_cols)``) and their lower bounds.
     """
     reach = sparse.csr_array(reach)
-    inside = np.zeros(reach.shape[0], dtype=bool)
-    rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
     lower: list[float] = []
     for group in groups:
-        inside[:] = False
-        inside[group] = True
         need = low_ratio * float(parcels[group].sum()) / compartments
         whole = float(np.ceil(need - 1e-9))
-        slack = whole - need
-        near = np.flatnonzero(reach[inside].sum(axis=0) > 0)
-        if slack < 1e-6 or existing[near].any():
+        near = np.flatnonzero(reach[group].sum(axis=0) > 0)
+        if whole - need < 1e-6 or existing[near].any():
             continue
-        border = near[np.asarray(reach[~inside][:, near].sum(axis=0)).ravel() > 0]
-        rows.append(np.full(len(near) + len(border), len(lower)))
-        cols.append(np.concatenate([m_cols[near], y_cols[border]]))
-        vals.append(np.concatenate([np.ones(len(near)), np.full(len(border), slack)]))
+        cols.append(m_cols[near])
         lower.append(whole)
     if not lower:
         return sparse.csr_array((0, n_cols)), np.zeros(0)
+    rows = np.repeat(np.arange(len(lower)), [len(c) for c in cols])
     matrix = sparse.csr_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(len(lower), n_cols),
+        (np.ones(len(rows)), (rows, np.concatenate(cols))), shape=(len(lower), n_cols)
     )
     return matrix, np.asarray(lower)
 
@@ -258,7 +241,7 @@ def lift_whole_model(
     m_cols[new] = lay.m + np.arange(len(new))
     y_cols = lay.y + np.arange(len(red.sites))
     blocks = [rounding_rows(reach, red.parcels, red.existing, isolated_groups(reach, open_sites),
-                            y_cols=y_cols, m_cols=m_cols, n_cols=lay.n,
+                            m_cols=m_cols, n_cols=lay.n,
                             compartments=params.compartments_per_module,
                             low_ratio=params.ratio[0])]
     if sites_floor is not None:

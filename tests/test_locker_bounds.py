@@ -146,7 +146,7 @@ def test_rows_never_cut_off_the_optimum(solved: Solved) -> None:
         plans = [best.x[model.y_cols] > 0.5, rng.random(inst.reach.shape[1]) < 0.5]
         groups = [g for plan in plans for g in isolated_groups(inst.reach, plan)]
         extra = [
-            rounding_rows(inst.reach, inst.parcels, inst.existing, groups, y_cols=model.y_cols,
+            rounding_rows(inst.reach, inst.parcels, inst.existing, groups,
                           m_cols=model.m_cols, n_cols=model.n_cols, compartments=K,
                           low_ratio=LOW),
             site_count_row(model.y_cols[~inst.existing], model.n_cols, min_cover(inst)),
