@@ -97,6 +97,8 @@ from geodata.demand import UNASSIGNED
 from geodata.errors import ParameterError
 
 from .budget import stage
+from .locker_bounds import lift_whole_model
+from .locker_search import joined_sites
 from .milp import Milp, MilpResult, SolverName, solve_milp
 from .models import Solution, set_cover
 from .rules import R2_RATIO, WALK_RADIUS_M
@@ -1080,9 +1082,18 @@ def _min_cost(
         build_s = time.perf_counter() - t0
         phases.append(_proven_by_floor(sized, milp, build_s, floor))
         return sized.x, lay, "optimal"
-    # The floor was not met by that plan: solve the whole model from it, the floor kept.
+    # The floor was not met by that plan: join its isolated groups, then solve the whole model.
+    joined = joined_sites(red, params, start[lay.y : lay.m] > 0.5, time_limit=opts["time_limit"])
+    if joined is not None:
+        milp, lay = _build(red, params, objective="cost", fixed_sites=joined, serve_all=True)
+        milp = lift_whole_model(milp, red, lay, params, sites_floor=None, open_sites=joined)
+        better = _solve("start", milp, **opts)
+        if better.x is not None and float(milp.c @ better.x) < float(milp.c @ start) - 1e-6:
+            start = better.x
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cost", serve_all=True)
+    milp = lift_whole_model(milp, red, lay, params, sites_floor=cover_res.bound,
+                            open_sites=start[lay.y : lay.m] > 0.5)
     build_s = time.perf_counter() - t0
     full = _solve("cost", milp, start=start, **opts)
     if full.x is None:
