@@ -168,6 +168,7 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
         "budget": p.budget,
         "budget_kind": p.budget_kind,
         "time_limit": scenario.solver.time_limit,
+        "work_limit": scenario.solver.work_limit,
         "solver": scenario.solver.name,
         "rules": scenario.rules.preset,
         "lang": scenario.lang,
@@ -388,7 +389,8 @@ def _solve_budget(run: ScenarioRun) -> SolveBudget | None:
     def publish(update: SolveProgress) -> None:
         worker.log_event(PROGRESS_TOPIC, {"scenario": run.name, "status": update.describe()})
 
-    return SolveBudget(float(run.scenario.solver.time_limit), progress=publish)
+    return SolveBudget(float(run.scenario.solver.time_limit), progress=publish,
+                       work_limit=run.scenario.solver.work_limit)
 
 
 def _load_error_row(path: Path, err: ScenarioError) -> dict[str, Any]:

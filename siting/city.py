@@ -53,7 +53,8 @@ __all__ = ["CityPlan", "district_plan", "merge_districts", "plan_city", "plan_ci
 
 log = logging.getLogger(__name__)
 
-_STATUS_ORDER = ("optimal", "time_limit", "feasible", "not_solved", "infeasible", "error")
+_STATUS_ORDER = ("optimal", "work_limit", "time_limit", "feasible", "not_solved", "infeasible",
+                 "error")
 _MIN_DISTRICT_M2 = 10_000.0
 
 

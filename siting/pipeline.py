@@ -136,6 +136,7 @@ def plan(
     budget: int | None = None,
     budget_kind: Literal["modules", "sites"] = "modules",
     time_limit: float = 60.0,
+    work_limit: int | None = None,
     solver: Literal["highs", "cbc"] = "highs",
     rules: str = "national",
     lang: Literal["zh", "en"] = "zh",
@@ -177,6 +178,10 @@ def plan(
     time_limit
         Solver seconds of the whole run, shared by the locker phases and the tiers in the
         order they are solved (:mod:`optimizer.budget`); ``solve_budget`` replaces it.
+    work_limit
+        Branch-and-bound nodes of each MIP solve (``None``: none): the plan then does not
+        depend on the machine's speed or load, and ``time_limit`` is each solve's safety
+        limit (:mod:`optimizer.budget`); ``solve_budget`` replaces it.
     solver
         ``{"highs", "cbc"}``.
     rules
@@ -273,7 +278,7 @@ def plan(
         existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
     )
     stages.done("model", describe_size(model_size(problem, lp)))
-    run_budget = solve_budget or SolveBudget(time_limit)
+    run_budget = solve_budget or SolveBudget(time_limit, work_limit=work_limit)
     with run_budget, stage("lockers"):
         locker_plan = solve_lockers(
             problem,
@@ -372,6 +377,7 @@ def plan(
         budget_kind=budget_kind,
         solver=solver,
         time_limit=time_limit,
+        work_limit=work_limit,
         rules=rules,
         tiers=list(tiers),
         walk_nodes=walk.n_nodes,
