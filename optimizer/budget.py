@@ -207,8 +207,10 @@ class SolveBudget:
         return sum(self.spent.values())
 
     def left_s(self) -> float | None:
-        """Return the seconds left of the budget (``None`` when there is no budget)."""
-        return None if self.seconds is None else max(0.0, self.seconds - self.used_s())
+        """Return the seconds left of the budget (``None``: no budget, or a work limit)."""
+        if self.seconds is None or self.work_limit is not None:
+            return None
+        return max(0.0, self.seconds - self.used_s())
 
     def _open_s(self) -> float | None:
         """Return the seconds left that no :meth:`reserve` set aside, within the :meth:`share`."""
@@ -281,10 +283,10 @@ class SolveBudget:
         open_s = self._open_s()
         if self._stopped:
             share = self.grace_s
+        elif self.work_limit is not None and self.seconds is not None:
+            share = self.seconds
         elif open_s is None:
             return time_limit
-        elif self.work_limit is not None:
-            share = float(self.seconds or 0.0)
         else:
             share = max(open_s, self.floor_s)
         return share if time_limit is None else min(time_limit, share)

@@ -176,7 +176,10 @@ def solve_milp(
         Seconds before the solver stops and reports its incumbent; ``None`` for no limit.
         Inside a :class:`optimizer.budget.SolveBudget` the call gets at most what is left of
         the run's budget (at least its floor), is charged for its seconds, reports its
-        progress, and stops early when the budget is stopped.
+        progress, and stops early when the budget is stopped; once the budget is spent, a
+        call with a feasible ``start`` returns it unsolved (status ``"time_limit"``, no
+        bound). Under the budget's work limit, each MIP ends after that many
+        branch-and-bound nodes (status ``"work_limit"``).
     gap
         Relative MIP gap at which the solver stops and reports ``"optimal"``.
     start

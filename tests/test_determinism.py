@@ -163,6 +163,30 @@ def test_street_grid_plan_is_the_same_for_every_hash_seed(shanghai_osm: Path,
     assert summary["status"] == "optimal" and summary["counts"]["demand_points"] > 20
 
 
+#: Branch-and-bound nodes of each MIP solve in the work-limited run of the whole street grid.
+WORK_LIMIT = "10"
+
+
+@pytest.mark.slow
+def test_whole_street_grid_plan_is_the_same_for_every_hash_seed_under_a_work_limit(
+    shanghai_osm: Path, tmp_path: Path
+) -> None:
+    """Its solve stops unproven; under ``--work-limit`` where it stops does not depend on load.
+
+    The three processes run side by side, so each solves under a different load.
+    """
+    a, *others = _siting_per_seed(
+        ["plan", "--osm", str(shanghai_osm), "--work-limit", WORK_LIMIT, "--time-limit", "900",
+         "--lang", "en", "--basemap", "none"], tmp_path, seeds=("1", "2", "3"))
+    for b in others:
+        summary = _assert_same_plan(a, b)
+    assert summary["counts"]["demand_points"] > 3000
+    assert summary["status"] == "work_limit" and summary["gap"] > 0
+    assert summary["time_budget"]["work_limit"] == int(WORK_LIMIT)
+    # every solve ended by proof or by the work limit, none by the (safety) time limit
+    assert {p["status"] for p in summary["phases"]} <= {"optimal", "work_limit"}
+
+
 @pytest.mark.slow
 def test_buildings_and_stations_are_the_same_for_every_hash_seed(tmp_path: Path) -> None:
     a, b = _siting_per_seed(["plan", "--osm", str(DEMO_OSM), "--tiers", "lockers,stations",
