@@ -120,6 +120,24 @@ def test_a_work_limit_ends_each_mip_by_nodes_the_same_every_time() -> None:
         SolveBudget(60.0, work_limit=0)
 
 
+def test_a_scenarios_work_limit_reaches_the_plan_and_its_hash(tmp_path: Path) -> None:
+    from siting.batch import plan_kwargs
+    from siting.scenario import ScenarioError, load_scenarios
+
+    def load(solver: str) -> Any:
+        path = tmp_path / "w.toml"
+        path.write_text(f'name = "w"\n[area]\nosm = "demo"\n[solver]\n{solver}\n',
+                        encoding="utf-8")
+        return load_scenarios(path)[0]
+
+    timed, worked = load("time_limit = 30"), load("time_limit = 30\nwork_limit = 10")
+    assert plan_kwargs(timed.scenario, out=None)["work_limit"] is None
+    assert plan_kwargs(worked.scenario, out=None)["work_limit"] == 10
+    assert timed.input_hash != worked.input_hash
+    with pytest.raises(ScenarioError, match="solver.work_limit"):
+        load("work_limit = 0")
+
+
 def test_budget_is_active_only_inside_its_blocks_even_nested() -> None:
     budget = SolveBudget(5.0)
     with budget:
