@@ -8,8 +8,10 @@ How the budget is shared
 The budget is the solver time of the whole run, spent in the order the solves come (locker
 phases, then stations, villages, townships, hubs). Each solver call may use what is left of
 the budget (and never more than its own ``time_limit``), less what a caller set aside for a
-later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase).
-Once the budget is spent:
+later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase),
+and within the share of it the caller gives the block it runs in (:meth:`SolveBudget.share`:
+the locker model's parts, smallest first, by :func:`in_turn`), but at least ``floor_s``; a
+call with a feasible start never gets more than the run has left. Once the budget is spent:
 
 * a call given a feasible start (a plan to improve, such as the locker model's cost phase)
   is not run: it returns its start, unproven (status ``"time_limit"``), and the caller keeps
@@ -213,11 +215,16 @@ class SolveBudget:
         return max(0.0, self.seconds - self.used_s())
 
     def _open_s(self) -> float | None:
-        """Return the seconds left that no :meth:`reserve` set aside, within the :meth:`share`."""
+        """Return the seconds left that no :meth:`reserve` set aside."""
         left = self.left_s()
-        if left is None:
+        return None if left is None else max(0.0, left - self._reserved_s)
+
+    def _shared_s(self) -> float | None:
+        """Return the open seconds within the current :meth:`share`."""
+        open_s = self._open_s()
+        if open_s is None:
             return None
-        return max(0.0, min(left - self._reserved_s, self._share_ends_at - self.used_s()))
+        return max(0.0, min(open_s, self._share_ends_at - self.used_s()))
 
     @contextmanager
     def share(self, fraction: float) -> Iterator[None]:
@@ -234,7 +241,7 @@ class SolveBudget:
         ------
         None
         """
-        open_s = self._open_s()
+        open_s = self._shared_s()
         previous = self._share_ends_at
         if open_s is not None:
             self._share_ends_at = min(previous, self.used_s() + fraction * open_s)
@@ -265,22 +272,25 @@ class SolveBudget:
         finally:
             self._reserved_s -= seconds
 
-    def limit(self, time_limit: float | None) -> float | None:
-        """Return the time limit of the next call: what is open, at least ``floor_s``.
+    def limit(self, time_limit: float | None, *, has_start: bool = False) -> float | None:
+        """Return the time limit of the next call: its share of what is open, at least ``floor_s``.
 
-        After :meth:`stop`, ``grace_s``; with a work limit, ``seconds`` (no sharing).
+        A call with a start to fall back on never gets more than the run has open. After
+        :meth:`stop`, ``grace_s``; with a work limit, ``seconds`` (no sharing).
 
         Parameters
         ----------
         time_limit
             The call's own limit (``None``: none); never exceeded.
+        has_start
+            Whether the call has a feasible start.
 
         Returns
         -------
         float or None
             Seconds for the call, ``None`` for no limit.
         """
-        open_s = self._open_s()
+        open_s = self._shared_s()
         if self._stopped:
             share = self.grace_s
         elif self.work_limit is not None and self.seconds is not None:
@@ -289,17 +299,20 @@ class SolveBudget:
             return time_limit
         else:
             share = max(open_s, self.floor_s)
+            if has_start:
+                share = min(share, self._open_s() or 0.0)
         return share if time_limit is None else min(time_limit, share)
 
     def keeps_start(self) -> bool:
         """Whether a call with a feasible start should return it unsolved: the time is spent.
 
-        Never after :meth:`stop` (calls then get ``grace_s``) nor with a work limit.
+        Never after :meth:`stop` (calls then get ``grace_s``) nor with a work limit. A spent
+        :meth:`share` does not count: the call then gets ``floor_s``.
 
         Returns
         -------
         bool
-            ``True`` when less than :data:`MIN_CALL_S` of the budget is open.
+            ``True`` when less than :data:`MIN_CALL_S` of the run's budget is open.
         """
         open_s = self._open_s()
         timed = not self._stopped and self.work_limit is None

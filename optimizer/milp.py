@@ -249,8 +249,8 @@ def _run_in_budget(
         res = _kept_start(milp, start, solver)
         budget.kept_starts += 1
     else:
-        res = run(milp, time_limit=budget.limit(time_limit), gap=gap, start=start,
-                  nodes=budget.work_limit)
+        limit = budget.limit(time_limit, has_start=start is not None)
+        res = run(milp, time_limit=limit, gap=gap, start=start, nodes=budget.work_limit)
     budget.charge(res.solve_s)
     budget.report(SolveProgress(current_stage() or "solve", res.solve_s, res.objective,
                                 res.bound, res.gap, budget.left_s(), res.status))
