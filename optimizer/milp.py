@@ -245,11 +245,12 @@ def _run_in_budget(
     run = _solve_highs if solver == "highs" else _solve_cbc
     if budget is None:
         return run(milp, time_limit=time_limit, gap=gap, start=start, nodes=None)
-    if start is not None and budget.keeps_start() and _is_feasible(milp, start):
+    fallback = start is not None and _is_feasible(milp, start)
+    if start is not None and fallback and budget.keeps_start():
         res = _kept_start(milp, start, solver)
         budget.kept_starts += 1
     else:
-        limit = budget.limit(time_limit, has_start=start is not None)
+        limit = budget.limit(time_limit, has_start=fallback)
         res = run(milp, time_limit=limit, gap=gap, start=start, nodes=budget.work_limit)
     budget.charge(res.solve_s)
     budget.report(SolveProgress(current_stage() or "solve", res.solve_s, res.objective,
