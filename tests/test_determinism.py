@@ -173,9 +173,9 @@ def test_whole_street_grid_plan_is_the_same_for_every_hash_seed_under_a_work_lim
 ) -> None:
     """Its solve stops unproven; under ``--work-limit`` where it stops does not depend on load.
 
-    The three processes run side by side, so each solves under a different load. Slow: one
-    run took 16 min at a load average of 15 on 2 cores, most of it in the root of the largest
-    part's model.
+    The three processes run side by side, so each solves under a different load. Slow: the
+    test took 6 min 32 s at a load average of 4 to 6 on 2 cores (one run alone took 16 min at
+    15), most of it in the root of the largest part's model.
     """
     a, *others = _siting_per_seed(
         ["plan", "--osm", str(shanghai_osm), "--work-limit", WORK_LIMIT, "--time-limit", "1800",
