@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-spopt bench-prove clean
+.PHONY: demo test test-full bench bench-spopt bench-prove clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+
+# The checks too long for CI: the whole Shanghai street grid planned three times (about 7 min).
+test-full: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -m full
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/stages.py

@@ -7,10 +7,29 @@ How the budget is shared
 ------------------------
 The budget is the solver time of the whole run, spent in the order the solves come (locker
 phases, then stations, villages, townships, hubs). Each solver call may use what is left of
-the budget (and never more than its own ``time_limit``), but at least ``floor_s`` seconds, so a
-tier that comes after an exhausted budget still gets a short solve instead of none. The run
-may therefore overrun the budget by at most ``floor_s`` per call that starts after it ran out;
-the seconds each stage used are recorded (:meth:`SolveBudget.as_record`).
+the budget (and never more than its own ``time_limit``), less what a caller set aside for a
+later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase),
+and within the share of it the caller gives the block it runs in (:meth:`SolveBudget.share`:
+the locker model's parts, smallest first, by :func:`in_turn`), but at least ``floor_s``; a
+call with a feasible start never gets more than the run has left. Once the budget is spent:
+
+* a call given a feasible start (a plan to improve, such as the locker model's cost phase)
+  is not run: it returns its start, unproven (status ``"time_limit"``), and the caller keeps
+  its own valid bound (:func:`optimizer.milp.solve_milp`);
+* a call without one (it must find a first plan: a set cover, the start of a locker part, a
+  later tier) still gets ``floor_s`` seconds, so every part and tier gets a plan.
+
+Only the second kind can take the run past its budget, by at most ``floor_s`` each. The
+seconds each stage used are recorded (:meth:`SolveBudget.as_record`).
+
+A deterministic work limit
+--------------------------
+With ``work_limit`` (``--work-limit N``) each MIP call ends after ``N`` branch-and-bound
+nodes (HiGHS ``mip_max_nodes``, CBC ``maxNodes``) and status ``"work_limit"``, whatever the
+machine's speed or load. Nothing is then shared by time: each call gets the whole ``seconds``
+as its own wall-clock safety limit, and a start is never kept for want of time. A run whose
+every solve ends by proof or by the work limit is reproducible; one that reaches the safety
+limit says ``"time_limit"`` and is not.
 
 Stopping
 --------
@@ -37,18 +56,26 @@ the budget's ``progress`` callable.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
+import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from geodata.errors import ParameterError
 
-__all__ = ["SolveBudget", "SolveProgress", "active_budget", "current_stage", "stage"]
+__all__ = ["MIN_CALL_S", "SolveBudget", "SolveProgress", "active_budget", "current_stage",
+           "in_turn", "reserving", "sharing", "stage"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Fewest open seconds worth a solver call that has a start to fall back on.
+MIN_CALL_S = 0.05
 
 _BUDGET: contextvars.ContextVar[SolveBudget | None] = contextvars.ContextVar(
     "solve_budget", default=None
@@ -110,22 +137,24 @@ class SolveBudget:
     ----------
     seconds
         Solver seconds for the whole run; ``None`` for no budget (each call keeps its own
-        ``time_limit``).
+        ``time_limit``). With ``work_limit``, the wall-clock safety limit of each call.
     progress
         Called with a :class:`SolveProgress` every ``every_s`` seconds of a solve and when it
         ends; ``None`` to only log.
     every_s
         Seconds between two progress reports of one solve.
     floor_s
-        Seconds any solver call may use even when the budget is spent; default: 5 % of
-        ``seconds``, at least 1 s.
+        Seconds a call without a start may use even when the budget is spent; default: 5 %
+        of ``seconds``, at least 1 s.
     grace_s
         Most seconds of a solver call that starts after :meth:`stop`.
+    work_limit
+        Branch-and-bound nodes of each MIP call (``None``: no work limit, time sharing).
 
     Raises
     ------
     ParameterError
-        If ``seconds`` or ``every_s`` is not positive.
+        If ``seconds``, ``every_s`` or ``work_limit`` is not positive.
     """
 
     def __init__(
@@ -136,17 +165,25 @@ class SolveBudget:
         every_s: float = 2.0,
         floor_s: float | None = None,
         grace_s: float = 1.0,
+        work_limit: int | None = None,
     ) -> None:
         if seconds is not None and not seconds > 0:
             raise ParameterError(f"time budget {seconds!r} must be a positive number of seconds")
         if not every_s > 0:
             raise ParameterError(f"every_s={every_s!r} must be positive")
+        if work_limit is not None and not (isinstance(work_limit, int) and work_limit > 0):
+            raise ParameterError(f"work limit {work_limit!r} must be a positive whole number of "
+                                 "branch-and-bound nodes")
         self.seconds = seconds
         self.progress = progress
         self.every_s = every_s
         self.floor_s = floor_s if floor_s is not None else max(1.0, 0.05 * (seconds or 0.0))
         self.grace_s = grace_s
+        self.work_limit = work_limit
         self.spent: dict[str, float] = {}
+        self.kept_starts = 0
+        self._reserved_s = 0.0
+        self._share_ends_at = math.inf
         self._stopped = False
         self._tokens: list[contextvars.Token[SolveBudget | None]] = []
 
@@ -172,32 +209,114 @@ class SolveBudget:
         return sum(self.spent.values())
 
     def left_s(self) -> float | None:
-        """Return the seconds left of the budget (``None`` when there is no budget)."""
-        return None if self.seconds is None else max(0.0, self.seconds - self.used_s())
+        """Return the seconds left of the budget (``None``: no budget, or a work limit)."""
+        if self.seconds is None or self.work_limit is not None:
+            return None
+        return max(0.0, self.seconds - self.used_s())
 
-    def limit(self, time_limit: float | None) -> float | None:
-        """Return the time limit of the next call: what is left, at least ``floor_s``.
+    def _open_s(self) -> float | None:
+        """Return the seconds left that no :meth:`reserve` set aside."""
+        left = self.left_s()
+        return None if left is None else max(0.0, left - self._reserved_s)
 
-        After :meth:`stop`, ``grace_s``.
+    def _shared_s(self) -> float | None:
+        """Return the open seconds within the current :meth:`share`."""
+        open_s = self._open_s()
+        if open_s is None:
+            return None
+        return max(0.0, min(open_s, self._share_ends_at - self.used_s()))
+
+    @contextmanager
+    def share(self, fraction: float) -> Iterator[None]:
+        """Within the block, calls get at most ``fraction`` of the seconds open at its start.
+
+        What the block leaves unused stays open for the solves after it.
+
+        Parameters
+        ----------
+        fraction
+            Share of the open seconds, in ``[0, 1]``.
+
+        Yields
+        ------
+        None
+        """
+        open_s = self._shared_s()
+        previous = self._share_ends_at
+        if open_s is not None:
+            self._share_ends_at = min(previous, self.used_s() + fraction * open_s)
+        try:
+            yield
+        finally:
+            self._share_ends_at = previous
+
+    @contextmanager
+    def reserve(self, seconds: float) -> Iterator[None]:
+        """Set ``seconds`` aside for a solve that comes after the block.
+
+        Calls inside the block get what is left less the reserve; the solve after it gets
+        the reserve too.
+
+        Parameters
+        ----------
+        seconds
+            Seconds to keep for later.
+
+        Yields
+        ------
+        None
+        """
+        self._reserved_s += seconds
+        try:
+            yield
+        finally:
+            self._reserved_s -= seconds
+
+    def limit(self, time_limit: float | None, *, has_start: bool = False) -> float | None:
+        """Return the time limit of the next call: its share of what is open, at least ``floor_s``.
+
+        A call with a start to fall back on never gets more than the run has open. After
+        :meth:`stop`, ``grace_s``; with a work limit, ``seconds`` (no sharing).
 
         Parameters
         ----------
         time_limit
             The call's own limit (``None``: none); never exceeded.
+        has_start
+            Whether the call has a feasible start.
 
         Returns
         -------
         float or None
             Seconds for the call, ``None`` for no limit.
         """
-        left = self.left_s()
+        open_s = self._shared_s()
         if self._stopped:
             share = self.grace_s
-        elif left is None:
+        elif self.work_limit is not None and self.seconds is not None:
+            share = self.seconds
+        elif open_s is None:
             return time_limit
         else:
-            share = max(left, self.floor_s)
+            share = max(open_s, self.floor_s)
+            if has_start:
+                share = min(share, self._open_s() or 0.0)
         return share if time_limit is None else min(time_limit, share)
+
+    def keeps_start(self) -> bool:
+        """Whether a call with a feasible start should return it unsolved: the time is spent.
+
+        Never after :meth:`stop` (calls then get ``grace_s``) nor with a work limit. A spent
+        :meth:`share` does not count: the call then gets ``floor_s``.
+
+        Returns
+        -------
+        bool
+            ``True`` when less than :data:`MIN_CALL_S` of the run's budget is open.
+        """
+        open_s = self._open_s()
+        timed = not self._stopped and self.work_limit is None
+        return timed and open_s is not None and open_s < MIN_CALL_S
 
     def charge(self, seconds: float) -> None:
         """Record ``seconds`` of solver time against the current stage."""
@@ -219,15 +338,101 @@ class SolveBudget:
             "stopped": self._stopped,
             "grace_s": self.grace_s,
             "by_stage_s": {k: round(v, 3) for k, v in self.spent.items()},
-            "rule": "each solver call gets what is left of the budget (at most its own time "
-                    "limit), at least floor_s, stages in the order they are solved; after a "
-                    "stop the running MIP ends at its incumbent, later calls get grace_s",
+            "work_limit": self.work_limit,
+            "kept_starts": self.kept_starts,
+            "rule": _WORK_RULE if self.work_limit is not None else _TIME_RULE,
         }
+
+
+_TIME_RULE = (
+    "each solver call gets what is left of the budget (at most its own time limit, less what "
+    "is set aside for a later solve); once it is spent, a call with a feasible start keeps "
+    "that start unsolved (kept_starts counts them) and a call without one gets floor_s; "
+    "stages in the order they are solved; after a stop the running MIP ends at its "
+    "incumbent, later calls get grace_s"
+)
+_WORK_RULE = (
+    "each MIP call ends after work_limit branch-and-bound nodes (status work_limit) or when "
+    "proven; budget_s is each call's wall-clock safety limit, not shared; after a stop the "
+    "running MIP ends at its incumbent, later calls get grace_s"
+)
 
 
 def active_budget() -> SolveBudget | None:
     """Return the budget of the run in progress, or ``None``."""
     return _BUDGET.get()
+
+
+@contextmanager
+def reserving(seconds: float) -> Iterator[None]:
+    """Set ``seconds`` of the active budget aside for a solve after the block (no budget: no-op).
+
+    Parameters
+    ----------
+    seconds
+        Seconds to keep for later (:meth:`SolveBudget.reserve`).
+
+    Yields
+    ------
+    None
+    """
+    budget = active_budget()
+    if budget is None:
+        yield
+        return
+    with budget.reserve(seconds):
+        yield
+
+
+@contextmanager
+def sharing(fraction: float) -> Iterator[None]:
+    """Give the solves inside the block ``fraction`` of the active budget's open seconds.
+
+    No-op without a time budget (none, or a work limit).
+
+    Parameters
+    ----------
+    fraction
+        Share of the open seconds (:meth:`SolveBudget.share`).
+
+    Yields
+    ------
+    None
+    """
+    budget = active_budget()
+    if budget is None or budget.work_limit is not None or fraction >= 1.0:
+        yield
+        return
+    with budget.share(fraction):
+        yield
+
+
+def in_turn(items: Iterable[T], *, size: Callable[[T], float]) -> Iterator[T]:
+    """Yield ``items`` smallest first, each with a share of the active budget by its size.
+
+    Item ``k`` gets ``size_k / (size_k + sizes of the items after it)`` of the seconds open
+    when its turn comes (:meth:`SolveBudget.share`), so small items (which prove quickly) go
+    first and the largest gets what is left; seconds an item does not use pass on. The share
+    is open while the loop body runs. Without a time budget the order alone applies.
+
+    Parameters
+    ----------
+    items
+        What to solve, e.g. the independent parts of a model.
+    size
+        A positive size of each item (e.g. its pairs); ties keep the given order.
+
+    Yields
+    ------
+    T
+        The items, in ascending size.
+    """
+    ordered = sorted(items, key=size)
+    sizes = [float(size(item)) for item in ordered]
+    after = list(itertools.accumulate(reversed(sizes)))[::-1]
+    for item, own, rest in zip(ordered, sizes, after, strict=True):
+        with sharing(own / rest if rest > 0 else 1.0):
+            yield item
 
 
 def current_stage() -> str:

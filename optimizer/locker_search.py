@@ -24,6 +24,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from .budget import active_budget
 from .locker_bounds import reach_of
 
 if TYPE_CHECKING:
@@ -160,16 +161,26 @@ def joined_sites(
     open_sites
         Boolean mask of a plan's open sites over ``red.sites``.
     time_limit
-        The solver's limit; the search takes a quarter of it (15 s when ``None``).
+        The solver's limit; the search takes a quarter of it (15 s when ``None``), within
+        the run's budget, which it is charged to. Under a work limit it does not run: its
+        outcome depends on the clock.
 
     Returns
     -------
     numpy.ndarray or None
         The better mask (existing lockers included), or ``None`` when none was found.
     """
+    limit = 15.0 if time_limit is None else time_limit / 4
+    budget = active_budget()
+    if budget is not None:
+        if budget.work_limit is not None or budget.keeps_start():
+            return None  # a timed search would make a work-limited run depend on the clock
+        limit = budget.limit(limit, has_start=True) or limit
     cost = GroupCost(reach_of(red), red.parcels, red.existing, red.capacity,
                      site_cost=params.site_cost, module_cost=params.module_cost,
                      compartments=params.compartments_per_module, low_ratio=params.ratio[0])
-    found, value = join_groups(cost, open_sites,
-                               time_limit=15.0 if time_limit is None else time_limit / 4)
+    t0 = time.perf_counter()
+    found, value = join_groups(cost, open_sites, time_limit=limit)
+    if budget is not None:
+        budget.charge(time.perf_counter() - t0)
     return found | red.existing if value < cost(open_sites) - 1e-6 else None

@@ -103,9 +103,10 @@ class MilpResult:
     ----------
     status
         ``"optimal"`` (proven within the gap tolerance), ``"time_limit"`` (stopped with or
-        without an incumbent), ``"interrupted"`` (stopped on request with its incumbent,
-        :meth:`optimizer.budget.SolveBudget.stop`), ``"infeasible"``, ``"unbounded"`` or
-        ``"error"``.
+        without an incumbent), ``"work_limit"`` (stopped at the budget's node limit,
+        :class:`optimizer.budget.SolveBudget`), ``"interrupted"`` (stopped on request with
+        its incumbent, :meth:`optimizer.budget.SolveBudget.stop`), ``"infeasible"``,
+        ``"unbounded"`` or ``"error"``.
     x
         Column values of the best solution found, or ``None`` when there is none.
     objective
@@ -175,7 +176,10 @@ def solve_milp(
         Seconds before the solver stops and reports its incumbent; ``None`` for no limit.
         Inside a :class:`optimizer.budget.SolveBudget` the call gets at most what is left of
         the run's budget (at least its floor), is charged for its seconds, reports its
-        progress, and stops early when the budget is stopped.
+        progress, and stops early when the budget is stopped; once the budget is spent, a
+        call with a feasible ``start`` returns it unsolved (status ``"time_limit"``, no
+        bound). Under the budget's work limit, each MIP ends after that many
+        branch-and-bound nodes (status ``"work_limit"``).
     gap
         Relative MIP gap at which the solver stops and reports ``"optimal"``.
     start
@@ -232,20 +236,47 @@ def solve_milp(
 def _run_in_budget(
     milp: Milp, solver: str, *, time_limit: float | None, gap: float, start: np.ndarray | None
 ) -> MilpResult:
-    """Run one solver call within the active budget: its share of time, charged, reported."""
+    """Run one solver call within the active budget: its share of time, charged, reported.
+
+    When the budget's time is spent (:meth:`~optimizer.budget.SolveBudget.keeps_start`), a
+    call with a feasible start returns that start unsolved instead.
+    """
     budget = active_budget()
+    run = _solve_highs if solver == "highs" else _solve_cbc
     if budget is None:
-        run = _solve_highs if solver == "highs" else _solve_cbc
-        return run(milp, time_limit=time_limit, gap=gap, start=start)
-    limit = budget.limit(time_limit)
-    if solver == "highs":
-        res = _solve_highs(milp, time_limit=limit, gap=gap, start=start)
+        return run(milp, time_limit=time_limit, gap=gap, start=start, nodes=None)
+    fallback = start is not None and _is_feasible(milp, start)
+    if start is not None and fallback and budget.keeps_start():
+        res = _kept_start(milp, start, solver)
+        budget.kept_starts += 1
     else:
-        res = _solve_cbc(milp, time_limit=limit, gap=gap, start=start)
+        limit = budget.limit(time_limit, has_start=fallback)
+        res = run(milp, time_limit=limit, gap=gap, start=start, nodes=budget.work_limit)
     budget.charge(res.solve_s)
     budget.report(SolveProgress(current_stage() or "solve", res.solve_s, res.objective,
                                 res.bound, res.gap, budget.left_s(), res.status))
     return res
+
+
+def _kept_start(milp: Milp, start: np.ndarray, solver: str) -> MilpResult:
+    """Return a start as the result of a call the budget had no time for: unproven, no bound."""
+    x = np.asarray(start, dtype=float)
+    objective = float(np.asarray(milp.c, dtype=float) @ x + milp.offset)
+    return MilpResult("time_limit", x, objective, None, None, 0.0, solver)
+
+
+def _is_feasible(milp: Milp, x: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether ``x`` meets every bound, row and integrality of ``milp`` (relative ``tol``)."""
+    x = np.asarray(x, dtype=float)
+    if x.shape != (milp.shape[1],) or not np.all(np.isfinite(x)):
+        return False
+    a = sparse.csr_array(milp.a)
+    activity = a @ x
+    slack = tol * np.maximum(1.0, abs(a) @ np.abs(x))
+    rows = np.all(activity >= milp.row_lower - slack) and np.all(activity <= milp.row_upper + slack)
+    cols = np.all(x >= milp.col_lower - tol) and np.all(x <= milp.col_upper + tol)
+    whole = x[np.asarray(milp.integrality, dtype=bool)]
+    return bool(rows and cols and np.all(np.abs(whole - np.rint(whole)) <= tol))
 
 
 def _own_objective(milp: Milp, res: MilpResult, gap: float) -> MilpResult:
@@ -305,7 +336,12 @@ def _minimising_gap(objective: float | None, bound: float | None) -> float | Non
 
 
 def _solve_highs(
-    milp: Milp, *, time_limit: float | None, gap: float, start: np.ndarray | None
+    milp: Milp,
+    *,
+    time_limit: float | None,
+    gap: float,
+    start: np.ndarray | None,
+    nodes: int | None,
 ) -> MilpResult:
     import highspy
 
@@ -315,6 +351,8 @@ def _solve_highs(
     h.setOptionValue("random_seed", 0)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
+    if nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(nodes))
     m, n = milp.shape
     a = sparse.csc_array(milp.a)
     lp = highspy.HighsLp()
@@ -359,17 +397,20 @@ def _solve_highs(
         name = "optimal"
     elif status == S.kInterrupt:
         name = "interrupted"
-    elif status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit):
+    elif status == S.kTimeLimit:
         name = "time_limit"
+    elif status in (S.kIterationLimit, S.kSolutionLimit):  # node (or iteration) limit: work
+        name = "work_limit"
     elif status == S.kInfeasible:
         name = "infeasible"
     elif status in (S.kUnbounded, S.kUnboundedOrInfeasible):
         name = "unbounded"
     else:
         name = "error"
+    bound: float | None
     if is_mip:
-        bound = float(info.mip_dual_bound)
-        bound = bound if np.isfinite(bound) else None
+        dual = float(info.mip_dual_bound)
+        bound = dual if np.isfinite(dual) else None
     else:
         bound = objective if name == "optimal" else None
     return MilpResult(
@@ -439,7 +480,12 @@ _CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.MULTILINE)
 
 
 def _solve_cbc(
-    milp: Milp, *, time_limit: float | None, gap: float, start: np.ndarray | None
+    milp: Milp,
+    *,
+    time_limit: float | None,
+    gap: float,
+    start: np.ndarray | None,
+    nodes: int | None,
 ) -> MilpResult:
     import pulp
 
@@ -488,6 +534,7 @@ def _solve_cbc(
             warmStart=start is not None,
             logPath=str(log_path),
             threads=1,
+            maxNodes=nodes,
         )
         t0 = time.perf_counter()
         prob.solve(cmd)
@@ -512,11 +559,13 @@ def _read_cbc_outcome(
         name = "unbounded"
     elif "ctrl-c" in said:
         name = "interrupted"
+    elif "stopped on node" in said or "stopped on iteration" in said:
+        name = "work_limit"
     elif "stopped" in said:
         name = "time_limit"
     else:
         name = "error"
-    has_x = name in ("optimal", "time_limit") and prob.sol_status in (  # type: ignore[attr-defined]
+    has_x = name in ("optimal", "time_limit", "work_limit") and prob.sol_status in (  # type: ignore[attr-defined]
         pulp.LpSolutionOptimal,
         pulp.LpSolutionIntegerFeasible,
     )

@@ -327,7 +327,8 @@ def _solve_budget(run: ScenarioRun) -> SolveBudget | None:
     def publish(update: SolveProgress) -> None:
         worker.log_event(PROGRESS_TOPIC, {"scenario": run.name, "status": update.describe()})
 
-    return SolveBudget(float(run.scenario.solver.time_limit), progress=publish)
+    return SolveBudget(float(run.scenario.solver.time_limit), progress=publish,
+                       work_limit=run.scenario.solver.work_limit)
 
 
 def _load_error_row(path: Path, err: ScenarioError) -> dict[str, Any]:

@@ -169,7 +169,8 @@ def _run(debug: bool, **kwargs: object) -> None:
     _check_out(debug, kwargs.get("out"))
     display = SolveDisplay(console)
     seconds = kwargs.get("time_limit", DEFAULT_TIME_LIMIT)
-    budget = SolveBudget(float(seconds), progress=display)  # type: ignore[arg-type]
+    budget = SolveBudget(float(seconds), progress=display,  # type: ignore[arg-type]
+                         work_limit=kwargs.get("work_limit"))  # type: ignore[arg-type]
     try:
         with stop_on_ctrl_c(budget, console):
             result = _call(debug, plan, solve_budget=budget, **kwargs)
@@ -226,6 +227,12 @@ def plan_cmd(
         float, typer.Option("--time-limit", min=0.001, help="Solver seconds of the whole run, "
                             "shared by the locker phases and tiers in turn.")
     ] = DEFAULT_TIME_LIMIT,
+    work_limit: Annotated[
+        int | None, typer.Option("--work-limit", min=1, help="Branch-and-bound nodes of each "
+                                 "MIP solve: a plan that does not depend on the machine's "
+                                 "speed or load; --time-limit is then each solve's safety "
+                                 "limit.")
+    ] = None,
     solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
     rules: Annotated[str, typer.Option(help="Rules preset.")] = "national",
     tiers: Annotated[
@@ -263,6 +270,7 @@ def plan_cmd(
         budget=budget,
         budget_kind=budget_kind,
         time_limit=time_limit,
+        work_limit=work_limit,
         solver=solver.value,
         rules=rules,
         tiers=tuple(t.strip() for t in tiers.split(",") if t.strip()),

@@ -28,9 +28,9 @@ class PlanOptions:
 
     Attributes
     ----------
-    boundary, boundary_crs, radius_m, mode, budget, budget_kind, time_limit, solver, rules,
-    lang, offline_map, demand_params, locker_params, rule_overrides, communities, inventory,
-    tiers, county_centre, hub_sites, hub_params, basemap, tianditu_key
+    boundary, boundary_crs, radius_m, mode, budget, budget_kind, time_limit, work_limit,
+    solver, rules, lang, offline_map, demand_params, locker_params, rule_overrides, communities,
+    inventory, tiers, county_centre, hub_sites, hub_params, basemap, tianditu_key
         As the keywords of :func:`siting.pipeline.plan`.
     """
 
@@ -41,6 +41,7 @@ class PlanOptions:
     budget: int | None = None
     budget_kind: Literal["modules", "sites"] = "modules"
     time_limit: float = 60.0
+    work_limit: int | None = None
     solver: Literal["highs", "cbc"] = "highs"
     rules: str = "national"
     lang: Literal["zh", "en"] = "zh"

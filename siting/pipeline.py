@@ -142,6 +142,7 @@ def plan(
     budget: int | None = None,
     budget_kind: Literal["modules", "sites"] = "modules",
     time_limit: float = 60.0,
+    work_limit: int | None = None,
     solver: Literal["highs", "cbc"] = "highs",
     rules: str = "national",
     lang: Literal["zh", "en"] = "zh",
@@ -185,6 +186,10 @@ def plan(
     time_limit
         Solver seconds of the whole run, shared by the locker phases and the tiers in the
         order they are solved (:mod:`optimizer.budget`); ``solve_budget`` replaces it.
+    work_limit
+        Branch-and-bound nodes of each MIP solve (``None``: none): the plan then does not
+        depend on the machine's speed or load, and ``time_limit`` is each solve's safety
+        limit (:mod:`optimizer.budget`); ``solve_budget`` replaces it.
     solver
         ``{"highs", "cbc"}``.
     rules
@@ -287,7 +292,7 @@ def run_plan(
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
     stages.done("model", describe_size(model_size(problem, lp)))
-    run_budget = solve_budget or SolveBudget(options.time_limit)
+    run_budget = solve_budget or SolveBudget(options.time_limit, work_limit=options.work_limit)
     locker_plan = solve_locker_tier(problem, lp, options, run_budget, stages)
     layers, records, target = locker_outcome(d, problem, locker_plan, lp, rule_set)
     tier_summary: dict[str, Any] = {}
@@ -354,7 +359,8 @@ def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
         "osm": str(osm),
         "boundary": None if options.boundary is None else str(options.boundary),
         "mode": options.mode, "budget": options.budget, "budget_kind": options.budget_kind,
-        "solver": options.solver, "time_limit": options.time_limit, "rules": options.rules,
+        "solver": options.solver, "time_limit": options.time_limit,
+        "work_limit": options.work_limit, "rules": options.rules,
         "tiers": list(options.tiers),
     }
 

@@ -117,6 +117,7 @@ SWEEP_ALIASES: Mapping[str, str] = {
     "preset": "rules.preset",
     "solver": "solver.name",
     "time_limit": "solver.time_limit",
+    "work_limit": "solver.work_limit",
     "tiers": "tiers",
     "lang": "lang",
 }
@@ -281,10 +282,15 @@ class Parameters(_Model):
 
 
 class SolverSettings(_Model):
-    """MILP solver and the solver seconds of the whole run (:mod:`optimizer.budget`)."""
+    """MILP solver and the solver seconds of the whole run (:mod:`optimizer.budget`).
+
+    ``work_limit`` (branch-and-bound nodes of each MIP solve) makes the plan independent of
+    the machine's speed and load; ``time_limit`` is then each solve's safety limit.
+    """
 
     name: Literal["highs", "cbc"] = "highs"
     time_limit: float = Field(default=60.0, gt=0, le=86_400)
+    work_limit: int | None = Field(default=None, gt=0)
 
 
 class UserInput(_Model):
@@ -409,6 +415,7 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
         "budget": p.budget,
         "budget_kind": p.budget_kind,
         "time_limit": scenario.solver.time_limit,
+        "work_limit": scenario.solver.work_limit,
         "solver": scenario.solver.name,
         "rules": scenario.rules.preset,
         "lang": scenario.lang,
@@ -705,6 +712,8 @@ def input_hash(scenario: Scenario) -> str:
         sha256, so moving a folder does not change it), and the package version.
     """
     content = scenario.model_dump(mode="json")
+    if content["solver"]["work_limit"] is None:  # unset: the hash of earlier runs holds
+        del content["solver"]["work_limit"]
     files = {}
     for key, path in sorted(_files_of(scenario).items()):
         p = Path(path)

@@ -29,7 +29,7 @@ SCHEMA_PATH = Path(__file__).with_name("summary.schema.json")
 
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 
-_STATUS_ORDER = ("optimal", "rule-based", "not applicable", "time_limit", "feasible",
+_STATUS_ORDER = ("optimal", "rule-based", "not applicable", "work_limit", "time_limit", "feasible",
                  "interrupted", "not_solved", "infeasible", "error")
 
 
