@@ -1,5 +1,6 @@
 """The packages import downward only (geodata <- optimizer <- maps <- siting) and no module
-imports itself back through others. Every import counts, module-level or inside a function."""
+imports itself back through others. Every executed import counts, module-level or inside a
+function; imports under ``if TYPE_CHECKING:`` are for annotations only and never run."""
 
 from __future__ import annotations
 
@@ -34,10 +35,21 @@ def _imported(node: ast.Import | ast.ImportFrom, name: str, is_package: bool) ->
     return [f"{base}.{alias.name}" for alias in node.names]
 
 
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """Ids of the import statements under ``if TYPE_CHECKING:``."""
+    return {id(inner) for node in ast.walk(tree)
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING"
+            for stmt in node.body for inner in ast.walk(stmt)}
+
+
 def _targets(tree: ast.AST, name: str, is_package: bool, modules: set[str]) -> set[str]:
-    """Project modules that the code ``tree`` of module ``name`` imports."""
+    """Project modules that the code ``tree`` of module ``name`` imports when it runs."""
     found = set()
+    skipped = _type_checking_only(tree)
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
         for target in _imported(node, name, is_package):
