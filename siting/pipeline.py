@@ -41,6 +41,7 @@ from geodata.old_compounds import building_years, old_compounds
 from geodata.osm import OsmExtract, read_osm
 from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
 from geodata.rural import villages_from_osm
+from geodata.walking import residential_compounds
 from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
 from maps.layers import locker_layers
@@ -258,7 +259,8 @@ def plan(
 
     demand_xy = shapely.get_coordinates(demand.geometry)
     site_xy = shapely.get_coordinates(candidates.geometry)
-    reach = network_distances(walk, demand_xy, site_xy, radius_m=lp.radius_m)
+    reach = network_distances(walk, demand_xy, site_xy, radius_m=lp.radius_m,
+                              compounds=residential_compounds(d.features, area))
     stages.done("distances", f"{reach.nnz:,} home–site pairs within {lp.radius_m:g} m walk")
 
     existing = candidates["existing"].to_numpy(dtype=bool)
@@ -300,12 +302,15 @@ def plan(
         community=demand["community"].to_numpy(),
         community_names=names,
     )
+    reasons, reasons_zh = reach.off_street_reasons(locker_plan.reasons, locker_plan.reasons_zh)
+    locker_plan = replace(locker_plan, reasons=reasons, reasons_zh=reasons_zh)
     layers = locker_layers(
         locker_plan,
         demand=demand,
         candidates=candidates,
         communities=communities,
         boundary=area.projected,
+        reach=reach,
     )
     records = locker_compliance(
         locker_plan,
