@@ -46,6 +46,7 @@ from geodata.network import Network, as_points
 from geodata.walking import (
     ACCESS_CAP_M,
     REASON_OFF_STREET,
+    EdgeIndex,
     Located,
     compound_ids,
     edge_index,
@@ -336,52 +337,66 @@ def _walk_pairs(
     o_loc, d_loc = locate_on_edges(edges, o_xy), locate_on_edges(edges, d_xy)
     _check_near(network, "origins", o_loc.access_m)
     _check_near(network, "destinations", d_loc.access_m)
-    located = Located(
-        np.concatenate([o_loc.edge, d_loc.edge]),
-        np.concatenate([o_loc.along_m, d_loc.along_m]),
-        np.concatenate([o_loc.access_m, d_loc.access_m]),
-    )
-    graph = walking_graph(network, edges, located)
-    n = network.n_nodes
     reach = min(cap, radius_m)
     o_ok = np.flatnonzero(o_loc.access_m <= reach)
     d_ok = np.flatnonzero(d_loc.access_m <= reach)
-    o_side = (o_ok, n + o_ok, o_loc.access_m[o_ok])
-    d_side = (d_ok, n + len(o_xy) + d_ok, d_loc.access_m[d_ok])
-    parts: list[_Part] = []
     from_origins = len(o_ok) <= len(d_ok)
-    src, tgt = (o_side, d_side) if from_origins else (d_side, o_side)
-    for s_pt, t_pt, dist, access in _virtual_pairs(graph, src, tgt, radius_m, max_block):
+    (s_loc, s_ok), (t_loc, t_ok) = ((o_loc, o_ok), (d_loc, d_ok))[:: 1 if from_origins else -1]
+    parts: list[_Part] = []
+    for s_pt, t_pt, dist, access in _street_pairs(
+        network, edges, (s_loc, s_ok), (t_loc, t_ok), radius_m, max_block
+    ):
         parts.append((s_pt, t_pt, dist, access) if from_origins else (t_pt, s_pt, dist, access))
-    o_in, d_in = compound_ids(compounds, o_xy), compound_ids(compounds, d_xy)
     rows, cols, straight = _near_pairs(o_xy, d_xy, radius_m)
-    neighbours = straight <= np.minimum(o_loc.access_m[rows], d_loc.access_m[cols])
+    o_acc, d_acc = o_loc.access_m[rows], d_loc.access_m[cols]
+    # two points on one edge walk along it (Dijkstra leaves from the source's edge ends)
+    along = o_acc + np.abs(o_loc.along_m[rows] - d_loc.along_m[cols]) + d_acc
+    same = (o_loc.edge[rows] == d_loc.edge[cols]) & (np.maximum(o_acc, d_acc) <= cap)
+    same &= along <= radius_m
+    parts.append((rows[same], cols[same], along[same], (o_acc + d_acc)[same]))
+    o_in, d_in = compound_ids(compounds, o_xy), compound_ids(compounds, d_xy)
+    neighbours = straight <= np.minimum(o_acc, d_acc)
     direct = neighbours | ((o_in[rows] >= 0) & (o_in[rows] == d_in[cols]))
     parts.append((rows[direct], cols[direct], straight[direct], straight[direct]))
-    return parts, o_loc.access_m, len(src[0]) if len(o_ok) and len(d_ok) else 0
+    return parts, o_loc.access_m, len(s_ok) if len(t_ok) else 0
 
 
-def _virtual_pairs(
-    graph: sp.csr_array,
-    src: tuple[IntArray, IntArray, FloatArray],
-    tgt: tuple[IntArray, IntArray, FloatArray],
+def _street_pairs(
+    network: Network,
+    edges: EdgeIndex,
+    src: tuple[Located, IntArray],
+    tgt: tuple[Located, IntArray],
     radius_m: float,
     max_block: int,
 ) -> list[_Part]:
-    """Point pairs within the radius from Dijkstra between the points' virtual nodes."""
-    (s_pts, s_nodes, s_acc), (t_pts, t_nodes, t_acc) = src, tgt
+    """Point pairs within the radius along the streets, chunk by chunk.
+
+    Dijkstra runs from each source's node on the network with the sources' virtual nodes
+    (:func:`geodata.walking.walking_graph`); a target is reached through either end of its edge,
+    so it stands for two points, one at each end, offset by its access leg and its run along
+    the edge. A source on the target's own edge is reached through an end, too: the straight run
+    along that edge is added by the caller.
+    """
+    (s_loc, s_pts), (t_loc, t_pts) = src, tgt
     if not len(s_pts) or not len(t_pts):
         return []
-    limit = radius_m - float(s_acc.min()) - float(t_acc.min())
-    chunk = max(1, int(max_block // graph.shape[0]))
-    out: list[_Part] = []
-    for lo in range(0, len(s_nodes), chunk):
-        hi = min(lo + chunk, len(s_nodes))
-        block = np.atleast_2d(dijkstra(graph, indices=s_nodes[lo:hi], limit=limit))[:, t_nodes]
-        total = block + s_acc[lo:hi, None] + t_acc[None, :]
-        si, ti = np.nonzero(total <= radius_m)
-        out.append((s_pts[lo + si], t_pts[ti], total[si, ti], s_acc[lo + si] + t_acc[ti]))
-    return out
+    sources = Located(s_loc.edge[s_pts], s_loc.along_m[s_pts], s_loc.access_m[s_pts])
+    graph, s_nodes = walking_graph(network, edges, sources)
+    k, t_edge, t_along = len(t_pts), t_loc.edge[t_pts], t_loc.along_m[t_pts]
+    t_acc = t_loc.access_m[t_pts]
+    ends = np.concatenate([edges.u[t_edge], edges.v[t_edge]])
+    to_end = np.concatenate([t_along, edges.length[t_edge] - t_along]) + np.tile(t_acc, 2)
+    found = _pairs(
+        graph,
+        (np.arange(len(s_pts)), s_nodes, sources.access_m),
+        (np.arange(2 * k), ends, to_end),
+        radius_m,
+        max_block,
+    )
+    return [
+        (s_pts[s], t_pts[t % k], dist, sources.access_m[s] + t_acc[t % k])
+        for s, t, dist, _ in found
+    ]
 
 
 def _node_pairs(
@@ -455,6 +470,8 @@ def _pairs(
     s_min = np.minimum.reduceat(s_off[s_ordered], s_start)
     t_min = np.minimum.reduceat(t_off[t_ordered], t_start)
     limit = radius_m - float(s_min.min()) - float(t_min.min())
+    if limit < 0:
+        return []
     n = graph.shape[0]
     chunk = max(1, int(max_block // max(n, 1)))
     out: list[_Part] = []

@@ -70,6 +70,8 @@ IntArray = NDArray[np.int64]
 
 #: Longest straight access leg from a point to its street, in metres (GB 50180-2018 街坊 size).
 ACCESS_CAP_M = 150.0
+#: A located point this close to an edge's end is placed on the end node itself.
+_AT_END_M = 0.01
 #: Why a home off the street network is not served (English, Chinese); ``{access}`` and
 #: ``{cap}`` are metres.
 REASON_OFF_STREET = (
@@ -128,30 +130,31 @@ def edge_index(network: Network) -> EdgeIndex:
     ----------
     network
         A projected network; of a walk network's two directions of a street, the one from the
-        lower to the higher node row is kept (self-loops once).
+        lower to the higher node id is kept (self-loops once, one-way edges of a drive
+        network as they are).
 
     Returns
     -------
     EdgeIndex
         The edges; an edge without ``geometry`` is the straight line between its nodes.
     """
-    row = dict(zip(network.node_ids.tolist(), range(network.n_nodes), strict=True))
-    u, v, length, lines = [], [], [], []
-    for a, b, data in network.graph.edges(data=True):
-        ra, rb = row[a], row[b]
-        if ra > rb:
-            continue
-        line = data.get("geometry") or shapely.LineString([network.xy[ra], network.xy[rb]])
-        u.append(ra)
-        v.append(rb)
-        length.append(float(data["length"]))
-        lines.append(line)
-    geoms = np.array(lines, dtype=object)
+    edges = [
+        (a, b, data.get("geometry"), float(data["length"]))
+        for a, b, data in network.graph.edges(data=True)
+        if a <= b or a not in network.graph[b]
+    ]
+    u_arr = np.searchsorted(network.node_ids, [e[0] for e in edges]).astype(np.int64)
+    v_arr = np.searchsorted(network.node_ids, [e[1] for e in edges]).astype(np.int64)
+    geoms = np.array([e[2] for e in edges], dtype=object)
+    straight = np.flatnonzero(geoms == None)  # noqa: E711 (elementwise)
+    geoms[straight] = shapely.linestrings(
+        np.stack([network.xy[u_arr[straight]], network.xy[v_arr[straight]]], axis=1)
+    )
     start = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    u_arr, v_arr = np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
     flip = np.hypot(*(start - network.xy[u_arr]).T) > np.hypot(*(start - network.xy[v_arr]).T)
     u_arr[flip], v_arr[flip] = v_arr[flip], u_arr[flip]
-    return EdgeIndex(u_arr, v_arr, np.array(length), geoms, shapely.STRtree(geoms))
+    length = np.array([e[3] for e in edges])
+    return EdgeIndex(u_arr, v_arr, length, geoms, shapely.STRtree(geoms))
 
 
 def locate_on_edges(edges: EdgeIndex, xy: ArrayLike) -> Located:
@@ -188,8 +191,10 @@ def locate_on_edges(edges: EdgeIndex, xy: ArrayLike) -> Located:
     return Located(edge, np.asarray(fraction) * edges.length[edge], access)
 
 
-def walking_graph(network: Network, edges: EdgeIndex, located: Located) -> sp.csr_array:
-    """Return the network's adjacency with one virtual node per located point.
+def walking_graph(
+    network: Network, edges: EdgeIndex, located: Located
+) -> tuple[sp.csr_array, IntArray]:
+    """Return the network's adjacency with a virtual node for each located point.
 
     Parameters
     ----------
@@ -198,34 +203,42 @@ def walking_graph(network: Network, edges: EdgeIndex, located: Located) -> sp.cs
     edges
         Its edges (:func:`edge_index`).
     located
-        The points (:func:`locate_on_edges`); point ``k`` becomes node ``network.n_nodes + k``.
+        The points (:func:`locate_on_edges`).
 
     Returns
     -------
-    scipy.sparse.csr_array
-        Symmetric, ``n_nodes + len(points)`` square: each edge holding points is chained
-        ``u - p1 - ... - v`` in order along it (its original ``u - v`` entry is kept, and is no
-        shorter than the chain).
+    graph : scipy.sparse.csr_array
+        Symmetric, square: the network's nodes, then one virtual node per point inside an edge;
+        each edge holding such points is chained ``u - p1 - ... - v`` in order along it (its
+        original ``u - v`` entry is kept, and is no shorter than the chain).
+    node : numpy.ndarray
+        Each point's node in ``graph``: its edge's end node when it lies within 1 cm of it,
+        else its virtual node.
     """
-    n, m = network.n_nodes, len(located.edge)
-    order = np.lexsort((located.along_m, located.edge))
-    edge, along, node = located.edge[order], located.along_m[order], n + order
+    n, length = network.n_nodes, edges.length[located.edge]
+    node = np.where(located.along_m <= _AT_END_M, edges.u[located.edge], edges.v[located.edge])
+    inside = np.flatnonzero((located.along_m > _AT_END_M) & (located.along_m < length - _AT_END_M))
+    order = inside[np.lexsort((located.along_m[inside], located.edge[inside]))]
+    edge, along, m = located.edge[order], located.along_m[order], len(order)
+    virtual = n + np.arange(m)
+    node[order] = virtual
     change = edge[1:] != edge[:-1]
     first = np.flatnonzero(np.r_[True, change][:m])
     last = np.flatnonzero(np.r_[change, True][:m])
     inner = np.flatnonzero(~np.r_[change, True][:m])
-    rows = np.concatenate([edges.u[edge[first]], node[inner], node[last]])
-    cols = np.concatenate([node[first], node[inner + 1], edges.v[edge[last]]])
+    rows = np.concatenate([edges.u[edge[first]], virtual[inner], virtual[last]])
+    cols = np.concatenate([virtual[first], virtual[inner + 1], edges.v[edge[last]]])
     gaps = np.concatenate(
         [along[first], along[inner + 1] - along[inner], edges.length[edge[last]] - along[last]]
     )
     net = network.adjacency.tocoo()
-    return min_csr(
+    graph = min_csr(
         np.concatenate([net.row, rows, cols]),
         np.concatenate([net.col, cols, rows]),
         np.concatenate([net.data, gaps, gaps]),
         n + m,
     )
+    return graph, node
 
 
 def residential_compounds(features: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoSeries:
