@@ -20,8 +20,10 @@ it (:meth:`geodata.network.Network.snap`); two points at the same node go straig
 
 Only pairs with a distance ``<= radius_m`` are kept. Memory scales with the pairs kept, never
 with ``origins x destinations``: Dijkstra runs (``scipy.sparse.csgraph.dijkstra`` with
-``limit``) from the side with fewer sources (virtual nodes of points on a walk network,
-distinct snapped nodes on a drive network), in chunks whose dense ``chunk x graph nodes`` block
+``limit``) from the side with fewer points (from its distinct snapped nodes on a drive network;
+on a walk network from its virtual nodes, or the edge end a point lies on: only that side gets
+virtual nodes, and the other side is reached through either end of its edges, plus the
+straight run along an edge the two share), in chunks whose dense ``chunk x graph nodes`` block
 holds at most ``max_block`` entries (1e7 by default, 80 MB of float64), and each chunk is
 expanded to point pairs at once and filtered by the radius.
 """

@@ -12,8 +12,11 @@ A walk between a home and a site has an *access* part and a *street* part::
 2. **Virtual nodes.** Each located point becomes a node of the walking graph that splits its
    edge: the points on one edge are ordered along it and chained ``u - p1 - p2 - ... - v`` with
    the partial lengths (the edge's ``length`` times the fraction of its geometry between them).
-   The street part is the shortest path between two virtual nodes on that graph, so a home and
-   a site on the same street walk along it and no walk detours through an intersection.
+   The street part is the shortest path between two located points on that graph, so a home
+   and a site on the same street walk along it and no walk detours through an intersection.
+   (:mod:`geodata.distances` gives virtual nodes to the side it runs Dijkstra from and reaches
+   the other side through the ends of its edges, which gives the same lengths on a smaller
+   graph; a point within 1 cm of an edge's end is that end node.)
 3. **Access cap.** An access leg longer than :data:`ACCESS_CAP_M` (150 m) is not walked: the
    point is *off street* and gets no walk along the streets. The national residential-area
    standard GB 50180-2018 bounds a 居住街坊 (residential block) by streets and sizes it at

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -224,6 +224,7 @@ def district_plan(scenario: Scenario, district: BaseGeometry, owned: BaseGeometr
     from geodata.distances import network_distances
     from geodata.network import walk_network
     from geodata.osm import read_osm
+    from geodata.walking import residential_compounds
     from maps.layers import locker_layers
     from optimizer.compliance import locker_compliance
     from optimizer.lockers import LockerParameters, LockerProblem, solve_lockers
@@ -259,7 +260,8 @@ def district_plan(scenario: Scenario, district: BaseGeometry, owned: BaseGeometr
         candidates.geometry.to_numpy(), owned)
     candidates = candidates[~foreign].reset_index(drop=True)
     reach = network_distances(walk, shapely.get_coordinates(demand.geometry),
-                              shapely.get_coordinates(candidates.geometry), radius_m=radius)
+                              shapely.get_coordinates(candidates.geometry), radius_m=radius,
+                              compounds=residential_compounds(features, area))
     capacity = candidates["capacity_compartments"].to_numpy(dtype=float)
     problem = LockerProblem(
         daily_parcels=demand["daily_parcels"].to_numpy(dtype=float),
@@ -270,8 +272,10 @@ def district_plan(scenario: Scenario, district: BaseGeometry, owned: BaseGeometr
     plan = solve_lockers(problem, lp, mode=kw["mode"], budget=kw["budget"],
                          budget_kind=kw["budget_kind"], solver=kw["solver"],
                          time_limit=kw["time_limit"])
+    reasons, reasons_zh = reach.off_street_reasons(plan.reasons, plan.reasons_zh)
+    plan = replace(plan, reasons=reasons, reasons_zh=reasons_zh)
     layers = locker_layers(plan, demand=demand, candidates=candidates, communities=communities,
-                           boundary=district)
+                           boundary=district, reach=reach)
     names = dict(zip(communities["community"], communities["name"], strict=True))
     records = locker_compliance(plan, rules, daily_parcels=problem.daily_parcels,
                                 community=demand["community"].to_numpy(), community_names=names)
