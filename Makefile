@@ -24,7 +24,10 @@ $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/siting demo
 
+# Lint first (ruff and mypy, configured in pyproject.toml: zero findings), then the suite.
 test: $(VENV)/.test-installed
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.bench-installed

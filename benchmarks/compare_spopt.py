@@ -10,7 +10,8 @@ dense cost matrix its ``from_cost_matrix`` takes and ``pulp.HiGHS(timeLimit=...,
 our models get the sparse pairs within the radius (p-median: the same dense matrix) and HiGHS
 through highspy with the same gap and time limit. Each solve runs in a fresh process (forked
 from a server that has the libraries imported), so the peak memory (resident set above the
-loaded input, sampled every 10 ms) belongs to that run alone. Building the instances (distances) is not timed for either tool.
+loaded input, sampled every 10 ms) belongs to that run alone. Building the instances (distances)
+is not timed for either tool.
 
 Prints a table (build s, solve s, total s, peak MB, objective, status, our total / spopt's),
 checks that the objectives agree where spopt finishes (exit status 1 on a mismatch), and writes
@@ -302,8 +303,8 @@ def table_row(row: dict[str, Any]) -> str:
     model = MODELS[row["model"]] + (f" p={row['p']}" if row["model"] != "set_cover" else "")
     return (f"| {row['instance']} | {row['n_demand']:,} | {row['n_sites']:,} | {model} "
             f"| {row['tool']} | {_num(row['build_s'])} | {_num(row['solve_s'])} "
-            f"| {_num(row['total_s'])} | {_num(row['peak_mb'], 1)} | {_objective(row['objective'])} "
-            f"| {row['status']} | {ratio} |")
+            f"| {_num(row['total_s'])} | {_num(row['peak_mb'], 1)} "
+            f"| {_objective(row['objective'])} | {row['status']} | {ratio} |")
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:

@@ -80,7 +80,8 @@ class Instance:
     @property
     def shape(self) -> tuple[int, int]:
         """``(n_demand, n_sites)``."""
-        return self.cost.shape  # type: ignore[return-value]
+        n, m = self.cost.shape
+        return n, m
 
     def reach(self) -> sparse.csr_array:
         """Return the costs of the pairs within the radius as a CSR array.

@@ -37,7 +37,7 @@ from geodata.coords import geometry_gcj02_to_wgs84, in_china
 from geodata.errors import BoundaryError, CRSError, ParameterError
 from geodata.osm import OsmExtract
 
-__all__ = ["StudyArea", "study_area", "utm_crs", "BoundaryCRS"]
+__all__ = ["StudyArea", "study_area", "utm_crs", "to_projected", "BoundaryCRS"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ class StudyArea:
     datum
         The datum the boundary file was read in before conversion to WGS84: ``"wgs84"`` or
         ``"gcj02"`` (``"wgs84"`` for ``"osm-bounds"``).
+    boundary
+        The boundary file's whole polygon in WGS84, before it was cut to the extract's bounds
+        (``None`` for ``"osm-bounds"``): what :mod:`geodata.coverage` measures the data against.
     """
 
     polygon: Polygon | MultiPolygon
@@ -76,6 +79,7 @@ class StudyArea:
     source: str
     name: str
     datum: str = "wgs84"
+    boundary: Polygon | MultiPolygon | None = None
 
     @property
     def area_km2(self) -> float:
@@ -107,6 +111,27 @@ def utm_crs(lon: float, lat: float) -> pyproj.CRS:
         )
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def to_projected(shape: Polygon | MultiPolygon, crs: pyproj.CRS) -> Polygon | MultiPolygon:
+    """Return a WGS84 polygon in a projected CRS.
+
+    Parameters
+    ----------
+    shape
+        Longitude/latitude polygon.
+    crs
+        The target CRS (a study area's UTM zone).
+
+    Returns
+    -------
+    shapely.Polygon or shapely.MultiPolygon
+        The same polygon in ``crs`` coordinates.
+    """
+    to_crs = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    return shapely.transform(
+        shape, lambda xy: np.column_stack(to_crs.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 def study_area(
@@ -153,6 +178,7 @@ def study_area(
         raise ParameterError(
             f"boundary_crs={boundary_crs!r} is not allowed. Fix: use 'auto', 'wgs84' or 'gcj02'"
         )
+    whole: Polygon | MultiPolygon | None = None
     if boundary is None:
         polygon: Polygon | MultiPolygon = extract.bounds
         source, name, datum = "osm-bounds", _stem(extract.path), "wgs84"
@@ -160,18 +186,15 @@ def study_area(
         path = Path(boundary).expanduser()
         frame = _read_boundary(path, boundary_name)
         shape = _union_polygons(frame, path)
-        shape, datum = _to_wgs84(shape, frame, path, extract, boundary_crs)
-        polygon = _clip_to_extract(shape, extract, path)
+        whole, datum = _to_wgs84(shape, frame, path, extract, boundary_crs)
+        polygon = _clip_to_extract(whole, extract, path)
         source = str(path)
         name = boundary_name or _feature_name(frame) or _stem(path)
     centroid = polygon.centroid
     crs = utm_crs(centroid.x, centroid.y)
-    to_utm = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
-    projected = shapely.transform(
-        polygon, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1]))
-    )
     area = StudyArea(
-        polygon=polygon, crs=crs, projected=projected, source=source, name=name, datum=datum
+        polygon=polygon, crs=crs, projected=to_projected(polygon, crs), source=source, name=name,
+        datum=datum, boundary=whole,
     )
     log.info(
         "study_area: %s from %s (%s): %.3f km2 in %s, %d parts, in %.2f s",
@@ -428,9 +451,9 @@ def _admin_vertices_cached(xml_path: str, mtime_ns: int, size: int) -> NDArray[n
 def _clip_to_extract(
     shape: Polygon | MultiPolygon, extract: OsmExtract, path: Path
 ) -> Polygon | MultiPolygon:
-    clipped = shape.intersection(extract.bounds)
-    clipped = _polygonal(clipped) if not clipped.is_empty else clipped
-    if clipped.is_empty or clipped.area <= 1e-9 * max(extract.bounds.area, 1e-12):
+    cut = shape.intersection(extract.bounds)
+    clipped = None if cut.is_empty else _polygonal(cut)
+    if clipped is None or clipped.area <= 1e-9 * max(extract.bounds.area, 1e-12):
         sb = tuple(round(v, 4) for v in shape.bounds)
         eb = tuple(round(v, 4) for v in extract.bounds.bounds)
         raise BoundaryError(

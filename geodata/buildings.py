@@ -38,6 +38,7 @@ import osmnx as ox
 import pandas as pd
 import shapely
 from osmnx._errors import InsufficientResponseError
+from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
 from geodata.defaults import (
@@ -172,7 +173,7 @@ def clip_polygons(geoms: gpd.GeoSeries, area: StudyArea) -> gpd.GeoSeries:
     return gpd.GeoSeries(polygonal, index=geoms.index, crs=geoms.crs)
 
 
-def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal_part(geom: BaseGeometry | None) -> BaseGeometry:
     if geom is None or geom.is_empty:
         return shapely.Polygon()
     if geom.geom_type in ("Polygon", "MultiPolygon"):

@@ -109,7 +109,7 @@ def centres_from_osm(
         raise ParameterError(
             f"centres_from_osm: sources must be among {CENTRE_SOURCES} (got {unknown}), "
             f"merge_m={merge_m!r} and min_retail_m2={min_retail_m2!r} must be >= 0")
-    tags: dict[str, object] = {}
+    tags: dict[str, bool | str | list[str]] = {}
     if "place" in sources:
         tags["place"] = ["neighbourhood", "quarter"]
     if "marketplace" in sources:

@@ -43,6 +43,7 @@ import numpy as np
 import osmium
 import shapely
 from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
 from geodata.errors import CRSError, OsmFileError, ParameterError
@@ -51,6 +52,7 @@ from geodata.osm import OsmExtract
 __all__ = [
     "COMMUNITY_COLUMNS",
     "ROAD_BLOCK_HIGHWAYS",
+    "admin_areas_from_osm",
     "communities_from_osm",
     "road_blocks",
 ]
@@ -92,34 +94,36 @@ class _AdminData:
     road_lines: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
 
 
-class _RelationPass(osmium.SimpleHandler):  # type: ignore[misc]
+class _RelationPass(osmium.SimpleHandler):
     """First pass: administrative relations and their member ways."""
 
-    def __init__(self, data: _AdminData) -> None:
+    def __init__(self, data: _AdminData, level: str = _COMMUNITY_LEVEL) -> None:
         super().__init__()
         self.data = data
+        self.level = level
 
     def relation(self, rel: osmium.osm.Relation) -> None:
         tags = rel.tags
         if tags.get("boundary") != "administrative":
             return
         level = tags.get("admin_level")
-        if level not in _CUTTING_LEVELS:
+        cutting = _CUTTING_LEVELS if self.level == _COMMUNITY_LEVEL else {self.level}
+        if level not in cutting:
             return
         ways = [m.ref for m in rel.members if m.type == "w"]
         self.data.cutting_ways.update(ways)
-        if level == _COMMUNITY_LEVEL:
+        if level == self.level:
             label = next((m.ref for m in rel.members if m.type == "n" and m.role == "label"), None)
             self.data.communities[rel.id] = _Community(
                 rel_id=rel.id,
-                name=tags.get("name", "") or tags.get("name:zh", ""),
-                name_en=tags.get("name:en", ""),
+                name=tags.get("name") or tags.get("name:zh") or "",
+                name_en=tags.get("name:en") or "",
                 label_node=label,
                 ways=ways,
             )
 
 
-class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
+class _GeometryPass(osmium.SimpleHandler):
     """Second pass, with node locations: boundary and road way lines, label nodes."""
 
     def __init__(self, data: _AdminData, *, read_roads: bool) -> None:
@@ -131,7 +135,7 @@ class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
     def node(self, node: osmium.osm.Node) -> None:
         if node.id in self.labels and node.location.valid():
             loc = node.location
-            self.data.label_points[node.id] = (loc.lon, loc.lat, node.tags.get("name:en", ""))
+            self.data.label_points[node.id] = (loc.lon, loc.lat, node.tags.get("name:en") or "")
 
     def way(self, way: osmium.osm.Way) -> None:
         tags = way.tags
@@ -151,10 +155,10 @@ class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
             self.data.road_lines[way.id] = coords
 
 
-def _read_admin(path: Path, *, read_roads: bool) -> _AdminData:
+def _read_admin(path: Path, *, read_roads: bool, level: str = _COMMUNITY_LEVEL) -> _AdminData:
     data = _AdminData()
     try:
-        _RelationPass(data).apply_file(str(path))
+        _RelationPass(data, level).apply_file(str(path))
         _GeometryPass(data, read_roads=read_roads).apply_file(str(path), locations=True)
     except RuntimeError as err:
         raise OsmFileError(
@@ -187,14 +191,15 @@ def _faces(lines: list[shapely.Geometry], area: StudyArea) -> tuple[list, list]:
 
 
 def _label_faces(
-    edges: list[shapely.Geometry],
-    faces: list[shapely.Geometry],
+    edges: list[BaseGeometry],
+    faces: list[BaseGeometry],
     edge_comms: list[frozenset[int]],
     label_face: dict[int, int],
 ) -> dict[int, int]:
     """Greedy labelling of faces (see the module docstring); returns face index -> relation id."""
-    face_tree = shapely.STRtree([f.boundary for f in faces])
-    mids = [e.interpolate(0.5, normalized=True) for e in edges]
+    face_tree = shapely.STRtree([shapely.boundary(f) for f in faces])
+    mids = list(shapely.line_interpolate_point(np.asarray(edges, dtype=object), 0.5,
+                                               normalized=True))
     edge_faces: list[list[int]] = [
         sorted(int(i) for i in face_tree.query(m, predicate="dwithin", distance=_SNAP_M))
         for m in mids
@@ -204,7 +209,7 @@ def _label_faces(
         if edge_comms[e]:
             for f in fs:
                 face_edges[f].append(e)
-    lengths = [e.length for e in edges]
+    lengths = [float(shapely.length(e)) for e in edges]
     labels: dict[int, int] = {}
     while True:
         best: tuple[float, int, int, int] | None = None
@@ -370,6 +375,40 @@ def road_blocks(
             COMMUNITY_COLUMNS
         ]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=area.crs)[COMMUNITY_COLUMNS]
+
+
+def admin_areas_from_osm(extract: OsmExtract, area: StudyArea, *, admin_level: int
+                         ) -> gpd.GeoDataFrame:
+    """Return the areas of the ``boundary=administrative`` relations at one ``admin_level``.
+
+    Relations cut off at the extract's edge are rebuilt as for communities (module docstring),
+    with the ways of the relations at that level as the only cutting lines.
+
+    Parameters
+    ----------
+    extract
+        The OSM file.
+    area
+        The study area; the result is in ``area.crs`` and inside ``area.projected``.
+    admin_level
+        OSM admin level (8: the 街道 sub-districts of a Chinese city; 10: communities).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`COMMUNITY_COLUMNS` (``community`` is ``"relation/<id>"``), sorted by
+        it; empty when no relation at that level covers the area.
+
+    Raises
+    ------
+    OsmFileError
+        If the file cannot be read.
+    """
+    data = _read_admin(Path(extract.xml_path), read_roads=False, level=str(admin_level))
+    frame = _admin_communities(data, area)
+    if frame is None:
+        return gpd.GeoDataFrame(columns=COMMUNITY_COLUMNS, geometry="geometry", crs=area.crs)
+    return frame[COMMUNITY_COLUMNS]
 
 
 def communities_from_osm(

@@ -41,7 +41,7 @@ _A = 6378245.0
 _EE = 0.00669342162296594323
 _CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)
 
-G = TypeVar("G", bound=shapely.Geometry)
+G = TypeVar("G", bound=shapely.Geometry | np.ndarray)
 
 FloatArray = NDArray[np.float64]
 
@@ -195,7 +195,8 @@ def _transform_geometry(
         x, y = func(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geom, apply)  # type: ignore[no-any-return]
+    # shapely's stubs take one geometry or an array of them, not a type variable bound to both
+    return shapely.transform(geom, apply)  # type: ignore[type-var]
 
 
 def geometry_wgs84_to_gcj02(geom: G) -> G:

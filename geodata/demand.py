@@ -66,7 +66,7 @@ def _demand_id(osm_id: str) -> str:
     return f"d-{number}" if element == "way" else f"d-{element[:1]}{number}"
 
 
-def _check(frame: gpd.GeoDataFrame, columns: list[str], what: str) -> None:
+def _check(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputDataError(
@@ -210,7 +210,7 @@ def community_demand(demand: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
         If ``demand`` lacks a required column.
     """
     columns = ["community", "community_name", "floor_area_m2", "residents", "daily_parcels"]
-    _check(demand, columns, "demand points")  # type: ignore[arg-type]
+    _check(demand, columns, "demand points")
     table = (
         pd.DataFrame(demand[columns])
         .groupby(["community", "community_name"], sort=True)

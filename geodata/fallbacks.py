@@ -24,6 +24,7 @@ import logging
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from .defaults import DemandParameters
 from .network import Network
@@ -95,7 +96,7 @@ def homes_from_villages(
 
 
 def homes_from_street_grid(
-    network: Network, area_polygon: shapely.Geometry, params: DemandParameters | None = None
+    network: Network, area_polygon: BaseGeometry, params: DemandParameters | None = None
 ) -> gpd.GeoDataFrame:
     """Square cells over the area, kept where a residential street runs within half a cell.
 
@@ -207,7 +208,7 @@ def sites_from_villages(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def sites_from_street_corners(network: Network, area_polygon: shapely.Geometry) -> gpd.GeoDataFrame:
+def sites_from_street_corners(network: Network, area_polygon: BaseGeometry) -> gpd.GeoDataFrame:
     """Return a candidate locker site at each residential street junction (``street_corner``).
 
     Parameters

@@ -285,5 +285,5 @@ def _fallback_sites(network: Network, p: HubSiteParameters) -> gpd.GeoDataFrame:
     names = [f"drive-node/{network.node_ids[k]} on a {road} road (fallback: no industrial or "
              "logistics site mapped)" for k in pick]
     frame = _frame([f"drive-node/{network.node_ids[k]}" for k in pick], names, FALLBACK_SOURCE,
-                   np.full(len(pick), np.nan), shapely.points(network.xy[pick]), network.crs)
+                   np.full(len(pick), np.nan), gpd.points_from_xy(*network.xy[pick].T), network.crs)
     return frame.assign(road_m=0.0)

@@ -66,7 +66,7 @@ def building_years(features: gpd.GeoDataFrame) -> pd.Series:
     for tag in DATE_TAGS:
         if tag in homes.columns:
             found = homes[tag].astype("string").str.extract(_YEAR, expand=False)
-            year = year.fillna(pd.to_numeric(found, errors="coerce"))
+            year = year.fillna(pd.to_numeric(found, errors="coerce").astype(float))
     year.index = pd.Index(osm_ids(homes.index))
     return year.dropna()
 

@@ -47,6 +47,7 @@ import osmium
 import pyproj
 import shapely
 from shapely.geometry import LineString, Point
+from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
 from geodata.errors import OsmFileError, ParameterError
@@ -94,7 +95,7 @@ class _Rural:
     centres: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
-class _RelationPass(osmium.SimpleHandler):  # type: ignore[misc]
+class _RelationPass(osmium.SimpleHandler):
     def __init__(self, data: _Rural) -> None:
         super().__init__()
         self.data = data
@@ -115,7 +116,7 @@ class _RelationPass(osmium.SimpleHandler):  # type: ignore[misc]
             self.data.way_rels[w].add(rel.id)
 
 
-class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
+class _GeometryPass(osmium.SimpleHandler):
     def __init__(self, data: _Rural) -> None:
         super().__init__()
         self.data = data
@@ -129,7 +130,7 @@ class _GeometryPass(osmium.SimpleHandler):  # type: ignore[misc]
             self.data.centres[node.id] = (loc.lon, loc.lat)
         place = node.tags.get("place")
         if place in ("village", "hamlet", "town"):
-            name = node.tags.get("name", "") or node.tags.get("name:zh", "")
+            name = node.tags.get("name") or node.tags.get("name:zh") or ""
             self.data.places.append((node.id, place, name, loc.lon, loc.lat, len(node.tags)))
 
     def way(self, way: osmium.osm.Way) -> None:
@@ -290,7 +291,9 @@ def _townships(data: _Rural, area: StudyArea, merge_m: float) -> gpd.GeoDataFram
     return frame.sort_values("township_id", kind="stable").reset_index(drop=True)[TOWNSHIP_COLUMNS]
 
 
-def _territories(data: _Rural, towns: gpd.GeoDataFrame, area: StudyArea) -> list[object]:
+def _territories(
+    data: _Rural, towns: gpd.GeoDataFrame, area: StudyArea
+) -> list[BaseGeometry | None]:
     """Label the faces cut by the boundary ways (see the module docstring)."""
     rel_of = {int(r): i for i, r in enumerate(towns["relation_id"]) if r}
     tr = _project(area)
@@ -299,10 +302,11 @@ def _territories(data: _Rural, towns: gpd.GeoDataFrame, area: StudyArea) -> list
         rels = {rel_of[r] for r in data.way_rels[wid] if r in rel_of}
         if not rels:
             continue
-        x, y = tr.transform(*zip(*coords, strict=True))
+        xy = np.asarray(coords, dtype=float)
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
         lines.append(LineString(zip(x, y, strict=True)))
         line_rels.append(rels)
-    out: list[object] = [None] * len(towns)
+    out: list[BaseGeometry | None] = [None] * len(towns)
     if not lines:
         return out
     noded = shapely.node(shapely.union_all([*lines, area.projected.boundary]))
@@ -316,7 +320,7 @@ def _territories(data: _Rural, towns: gpd.GeoDataFrame, area: StudyArea) -> list
         for k, f in enumerate(faces):
             if f.covers(seat):
                 seat_face[i] = k
-    parts: dict[int, list[object]] = defaultdict(list)
+    parts: dict[int, list[BaseGeometry]] = defaultdict(list)
     for k, face in enumerate(faces):
         owners = [i for i, kk in seat_face.items() if kk == k]
         if len(owners) != 1:

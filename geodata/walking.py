@@ -181,7 +181,7 @@ def locate_on_edges(edges: EdgeIndex, xy: ArrayLike) -> Located:
     geodata.errors.ParameterError
         When ``xy`` is not an ``(m, 2)`` array of finite numbers.
     """
-    points = shapely.points(as_points(xy))
+    points = np.asarray(shapely.points(as_points(xy)))
     if len(points) == 0:
         return Located(np.empty(0, np.int64), np.empty(0), np.empty(0))
     (point, nearest), distance = edges.tree.query_nearest(
@@ -281,7 +281,7 @@ def compound_ids(compounds: gpd.GeoSeries | None, xy: ArrayLike) -> IntArray:
     numpy.ndarray
         ``(m,)`` int64; where compounds overlap, the lowest index.
     """
-    points = shapely.points(as_points(xy))
+    points = np.asarray(shapely.points(as_points(xy)))
     out = np.full(len(points), -1, dtype=np.int64)
     if compounds is None or len(compounds) == 0 or len(points) == 0:
         return out

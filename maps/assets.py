@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 from xstatic.pkg import leaflet as xstatic_leaflet
 
 __all__ = ["InlineAsset", "leaflet_css", "leaflet_js", "leaflet_version", "make_offline"]
@@ -118,7 +118,9 @@ def make_offline(fmap: folium.Map) -> folium.Map:
     # Instance attributes: folium's class-level lists are shared by every map.
     fmap.default_js = []
     fmap.default_css = []
-    header = fmap.get_root().header
+    root = fmap.get_root()
+    assert isinstance(root, Figure), "a folium map's root is a branca Figure"
+    header = root.header
     header.add_child(InlineAsset(leaflet_css(), tag="style"), name="leaflet_css")
     header.add_child(InlineAsset(leaflet_js(), tag="script"), name="leaflet")
     log.debug(

@@ -267,7 +267,7 @@ def _write_kml(table: gpd.GeoDataFrame, path: Path, *, title: str) -> None:
 
 def _write_xlsx(table: gpd.GeoDataFrame, path: Path, *, sheet: str) -> None:
     book = Workbook()
-    ws = book.active
+    ws = book.worksheets[0]
     ws.title = re.sub(r"[\[\]:*?/\\]", "_", sheet)[:31] or "sites"
     columns = [c for c in table.columns if c != table.geometry.name]
     ws.append([str(c) for c in columns])

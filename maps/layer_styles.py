@@ -21,6 +21,7 @@ from maps.controls import LegendItem
 from maps.hexbins import HEAT_COLOURS, heat_breaks
 from maps.i18n import label
 from maps.symbols import symbol_icon
+from optimizer.rules import R2_RATIO
 
 __all__ = [
     "LAYER_SPECS",
@@ -54,7 +55,7 @@ _NEW, _EXISTING, _UNCOVERED, _GREY = "#e6550d", "#08519c", "#d7191c", "#8c8c8c"
 _CATCHMENT = "#d94801"
 
 #: Compartments per daily parcel that a community must have: rule R2 (004 五(二)), 1.0-1.3.
-RATIO_RANGE: tuple[float, float] = (1.0, 1.3)
+RATIO_RANGE: tuple[float, float] = R2_RATIO
 
 #: Fill of a community by its ratio class.
 RATIO_COLOURS: dict[str, str] = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from geodata.distances import Reach
 from optimizer.compliance import community_compartments
@@ -28,7 +28,7 @@ def locker_layers(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
-    boundary: Polygon,
+    boundary: BaseGeometry,
     reach: Reach | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Build the GIS layers of a locker plan, all in the demand's projected CRS.
@@ -106,7 +106,7 @@ def locker_layers(
     lines = (
         shapely.linestrings(np.stack([dem_xy[plan.pair_demand], site_xy[plan.pair_site]], axis=1))
         if len(plan.pair_demand)
-        else []
+        else np.empty(0, dtype=object)
     )
     assignments = gpd.GeoDataFrame(
         {

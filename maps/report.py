@@ -7,8 +7,8 @@ be mailed or archived as one file; every string from the data or the summary is 
 static map and the chart are drawn with matplotlib's object API (no pyplot global state, Agg
 canvas) in a local UTM projection, without basemap tiles, so the report is made offline. The
 printable page is the same content drawn on one A4 matplotlib figure, saved as PDF and PNG.
-Chinese text needs a CJK font (WenQuanYi, Noto CJK, Source Han, Microsoft YaHei, SimHei or
-PingFang); without one the glyphs are missing and a warning is logged.
+Every image is drawn with the font the package ships (:mod:`maps.fonts`), never a system font,
+and the PDF embeds the subset of it the page uses.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import logging
 import math
 import textwrap
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -29,33 +28,23 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from geodata.demand import UNASSIGNED
 from geodata.errors import InputDataError, OutputError, ParameterError
+from maps.fonts import drawing_style
 from maps.i18n import LABELS, check_lang, label
 from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
 
-__all__ = ["CJK_FONTS", "write_report", "report_html", "report_figures"]
+__all__ = ["write_report", "report_html", "report_figures"]
 
 log = logging.getLogger(__name__)
 
-#: Fonts tried, in order, for Chinese text in the images.
-CJK_FONTS: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Heiti SC",
-)
-
 _KPI_KEYS = ("status", "objective", "bound", "gap", "solve_s")
+#: Below this a float is a solver's or a sum's rounding noise, and reads 0.
+_NOISE = 1e-9
 _RULE_COLUMNS = ("id", "clause", "required", "achieved", "passed")
 _NEW, _EXISTING, _UNCOVERED = "#e6550d", "#08519c", "#d7191c"
 
@@ -73,6 +62,7 @@ th, td { border: 1px solid #ddd; padding: 4px 7px; text-align: left; vertical-al
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pass { color: #1a7f37; font-weight: 600; } .fail { color: #c62828; font-weight: 600; }
 .na { color: #666666; }
+.warn { color: #b3261e; font-weight: 600; border-left: 4px solid #b3261e; padding-left: 8px; }
 img { max-width: 100%; border: 1px solid #eee; }
 .note { color: #666; font-size: 12px; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
@@ -92,6 +82,8 @@ def _fmt(value: object, lang: str) -> str:
         number = float(value)
         if math.isinf(number):
             return "∞"
+        if abs(number) < _NOISE:
+            return "0"
         if number.is_integer() and abs(number) < 1e15:
             return f"{int(number):,}"
         if abs(number) >= 100:
@@ -125,21 +117,51 @@ def _solver_figure(key: str, summary: Mapping[str, Any], lang: str) -> str:
     return _fmt(value, lang)
 
 
+def _share(value: object, lang: str) -> str:
+    """Return a share (0 to 1) as a percentage, one decimal."""
+    if is_missing(value) or not isinstance(value, Real):
+        return _fmt(value, lang)
+    return f"{float(value):.1%}"
+
+
+def _data_kpis(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """Return the boundary's area and the share the OSM data covers (``study_area``)."""
+    block = summary.get("study_area")
+    if not isinstance(block, Mapping) or "data_coverage_share" not in block:
+        return []
+    return [
+        (label("report.data_coverage", lang), _share(block["data_coverage_share"], lang)),
+        (label("report.boundary_km2", lang), f"{_fmt(block.get('boundary_km2'), lang)} km²"),
+    ]
+
+
+def _partial_warning(summary: Mapping[str, Any], lang: str) -> str | None:
+    """Return the warning for a boundary the data covers only in part, else ``None``."""
+    block = summary.get("study_area")
+    if not isinstance(block, Mapping) or not block.get("partial"):
+        return None
+    return label("report.partial_data", lang, share=_share(block.get("data_coverage_share"), lang),
+                 covered=_fmt(block.get("data_covered_km2"), lang),
+                 whole=_fmt(block.get("boundary_km2"), lang))
+
+
 def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[
     tuple[str, str]
 ]:
-    """(label, value) pairs: solver figures, counts, coverage, and lockers/compartments."""
+    """(label, value) pairs: solver figures, data coverage, counts, coverage, lockers."""
     out: list[tuple[str, str]] = []
     for key in _KPI_KEYS:
         if key in summary:
             out.append((label(f"kpi.{key}", lang), _solver_figure(key, summary, lang)))
+    out.extend(_data_kpis(summary, lang))
     for group in ("counts", "coverage"):
         block = summary.get(group)
         if isinstance(block, Mapping):
             for key, value in block.items():
                 if not isinstance(value, Mapping | list):
                     name = label(f"count.{key}", lang) if f"count.{key}" in LABELS else key
-                    out.append((f"{label(f'kpi.{group}', lang)} · {name}", _fmt(value, lang)))
+                    text = _share(value, lang) if "share" in key else _fmt(value, lang)
+                    out.append((f"{label(f'kpi.{group}', lang)} · {name}", text))
     lockers = layers.get("lockers")
     if lockers is not None and len(lockers):
         out.append((label("summary.lockers", lang), _fmt(len(lockers), lang)))
@@ -164,7 +186,7 @@ def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
     if rule.get("community") == UNASSIGNED:
         place = label("report.unassigned", lang)
     else:
-        place = rule.get("place")
+        place = str(rule.get("place") or "")
     return _fmt(rule.get("id"), lang) + (f" · {place}" if place else "")
 
 
@@ -211,14 +233,6 @@ def _community_table(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- figures
-
-
-def _font_family() -> list[str]:
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    found = [name for name in CJK_FONTS if name in available]
-    if not found:
-        log.warning("no CJK font found for the report images; Chinese text will be missing")
-    return [*found, "DejaVu Sans"]
 
 
 def _draw_map(ax: Axes, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
@@ -268,7 +282,9 @@ def _draw_map(ax: Axes, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> No
             [], [], color=_UNCOVERED, marker="x", s=20, label=label("layer.uncovered", lang)
         ),
     ]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.85)
+    # below the map, clear of the data
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3,
+              fontsize=7, frameon=False)
     ax.text(
         0.99, 0.01, "© OpenStreetMap contributors (ODbL)", transform=ax.transAxes,
         ha="right", va="bottom", fontsize=6, color="#444444",
@@ -296,7 +312,8 @@ def _draw_chart(ax: Axes, table: pd.DataFrame, lang: str) -> None:
     ax.set_yticks(y, [n[:18] for n in names], fontsize=7)
     ax.invert_yaxis()
     ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=2,
+              frameon=False)  # below the axis, clear of the bars
     ax.set_title(label("report.chart", lang, low=f"{low:g}", high=f"{high:g}"), fontsize=9)
 
 
@@ -327,35 +344,12 @@ def report_figures(
     """
     check_lang(lang)
     table = _community_table(layers)
-    with _style():
+    with drawing_style():
         map_fig = Figure(figsize=(7, 7))
         _draw_map(map_fig.add_subplot(), layers, lang)
         chart_fig = Figure(figsize=(7, max(2.5, 0.45 * len(table) + 1.2)))
         _draw_chart(chart_fig.add_subplot(), table, lang)
         return _png(map_fig), _png(chart_fig)
-
-
-class _style:
-    """Matplotlib settings for the report: CJK fonts, no math text, missing glyphs logged."""
-
-    def __enter__(self) -> None:
-        self._rc = rc_context(
-            {"font.family": "sans-serif", "font.sans-serif": _font_family(),
-             "text.parse_math": False, "axes.unicode_minus": False}
-        )
-        self._rc.__enter__()
-        self._warn = warnings.catch_warnings()
-        self._warn.__enter__()
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
-        # CJK fonts often ship one weight; matplotlib logs each substitution.
-        self._fonts = logging.getLogger("matplotlib.font_manager")
-        self._level = self._fonts.level
-        self._fonts.setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: object) -> None:
-        self._fonts.setLevel(self._level)
-        self._warn.__exit__(*exc)
-        self._rc.__exit__(*exc)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -428,6 +422,11 @@ def report_html(
         f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(heading)}</h1>",
         f'<p class="note">{html.escape(label("report.attribution", lang))}</p>',
+    ]
+    warning = _partial_warning(summary, lang)
+    if warning:
+        parts.append(f'<p class="warn">{html.escape(warning)}</p>')
+    parts += [
         f"<h2>{html.escape(label('report.kpis', lang))}</h2><div class=\"kpis\">",
     ]
     for key, value in _kpis(summary, layers, lang):
@@ -509,11 +508,14 @@ def _printable(
 ) -> Figure:
     """One A4 portrait page: title, KPIs, map, chart and the rule table."""
     fig = Figure(figsize=(8.27, 11.69))
-    fig.text(0.05, 0.965, title, fontsize=15, weight="bold", va="top")
+    fig.text(0.05, 0.978, title, fontsize=15, va="top")
+    warning = _partial_warning(summary, lang)
+    if warning:
+        fig.text(0.05, 0.954, warning, fontsize=7.5, color="#b3261e", va="top")
     kpis = _kpis(summary, layers, lang)[:12]
     for i, (key, value) in enumerate(kpis):
         col, row = i % 4, i // 4
-        fig.text(0.05 + 0.235 * col, 0.925 - 0.035 * row, value, fontsize=11, weight="bold")
+        fig.text(0.05 + 0.235 * col, 0.925 - 0.035 * row, value, fontsize=11)
         fig.text(0.05 + 0.235 * col, 0.913 - 0.035 * row, key[:34], fontsize=6.5, color="#555555")
     _draw_map(fig.add_axes((0.03, 0.42, 0.5, 0.42)), layers, lang)
     _draw_chart(fig.add_axes((0.66, 0.45, 0.31, 0.36)), _community_table(layers), lang)
@@ -546,7 +548,9 @@ def _printable(
                 colour = {"pass": "#1a7f37", "fail": "#c62828"}.get(_verdict(shown[i - 1], lang)[1])
                 cell.get_text().set_color(colour or "#666666")
         if len(rules) > len(shown):
-            ax.text(0, 0, label("legend.more_rules", lang, n=len(rules) - len(shown)), fontsize=7)
+            # at the foot of the page, below the table however tall its rows are
+            fig.text(0.05, 0.006, label("legend.more_rules", lang, n=len(rules) - len(shown)),
+                     fontsize=7, va="bottom")
     return fig
 
 
@@ -616,7 +620,7 @@ def write_report(
         folder.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")
         if printable:
-            with _style():
+            with drawing_style():
                 fig = _printable(summary, layers, lang=lang, title=heading)
                 FigureCanvasAgg(fig)
                 for kind in printable:

@@ -335,7 +335,8 @@ def solve_hubs(
         cost, t, pr.capacity, pr.fixed_cost, single_source=True, force_open=pr.forced,
         solver=solver, time_limit=time_limit,
     )
-    if not sol.has_solution:
+    assignment = sol.assignment
+    if not sol.has_solution or assignment is None:
         if sol.status == "infeasible":
             raise InfeasiblePlanError(
                 f"R5 (county sorting centre) in {place}: no assignment of {n} stations to hubs "
@@ -344,20 +345,19 @@ def solve_hubs(
         raise SolverError(f"hubs: solver {sol.solver} returned {sol.status} without a solution")
     y = np.zeros(m, dtype=bool)
     y[sol.open_sites] = True
-    assignment = sol.assignment
     served = assignment >= 0
     load = np.bincount(assignment[served], weights=d[served], minlength=m)
     through = np.bincount(assignment[served], weights=t[served], minlength=m)
     walk_km = sparse.csr_array((pr.pair_km + 1e-12, (pr.pair_station, pr.pair_hub)), shape=(n, m))
     km = np.zeros(n)
     km[served] = np.asarray(walk_km[np.flatnonzero(served), assignment[served]]).ravel() - 1e-12
-    threshold = float(rules.get("R6").value)
+    threshold = rules["R6"].low
     auto = y & (through >= threshold)
     parcel_km = float((d * km).sum())
     vehicle_km = 2.0 * parcel_km / p.parcels_per_vehicle
     hname = pr.hub_names or tuple(f"hub {j}" for j in range(m))
     open_hubs = np.flatnonzero(y)
-    asked = p.county_hubs or int(rules.get("R5").value)
+    asked = p.county_hubs or int(rules["R5"].low)
     records = [county_centre_record(
         rules, [hname[j] for j in open_hubs], asked=asked, place=place,
         reason=_too_many_reason(t.sum(), pr.capacity, asked))]
@@ -394,13 +394,13 @@ def county_centre_record(
     dict
         The R5 record; it fails when no hub or more than ``asked`` hubs open.
     """
-    r5 = rules.get("R5")
+    r5 = rules["R5"]
     n = len(open_names)
     ok = 1 <= n <= asked
-    more = asked > int(r5.value)
+    more = asked > int(r5.low)
     return rule_record(
         r5, required=f"{asked:g} county sorting centre(s)" + (
-            f" (the planner asks for {asked}; R5 asks {r5.value:g} per county)" if more else ""),
+            f" (the planner asks for {asked}; R5 asks {r5.low:g} per county)" if more else ""),
         achieved=f"{n} hub(s) open: " + ", ".join(open_names),
         achieved_zh=f"开设 {n} 个分拨中心：" + "、".join(open_names), passed=ok, place=place,
         planner_asked=asked if more else None,
@@ -441,8 +441,8 @@ def throughput_record(
         The R6 record with ``automatic_sorting``, ``load`` (throughput), ``inbound`` and
         ``outbound``; it passes (automatic sorting is planned wherever the throughput asks).
     """
-    r6 = rules.get("R6")
-    threshold = float(r6.value)
+    r6 = rules["R6"]
+    threshold = r6.low
     auto = throughput >= threshold
     out = throughput - inbound
     return rule_record(

@@ -73,6 +73,7 @@ from geodata.errors import ParameterError
 from .budget import stage
 from .milp import Milp, MilpResult, SolverName, solve_milp
 from .models import Solution, set_cover
+from .rules import R2_RATIO, WALK_RADIUS_M
 
 __all__ = [
     "LockerParameters",
@@ -148,9 +149,9 @@ class LockerParameters:
         stated assumption for one common cabinet.
     """
 
-    radius_m: float = 300.0
+    radius_m: float = WALK_RADIUS_M
     compartments_per_module: int = 24
-    ratio: tuple[float, float] = (1.0, 1.3)
+    ratio: tuple[float, float] = R2_RATIO
     site_cost: float = 20_000.0
     module_cost: float = 6_000.0
     max_modules_per_site: int | None = None

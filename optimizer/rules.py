@@ -4,7 +4,7 @@ Ids follow ``PLAN_RULES.md``: R1 to R7 are hard rules (constraints), G1 to G5 co
 A scenario picks a preset and may override values::
 
     rules = preset("xinyang", overrides={"R2": (1.0, 1.2)})
-    rules.get("R2").value, rules.get("R2").clause, rules.target.compartments
+    rules["R2"].value, rules["R2"].clause, rules.target.compartments
 
 Which clause a preset applies
 -----------------------------
@@ -55,7 +55,8 @@ from geodata.errors import ParameterError
 
 from .targets import PLANS, TARGETS, Clause, QuantityTarget
 
-__all__ = ["BASICALLY_FULL", "PRESETS", "RULE_IDS", "Rule", "RuleSet", "RuleValue", "preset"]
+__all__ = ["BASICALLY_FULL", "PRESETS", "R2_RATIO", "RULE_IDS", "WALK_RADIUS_M", "Rule", "RuleSet",
+           "RuleValue", "preset"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,13 @@ PRESETS: tuple[str, ...] = tuple(PLANS)
 
 #: G1's share for "基本全覆盖" (basically full coverage): a stated assumption, see above.
 BASICALLY_FULL = 0.95
+
+#: R2: compartments per daily parcel, 1 to 1.3 (004 五(二) "按照社区日均投递量的 1-1.3 倍配设格口").
+R2_RATIO: tuple[float, float] = (1.0, 1.3)
+
+#: Longest walk from home to locker by default: the 5-minute walking circle of GB 50180-2018
+#: (about 300 m); a parameter of a scenario, not a rule of the plans.
+WALK_RADIUS_M = 300.0
 
 #: Every rule id, in display order.
 RULE_IDS: tuple[str, ...] = ("R1", "R2", "R3", "R4", "R5", "R6", "R7", "G1", "G2", "G3", "G4", "G5")
@@ -272,7 +280,7 @@ _Spec = tuple[RuleValue, str, tuple[str, ...]]  # value, clause key, also keys
 _TABLE: dict[str, dict[str, _Spec]] = {
     "national": {
         "R1": (15.0, "gd_end", ("cn_community",)),
-        "R2": ((1.0, 1.3), "gd_ratio", ()),
+        "R2": (R2_RATIO, "gd_ratio", ()),
         "R3": ((1.0, 2.0), "gd_village", ("cn_village",)),
         "R4": (1.0, "cn_township", ()),
         "R5": (1.0, "sx_county", ("cn_rural",)),
@@ -285,7 +293,7 @@ _TABLE: dict[str, dict[str, _Spec]] = {
     },
     "guangdong": {
         "R1": (15.0, "gd_end", ()),
-        "R2": ((1.0, 1.3), "gd_ratio", ()),
+        "R2": (R2_RATIO, "gd_ratio", ()),
         "R3": ((1.0, 2.0), "gd_village", ("gd_township",)),
         "R4": (1.0, "gd_township", ()),
         "R5": (1.0, "gd_rural", ()),
@@ -298,7 +306,7 @@ _TABLE: dict[str, dict[str, _Spec]] = {
     },
     "shanxi": {
         "R1": (15.0, "gd_end", ("sx_end",)),
-        "R2": ((1.0, 1.3), "gd_ratio", ()),
+        "R2": (R2_RATIO, "gd_ratio", ()),
         "R3": ((1.0, 1.0), "sx_village", ()),
         "R4": (1.0, "sx_township", ()),
         "R5": (1.0, "sx_county", ()),
@@ -311,7 +319,7 @@ _TABLE: dict[str, dict[str, _Spec]] = {
     },
     "zhengzhou": {
         "R1": (15.0, "gd_end", ("zz_new",)),
-        "R2": ((1.0, 1.3), "gd_ratio", ()),
+        "R2": (R2_RATIO, "gd_ratio", ()),
         "R3": ((1.0, 2.0), "gd_village", ("zz_reach",)),
         "R4": (1.0, "zz_reach", ("zz_rural",)),
         "R5": (1.0, "zz_rural", ()),
@@ -325,7 +333,7 @@ _TABLE: dict[str, dict[str, _Spec]] = {
     },
     "xinyang": {
         "R1": (15.0, "gd_end", ("cn_community",)),
-        "R2": ((1.0, 1.3), "gd_ratio", ()),
+        "R2": (R2_RATIO, "gd_ratio", ()),
         "R3": ((1.0, 2.0), "gd_village", ("xy_rural",)),
         "R4": (1.0, "xy_rural", ()),
         "R5": (1.0, "xy_rural", ()),
@@ -514,7 +522,8 @@ def _check_value(rule: Rule, new: object) -> tuple[RuleValue, str | None]:
 class RuleSet:
     """The rules one preset applies, and its plan's 2025 locker target.
 
-    Build it with :func:`preset`. Iterating yields the rules in id order (R1...R7, G1...G5).
+    Build it with :func:`preset`. Iterating yields the rules in id order (R1...R7, G1...G5);
+    ``rules["R2"]`` is a rule the preset must carry, ``rules.get("G2")`` one it may lack.
 
     Parameters
     ----------
@@ -565,6 +574,30 @@ class RuleSet:
         if rule_id not in RULE_IDS:
             raise ParameterError(f"unknown rule id {rule_id!r}; rule ids are {', '.join(RULE_IDS)}")
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        """Return the rule ``rule_id``, which this preset must carry.
+
+        Parameters
+        ----------
+        rule_id
+            ``"R1"`` to ``"R7"``, ``"G1"`` to ``"G5"``.
+
+        Returns
+        -------
+        Rule
+            The rule as this preset applies it.
+
+        Raises
+        ------
+        ParameterError
+            If ``rule_id`` is not a rule id, or this preset does not carry it (G2 outside
+            Zhengzhou).
+        """
+        rule = self.get(rule_id)
+        if rule is None:
+            raise ParameterError(f"the {self.name} preset carries no rule {rule_id}")
+        return rule
 
     def with_overrides(self, overrides: Mapping[str, object]) -> RuleSet:
         """Return a copy with some values replaced (a scenario's choices); clauses are kept.

@@ -144,8 +144,8 @@ class RuralPlan:
 
 def _best_site(
     point: shapely.Point, sites: gpd.GeoDataFrame | None, radius: float, allowed: np.ndarray | None
-) -> int | None:
-    """Index of the best candidate near ``point``: reuse order first, then distance."""
+) -> pd.Series | None:
+    """Return the best candidate near ``point``: reuse order first, then distance."""
     if sites is None or not len(sites):
         return None
     d = sites.distance(point).to_numpy()
@@ -156,7 +156,7 @@ def _best_site(
         return None
     rank = sites["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
     idx = np.flatnonzero(ok)
-    return int(idx[np.lexsort((d[idx], rank[idx]))[0]])
+    return sites.iloc[int(idx[np.lexsort((d[idx], rank[idx]))[0]])]
 
 
 def plan_rural(
@@ -197,7 +197,7 @@ def plan_rural(
     """
     t0 = time.perf_counter()
     params = params or RuralParameters()
-    r3, r4, g4 = rules.get("R3"), rules.get("R4"), rules.get("G4")
+    r3, r4, g4 = rules["R3"], rules["R4"], rules["G4"]
     lo, hi = int(round(r3.low)), int(round(r3.high))
     per_day = params.parcels_per_resident_per_day
     admin = villages[villages["place"] == "village"].reset_index(drop=True)
@@ -231,9 +231,8 @@ def plan_rural(
             continue
         n = max(lo, min(2, hi)) if parcels[v] > params.second_station_parcels else lo
         allowed = None if site_village is None else site_village == v
-        k = _best_site(row.geometry, candidates, params.village_radius_m, allowed)
-        if k is not None:
-            c = candidates.iloc[k]
+        c = _best_site(row.geometry, candidates, params.village_radius_m, allowed)
+        if c is not None:
             first = (c["site_id"], c["kind"], "candidate", c.geometry)
         else:
             node = int(network.snap(vxy[v : v + 1])[0][0])
@@ -283,7 +282,7 @@ def plan_rural(
                                        "site_id", "site_kind", "placed_by", "geometry"]),
         geometry="geometry", crs=villages.crs,
     )
-    need = int(round(r4.value))
+    need = round(r4.low)
     placed_by = dict(zip(ts["township_id"], ts["placed_by"], strict=True))
     ok4 = 0
     for (_, t), o in zip(townships.iterrows(), t_off, strict=True):
@@ -291,11 +290,11 @@ def plan_rural(
         ok4 += int(reached and need == 1)
         if not reached:
             unreached.append(f"{t['name']} ({t['township_id']})")
-        how = placed_by.get(t["township_id"])
+        how_placed = placed_by.get(t["township_id"])
         records.append(rule_record(
             r4, required=f"{need} station",
-            achieved=f"1 station ({how})" if reached else "0 stations",
-            achieved_zh=f"1 个站点（{how}）" if reached else "0 个站点",
+            achieved=f"1 station ({how_placed})" if reached else "0 stations",
+            achieved_zh=f"1 个站点（{how_placed}）" if reached else "0 个站点",
             passed=reached and need == 1, place=t["name"], township_id=t["township_id"],
             **({} if reached else _unreached_reason(float(o), params.max_snap_m)),
         ))
@@ -409,7 +408,7 @@ def three_tier_record(
         The G5 record (an empty dict when the preset has no G5); ``reason`` lists the
         townships whose chain is broken and the places not reached.
     """
-    g5 = rules.get("G5")
+    g5 = rules["G5"]
     if g5 is None:
         return {}
     towns = list(dict.fromkeys(str(t) for t in village_townships))
@@ -446,9 +445,8 @@ def _township_rows(
         load = float(parcels[mine].sum())
         sid = f"ts-{t['township_id'].replace('/', '-')}"
         if t["has_seat"]:
-            k = _best_site(t.geometry, candidates, params.seat_radius_m, None)
-            if k is not None:
-                c = candidates.iloc[k]
+            c = _best_site(t.geometry, candidates, params.seat_radius_m, None)
+            if c is not None:
                 rows.append((sid, t["township_id"], t["name"], load, c["site_id"], c["kind"],
                              "candidate-near-seat", c.geometry))
                 continue

@@ -83,7 +83,7 @@ from geodata.network import Network
 from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
-from .rules import Rule, RuleSet
+from .rules import WALK_RADIUS_M, Rule, RuleSet
 
 __all__ = [
     "REUSE_ORDER",
@@ -134,7 +134,7 @@ class StationParameters:
     new_cost: float = 50_000.0
     reuse_cost: float = 10_000.0
     walk_cost: float = 0.01
-    cargo_radius_m: float = 300.0
+    cargo_radius_m: float = WALK_RADIUS_M
     ground_floor_unit_m2: float = GROUND_FLOOR_UNIT_M2
 
     def __post_init__(self) -> None:
@@ -218,8 +218,8 @@ def plan_community_stations(
     """
     t0 = time.perf_counter()
     p = params or StationParameters()
-    r1 = rules.get("R1")
-    amin = float(r1.value)
+    r1 = rules["R1"]
+    amin = r1.low
     communities, not_new, scope = _new_communities(communities)
     pts = demand[demand["community"].isin(communities["community"])]
     px = np.c_[pts.geometry.x, pts.geometry.y]
@@ -415,7 +415,7 @@ def plan_cargo_stations(
         Stations and records; a centre without a candidate fails with the reason.
     """
     p = params or StationParameters()
-    r7, amin = rules.get("R7"), float(rules.get("R1").value)
+    r7, amin = rules["R7"], rules["R1"].low
     area, _ = station_floor_areas(candidates, unit_m2=p.ground_floor_unit_m2)
     ok = (area >= amin) & ~candidates["site_id"].isin(exclude).to_numpy()
     elig = np.flatnonzero(ok)

@@ -28,8 +28,6 @@ a killed run leaves no half-written folder.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import logging
 import math
@@ -41,7 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geodata.errors import (
@@ -51,9 +48,10 @@ from geodata.errors import (
     ParameterError,
     SitingError,
 )
+from maps.batch_charts import comparison_charts, comparison_page
 from maps.files import atomic_file
 from optimizer.budget import SolveBudget, SolveProgress
-from siting.scenario import INPUT_KEYS, Scenario, ScenarioError, ScenarioRun
+from siting.scenario import ScenarioError, ScenarioRun, plan_kwargs
 
 __all__ = [
     "MARKER",
@@ -123,70 +121,6 @@ class BatchResult:
 # --------------------------------------------------------------------------- one scenario
 
 
-def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
-    """Keyword arguments of :func:`siting.pipeline.plan` for a scenario.
-
-    The planner's own inputs (community table, inventory, hub sites) are read here, so a bad
-    file fails this scenario with a message naming it.
-
-    Parameters
-    ----------
-    scenario
-        A validated scenario with absolute paths.
-    out
-        The scenario's output folder, or ``None``.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``plan(scenario.area.osm, **kwargs)``.
-    """
-    from geodata import user_inputs
-    from geodata.defaults import DemandParameters
-    from optimizer.hubs import HubParameters
-    from optimizer.lockers import LockerParameters
-
-    p = scenario.parameters
-    demand = {k: v for k, v in {
-        "floor_area_per_resident_m2": p.floor_area_per_resident_m2,
-        "parcels_per_resident_per_year": p.parcels_per_resident_per_year,
-        "locker_share": p.locker_share,
-        "growth_factor": p.effective_growth_factor,
-    }.items() if v is not None}
-    locker = {k: v for k, v in {
-        "compartments_per_module": p.compartments_per_module,
-        "site_cost": p.site_cost,
-        "module_cost": p.module_cost,
-        "max_modules_per_site": p.max_modules_per_site,
-    }.items() if v is not None}
-    kwargs: dict[str, Any] = {
-        "boundary": scenario.area.boundary,
-        "boundary_crs": scenario.area.boundary_crs,
-        "out": out,
-        "radius_m": p.radius_m,
-        "mode": p.mode,
-        "budget": p.budget,
-        "budget_kind": p.budget_kind,
-        "time_limit": scenario.solver.time_limit,
-        "solver": scenario.solver.name,
-        "rules": scenario.rules.preset,
-        "lang": scenario.lang,
-        "demand_params": DemandParameters(**demand),
-        "locker_params": LockerParameters(**locker),
-    }
-    kwargs["tiers"] = list(scenario.tiers)
-    if scenario.rules.overrides:
-        kwargs["rule_overrides"] = dict(scenario.rules.overrides)
-    if p.county_hubs is not None:
-        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs)
-    for key in INPUT_KEYS:
-        item = getattr(scenario.inputs, key)
-        if item is not None:
-            reader = getattr(user_inputs, f"read_{key}")
-            kwargs[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
-    return kwargs
-
-
 def _nan(value: object) -> float:
     try:
         out = float(value)  # type: ignore[arg-type]
@@ -242,8 +176,8 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "sites": _nan(counts.get("lockers")),
         "compartments": _nan(counts.get("compartments")),
         "modules": _nan(counts.get("modules")),
-        "stations": _nan(counts.get("stations", 0 if "stations" in tiers else math.nan)),
-        "hubs": _nan(counts.get("hubs", 0 if "hubs" in tiers else math.nan)),
+        "stations": _tier_count(summary, tiers, "stations", "stations"),
+        "hubs": _tier_count(summary, tiers, "hubs", "open"),
         "coverage": _nan(summary.get("coverage", {}).get("parcel_share_covered")),
         "cost": _nan(summary.get("objective")),
         "rules_passed": float(sum(bool(r.get("passed")) for r in records)),
@@ -252,6 +186,13 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "seconds": round(seconds, 3),
     })
     return row
+
+
+def _tier_count(summary: Mapping[str, Any], tiers: set[str], tier: str, key: str) -> float:
+    """Return a tier's count from ``summary["tiers"]`` (NaN when the tier was not asked for)."""
+    if tier not in tiers:
+        return math.nan
+    return _nan(summary.get("tiers", {}).get(tier, {}).get("counts", {}).get(key, 0))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -346,17 +287,15 @@ def run_scenario(run: ScenarioRun, out: str | Path) -> dict[str, Any]:
     folder = out / run.name
     t0 = time.perf_counter()
     try:
-        kwargs = plan_kwargs(run.scenario, out=folder)
         if run.scenario.area.districts is not None:
             from siting.city import plan_city_on_cluster
 
-            result = plan_city_on_cluster(run.scenario, out=folder)
-            summary = result.summary
+            summary = plan_city_on_cluster(run.scenario, out=folder).summary
         else:
             from siting.pipeline import plan
 
             summary = plan(run.scenario.area.osm, solve_budget=_solve_budget(run),
-                           **kwargs).summary
+                           **plan_kwargs(run.scenario, out=folder)).summary
         row = summary_row(summary, run, folder, time.perf_counter() - t0)
         _record(run, out, row, ok=True, input_error=False)
     except Exception as err:  # noqa: BLE001 - isolation: any failure becomes a row
@@ -413,8 +352,10 @@ def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         return client, None
     if workers < 1:
         raise ParameterError(f"workers={workers} must be at least 1. Fix: --workers 2")
+    # ":0": the scheduler's HTTP server takes a free port, so a batch never fails because
+    # another program (another batch) holds Dask's default 8787
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -481,8 +422,8 @@ def run_batch(
     rows: dict[str, dict[str, Any]] = {}
     order = [p.name.removesuffix(".toml") for p, _ in load_errors] + names
     total = len(order)
-    for path, err in load_errors:
-        row = _load_error_row(path, err)
+    for path, load_error in load_errors:
+        row = _load_error_row(path, load_error)
         rows[row["scenario"]] = row
         if progress:
             progress(len(rows), total, row)
@@ -576,147 +517,6 @@ def write_results(table: pd.DataFrame, out: Path) -> dict[str, Path]:
                          ("results.csv", lambda p: frame.to_csv(p, index=False))):
         files[name] = atomic_file(out / name, writer)
     return files
-
-
-def _varying(table: pd.DataFrame, exclude: str) -> list[str]:
-    cols = ["area", "rules", "mode", "budget", "growth_factor", "solver", "time_limit", "tiers",
-            "radius_m"]
-    return [c for c in cols if c != exclude and table[c].nunique(dropna=False) > 1]
-
-
-def comparison_charts(table: pd.DataFrame, out: Path) -> dict[str, Path]:
-    """Draw the comparison charts (matplotlib, Agg canvas) as PNG files.
-
-    ``tradeoff.png`` plots compartments and parcel coverage against the walking radius, one
-    line per combination of the other varying settings (the rules preset in a radius x rules
-    sweep); it is drawn when the successful rows have at least two radii. ``scenarios.png``
-    shows compartments and coverage per scenario.
-
-    Parameters
-    ----------
-    table
-        The results table.
-    out
-        The batch folder.
-
-    Returns
-    -------
-    dict
-        File name to path of the charts written.
-    """
-    from matplotlib.figure import Figure
-
-    ok = table[table["status"] != "failed"].copy()
-    files: dict[str, Path] = {}
-    if ok.empty:
-        return files
-    if ok["radius_m"].nunique() >= 2:
-        groups = _varying(ok, exclude="radius_m")
-        fig = Figure(figsize=(10, 4.2), dpi=110, layout="constrained")
-        ax_c, ax_v = fig.subplots(1, 2)
-        keyed = ok.groupby(groups, dropna=False, sort=True) if groups else [("all", ok)]
-        for key, part in keyed:
-            part = part.sort_values("radius_m")
-            label = (", ".join(f"{g}={v}" for g, v in zip(groups, key if isinstance(key, tuple)
-                                                           else (key,), strict=True))
-                     if groups else "scenarios")
-            ax_c.plot(part["radius_m"], part["compartments"], marker="o", label=label)
-            ax_v.plot(part["radius_m"], 100 * part["coverage"], marker="o", label=label)
-        ax_c.set(xlabel="walking radius (m)", ylabel="locker compartments",
-                 title="Compartments against radius")
-        ax_v.set(xlabel="walking radius (m)", ylabel="parcels covered (%)",
-                 title="Coverage against radius")
-        for ax in (ax_c, ax_v):
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.suptitle("Trade-off: a longer walk needs fewer lockers and covers more homes")
-        files["tradeoff.png"] = _save_png(fig, out / "tradeoff.png")
-    fig = Figure(figsize=(10, 0.45 * len(ok) + 1.6), dpi=110, layout="constrained")
-    ax_c, ax_v = fig.subplots(1, 2, sharey=True)
-    y = np.arange(len(ok))
-    ax_c.barh(y, ok["compartments"].to_numpy(float), color="#4477aa")
-    ax_v.barh(y, 100 * ok["coverage"].to_numpy(float), color="#228833")
-    ax_c.set_yticks(y, ok["scenario"].tolist(), fontsize=7)
-    ax_c.invert_yaxis()
-    ax_c.set(xlabel="compartments", title="Compartments per scenario")
-    ax_v.set(xlabel="parcels covered (%)", title="Coverage per scenario", xlim=(0, 100))
-    files["scenarios.png"] = _save_png(fig, out / "scenarios.png")
-    return files
-
-
-def _save_png(fig: Any, target: Path) -> Path:
-    return atomic_file(target, lambda tmp: fig.savefig(tmp, format="png"))
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    return str(value)
-
-
-def comparison_page(table: pd.DataFrame, charts: Mapping[str, Path], out: Path) -> Path:
-    """Write ``comparison.html``: the charts (embedded) and the results table, all escaped.
-
-    Parameters
-    ----------
-    table
-        The results table.
-    charts
-        Chart file name to path (from :func:`comparison_charts`).
-    out
-        The batch folder.
-
-    Returns
-    -------
-    pathlib.Path
-        The page.
-    """
-    shown = ["scenario", "status", "sites", "modules", "compartments", "stations", "hubs",
-             "coverage", "cost", "rules_passed", "rules_total", "gap", "seconds", "skipped",
-             "error"]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown)
-    body = []
-    for _, row in table.iterrows():
-        cls = ' class="failed"' if row["status"] == "failed" else ""
-        cells = []
-        for c in shown:
-            text = _cell(row[c])
-            if c == "scenario" and row["status"] != "failed":
-                link = html.escape(f"{row['scenario']}/map.html", quote=True)
-                cells.append(f'<td><a href="{link}">{html.escape(text)}</a></td>')
-            else:
-                cells.append(f"<td>{html.escape(text)}</td>")
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    images = []
-    for name, path in charts.items():
-        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-        images.append(f'<figure><img alt="{html.escape(name, quote=True)}" '
-                      f'src="data:image/png;base64,{data}"><figcaption>{html.escape(name)}'
-                      "</figcaption></figure>")
-    ok = int((table["status"] != "failed").sum())
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Scenario comparison</title>
-<style>
-body {{ font-family: sans-serif; margin: 1.5em; }}
-table {{ border-collapse: collapse; font-size: 13px; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }}
-tr.failed td {{ background: #fde8e8; }}
-img {{ max-width: 100%; }}
-</style></head><body>
-<h1>Scenario comparison</h1>
-<p>{ok} of {len(table)} scenarios planned; map data © OpenStreetMap contributors, ODbL 1.0.</p>
-{''.join(images)}
-<table><thead><tr>{head}</tr></thead><tbody>
-{chr(10).join(body)}
-</tbody></table>
-</body></html>
-"""
-    target = out / "comparison.html"
-    _atomic_write_text(target, page)
-    return target
 
 
 def rows_as_dicts(table: pd.DataFrame) -> list[dict[str, Any]]:

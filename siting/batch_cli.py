@@ -8,13 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.columns import Columns
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from geodata.errors import SitingError
 
-__all__ = ["batch"]
+__all__ = ["batch", "results_view"]
 
 _err = Console(stderr=True)
 _out = Console()
@@ -61,8 +65,8 @@ def batch(
             raise
         _err.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
-    for _path, err in load_errors:
-        _err.print(f"[red]scenario file rejected:[/red] {err}", highlight=False)
+    for _path, rejected in load_errors:
+        _err.print(f"[red]scenario file rejected:[/red] {rejected}", highlight=False)
     total = len(runs) + len(load_errors)
     with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.description}"), console=_err,
@@ -85,7 +89,7 @@ def batch(
                 raise
             _err.print(f"[red]error:[/red] {err}", highlight=False)
             raise typer.Exit(2) from None
-    _out.print(_table(result.table))
+    _out.print(results_view(result.table, _out))
     for name, path in result.files.items():
         _out.print(f"{name}: {path}", highlight=False)
     failed = result.failed
@@ -101,18 +105,69 @@ def _fmt(value: object, spec: str = "g") -> str:
     return format(value, spec) if isinstance(value, int | float) else str(value)
 
 
-def _table(frame: Any) -> Table:
-    table = Table(title="scenarios")
-    for col in ("scenario", "status", "sites", "modules", "compartments", "coverage", "cost",
-                "rules", "gap", "s"):
-        table.add_column(col)
-    for _, r in frame.iterrows():
-        rules = (f"{_fmt(r['rules_passed'])}/{_fmt(r['rules_total'])}"
-                 if r["status"] != "failed" else "")
-        table.add_row(
-            r["scenario"], r["status"] + (" (skipped)" if r["skipped"] else ""),
-            _fmt(r["sites"]), _fmt(r["modules"]), _fmt(r["compartments"], ",.0f"),
+#: A width no table reaches: the table's natural width is measured within it.
+_UNBOUNDED = 100_000
+
+#: The figures shown for each scenario, in order (see :func:`_figures`).
+_LABELS = ("sites", "modules", "compartments", "coverage", "cost (CNY)", "rules", "gap",
+           "seconds")
+
+
+def _figures(r: Any) -> list[str]:
+    """Return the text of each of :data:`_LABELS` for one results row."""
+    rules = (f"{_fmt(r['rules_passed'])}/{_fmt(r['rules_total'])}"
+             if r["status"] != "failed" else "")
+    return [_fmt(r["sites"]), _fmt(r["modules"], ",.0f"), _fmt(r["compartments"], ",.0f"),
             _fmt(r["coverage"], ".1%"), _fmt(r["cost"], ",.0f"), rules, _fmt(r["gap"], ".2g"),
-            _fmt(r["seconds"], ".1f"),
-        )
+            _fmt(r["seconds"], ".1f")]
+
+
+def _status(r: Any) -> str:
+    return str(r["status"]) + (" (skipped)" if r["skipped"] else "")
+
+
+def _wide(frame: Any) -> Table:
+    table = Table(title="scenarios")
+    table.add_column("scenario")
+    table.add_column("status")
+    for label in _LABELS:
+        table.add_column(label, justify="right")
+    for _, r in frame.iterrows():
+        table.add_row(str(r["scenario"]), _status(r), *_figures(r))
     return table
+
+
+def _stacked(frame: Any) -> Group:
+    """One block per scenario: its name and status, then its figures as many to a line as fit."""
+    blocks: list[RenderableType] = [Text("scenarios", style="italic", justify="center")]
+    for _, r in frame.iterrows():
+        head = Text.assemble((str(r["scenario"]), "bold"), "  ", _status(r), overflow="fold")
+        figures = [Text.assemble((label, "dim"), " ", text)
+                   for label, text in zip(_LABELS, _figures(r), strict=True) if text]
+        blocks += [head, Padding(Columns(figures, padding=(0, 3), equal=True), (0, 0, 0, 2))]
+    return Group(*blocks)
+
+
+def results_view(frame: Any, console: Console) -> RenderableType:
+    """Return the batch results as a table when it fits the console, else one block per scenario.
+
+    Parameters
+    ----------
+    frame
+        The results table of :func:`siting.batch.run_batch` (columns
+        :data:`siting.batch.RESULT_COLUMNS`).
+    console
+        The console it is printed on; its width picks the layout.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        A table with one row per scenario, or, on a console too narrow for it (an 80-column
+        terminal), the scenario's name and status on a line and its figures, labelled, below:
+        nothing is cut short either way.
+    """
+    table = _wide(frame)
+    unbounded = console.options.update_width(_UNBOUNDED)
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        return table
+    return _stacked(frame)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from geodata.errors import SitingError
+from optimizer.rules import WALK_RADIUS_M
 from siting.batch_cli import batch
 
 app = typer.Typer(
@@ -128,7 +128,7 @@ def _check_out(debug: bool, out: object) -> None:
     """Refuse an output folder that cannot be written before any work is done."""
     from maps.files import check_output_folder
 
-    if out is not None:
+    if isinstance(out, str | Path):
         _call(debug, lambda *, progress: check_output_folder(out))
 
 
@@ -216,7 +216,7 @@ def plan_cmd(
     ] = Datum.auto,
     radius_m: Annotated[
         float, typer.Option("--radius-m", help="Longest walk to a locker (m).")
-    ] = 300.0,
+    ] = WALK_RADIUS_M,
     mode: Annotated[Mode, typer.Option(help="Objective.")] = Mode.min_cost,
     budget: Annotated[int | None, typer.Option(help="New modules allowed (max-cover).")] = None,
     budget_kind: Annotated[
@@ -341,4 +341,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

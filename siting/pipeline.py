@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,14 +19,16 @@ import pandas as pd
 import shapely
 
 from geodata.area import StudyArea, study_area
-from geodata.buildings import buildings_from_osm, read_siting_features
+from geodata.basemap import basemap_features, land_cover_from_features, with_basemap_tags
+from geodata.buildings import SITING_TAGS, buildings_from_osm, read_siting_features
 from geodata.candidates import candidates_from_osm
 from geodata.catchments import walking_catchments
 from geodata.commercial_areas import commercial_areas_from_osm
 from geodata.communities import communities_from_osm
+from geodata.coverage import data_coverage
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
-from geodata.distances import network_distances
+from geodata.distances import Reach, network_distances
 from geodata.errors import OsmFileError
 from geodata.fallbacks import (
     homes_from_street_grid,
@@ -41,6 +42,7 @@ from geodata.old_compounds import building_years, old_compounds
 from geodata.osm import OsmExtract, read_osm
 from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
 from geodata.rural import villages_from_osm
+from geodata.villages import communities_from_villages
 from geodata.walking import residential_compounds
 from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
@@ -65,9 +67,14 @@ from optimizer.lockers import (
     model_size,
     solve_lockers,
 )
-from optimizer.rules import RuleSet, preset
+from optimizer.rules import WALK_RADIUS_M, RuleSet, preset
+from siting.options import PlanOptions
+from siting.summary import plan_summary
+from siting.tiers import run_tiers
 
-__all__ = ["DEMO_OSM", "District", "PlanResult", "export_candidates", "plan"]
+__all__ = ["DEMO_OSM", "District", "PlanOptions", "PlanResult", "export_candidates",
+           "locker_outcome", "locker_parameters", "locker_problem", "plan", "read_district",
+           "run_plan", "solve_locker_tier", "write_plan", "write_plan_files"]
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +139,7 @@ def plan(
     boundary: str | Path | None = None,
     boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
     out: str | Path | None = None,
-    radius_m: float = 300.0,
+    radius_m: float = WALK_RADIUS_M,
     mode: Literal["min-cost", "max-cover"] = "min-cost",
     budget: int | None = None,
     budget_kind: Literal["modules", "sites"] = "modules",
@@ -155,7 +162,9 @@ def plan(
     progress: Progress | None = None,
     solve_budget: SolveBudget | None = None,
 ) -> PlanResult:
-    """Plan smart parcel lockers for one district.
+    """Plan smart parcel lockers (and the tiers asked for) for one district.
+
+    The keyword face of :func:`run_plan`: the options become one :class:`PlanOptions`.
 
     Parameters
     ----------
@@ -227,201 +236,282 @@ def plan(
     geodata.errors.SitingError
         Any input, parameter, solver or output problem, with a message naming the fix.
     """
-    check_tiers(tiers)
-    rule_set = preset(rules, overrides=rule_overrides)
-    r2 = rule_set.get("R2")
-    base = locker_params or LockerParameters()
-    lp = LockerParameters(
-        **{**asdict(base), "radius_m": float(radius_m), "ratio": (r2.low, r2.high)}
-    )
-    dp = demand_params or DemandParameters()
+    options = PlanOptions.of(locals())
+    return run_plan(osm, options, out=out, progress=progress, solve_budget=solve_budget)
+
+
+def run_plan(
+    osm: str | Path,
+    options: PlanOptions,
+    *,
+    area: StudyArea | None = None,
+    owned: shapely.Geometry | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    solve_budget: SolveBudget | None = None,
+) -> PlanResult:
+    """Run the district pipeline, one named stage after another.
+
+    Read, study area, networks, demand, candidates, distances, lockers, tiers, compliance,
+    outputs. :func:`plan`, ``siting plan``, a batch scenario and every district of a city run this.
+
+    Parameters
+    ----------
+    osm
+        OpenStreetMap file.
+    options
+        The plan's options.
+    area
+        A study area given by the caller (a city's district with its border buffer); ``None``
+        builds it from ``options.boundary``.
+    owned
+        The part of ``area`` whose homes this plan serves (a city's district without its
+        buffer); ``None`` for the whole area. Existing lockers outside it are left to the
+        district that owns them.
+    out
+        Output folder (written atomically); ``None`` to write nothing.
+    progress
+        Called as ``progress(stage, what, seconds)`` after each stage.
+    solve_budget
+        The run's solver budget; ``None`` for one of ``options.time_limit`` seconds.
+
+    Returns
+    -------
+    PlanResult
+        Summary, layers and the solved plan.
+    """
+    check_tiers(options.tiers)
+    rule_set = preset(options.rules, overrides=options.rule_overrides)
+    lp = locker_parameters(options, rule_set)
     stages = _Stages(progress)
-
-    d = _district(
-        osm,
-        boundary=boundary,
-        boundary_crs=boundary_crs,
-        params=dp,
-        communities=communities,
-        inventory=inventory,
-        stages=stages,
-        radius_m=lp.radius_m,
-    )
-    extract, area, walk, demand, communities, candidates = (
-        d.extract,
-        d.area,
-        d.walk,
-        d.demand,
-        d.communities,
-        d.candidates,
-    )
-    demand_source = d.demand_source
-
-    demand_xy = shapely.get_coordinates(demand.geometry)
-    site_xy = shapely.get_coordinates(candidates.geometry)
-    reach = network_distances(walk, demand_xy, site_xy, radius_m=lp.radius_m,
-                              compounds=residential_compounds(d.features, area))
-    stages.done("distances", f"{reach.nnz:,} home–site pairs within {lp.radius_m:g} m walk")
-
-    existing = candidates["existing"].to_numpy(dtype=bool)
-    capacity = candidates["capacity_compartments"].to_numpy(dtype=float)
-    problem = LockerProblem(
-        daily_parcels=demand["daily_parcels"].to_numpy(dtype=float),
-        pair_demand=reach.rows,
-        pair_site=reach.cols,
-        pair_walk_m=reach.dist_m,
-        n_sites=len(candidates),
-        existing=existing,
-        existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
-    )
+    d = read_district(osm, options, area=area, owned=owned, stages=stages, radius_m=lp.radius_m)
+    problem, reach = locker_problem(d, lp)
+    stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
+                f"{lp.radius_m:g} m walk")
     stages.done("model", describe_size(model_size(problem, lp)))
-    run_budget = solve_budget or SolveBudget(time_limit)
-    with run_budget, stage("lockers"):
-        locker_plan = solve_lockers(
-            problem,
-            lp,
-            mode=mode,
-            budget=budget,
-            budget_kind=budget_kind,
-            solver=solver,
-            time_limit=time_limit,
-        )
-    locker_plan = _stopped_status(locker_plan, run_budget)
-    stages.done(
-        "solve",
-        f"{locker_plan.status}: {len(locker_plan.sites)} lockers, "
-        f"{int(locker_plan.modules.sum())} modules, gap "
-        f"{'unknown' if locker_plan.gap is None else format(locker_plan.gap, '.2%')}",
-    )
-
-    names = dict(zip(communities["community"], communities["name"], strict=True))
-    locker_plan = community_reasons(
-        locker_plan,
-        problem,
-        lp,
-        community=demand["community"].to_numpy(),
-        community_names=names,
-    )
-    reasons, reasons_zh = reach.off_street_reasons(locker_plan.reasons, locker_plan.reasons_zh)
-    locker_plan = replace(locker_plan, reasons=reasons, reasons_zh=reasons_zh)
-    layers = locker_layers(
-        locker_plan,
-        demand=demand,
-        candidates=candidates,
-        communities=communities,
-        boundary=area.projected,
-        reach=reach,
-    )
-    records = locker_compliance(
-        locker_plan,
-        rule_set,
-        daily_parcels=problem.daily_parcels,
-        community=demand["community"].to_numpy(),
-        community_names=names,
-    )
-    target_records, target = target_compliance(
-        rule_set,
-        residents=float(demand["residents"].sum()),
-        units=len(locker_plan.sites),
-        compartments=float(locker_plan.compartments.sum()),
-    )
-    records.extend(target_records)
-    site_xy_open = site_xy[locker_plan.sites]
-    layers["catchments"] = walking_catchments(
-        walk,
-        site_xy_open,
-        radius_m=lp.radius_m,
-        site_ids=list(candidates["site_id"].to_numpy()[locker_plan.sites]),
-    )
+    run_budget = solve_budget or SolveBudget(options.time_limit)
+    locker_plan = solve_locker_tier(problem, lp, options, run_budget, stages)
+    layers, records, target = locker_outcome(d, problem, reach, locker_plan, lp, rule_set)
     tier_summary: dict[str, Any] = {}
-    if set(tiers) - {"lockers"}:
-        from siting.tiers import run_tiers
-
+    if set(options.tiers) - {"lockers"}:
         with run_budget:
-            done = run_tiers(
-                tiers,
-                extract=extract,
-                area=area,
-                walk=walk,
-                demand=demand,
-                communities=communities,
-                candidates=candidates,
-                rules=rule_set,
-                solver=solver,
-                time_limit=time_limit,
-                county_centre=county_centre,
-                hub_sites=hub_sites,
-                hub_params=hub_params,
-            )
+            done = run_tiers(options.tiers, extract=d.extract, area=d.area, walk=d.walk,
+                             demand=d.demand, communities=d.communities,
+                             candidates=d.candidates, rules=rule_set, solver=options.solver,
+                             time_limit=options.time_limit, county_centre=options.county_centre,
+                             hub_sites=options.hub_sites, hub_params=options.hub_params)
         layers.update(done.layers)
         records.extend(done.records)
         tier_summary = done.summary
         stages.done(
             "tiers", ", ".join(f"{k}: {v.get('status', '')}" for k, v in tier_summary.items())
         )
-    records.extend(_goal_records(d, rule_set, locker_plan, layers, site_xy_open,
-                                 radius_m=lp.radius_m))
-    records.extend(unevaluated_records(rule_set, records, tiers=tuple(tiers)))
-    summary = _summary(
-        locker_plan,
-        problem,
-        lp,
-        dp,
-        records,
-        rule_set.as_records(),
-        layers,
-        osm=osm,
-        boundary=boundary,
-        mode=mode,
-        budget=budget,
-        budget_kind=budget_kind,
-        solver=solver,
-        time_limit=time_limit,
-        rules=rules,
-        tiers=list(tiers),
-        walk_nodes=walk.n_nodes,
-        walk_edges=walk.n_edges,
-    )
-    summary["tiers"] = tier_summary
-    summary["target_2025"] = target
-    summary["time_budget"] = run_budget.as_record()
+    records.extend(_goal_records(d, rule_set, locker_plan, layers, radius_m=lp.radius_m))
+    records.extend(unevaluated_records(rule_set, records, tiers=tuple(options.tiers)))
+    summary = plan_summary(
+        locker_plan, problem, layers, parameters=_parameters(osm, options), lp=lp,
+        dp=options.demand_params or DemandParameters(), records=records,
+        rules_applied=rule_set.as_records(), walk_nodes=d.walk.n_nodes,
+        walk_edges=d.walk.n_edges)
+    summary.update(tiers=tier_summary, target_2025=target, time_budget=run_budget.as_record())
+    summary["study_area"] = data_coverage(
+        d.area, d.walk, shapely.get_coordinates(d.demand.geometry)).as_record()
     stages.done(
         "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
     )
-
+    summary.update(demand_source=d.demand_source, timings_s=dict(stages.timings))
     written = None
     if out is not None:
-        summary["demand_source"] = demand_source
-        summary["timings_s"] = dict(stages.timings)
-        with atomic_folder(out) as tmp:
-            write_gpkg(layers, tmp / "plan.gpkg")
-            write_candidates_csv(layers["candidates"], tmp / "candidates.csv")
-            fmap = plan_map(
-                _map_layers(layers),
-                title=_title(area.name, lang),
-                lang=lang,
-                offline=offline_map,
-                rules=_map_rules(records),
-                basemap=basemap,
-                tianditu_key=tianditu_key,
-            )
-            save_map(fmap, tmp / "map.html")
-            write_summary(summary, tmp / "summary.json")
-            write_report(summary, layers, tmp, lang=lang, title=_title(area.name, lang))
-            roads = street_lines(walk)
-            for name in ("lockers", "candidates"):
-                export_sites(layers[name], tmp / "exports", stem=name, roads=roads)
-        written = Path(out)
+        written = write_plan(out, layers, summary, records, options, d)
         stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES + REPORT_FILES)})")
-    summary["demand_source"] = demand_source
     summary["timings_s"] = dict(stages.timings)
-    return PlanResult(
-        summary=summary,
-        layers=layers,
-        locker_plan=locker_plan,
-        out=written,
-        timings=dict(stages.timings),
+    return PlanResult(summary=summary, layers=layers, locker_plan=locker_plan, out=written,
+                      timings=dict(stages.timings))
+
+
+def locker_parameters(options: PlanOptions, rules: RuleSet) -> LockerParameters:
+    """Return the locker parameters of a plan: its radius and R2's ratio (004 五(二)).
+
+    Parameters
+    ----------
+    options
+        The plan's options.
+    rules
+        The rule set applied (R2's window, overrides included).
+
+    Returns
+    -------
+    LockerParameters
+        ``options.locker_params`` (or the defaults) with ``radius_m`` and ``ratio`` set.
+    """
+    base = options.locker_params or LockerParameters()
+    r2 = rules.get("R2")
+    ratio = base.ratio if r2 is None else (r2.low, r2.high)
+    return replace(base, radius_m=float(options.radius_m), ratio=ratio)
+
+
+def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
+    """Return the run's options as recorded in ``summary.json["parameters"]``."""
+    return {
+        "osm": str(osm),
+        "boundary": None if options.boundary is None else str(options.boundary),
+        "mode": options.mode, "budget": options.budget, "budget_kind": options.budget_kind,
+        "solver": options.solver, "time_limit": options.time_limit, "rules": options.rules,
+        "tiers": list(options.tiers),
+    }
+
+
+def locker_problem(d: District, lp: LockerParameters) -> tuple[LockerProblem, Reach]:
+    """Build the locker model's input: walking distances of every home–site pair in reach.
+
+    Parameters
+    ----------
+    d
+        The district.
+    lp
+        Locker parameters (``radius_m``, ``existing_capacity``).
+
+    Returns
+    -------
+    problem : LockerProblem
+        Arrays of the homes, sites and pairs within the walk radius.
+    reach : geodata.distances.Reach
+        The pairs with the street and access parts of each walk (:mod:`geodata.walking`).
+    """
+    reach = network_distances(d.walk, shapely.get_coordinates(d.demand.geometry),
+                              shapely.get_coordinates(d.candidates.geometry),
+                              radius_m=lp.radius_m,
+                              compounds=residential_compounds(d.features, d.area))
+    capacity = d.candidates["capacity_compartments"].to_numpy(dtype=float)
+    problem = LockerProblem(
+        daily_parcels=d.demand["daily_parcels"].to_numpy(dtype=float),
+        pair_demand=reach.rows,
+        pair_site=reach.cols,
+        pair_walk_m=reach.dist_m,
+        n_sites=len(d.candidates),
+        existing=d.candidates["existing"].to_numpy(dtype=bool),
+        existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
     )
+    return problem, reach
+
+
+def solve_locker_tier(problem: LockerProblem, lp: LockerParameters, options: PlanOptions,
+                      run_budget: SolveBudget, stages: _Stages) -> LockerPlan:
+    """Solve the locker model within the run's budget (stage ``solve``)."""
+    with run_budget, stage("lockers"):
+        locker_plan = solve_lockers(problem, lp, mode=options.mode, budget=options.budget,
+                                    budget_kind=options.budget_kind, solver=options.solver,
+                                    time_limit=options.time_limit)
+    locker_plan = _stopped_status(locker_plan, run_budget)
+    gap = "unknown" if locker_plan.gap is None else format(locker_plan.gap, ".2%")
+    stages.done("solve", f"{locker_plan.status}: {len(locker_plan.sites)} lockers, "
+                f"{int(locker_plan.modules.sum())} modules, gap {gap}")
+    return locker_plan
+
+
+def locker_outcome(
+    d: District, problem: LockerProblem, reach: Reach, locker_plan: LockerPlan,
+    lp: LockerParameters, rules: RuleSet,
+) -> tuple[dict[str, gpd.GeoDataFrame], list[dict], dict | None]:
+    """Return the locker tier's layers, rule records (R2, the 2025 target) and target share.
+
+    Parameters
+    ----------
+    d
+        The district.
+    problem, locker_plan
+        The locker model and its solution.
+    reach
+        Its pairs (:func:`locker_problem`): the walks' parts, and the homes off the streets.
+    lp
+        Locker parameters.
+    rules
+        The rule set applied.
+
+    Returns
+    -------
+    tuple
+        Layers (with ``catchments``), records, and the 2025 target share (or ``None``).
+    """
+    community = d.demand["community"].to_numpy()
+    names = dict(zip(d.communities["community"], d.communities["name"], strict=True))
+    locker_plan = community_reasons(locker_plan, problem, lp, community=community,
+                                    community_names=names)
+    reasons, reasons_zh = reach.off_street_reasons(locker_plan.reasons, locker_plan.reasons_zh)
+    locker_plan = replace(locker_plan, reasons=reasons, reasons_zh=reasons_zh)
+    layers = locker_layers(locker_plan, demand=d.demand, candidates=d.candidates,
+                           communities=d.communities, boundary=d.area.projected, reach=reach)
+    records = locker_compliance(locker_plan, rules, daily_parcels=problem.daily_parcels,
+                                community=community, community_names=names)
+    target_records, target = target_compliance(
+        rules, residents=float(d.demand["residents"].sum()), units=len(locker_plan.sites),
+        compartments=float(locker_plan.compartments.sum()))
+    records.extend(target_records)
+    layers["catchments"] = walking_catchments(
+        d.walk, shapely.get_coordinates(d.candidates.geometry)[locker_plan.sites],
+        radius_m=lp.radius_m,
+        site_ids=list(d.candidates["site_id"].to_numpy()[locker_plan.sites]))
+    return layers, records, target
+
+
+def write_plan(out: str | Path, layers: dict[str, gpd.GeoDataFrame], summary: dict[str, Any],
+               records: list[dict], options: PlanOptions, d: District) -> Path:
+    """Write a plan's folder atomically: the plan files, the report and the site exports.
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    layers, summary, records
+        The plan's layers, summary and rule records.
+    options
+        The plan's options (language, map tiles).
+    d
+        The district (its name and street lines for the exports).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    title = _title(d.area.name, options.lang)
+    with atomic_folder(out) as tmp:
+        write_plan_files(tmp, layers, summary, title=title, lang=options.lang,
+                         offline_map=options.offline_map, rules=_map_rules(records),
+                         basemap=options.basemap, tianditu_key=options.tianditu_key,
+                         base_features=d.basemap)
+        write_report(summary, layers, tmp, lang=options.lang, title=title)
+        roads = street_lines(d.walk)
+        for name in ("lockers", "candidates"):
+            export_sites(layers[name], tmp / "exports", stem=name, roads=roads)
+    return Path(out)
+
+
+def write_plan_files(folder: Path, layers: dict[str, gpd.GeoDataFrame], summary: dict[str, Any],
+                     *, title: str, lang: Literal["zh", "en"], offline_map: bool = True,
+                     rules: dict[str, str] | None = None, basemap: str = "osm",
+                     tianditu_key: str | None = None,
+                     base_features: gpd.GeoDataFrame | None = None) -> None:
+    """Write :data:`OUTPUT_FILES` of a plan or a city into ``folder``.
+
+    Parameters
+    ----------
+    folder
+        The (temporary, atomic) output folder.
+    layers, summary
+        The plan's layers and summary.
+    title, lang, offline_map, rules, basemap, tianditu_key
+        The map's title, language, inlined Leaflet, legend lines per rule and tiles.
+    base_features
+        The offline basemap drawn from the extract (``None``: none).
+    """
+    write_gpkg(layers, folder / "plan.gpkg")
+    write_candidates_csv(layers["candidates"], folder / "candidates.csv")
+    fmap = plan_map(_map_layers(layers), title=title, lang=lang, offline=offline_map,
+                    rules=rules, basemap=basemap, tianditu_key=tianditu_key,
+                    base_features=base_features)
+    save_map(fmap, folder / "map.html")
+    write_summary(summary, folder / "summary.json")
 
 
 @dataclass(frozen=True)
@@ -436,27 +526,45 @@ class District:
     candidates: gpd.GeoDataFrame
     demand_source: str
     features: gpd.GeoDataFrame
+    basemap: gpd.GeoDataFrame | None = None
 
 
-def _district(
+def read_district(
     osm: str | Path,
+    options: PlanOptions,
     *,
-    boundary: str | Path | None,
-    boundary_crs: Literal["auto", "wgs84", "gcj02"],
-    params: DemandParameters,
-    communities: gpd.GeoDataFrame | None,
-    inventory: gpd.GeoDataFrame | None,
+    area: StudyArea | None = None,
+    owned: shapely.Geometry | None = None,
     stages: _Stages,
-    radius_m: float = 300.0,
+    radius_m: float = WALK_RADIUS_M,
 ) -> District:
-    """Read the OSM file and build the study area, network, demand and candidate sites."""
+    """Read the OSM file and build the study area, network, demand and candidate sites.
+
+    Parameters
+    ----------
+    osm
+        OpenStreetMap file.
+    options
+        The plan's options (boundary, demand parameters, planner's tables).
+    area, owned
+        As for :func:`run_plan`.
+    stages
+        The stage timer.
+    radius_m
+        Walk radius (the size guard's reach).
+
+    Returns
+    -------
+    District
+        The tiers' inputs.
+    """
     extract = read_osm(osm)
-    area = study_area(extract, boundary=boundary, boundary_crs=boundary_crs)
+    if area is None:
+        area = study_area(extract, boundary=options.boundary, boundary_crs=options.boundary_crs)
     check_area_size(extract, area, radius_m=radius_m)
     stages.done(
         "read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})"
     )
-
     walk = walk_network(extract, area)
     stages.done(
         "network",
@@ -464,40 +572,58 @@ def _district(
         f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
         f"{walk.dropped.outside_area_nodes} outside the area",
     )
-
-    features = read_siting_features(extract)
+    features = read_siting_features(extract, tags=with_basemap_tags(SITING_TAGS))
     buildings = buildings_from_osm(extract, area, features=features)
-    if communities is not None:
+    basemap = basemap_features(area, streets=street_lines(walk), buildings=buildings,
+                               land_cover=land_cover_from_features(features, area))
+    params = options.demand_params or DemandParameters()
+    if options.communities is not None:
         homes, communities = homes_from_planner_communities(
-            communities,
-            buildings,
-            area,
-            floor_area_per_resident_m2=params.floor_area_per_resident_m2,
-        )
+            options.communities, buildings, area,
+            floor_area_per_resident_m2=params.floor_area_per_resident_m2)
         demand, extra_sites = demand_from_buildings(homes, communities, params), None
         demand_source = "the planner's community table"
     else:
         demand, communities, extra_sites, demand_source = _demand(
             extract, area, walk, buildings, params
         )
+    if owned is not None:
+        demand, communities = _owned_demand(demand, communities, owned)
     stages.done(
         "demand",
         f"{len(demand)} demand points from {demand_source}, "
         f"{demand['residents'].sum():,.0f} residents, {demand['daily_parcels'].sum():,.0f} "
         f"parcels/day in {len(communities)} communities",
     )
-
     candidates = candidates_from_osm(extract, area, buildings, features=features)
-    for more in (extra_sites, None if inventory is None else sites_from_inventory(inventory, area)):
+    for more in (extra_sites, None if options.inventory is None
+                 else sites_from_inventory(options.inventory, area)):
         if more is not None:
             candidates = pd.concat([candidates, more[candidates.columns]], ignore_index=True)
+    if owned is not None:
+        foreign = candidates["existing"].to_numpy(bool) & ~shapely.covered_by(
+            candidates.geometry.to_numpy(), owned)
+        candidates = candidates[~foreign].reset_index(drop=True)
     stages.done(
         "candidates",
         f"{len(candidates)} sites ({int(candidates['existing'].sum())} existing lockers)",
     )
-
     return District(extract, area, walk, demand, communities, candidates, demand_source,
-                    features)
+                    features, basemap)
+
+
+def _owned_demand(demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                  owned: shapely.Geometry) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Keep the homes in ``owned``, their communities, and the homeless communities in it.
+
+    A community without homes (R1 still asks a station of it) belongs to the district holding
+    its representative point.
+    """
+    homeless = ~communities["community"].isin(demand["community"]).to_numpy()
+    demand = demand[shapely.covered_by(demand.geometry.to_numpy(), owned)].reset_index(drop=True)
+    inside = shapely.covered_by(communities.geometry.representative_point().to_numpy(), owned)
+    keep = communities["community"].isin(demand["community"]).to_numpy() | (homeless & inside)
+    return demand, communities[keep].reset_index(drop=True)
 
 
 def export_candidates(
@@ -531,15 +657,8 @@ def export_candidates(
         The candidate sites (projected CRS).
     """
     stages = _Stages(progress)
-    d = _district(
-        osm,
-        boundary=boundary,
-        boundary_crs=boundary_crs,
-        params=DemandParameters(),
-        communities=None,
-        inventory=inventory,
-        stages=stages,
-    )
+    options = PlanOptions(boundary=boundary, boundary_crs=boundary_crs, inventory=inventory)
+    d = read_district(osm, options, stages=stages)
     layers = {
         "boundary": gpd.GeoDataFrame(
             {"name": ["study area"]}, geometry=[d.area.projected], crs=d.area.crs
@@ -557,6 +676,7 @@ def export_candidates(
             offline=offline_map,
             basemap=basemap,
             tianditu_key=tianditu_key,
+            base_features=d.basemap,
         )
         save_map(fmap, tmp / "map.html")
     stages.done("write", f"{out}/ (map.html, candidates.csv, exports/)")
@@ -580,25 +700,7 @@ def _demand(
         return demand_from_buildings(buildings, communities, params), communities, None, "buildings"
     villages = villages_from_osm(extract, area)
     if len(villages):
-        cells = shapely.voronoi_polygons(
-            shapely.MultiPoint(list(villages.geometry)), extend_to=area.projected
-        )
-        cell_of = shapely.STRtree(list(cells.geoms))
-        order = cell_of.query(villages.geometry.to_numpy(), predicate="within")
-        polygons = np.empty(len(villages), dtype=object)
-        polygons[order[0]] = [
-            shapely.intersection(cells.geoms[k], area.projected) for k in order[1]
-        ]
-        communities = gpd.GeoDataFrame(
-            {
-                "community": villages["village_id"].to_numpy(),
-                "name": villages["name"].to_numpy(),
-                "name_en": "",
-                "source": "village-voronoi",
-            },
-            geometry=polygons,
-            crs=area.crs,
-        )
+        communities = communities_from_villages(villages, area)
         homes = homes_from_villages(villages, params)
         return (
             demand_from_buildings(homes, communities, params),
@@ -627,12 +729,12 @@ def _goal_records(
     rules: RuleSet,
     locker_plan: LockerPlan,
     layers: dict[str, gpd.GeoDataFrame],
-    locker_xy: np.ndarray,
     *,
     radius_m: float,
 ) -> list[dict]:
     """G2 and G3 records (:mod:`optimizer.goals`) of the plan's lockers and stations."""
     records = []
+    locker_xy = shapely.get_coordinates(d.candidates.geometry)[locker_plan.sites]
     if rules.get("G2") is not None:
         areas = commercial_areas_from_osm(d.features, d.area)
         nearest = np.full(len(areas), np.inf)
@@ -731,65 +833,3 @@ def _stopped_status(locker_plan: LockerPlan, run_budget: SolveBudget) -> LockerP
     if run_budget.stopped and locker_plan.status != "optimal":
         return replace(locker_plan, status="interrupted")
     return locker_plan
-
-
-def _summary(
-    locker_plan: LockerPlan,
-    problem: LockerProblem,
-    lp: LockerParameters,
-    dp: DemandParameters,
-    records: list[dict],
-    rules_applied: list[dict],
-    layers: dict[str, gpd.GeoDataFrame],
-    **run: Any,
-) -> dict[str, Any]:
-    parcels = problem.daily_parcels
-    served = locker_plan.assignment >= 0
-    existing = problem.existing[locker_plan.sites]
-    total = float(parcels.sum())
-    return {
-        "status": locker_plan.status,
-        "objective": locker_plan.objective,
-        "bound": locker_plan.bound,
-        "gap": locker_plan.gap,
-        "solve_s": round(locker_plan.solve_s, 3),
-        "build_s": round(locker_plan.build_s, 3),
-        "parameters": {
-            **{
-                k: str(v) if isinstance(v, Path) else v
-                for k, v in run.items()
-                if k not in ("walk_nodes", "walk_edges")
-            },
-            "locker": asdict(lp),
-            "demand": asdict(dp),
-        },
-        "counts": {
-            "demand_points": problem.n_demand,
-            "residents": round(float(layers["demand"]["residents"].sum()), 1),
-            "daily_parcels": round(total, 2),
-            "communities": int(len(layers["communities"])),
-            "candidates": problem.n_sites,
-            "candidates_after_reduction": locker_plan.kept_sites,
-            "pairs_within_radius": len(problem.pair_demand),
-            "walk_network_nodes": run["walk_nodes"],
-            "walk_network_edges": run["walk_edges"],
-            "lockers": len(locker_plan.sites),
-            "new_lockers": int((~existing).sum()),
-            "existing_lockers": int(existing.sum()),
-            "modules": int(locker_plan.modules.sum()),
-            "compartments": float(locker_plan.compartments.sum()),
-        },
-        "coverage": {
-            "demand_points": problem.n_demand,
-            "covered": int(served.sum()),
-            "uncovered": int((~served).sum()),
-            "parcel_share_covered": round(float(parcels[served].sum()) / total, 6)
-            if total
-            else 1.0,
-        },
-        "rules": records,
-        "rules_applied": rules_applied,
-        "phases": [asdict(p) for p in locker_plan.phases],
-        "attribution": "© OpenStreetMap contributors, ODbL 1.0",
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }

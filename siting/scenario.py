@@ -57,13 +57,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geodata.cache import file_sha256
 from geodata.errors import InputDataError, ParameterError
 from optimizer.hierarchy import TIERS, unknown_tiers
+from optimizer.rules import WALK_RADIUS_M
+
+if TYPE_CHECKING:
+    from siting.options import PlanOptions
 
 __all__ = [
     "INPUT_KEYS",
@@ -85,6 +89,8 @@ __all__ = [
     "load_many",
     "load_scenarios",
     "package_version",
+    "plan_kwargs",
+    "plan_options",
 ]
 
 log = logging.getLogger(__name__)
@@ -244,7 +250,7 @@ class Rules(_Model):
 class Parameters(_Model):
     """Model parameters; ``None`` keeps the documented default."""
 
-    radius_m: float = Field(default=300.0, gt=0, le=5000)
+    radius_m: float = Field(default=WALK_RADIUS_M, gt=0, le=5000)
     mode: Literal["min-cost", "max-cover"] = "min-cost"
     budget: int | None = Field(default=None, ge=0)
     budget_kind: Literal["modules", "sites"] = "modules"
@@ -355,6 +361,89 @@ class ScenarioRun:
     def name(self) -> str:
         """The scenario's (unique) name, also its output folder name."""
         return self.scenario.name
+
+
+def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
+    """Keyword arguments of :func:`siting.pipeline.plan` for a scenario.
+
+    The planner's own inputs (community table, inventory, hub sites) are read here, so a bad
+    file fails this scenario with a message naming it.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario with absolute paths.
+    out
+        The scenario's output folder, or ``None``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``plan(scenario.area.osm, **kwargs)``; every scenario option,
+        so a city's districts (:func:`plan_options`) plan as a single plan does.
+    """
+    from geodata import user_inputs
+    from geodata.defaults import DemandParameters
+    from optimizer.hubs import HubParameters
+    from optimizer.lockers import LockerParameters
+
+    p = scenario.parameters
+    demand = {k: v for k, v in {
+        "floor_area_per_resident_m2": p.floor_area_per_resident_m2,
+        "parcels_per_resident_per_year": p.parcels_per_resident_per_year,
+        "locker_share": p.locker_share,
+        "growth_factor": p.effective_growth_factor,
+    }.items() if v is not None}
+    locker: dict[str, Any] = {k: v for k, v in {
+        "compartments_per_module": p.compartments_per_module,
+        "site_cost": p.site_cost,
+        "module_cost": p.module_cost,
+        "max_modules_per_site": p.max_modules_per_site,
+    }.items() if v is not None}
+    kwargs: dict[str, Any] = {
+        "boundary": scenario.area.boundary,
+        "boundary_crs": scenario.area.boundary_crs,
+        "out": out,
+        "radius_m": p.radius_m,
+        "mode": p.mode,
+        "budget": p.budget,
+        "budget_kind": p.budget_kind,
+        "time_limit": scenario.solver.time_limit,
+        "solver": scenario.solver.name,
+        "rules": scenario.rules.preset,
+        "lang": scenario.lang,
+        "demand_params": DemandParameters(**demand),
+        "locker_params": LockerParameters(**locker),
+    }
+    kwargs["tiers"] = list(scenario.tiers)
+    if scenario.rules.overrides:
+        kwargs["rule_overrides"] = dict(scenario.rules.overrides)
+    if p.county_hubs is not None:
+        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs)
+    for key in INPUT_KEYS:
+        item = getattr(scenario.inputs, key)
+        if item is not None:
+            reader = getattr(user_inputs, f"read_{key}")
+            kwargs[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
+    return kwargs
+
+
+def plan_options(scenario: Scenario) -> PlanOptions:
+    """Return the options of a scenario's plan (or of each district of a city scenario).
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario with absolute paths.
+
+    Returns
+    -------
+    siting.options.PlanOptions
+        Every option of :func:`plan_kwargs` but the output folder.
+    """
+    from siting.options import PlanOptions
+
+    return PlanOptions.of(plan_kwargs(scenario, out=None))
 
 
 def package_version() -> str:

@@ -6,17 +6,23 @@ import json
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
-from test_map import plan_layers_from_osm
+import shapely
+from shapely.geometry import shape
+from test_map import basemap_from_osm, plan_layers_from_osm
 
+from geodata.basemap import BASEMAP_KINDS
 from geodata.coords import gcj02_to_wgs84
 from geodata.errors import ParameterError
+from maps.basemap_layer import BASEMAP_PANE, OfflineBasemap, basemap_collection
 from maps.basemaps import BASEMAPS, TIANDITU_ENV, check_basemap, tianditu_key
 from maps.i18n import label
 from maps.plan_map import plan_map
 
 EARTH_M_PER_DEG = 111_320.0
+FALLBACK = 'on("tileerror"'  # the offline basemap's watch on the tiles (Leaflet has no such call)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +52,7 @@ def test_names_and_aliases():
 
 def test_osm_basemap_keeps_wgs84(layers):
     page = plan_map(layers, title="t", basemap="osm").get_root().render()
-    np.testing.assert_allclose(_lockers_xy(page), _expected_xy(layers), atol=1e-9)
+    np.testing.assert_allclose(_lockers_xy(page), _expected_xy(layers), atol=5e-7)  # 6 decimals
     assert "tile.openstreetmap.org" in page and "autonavi" not in page
 
 
@@ -82,9 +88,61 @@ def test_tianditu_needs_a_key(layers, monkeypatch):
     english = plan_map(layers, title="t", basemap="tianditu", tianditu_key="k9", lang="en")
     html = english.get_root().render()
     assert "tk=k9" in html and "T=eva_w" in html and "envkey123" not in html
-    np.testing.assert_allclose(_lockers_xy(html), _expected_xy(layers), atol=1e-9)
+    np.testing.assert_allclose(_lockers_xy(html), _expected_xy(layers), atol=5e-7)
 
 
 def test_no_basemap(layers):
     page = plan_map(layers, title="t", basemap="none").get_root().render()
     assert "L.tileLayer(" not in page and "addAttribution" in page
+
+
+@pytest.fixture(scope="module")
+def base(chengdu_osm_plain: Path):
+    return basemap_from_osm(chengdu_osm_plain)
+
+
+def _offline_layer(fmap) -> OfflineBasemap:
+    return next(c for c in fmap._children.values() if isinstance(c, OfflineBasemap))
+
+
+def test_offline_basemap_is_one_rounded_feature_per_kind_close_to_the_data(base):
+    data = basemap_collection(base)
+    kinds = [f["properties"]["kind"] for f in data["features"]]
+    assert kinds == [k for k in BASEMAP_KINDS if k in set(base["kind"])]
+    numbers = re.findall(r"-?\d+\.\d+", json.dumps(data))
+    assert max(len(n.split(".")[1]) for n in numbers) <= 6
+    for feature in data["features"]:
+        drawn = gpd.GeoSeries([shape(feature["geometry"])], crs=4326).to_crs(base.crs)
+        parts = shapely.get_parts(drawn.to_numpy()[0])
+        source = shapely.get_parts(base.geometry[base["kind"] == feature["properties"]["kind"]])
+        assert len(parts) == len(source)  # nothing dropped
+        away = shapely.hausdorff_distance(parts, source)
+        assert away.max() < 0.7  # simplified to 0.5 m, rounded to 0.1 m
+
+
+def test_offline_basemap_is_the_base_layer_without_tiles_and_a_choice_with_them(layers, base):
+    bare = plan_map(layers, title="t", basemap="none", base_features=base)
+    page = bare.get_root().render()
+    name = _offline_layer(bare).get_name()
+    assert f"{name}.addTo(" in page and "L.tileLayer(" not in page
+    assert FALLBACK not in page and page.count(BASEMAP_PANE) >= 1
+    tiled = plan_map(layers, title="t", basemap="osm", base_features=base)
+    page = tiled.get_root().render()
+    name = _offline_layer(tiled).get_name()
+    assert f"{name}.addTo(" not in page  # shown only when the tiles fail
+    assert FALLBACK in page and "L.tileLayer(" in page
+    control = re.search(r"base_layers : \{(.*?)\}", page, flags=re.S)
+    assert control and name in control.group(1)
+    assert json.dumps(label("basemap.offline", "zh")) in control.group(1)
+
+
+def test_offline_basemap_moves_to_gcj02_on_gaode(layers, base):
+    page = plan_map(layers, title="t", basemap="gaode", base_features=base).get_root().render()
+    found = re.search(r"L\.geoJson\((\{.*?\}), \{", page, flags=re.S)
+    assert found
+    data = json.loads(found.group(1))
+    land = shapely.get_coordinates(shape(data["features"][0]["geometry"]))
+    wgs = shapely.get_coordinates(base.to_crs(4326).geometry.iloc[0])
+    shift = land.mean(axis=0) - wgs.mean(axis=0)
+    # The GCJ-02 offset at Chengdu's Tianfu Square, as for the lockers above.
+    assert abs(shift[0] - 0.0025) < 0.0002 and abs(shift[1] + 0.0024) < 0.0002

@@ -3,6 +3,7 @@ sweeps with charts, and city mode."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ from typer.testing import CliRunner
 
 from siting.batch import MARKER, OUTPUT_FILES, RESULT_COLUMNS, run_batch
 from siting.scenario import load_many, load_scenarios
+from siting.summary import validate_summary
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -75,11 +78,12 @@ def test_local_cluster_good_rows_failure_row_and_rerun_skips(
         assert marker["input_hash"] == table.set_index("scenario").loc[name, "input_hash"]
         summary = json.loads((out / name / "summary.json").read_text())
         assert summary["counts"]["lockers"] == table.set_index("scenario").loc[name, "sites"]
-    # the scenario's rural tiers, in the tier names every entry point shares
-    layers = {name for name, _ in pyogrio.list_layers(out / "puyang" / "plan.gpkg")}
-    assert {"village_stations", "township_stations", "hubs"} <= layers
-    assert set(json.loads((out / "puyang" / "summary.json").read_text())["tiers"]) >= {
-        "villages", "townships", "hubs"}
+    # the scenario's rural tiers, in the tier names every entry point shares; each summary
+    # meets the one schema, and the row counts the open hubs of the hub tier
+    _assert_rural_layers(out / "puyang")
+    validate_summary(json.loads((out / "chengdu" / "summary.json").read_text()))
+    rows = table.set_index("scenario")
+    assert rows.loc["puyang", "hubs"] == 1 and pd.isna(rows.loc["chengdu", "hubs"])
     on_disk = pd.read_parquet(out / "results.parquet")
     assert on_disk["scenario"].tolist() == ["chengdu", "puyang", "broken"]
     assert pd.read_csv(out / "results.csv").shape[0] == 3
@@ -129,7 +133,8 @@ rules = ["national", "guangdong"]
     chart = result.files["tradeoff.png"]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
     page = result.files["comparison.html"].read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2 and "tianfu__radius_m-400__rules-guangdong" in page
+    assert page.count("data:image/png;base64,") == 2
+    assert "tianfu__radius_m-400__rules-guangdong" in page
 
 
 def _free_port() -> int:
@@ -148,12 +153,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=5)
 
 
-def test_remote_scheduler_and_worker_processes(tmp_path: Path, chengdu_osm: Path) -> None:
-    from siting.cli import app
-
-    _link(tmp_path, chengdu_osm, "chengdu.osm.xz")
-    files = [_scenario(tmp_path, "r250", "chengdu.osm.xz", radius=250),
-             _scenario(tmp_path, "bad", "chengdu.osm.xz", extra="[parameters.nope]\nx = 1\n")]
+@contextlib.contextmanager
+def _remote_cluster(tmp_path: Path) -> Iterator[str]:
+    """A ``dask scheduler`` and one ``dask worker`` process on localhost; yields the address."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
@@ -171,20 +173,58 @@ def test_remote_scheduler_and_worker_processes(tmp_path: Path, chengdu_osm: Path
 
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(1, timeout=60)
-        result = CliRunner().invoke(app, ["batch", *map(str, files), "--out",
-                                          str(tmp_path / "out"), "--scheduler", address])
-        assert result.exit_code == 1, result.output  # one scenario file is invalid
-        table = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False)
-        rows = table.set_index("scenario")
-        assert rows.loc["r250", "status"] == "optimal"
-        assert "parameters.nope" in rows.loc["bad", "error"]
-        assert "unknown key" in rows.loc["bad", "error"]
-        assert (tmp_path / "out" / "r250" / "map.html").is_file()
+        yield address
     finally:
         if worker is not None:
             _stop(worker)
         _stop(scheduler)
     assert scheduler.returncode is not None and worker.returncode is not None
+
+
+def test_remote_scheduler_and_worker_processes(tmp_path: Path, chengdu_osm: Path) -> None:
+    from siting.cli import app
+
+    _link(tmp_path, chengdu_osm, "chengdu.osm.xz")
+    files = [_scenario(tmp_path, "r250", "chengdu.osm.xz", radius=250),
+             _scenario(tmp_path, "bad", "chengdu.osm.xz", extra="[parameters.nope]\nx = 1\n")]
+    with _remote_cluster(tmp_path) as address:
+        result = CliRunner().invoke(app, ["batch", *map(str, files), "--out",
+                                          str(tmp_path / "out"), "--scheduler", address])
+    assert result.exit_code == 1, result.output  # one scenario file is invalid
+    table = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False)
+    rows = table.set_index("scenario")
+    assert rows.loc["r250", "status"] == "optimal"
+    assert "parameters.nope" in rows.loc["bad", "error"]
+    assert "unknown key" in rows.loc["bad", "error"]
+    assert (tmp_path / "out" / "r250" / "map.html").is_file()
+
+
+RURAL_TIERS = ("lockers", "villages", "townships", "hubs")
+
+
+def _assert_rural_layers(folder: Path) -> None:
+    layers = set(pyogrio.list_layers(folder / "plan.gpkg")[:, 0])
+    assert {"village_stations", "township_stations", "hubs", "hub_links"} <= layers
+    for layer in ("village_stations", "township_stations", "hubs"):
+        assert len(pyogrio.read_dataframe(folder / "plan.gpkg", layer=layer)) > 0, layer
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    validate_summary(summary)
+    assert set(summary["tiers"]) == {"villages", "townships", "hubs"}
+
+
+@pytest.mark.slow
+def test_rural_tiers_in_a_batch_on_a_remote_scheduler(tmp_path: Path, puyang_osm: Path) -> None:
+    from siting.cli import app
+
+    _link(tmp_path, puyang_osm, "puyang.osm")
+    files = [_scenario(tmp_path, "puyang", "puyang.osm", tiers=RURAL_TIERS)]
+    with _remote_cluster(tmp_path) as address:
+        result = CliRunner().invoke(app, ["batch", *map(str, files), "--out",
+                                          str(tmp_path / "out"), "--scheduler", address])
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False).iloc[0]
+    assert row["status"] == "optimal", row["error"]
+    _assert_rural_layers(tmp_path / "out" / "puyang")
 
 
 @pytest.mark.slow
@@ -196,6 +236,7 @@ def test_city_mode_by_osm_sub_districts(tmp_path: Path, chengdu_osm: Path) -> No
     path = tmp_path / "city.toml"
     path.write_text("""
 name = "tianfu-city"
+tiers = ["lockers", "stations"]
 [area]
 osm = "chengdu.osm.xz"
 [area.districts]
@@ -229,3 +270,12 @@ time_limit = 30
     across = sum(not shapely.covered_by(site_at[s], polys[home[d]])
                  for d, s in zip(assigned["demand_id"], assigned["locker_id"], strict=True))
     assert across > 0
+    # the one pipeline ran in every district: each plans its stations, merged into one layer
+    validate_summary(summary)
+    assert summary["parameters"]["locker"]["radius_m"] == summary["parameters"]["radius_m"] == 300
+    assert summary["parameters"]["tiers"] == ["lockers", "stations"]
+    stations = gpd.read_file(folder / "plan.gpkg", layer="stations")
+    assert set(stations["district"]) == {d["name"] for d in districts}
+    assert all(d["tiers"]["stations"] in ("optimal", "time_limit") for d in districts)
+    assert summary["tiers"]["stations"]["counts"]["stations"] == len(stations)
+    assert {r["district"] for r in summary["rules"] if r["id"] == "R1"} == set(stations["district"])

@@ -38,6 +38,8 @@ def _place_nodes(path: Path, area: StudyArea) -> dict[str, shapely.Point]:
     """Named place nodes (community label points, sub-district centres), read independently."""
     found: dict[str, tuple[float, float]] = {}
     for obj in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        if not isinstance(obj, osmium.osm.Node):  # the processor reads nodes only
+            continue
         if obj.tags.get("place") in {"quarter", "suburb"} and "name" in obj.tags:
             found[obj.tags["name"]] = (obj.location.lon, obj.location.lat)
     names = sorted(found)

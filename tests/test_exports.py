@@ -91,7 +91,7 @@ def test_csv_round_trips_through_pandas_and_geopandas(exported, sites):
 
 
 def test_xlsx_round_trips_through_openpyxl(exported, sites):
-    sheet = load_workbook(exported["xlsx"]).active
+    sheet = load_workbook(exported["xlsx"]).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     header, body = list(rows[0]), rows[1:]
     table = pd.DataFrame(body, columns=header)

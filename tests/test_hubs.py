@@ -16,8 +16,8 @@ from optimizer.rural import RuralParameters, plan_rural
 def line_instance(parcels, hub_x, *, capacity=100_000.0, fixed=20_000.0, forced=None):
     """Stations and hubs on a line; every pair in reach, distance in km."""
     st_x = np.arange(len(parcels), dtype=float) * 10.0
-    s, h = np.meshgrid(np.arange(len(parcels)), np.arange(len(hub_x)), indexing="ij")
-    s, h = s.ravel(), h.ravel()
+    grid = np.meshgrid(np.arange(len(parcels)), np.arange(len(hub_x)), indexing="ij")
+    s, h = grid[0].ravel(), grid[1].ravel()
     return HubProblem(
         daily_parcels=np.asarray(parcels, float), pair_station=s, pair_hub=h,
         pair_km=np.abs(st_x[s] - np.asarray(hub_x, float)[h]),

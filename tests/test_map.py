@@ -21,7 +21,12 @@ import pytest
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, box
 
+from geodata.area import study_area
+from geodata.basemap import basemap_features, land_cover_from_features, with_basemap_tags
+from geodata.buildings import SITING_TAGS, buildings_from_osm, read_siting_features
 from geodata.errors import CRSError, InputDataError, OutputError, ParameterError
+from geodata.network import street_lines, walk_network
+from geodata.osm import read_osm
 from maps.assets import leaflet_css, leaflet_version
 from maps.hexbins import hex_bins
 from maps.i18n import label
@@ -197,16 +202,30 @@ def _plan_layers(path: Path) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
+@lru_cache(maxsize=2)  # shared by test_basemaps.py and test_map_browser.py in the same session
+def basemap_from_osm(path: Path) -> gpd.GeoDataFrame:
+    """The basemap features of an OSM file, read as the pipeline reads them (one pass)."""
+    extract = read_osm(path)
+    area = study_area(extract)
+    features = read_siting_features(extract, tags=with_basemap_tags(SITING_TAGS))
+    return basemap_features(
+        area,
+        streets=street_lines(walk_network(extract, area)),
+        buildings=buildings_from_osm(extract, area, features=features),
+        land_cover=land_cover_from_features(features, area),
+    )
+
+
 class _Page(HTMLParser):
     """Collect the tags that load resources, and the visible text of an HTML fragment."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.tags: list[tuple[str, dict[str, str]]] = []  # a bare attribute has value ""
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -299,7 +318,7 @@ def test_offline_page_loads_nothing_from_the_network(offline_html):
 
 def test_online_page_keeps_cdn_links(chengdu_layers, offline_html):
     online = plan_map(chengdu_layers, title="online", offline=False).get_root().render()
-    sources = [a.get("src") for t, a in _parse(online).tags if t == "script" and a.get("src")]
+    sources = [a["src"] for t, a in _parse(online).tags if t == "script" and a.get("src")]
     assert any("leaflet" in s and s.startswith("https://") for s in sources)
     assert len(online) < len(offline_html) - 100_000
 

@@ -6,9 +6,12 @@ Needs Debian's ``chromium`` and ``chromium-driver``. Without them the tests skip
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_map import (
     QUOTES_LOCKER,
@@ -16,9 +19,11 @@ from test_map import (
     XSS_LOCKER,
     XSS_REASON,
     XSS_TITLE,
+    basemap_from_osm,
     plan_layers_from_osm,
 )
 
+from maps.basemap_layer import BASEMAP_PANE, BASEMAP_STYLES
 from maps.i18n import label
 from maps.layer_styles import TIER_SYMBOLS
 from maps.plan_map import plan_map, save_map
@@ -383,3 +388,131 @@ def test_each_tier_has_its_own_symbol_on_the_map_and_in_the_legend(driver, puyan
     errors = [e for e in driver.get_log("browser")
               if e["level"] == "SEVERE" and TILE_HOST not in e["message"]]
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def base(chengdu_osm_plain):
+    return basemap_from_osm(chengdu_osm_plain)
+
+
+def _hide_overlays_and_controls(drv) -> None:
+    """Untick every overlay in the layer control, then hide the controls that cover the map."""
+    drv.execute_script(
+        "document.querySelectorAll('.leaflet-control-layers-overlays input')"
+        ".forEach(function (box) { if (box.checked) { box.click(); } });"
+    )
+    assert drv.execute_script(
+        "return document.querySelectorAll('.leaflet-control-layers-overlays input:checked')"
+        ".length"
+    ) == 0
+    drv.execute_script(
+        "document.querySelector('.leaflet-control-container').style.visibility = 'hidden';"
+    )
+    drv.execute_async_script(  # let the canvas redraw: two animation frames
+        "var done = arguments[0]; requestAnimationFrame(function () {"
+        " requestAnimationFrame(function () { done(); }); });"
+    )
+
+
+def _screen_xy(drv, points) -> np.ndarray:
+    """Page pixels of points (a GeoSeries in any CRS), as the map projects them now."""
+    points = points.to_crs(4326)
+    return np.array(drv.execute_script(
+        "var map = " + FIND_MAP + ", box = map.getContainer().getBoundingClientRect(),"
+        " r = window.devicePixelRatio;"
+        "return arguments[0].map(function (p) {"
+        " var c = map.latLngToContainerPoint(L.latLng(p[1], p[0]));"
+        " return [(c.x + box.left) * r, (c.y + box.top) * r]; });",
+        [[float(p.x), float(p.y)] for p in points],
+    ))
+
+
+def _colour(css: str) -> np.ndarray:
+    return np.array([int(css[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def _drawn_in(pixels: np.ndarray, xy: np.ndarray, colour: str, *, near: int) -> np.ndarray:
+    """Whether some pixel within ``near`` pixels of each point has the colour (± 12)."""
+    h, w, _ = pixels.shape
+    found = []
+    for x, y in np.round(xy).astype(int):
+        patch = pixels[max(0, y - near):min(h, y + near + 1), max(0, x - near):min(w, x + near + 1)]
+        found.append(bool((np.abs(patch - _colour(colour)).max(axis=2) <= 12).any()))
+    return np.array(found)
+
+
+def test_offline_basemap_draws_the_streets_and_buildings_of_the_extract(driver, layers, base):
+    """Network off, every overlay hidden: the extract's streets and buildings are on screen."""
+    from PIL import Image
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    fmap = plan_map(layers, title="basemap", lang="zh", base_features=base)
+    path = save_map(fmap, ARTIFACTS / "map_offline_basemap.html")
+    driver.get(path.resolve().as_uri())
+    name = label("basemap.offline", "zh")
+    # The OSM tiles fail without network, so the map swaps to the offline basemap by itself.
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "var l = Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+        ".find(l => l.textContent.trim() === arguments[0]);"
+        "return l && l.querySelector('input').checked && "
+        "document.querySelector('.leaflet-" + BASEMAP_PANE + "-pane canvas') !== null;", name))
+    assert driver.execute_script(
+        "var n = 0; " + FIND_MAP + ".eachLayer(function (l) {"
+        " if (l instanceof L.TileLayer) { n++; } }); return n;") == 0
+    _hide_overlays_and_controls(driver)
+    assert _paths(driver) == 0
+    png = driver.get_screenshot_as_png()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "map_offline_basemap.png").write_bytes(png)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    empty = driver.execute_script(
+        "return getComputedStyle(" + FIND_MAP + ".getContainer()).backgroundColor")
+    background = np.array([int(v) for v in re.findall(r"\d+", empty)[:3]])
+    differs = (np.abs(pixels - background).max(axis=2) > 8).mean()
+    assert differs > 0.4, f"only {differs:.1%} of the map differs from its empty background"
+
+    buildings = base[base["kind"] == "building"]
+    xy = _screen_xy(driver, buildings.loc[buildings.area.nlargest(40).index].representative_point())
+    h, w, _ = pixels.shape
+    inside = (xy[:, 0] > 5) & (xy[:, 0] < w - 5) & (xy[:, 1] > 5) & (xy[:, 1] < h - 5)
+    assert inside.sum() >= 30
+    on = _drawn_in(pixels, xy[inside], BASEMAP_STYLES["building"]["fillColor"], near=1)
+    assert on.mean() >= 0.8, f"{on.mean():.0%} of the largest buildings are drawn"
+
+    for kind in ("street_major", "street_minor"):
+        streets = base[base["kind"] == kind]
+        longest = streets.loc[streets.length.nlargest(25).index]
+        xy = _screen_xy(driver, longest.geometry.interpolate(0.5, normalized=True))
+        inside = (xy[:, 0] > 5) & (xy[:, 0] < w - 5) & (xy[:, 1] > 5) & (xy[:, 1] < h - 5)
+        assert inside.sum() >= 15
+        on = _drawn_in(pixels, xy[inside], BASEMAP_STYLES[kind]["color"], near=2)
+        assert on.mean() >= 0.8, f"{on.mean():.0%} of the longest {kind} lines are drawn"
+    attribution = driver.execute_script(
+        "return document.querySelector('.leaflet-control-attribution').textContent")
+    assert "© OpenStreetMap contributors (ODbL)" in attribution
+
+
+def test_map_without_tiles_opens_on_the_offline_basemap_and_requests_nothing(
+    driver, layers, base
+):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    fmap = plan_map(layers, title="basemap", lang="en", basemap="none", base_features=base)
+    path = save_map(fmap, ARTIFACTS / "map_no_tiles.html")
+    driver.get_log("browser")
+    driver.get(path.resolve().as_uri())
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "return document.querySelector('.leaflet-" + BASEMAP_PANE + "-pane canvas') !== null"))
+    state = driver.execute_script(
+        "return {resources: performance.getEntriesByType('resource').map(e => e.name),"
+        " base: Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+        "   .map(l => [l.textContent.trim(), l.querySelector('input').checked]),"
+        " paneZ: +getComputedStyle(document.querySelector('.leaflet-" + BASEMAP_PANE
+        + "-pane')).zIndex,"
+        " overlayZ: +getComputedStyle(document.querySelector('.leaflet-overlay-pane')).zIndex};"
+    )
+    assert state["resources"] == []
+    assert state["base"] == [[label("basemap.offline", "en"), True]]
+    assert state["paneZ"] < state["overlayZ"]  # the plan stays above the basemap
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []

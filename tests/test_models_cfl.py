@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from geodata.errors import ParameterError
+from optimizer.milp import SolverName
 from optimizer.models import capacitated_facility_location
 
-SOLVERS = ["highs", "cbc"]
+SOLVERS = get_args(SolverName)
 
 
 def _instance(seed: int, n: int, m: int, *, forbid: float = 0.0):
@@ -39,8 +41,8 @@ def _brute_split(cost, allowed, demand, capacity, fixed) -> float:
             nv = n * r
             c = np.where(ok, cost[:, s], 0.0).ravel()
             a_eq = np.kron(np.eye(n), np.ones(r))
-            a_ub = np.kron(demand[:, None], np.eye(r)).reshape(n, r, r).transpose(2, 0, 1)
-            a_ub = a_ub.reshape(r, nv)
+            a_ub = (np.kron(demand[:, None], np.eye(r))
+                    .reshape(n, r, r).transpose(2, 0, 1).reshape(r, nv))
             bounds = [(0, 1 if flag else 0) for flag in ok.ravel()]
             res = linprog(
                 c,
@@ -91,7 +93,7 @@ def _check(sol, cost, allowed, demand, capacity, expected, *, single: bool) -> N
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("seed", range(4))
-def test_split_matches_brute_force(seed: int, solver: str) -> None:
+def test_split_matches_brute_force(seed: int, solver: SolverName) -> None:
     cost, allowed, demand, capacity, fixed = _instance(seed, 8, 5)
     expected = _brute_split(cost, allowed, demand, capacity, fixed)
     for reduce in (True, False):
@@ -103,7 +105,7 @@ def test_split_matches_brute_force(seed: int, solver: str) -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("seed", range(4))
-def test_single_source_matches_brute_force(seed: int, solver: str) -> None:
+def test_single_source_matches_brute_force(seed: int, solver: SolverName) -> None:
     cost, allowed, demand, capacity, fixed = _instance(10 + seed, 7, 5)
     expected = _brute_single(cost, allowed, demand, capacity, fixed)
     for reduce in (True, False):
@@ -131,6 +133,7 @@ def test_split_is_never_dearer_than_single_source() -> None:
     cost, _, demand, capacity, fixed = _instance(7, 12, 6)
     split = capacitated_facility_location(cost, demand, capacity, fixed)
     single = capacitated_facility_location(cost, demand, capacity, fixed, single_source=True)
+    assert split.objective is not None and single.objective is not None
     assert split.objective <= single.objective + 1e-9
 
 
@@ -138,7 +141,7 @@ def test_row_without_allowed_site_is_reported() -> None:
     cost = sparse.csr_array(np.array([[1.0, 2.0], [0.0, 0.0], [3.0, 1.0]]))
     sol = capacitated_facility_location(cost, [1, 5, 1], [10, 10], [1, 1])
     assert sol.uncovered.tolist() == [1]
-    assert sol.assignment[1] == -1
+    assert sol.assignment is not None and sol.assignment[1] == -1
     assert sol.status == "optimal"
 
 
@@ -221,7 +224,7 @@ def _brute_priced(cost, allowed, demand, capacity, fixed, *, unserved, overflow,
 @pytest.mark.parametrize("single", [False, True])
 @pytest.mark.parametrize("seed", range(3))
 def test_priced_slacks_and_exclusive_groups_match_brute_force(
-    seed: int, single: bool, solver: str
+    seed: int, single: bool, solver: SolverName
 ) -> None:
     """Unserved rows and overflow priced, at most one site per group: the brute-force optimum."""
     cost, allowed, demand, capacity, fixed = _instance(60 + seed, 6, 4, forbid=0.4)
@@ -240,6 +243,7 @@ def test_priced_slacks_and_exclusive_groups_match_brute_force(
         assert sol.status == "optimal"
         assert sol.objective == pytest.approx(expected, abs=1e-6)
         assert not (np.isin([0, 1], sol.open_sites).all())
+        assert sol.allocation is not None
         x = sol.allocation.toarray()
         assert np.all(x.sum(axis=1) <= 1 + 1e-9)
         assert np.all(x[~allowed] == 0)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any, get_args
 
 import numpy as np
 import pytest
 from scipy import sparse
 
 from geodata.errors import ParameterError
+from optimizer.milp import SolverName
 from optimizer.models import max_cover, set_cover
 
-SOLVERS = ["highs", "cbc"]
+SOLVERS = get_args(SolverName)
 
 
 def _coverage(seed: int, n: int = 14, m: int = 8, density: float = 0.25) -> np.ndarray:
@@ -38,7 +40,7 @@ def _brute_max_cover(a: np.ndarray, w: np.ndarray, p: int) -> float:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("seed", range(6))
-def test_set_cover_matches_brute_force(seed: int, solver: str) -> None:
+def test_set_cover_matches_brute_force(seed: int, solver: SolverName) -> None:
     a = _coverage(seed)
     cost = np.random.default_rng(100 + seed).integers(1, 6, a.shape[1]).astype(float)
     expected = _brute_set_cover(a, cost)
@@ -50,6 +52,7 @@ def test_set_cover_matches_brute_force(seed: int, solver: str) -> None:
         assert sol.uncovered.tolist() == np.flatnonzero(~a.any(axis=1)).tolist()
         covered = a[:, sol.open_sites].any(axis=1)
         assert np.array_equal(covered, a.any(axis=1))
+        assert sol.assignment is not None
         assert np.all(sol.assignment[~covered] == -1)
         assert np.all(a[np.flatnonzero(covered), sol.assignment[covered]] == 1)
 
@@ -69,7 +72,7 @@ def test_set_cover_with_nothing_to_cover() -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("seed", range(5))
-def test_max_cover_matches_brute_force(seed: int, solver: str) -> None:
+def test_max_cover_matches_brute_force(seed: int, solver: SolverName) -> None:
     a = _coverage(50 + seed, 15, 8, 0.2)
     w = np.random.default_rng(seed).integers(0, 9, a.shape[0]).astype(float)
     for p in (1, 2, 3, 5):
@@ -87,10 +90,11 @@ def test_max_cover_p_at_least_sites_opens_what_covers() -> None:
     sol = max_cover(a, [2.0, 3.0, 9.0], 5)
     assert sol.objective == 5.0
     assert sol.uncovered.tolist() == [2]
-    assert sol.assignment.tolist() == [0, 1, -1]
+    assert sol.assignment is not None and sol.assignment.tolist() == [0, 1, -1]
 
 
 def test_bad_inputs_raise_parameter_error() -> None:
+    unknown: Any = "gurobi"  # not a SolverName, on purpose
     a = np.eye(3)
     with pytest.raises(ParameterError, match="0 and 1"):
         set_cover(2 * a)
@@ -103,6 +107,6 @@ def test_bad_inputs_raise_parameter_error() -> None:
     with pytest.raises(ParameterError, match="p=0"):
         max_cover(a, [1, 1, 1], 0)
     with pytest.raises(ParameterError, match="solver"):
-        set_cover(a, solver="gurobi")
+        set_cover(a, solver=unknown)
     with pytest.raises(ParameterError, match="2-D"):
         set_cover(np.ones(3))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ from scipy import sparse
 from scipy.spatial.distance import cdist
 
 from geodata.errors import ParameterError
+from optimizer.milp import SolverName
 from optimizer.models import p_median
 
-SOLVERS = ["highs", "cbc"]
+SOLVERS = get_args(SolverName)
 
 
 def _brute(d: np.ndarray, w: np.ndarray, p: int) -> float:
@@ -51,7 +53,7 @@ def _check(sol, d, w, expected) -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("seed", range(4))
-def test_dense_matches_brute_force(seed: int, solver: str) -> None:
+def test_dense_matches_brute_force(seed: int, solver: SolverName) -> None:
     d, w = _instance(seed)
     for p in (1, 2, 3):
         expected = _brute(d, w, p)
@@ -61,7 +63,7 @@ def test_dense_matches_brute_force(seed: int, solver: str) -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("seed", range(4))
-def test_sparse_missing_entries_are_forbidden(seed: int, solver: str) -> None:
+def test_sparse_missing_entries_are_forbidden(seed: int, solver: SolverName) -> None:
     d, w = _instance(10 + seed, forbid=0.5)
     rows, cols = np.nonzero(np.isfinite(d))
     sp = sparse.csr_array((d[rows, cols], (rows, cols)), shape=d.shape)
@@ -101,6 +103,7 @@ def test_identical_rows_are_merged_without_changing_the_optimum() -> None:
 
 
 def test_bad_inputs_raise_parameter_error() -> None:
+    unknown: Any = "flow"  # not a formulation, on purpose
     d = np.ones((3, 2))
     with pytest.raises(ParameterError, match="p=3"):
         p_median(d, np.ones(3), 3)
@@ -111,4 +114,4 @@ def test_bad_inputs_raise_parameter_error() -> None:
     with pytest.raises(ParameterError, match="cost"):
         p_median(-d, np.ones(3), 1)
     with pytest.raises(ParameterError, match="formulation"):
-        p_median(d, np.ones(3), 1, formulation="flow")
+        p_median(d, np.ones(3), 1, formulation=unknown)

@@ -67,9 +67,9 @@ def test_reduce_set_cover_pieces() -> None:
 def test_dominated_columns_keeps_one_of_equal_columns() -> None:
     a = sparse.csr_array(np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool))
     mask = dominated_columns(a, np.array([2.0, 2.0, 1.0]))
-    assert mask.tolist() == [False, True, False]
+    assert mask is not None and mask.tolist() == [False, True, False]
     mask = dominated_columns(a, np.array([3.0, 2.0, 1.0]))
-    assert mask.tolist() == [True, False, False]
+    assert mask is not None and mask.tolist() == [True, False, False]
 
 
 def test_identical_rows_finds_exact_duplicates() -> None:

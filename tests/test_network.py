@@ -41,6 +41,7 @@ def chengdu_drive(chengdu: tuple[OsmExtract, StudyArea]) -> Network:
 
 def _edge_values(graph: nx.MultiDiGraph, key: str) -> set:
     values: set = set()
+    value: object
     for _, _, value in graph.edges(data=key):
         values.update(value if isinstance(value, list) else [value])
     return values
@@ -128,6 +129,7 @@ def test_adjacency_holds_the_shortest_parallel_edge(chengdu_walk: Network) -> No
     net = chengdu_walk
     index = {int(node): i for i, node in enumerate(net.node_ids)}
     best: dict[tuple[int, int], float] = {}
+    length: float
     for u, v, length in net.graph.edges(data="length"):
         if u != v:
             key = (index[u], index[v])
@@ -203,7 +205,7 @@ def test_file_without_highways(chengdu_osm_plain: Path, tmp_path: Path) -> None:
     out = tmp_path / "no_highways.osm"
     with osmium.SimpleWriter(str(out)) as writer:
         for obj in osmium.FileProcessor(str(chengdu_osm_plain)):
-            if obj.is_way() and "highway" in obj.tags:
+            if isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
                 continue
             writer.add(obj)
     extract = read_osm(out)

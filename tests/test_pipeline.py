@@ -205,9 +205,37 @@ def test_unserved_homes_give_their_reason_in_both_languages(chengdu_plan):
     """plan.gpkg keeps `reason` (English) and adds `reason_zh`; the zh map shows the Chinese."""
     uncovered = gpd.read_file(chengdu_plan.out / "plan.gpkg", layer="uncovered")
     assert len(uncovered) > 0
-    assert (uncovered["reason"].str.len() > 0).all() and (uncovered["reason_zh"].str.len() > 0).all()
+    assert (uncovered["reason"].str.len() > 0).all()
+    assert (uncovered["reason_zh"].str.len() > 0).all()
     assert uncovered["reason_zh"].str.contains("步行").all()
     page = (chengdu_plan.out / "map.html").read_text(encoding="utf-8")
     for text in uncovered["reason_zh"]:
         assert json.dumps(text) in page
     assert not any(json.dumps(text) in page for text in uncovered["reason"])
+
+
+def test_summary_json_meets_the_schema(chengdu_plan):
+    import jsonschema
+
+    from siting.summary import validate_summary
+
+    summary = json.loads((chengdu_plan.out / "summary.json").read_text(encoding="utf-8"))
+    validate_summary(summary)
+    assert summary["parameters"]["locker"]["radius_m"] == 300
+    # the schema holds the contract: a renamed or missing key fails
+    renamed = json.loads(json.dumps(summary))
+    renamed["parameters"]["locker"]["radius"] = renamed["parameters"]["locker"].pop("radius_m")
+    bad_status = {**summary, "status": "Optimal"}
+    no_coverage = {k: v for k, v in summary.items() if k != "coverage"}
+    for broken in (renamed, bad_status, no_coverage):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_summary(broken)
+
+
+def test_plan_keywords_and_options_run_the_same_pipeline(chengdu_osm, chengdu_plan):
+    from siting.pipeline import PlanOptions, run_plan
+
+    result = run_plan(chengdu_osm, PlanOptions(time_limit=60))
+    assert result.summary["objective"] == chengdu_plan.summary["objective"]
+    assert result.summary["parameters"] == chengdu_plan.summary["parameters"]
+    assert result.out is None

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_lockers import brute_force, random_instance
 
 from optimizer.lockers import LockerParameters, LockerProblem, solve_lockers
-from tests.test_lockers import brute_force, random_instance
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])

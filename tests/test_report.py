@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_map import XSS_COMMUNITY, plan_layers_from_osm
@@ -14,7 +15,7 @@ from maps.report import write_report
 
 XSS_CLAUSE = "004 五(一) <script>alert(1)</script>"
 XSS_PLACE = "\"文翁' <img src=x onerror=alert(2)>"
-SUMMARY = {
+SUMMARY: dict[str, Any] = {
     "status": "optimal",
     "objective": 31.0,
     "bound": 31.0,
@@ -36,12 +37,12 @@ SUMMARY = {
 class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.tags: list[tuple[str, dict[str, str]]] = []  # a bare attribute has value ""
         self.text: list[str] = []
         self.rows = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
         self.rows += tag == "tr"
 
     def handle_data(self, data: str) -> None:
@@ -76,7 +77,7 @@ def test_html_is_self_contained_and_escaped(report):
     page = _parse(report)
     tags = [t for t, _ in page.tags]
     assert "script" not in tags and "link" not in tags and "iframe" not in tags
-    images = [a["src"] for t, a in page.tags if t == "img"]
+    images = [str(a["src"]) for t, a in page.tags if t == "img"]
     assert len(images) == 2 and all(s.startswith("data:image/png;base64,") for s in images)
     assert not [a for _, a in page.tags if any(k.startswith("on") for k in a)]
     text = "".join(page.text)
@@ -144,3 +145,21 @@ def test_solver_figures_read_as_money_and_per_cent(tmp_path):
         "mode": "max-cover"}}
     text = write_report(summary, {}, tmp_path / "en", lang="en").read_text(encoding="utf-8")
     assert "11,494 parcels/day" in text
+
+
+def test_shares_read_as_percentages_and_partial_data_is_warned(tmp_path):
+    """The study_area block of a plan whose boundary the extract covers in part (青羊区 on the
+    Chengdu extract, as tests/test_coverage.py measures it)."""
+    area = {"data_coverage_share": 0.0374, "boundary_km2": 66.27, "study_area_km2": 2.48,
+            "data_covered_km2": 2.48, "partial": True}
+    summary = {"status": "optimal", "coverage": {"parcel_share_covered": 0.99731},
+               "study_area": area}
+    path = write_report(summary, {}, tmp_path / "a", printable=())
+    assert 'class="warn"' in path.read_text(encoding="utf-8")
+    text = "".join(_parse(path).text)
+    assert "99.7%" in text and "0.99731" not in text and "66.27 km²" in text
+    warning = label("report.partial_data", "zh", share="3.7%", covered="2.48", whole="66.27")
+    assert warning in text
+    whole = {**summary, "study_area": {**area, "data_coverage_share": 1.0, "partial": False}}
+    page = write_report(whole, {}, tmp_path / "b", printable=()).read_text(encoding="utf-8")
+    assert "100.0%" in page and 'class="warn"' not in page and "警告" not in page

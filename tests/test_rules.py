@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from geodata.errors import ParameterError
 from optimizer.rules import PRESETS, RULE_IDS, RuleSet, preset
-from optimizer.targets import PLANS, TARGETS, Clause, normalize_text, target_share
+from optimizer.targets import (
+    PLANS,
+    TARGETS,
+    Clause,
+    QuantityTarget,
+    normalize_text,
+    target_share,
+)
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 HARD = ("R1", "R2", "R3", "R4", "R5", "R6", "R7")
@@ -45,7 +52,7 @@ def test_every_preset_has_r1_to_r7_in_order(name: str) -> None:
     rules = preset(name)
     assert isinstance(rules, RuleSet) and rules.name == name
     assert rules.ids[:7] == HARD
-    assert all(rules.get(rid).kind == "constraint" for rid in HARD)
+    assert all(rules[rid].kind == "constraint" for rid in HARD)
     assert {"G1", "G3", "G4", "G5"} <= set(rules.ids)
     assert list(rules.ids) == [r for r in RULE_IDS if r in rules]
     for rule in rules:
@@ -56,6 +63,12 @@ def test_every_preset_has_r1_to_r7_in_order(name: str) -> None:
         if rule.inherited_from:
             assert PLANS[rule.inherited_from].source == rule.source
 
+
+
+def _figure(target: QuantityTarget, key: str) -> float:
+    figure = target.figure(key)
+    assert figure is not None, f"{target.plan} has no figure {key}"
+    return figure.value
 
 def test_clause_quotes_occur_in_the_seed_texts(seed_texts: dict[str, str]) -> None:
     clauses = all_clauses()
@@ -71,35 +84,35 @@ def test_clause_quotes_occur_in_the_seed_texts(seed_texts: dict[str, str]) -> No
 
 def test_quotes_carry_the_numbers_they_justify() -> None:
     gd = preset("guangdong")
-    assert "15 平方米" in gd.get("R1").quote and gd.get("R1").value == 15.0
-    assert "1-1.3 倍" in gd.get("R2").quote and gd.get("R2").value == (1.0, 1.3)
-    assert "1-2 个" in gd.get("R3").quote and gd.get("R3").value == (1.0, 2.0)
-    assert "5 万件" in gd.get("R6").quote and gd.get("R6").value == 50_000.0
-    assert "街坊中心" in gd.get("R7").quote
-    assert "100%" in gd.get("G4").quote and gd.get("G4").value == 1.0
-    assert ">90" in preset("national").get("G4").quote and preset("national").get("G4").value == 0.9
+    assert "15 平方米" in gd["R1"].quote and gd["R1"].value == 15.0
+    assert "1-1.3 倍" in gd["R2"].quote and gd["R2"].value == (1.0, 1.3)
+    assert "1-2 个" in gd["R3"].quote and gd["R3"].value == (1.0, 2.0)
+    assert "5 万件" in gd["R6"].quote and gd["R6"].value == 50_000.0
+    assert "街坊中心" in gd["R7"].quote
+    assert "100%" in gd["G4"].quote and gd["G4"].value == 1.0
+    assert ">90" in preset("national")["G4"].quote and preset("national")["G4"].value == 0.9
     sx = preset("shanxi")
-    assert sx.get("G4").value == 0.9 and sx.get("G4").source == "003"
-    assert "每个行政村设立一个" in sx.get("R3").quote and sx.get("R3").value == (1.0, 1.0)
-    assert "每个县建成一个" in sx.get("R5").quote
+    assert sx["G4"].value == 0.9 and sx["G4"].source == "003"
+    assert "每个行政村设立一个" in sx["R3"].quote and sx["R3"].value == (1.0, 1.0)
+    assert "每个县建成一个" in sx["R5"].quote
     zz = preset("zhengzhou")
-    assert "100%" in zz.get("R6").quote and zz.get("R6").value == 0.0
-    assert zz.get("G2").value == 1.0 and "商业区" in zz.get("G2").quote
-    assert preset("xinyang").get("G4").value == 1.0 and preset("xinyang").get("G4").source == "000"
+    assert "100%" in zz["R6"].quote and zz["R6"].value == 0.0
+    assert zz["G2"].value == 1.0 and "商业区" in zz["G2"].quote
+    assert preset("xinyang")["G4"].value == 1.0 and preset("xinyang")["G4"].source == "000"
 
 
 def test_inheritance_follows_own_plan_then_national_then_the_quantifying_plan() -> None:
     gd = preset("guangdong")
     assert [r.inherited_from for r in gd] == [None] * len(gd)
     xy = preset("xinyang")
-    assert xy.get("R1").inherited_from == "guangdong" and xy.get("R1").source == "004"
-    assert xy.get("R2").clause == "五(二) 公共末端工程"
-    assert xy.get("R7").inherited_from == "national" and xy.get("R7").source == "002"
-    assert xy.get("R5").inherited_from is None and "县级分拨" in xy.get("R5").quote
+    assert xy["R1"].inherited_from == "guangdong" and xy["R1"].source == "004"
+    assert xy["R2"].clause == "五(二) 公共末端工程"
+    assert xy["R7"].inherited_from == "national" and xy["R7"].source == "002"
+    assert xy["R5"].inherited_from is None and "县级分拨" in xy["R5"].quote
     # the own plan's qualitative mandate is kept alongside the borrowed number
-    assert [c.source for c in xy.get("R3").also] == ["000"]
-    assert preset("national").get("R5").inherited_from == "shanxi"
-    assert preset("national").get("R4").source == "002"
+    assert [c.source for c in xy["R3"].also] == ["000"]
+    assert preset("national")["R5"].inherited_from == "shanxi"
+    assert preset("national")["R4"].source == "002"
 
 
 def test_get_and_membership() -> None:
@@ -108,6 +121,9 @@ def test_get_and_membership() -> None:
     assert "G2" in preset("zhengzhou")
     with pytest.raises(ParameterError, match="R8"):
         gd.get("R8")
+    with pytest.raises(ParameterError, match="guangdong preset carries no rule G2"):
+        gd["G2"]
+    assert gd["R2"] == gd.get("R2")
     assert len(gd) == 11 and len(preset("zhengzhou")) == 12
 
 
@@ -122,15 +138,15 @@ def test_unknown_preset_lists_the_valid_names() -> None:
 def test_overrides_return_a_new_ruleset_and_keep_the_clause() -> None:
     base = preset("guangdong")
     new = base.with_overrides({"R2": (1.0, 1.2), "R6": 30_000, "G4": 0.95, "R3": [1, 3]})
-    r2 = new.get("R2")
+    r2 = new["R2"]
     assert r2.value == (1.0, 1.2) and r2.plan_value == (1.0, 1.3) and r2.overridden
-    assert r2.clause == base.get("R2").clause and r2.quote == base.get("R2").quote
-    assert new.get("R6").value == 30_000.0 and new.get("R3").value == (1.0, 3.0)
-    assert (new.get("R2").low, new.get("R2").high) == (1.0, 1.2)
+    assert r2.clause == base["R2"].clause and r2.quote == base["R2"].quote
+    assert new["R6"].value == 30_000.0 and new["R3"].value == (1.0, 3.0)
+    assert (new["R2"].low, new["R2"].high) == (1.0, 1.2)
     # the preset itself is untouched
-    assert base.get("R2").value == (1.0, 1.3) and not base.get("R2").overridden
-    assert preset("guangdong").get("R6").value == 50_000.0
-    assert preset("xinyang", overrides={"R1": 20}).get("R1").value == 20.0
+    assert base["R2"].value == (1.0, 1.3) and not base["R2"].overridden
+    assert preset("guangdong")["R6"].value == 50_000.0
+    assert preset("xinyang", overrides={"R1": 20})["R1"].value == 20.0
     assert base.with_overrides({}) == base
 
 
@@ -165,16 +181,14 @@ def test_bad_overrides_are_reported_all_at_once() -> None:
 
 def test_quantity_targets_of_the_plans() -> None:
     assert preset("national").target is None
-    xy = preset("xinyang").target
+    xy, sx, gd, zz = (preset(p).target for p in ("xinyang", "shanxi", "guangdong", "zhengzhou"))
+    assert xy is not None and sx is not None and gd is not None and zz is not None
     assert xy.compartments == 16_000 and xy.locker_units is None
     assert xy.cite.source == "000" and "16000" in xy.cite.quote
-    assert xy.figure("locker_units_2020").value == 240
-    sx = preset("shanxi").target
+    assert _figure(xy, "locker_units_2020") == 240
     assert (sx.locker_units, sx.compartments) == (9_000, 160_000) and sx.cite.source == "003"
-    gd = preset("guangdong").target
     assert gd.locker_units == 200_000 and gd.compartments is None and gd.cite.source == "004"
-    assert gd.figure("express_items_per_year").value == 480e8
-    zz = preset("zhengzhou").target
+    assert _figure(gd, "express_items_per_year") == 480e8
     assert zz.locker_units is None and zz.compartments is None
     assert "2025" in xy.describe() and "16,000 compartments" in xy.describe()
     assert "三(四)1" in xy.describe()
@@ -185,8 +199,8 @@ def test_population_matches_the_plans_per_resident_volume(name: str) -> None:
     """The documented population is that of the plan's area: volume / population is near the
     plan's own items-per-resident figure (a provincial population would be off by 10x)."""
     target = TARGETS[name]
-    volume = target.figure("express_items_per_year").value
-    per_resident = target.figure("items_per_resident_per_year").value
+    volume = _figure(target, "express_items_per_year")
+    per_resident = _figure(target, "items_per_resident_per_year")
     assert 0.7 < volume / target.population / per_resident < 1.5
     assert "第七次全国人口普查" in target.population_source
 
@@ -237,9 +251,9 @@ def test_records_are_json_ready_and_traced() -> None:
     keys = {"id", "title_zh", "title_en", "value", "unit", "source", "clause", "quote"}
     assert all(keys <= set(r) for r in records)
     json.dumps(TARGETS["xinyang"].as_record(), ensure_ascii=False)
-    assert preset("shanxi").get("R3").value_text == "1"
-    assert preset("guangdong").get("R2").value_text == "1–1.3"
-    assert preset("guangdong").get("G3").value_text == "—"
+    assert preset("shanxi")["R3"].value_text == "1"
+    assert preset("guangdong")["R2"].value_text == "1–1.3"
+    assert preset("guangdong")["G3"].value_text == "—"
 
 
 def test_cli_lists_rules_with_clauses_and_the_target() -> None:

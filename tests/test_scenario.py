@@ -243,3 +243,39 @@ osm = "chengdu.osm.xz"
     with pytest.raises(ScenarioError) as err:
         load_scenarios(bad)
     assert "'rural' is now 'villages' and 'townships'" in str(err.value)
+
+
+def test_a_city_scenario_carries_every_option_to_its_districts(tmp_path: Path,
+                                                               puyang_osm: Path) -> None:
+    """City mode plans each district with the scenario's tiers, inputs and parameters."""
+    from siting.scenario import plan_options
+
+    (tmp_path / "puyang.osm").symlink_to(puyang_osm)
+    _write(tmp_path, "hubs.csv", "name,lon,lat,capacity\n庆祖分拨点,115.0187,35.5183,30000\n")
+    path = _write(tmp_path, "city.toml", """
+tiers = ["lockers", "villages", "townships", "hubs"]
+[area]
+osm = "puyang.osm"
+[area.districts]
+source = "osm"
+admin_level = 8
+[parameters]
+radius_m = 450
+county_hubs = 2
+parcels_per_resident_per_year = 300
+[rules]
+preset = "guangdong"
+overrides = { R2 = [1.0, 1.2] }
+[inputs]
+hub_sites = { path = "hubs.csv", datum = "wgs84" }
+""")
+    scenario = load_scenarios(path)[0].scenario
+    options = plan_options(scenario)
+    kw = plan_kwargs(scenario, out=None)
+    assert list(options.tiers) == ["lockers", "villages", "townships", "hubs"]
+    assert options.radius_m == 450 and options.rules == "guangdong"
+    assert dict(options.rule_overrides or {}) == {"R2": (1.0, 1.2)}
+    assert options.hub_params is not None and options.hub_params.county_hubs == 2
+    assert options.demand_params == kw["demand_params"]
+    assert options.demand_params.parcels_per_resident_per_year == 300
+    assert options.hub_sites is not None and options.hub_sites["name"].tolist() == ["庆祖分拨点"]

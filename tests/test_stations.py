@@ -199,7 +199,7 @@ def conflict(centres, cand, walk, radius_m):
     rank = cand["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
     reach = network_distances(walk, np.c_[centres.geometry.x, centres.geometry.y],
                               np.c_[cand.geometry.x, cand.geometry.y], radius_m=radius_m)
-    per = {}
+    per: dict[int, dict[int, float]] = {}
     for i, j, d in zip(reach.rows, reach.cols, reach.dist_m, strict=True):
         if area[j] >= 15:
             per.setdefault(int(i), {})[int(j)] = float(d)

@@ -28,7 +28,7 @@ PUYANG_SEAT = (115.03, 35.71)  # a planner-given county centre north of the box 
 
 
 def tags_of(el: ET.Element) -> dict[str, str]:
-    return {t.get("k"): t.get("v") for t in el.findall("tag")}
+    return {t.attrib["k"]: t.attrib["v"] for t in el.findall("tag")}
 
 
 def strip(name: str) -> str:
@@ -59,7 +59,7 @@ def chengdu_plan(chengdu_osm):
 def walk_graph(chengdu_osm):
     ex = read_osm(chengdu_osm)
     walk = walk_network(ex, study_area(ex))
-    g = nx.Graph()
+    g: nx.Graph[int] = nx.Graph()
     for u, v, data in walk.graph.edges(data=True):
         if not g.has_edge(u, v) or g[u][v]["length"] > data["length"]:
             g.add_edge(u, v, length=data["length"])
@@ -166,9 +166,10 @@ def puyang_tags(puyang_osm):
 def primary_lines(path, crs):
     """The extract's highway=primary ways, projected to ``crs``."""
     root = ET.parse(path).getroot()
-    node = {n.get("id"): (float(n.get("lon")), float(n.get("lat"))) for n in root.findall("node")}
+    node = {n.attrib["id"]: (float(n.attrib["lon"]), float(n.attrib["lat"]))
+            for n in root.findall("node")}
     tr = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
-    lines = [shapely.LineString([tr.transform(*node[nd.get("ref")]) for nd in way.findall("nd")])
+    lines = [shapely.LineString([tr.transform(*node[nd.attrib["ref"]]) for nd in way.findall("nd")])
              for way in root.findall("way") if tags_of(way).get("highway") == "primary"]
     return shapely.MultiLineString(lines)
 

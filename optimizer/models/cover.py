@@ -117,6 +117,7 @@ def set_cover(
     else:
         build_s = time.perf_counter() - t0
     forced_cost = float(cost0[forced].sum())
+    bound: float | None
     if result is None:
         status, bound, solve_s = "optimal", forced_cost, 0.0
         has_x = True
@@ -220,7 +221,7 @@ def max_cover(
         a, w, cols = a0[counts > 0], w0[counts > 0], np.arange(m)
     result: MilpResult | None = None
     if a.shape[1] <= p or a.shape[0] == 0:
-        chosen = cols if a.shape[0] else np.zeros(0, dtype=np.int64)
+        chosen: np.ndarray | None = cols if a.shape[0] else np.zeros(0, dtype=np.int64)
         build_s = time.perf_counter() - t0
     else:
         n_r, m_r = a.shape
@@ -246,7 +247,7 @@ def max_cover(
             "max_cover: built %d x %d model (%d nnz) from %d x %d, p=%d in %.3f s",
             milp.shape[0],
             milp.shape[1],
-            milp.a.nnz,
+            big.nnz + budget_row.nnz,
             n,
             m,
             p,

@@ -199,8 +199,9 @@ def capacitated_facility_location(
                                 [total] if total_cut else []))
     row_upper = np.concatenate((np.ones(nr), np.zeros(m + nl), np.ones(ng),
                                 [np.inf] if total_cut else []))
+    unserved = v_cost[rows_kept] if v_cost is not None else np.zeros(0)
     milp = Milp(
-        c=np.concatenate((f, pv, v_cost[rows_kept] if n_v else [], np.full(n_o, overflow_cost))),
+        c=np.concatenate((f, pv, unserved, np.full(n_o, overflow_cost))),
         a=a,
         row_lower=row_lower,
         row_upper=row_upper,

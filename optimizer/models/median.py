@@ -54,9 +54,9 @@ from scipy import sparse
 
 from geodata.errors import ParameterError
 
-from ..milp import Milp, MilpResult, SolverName, solve_milp
+from ..milp import Milp, SolverName, solve_milp
 from ._inputs import check_options, check_p, cost_pairs, nonnegative_vector
-from .median_bounds import lagrangian_bound
+from .median_bounds import LagrangeBound, lagrangian_bound
 from .median_heuristic import MedianPairs, nearest_open, pmedian_heuristic
 from .reductions import identical_rows
 from .solution import Solution, failed_solution, relative_gap
@@ -158,7 +158,8 @@ def p_median(
         row_new[pairs0.rows[take]], pairs0.cols[take], pairs0.values[take], kept.size, m
     )
     if kept.size == 0:
-        status, solve_s, chosen = "optimal", 0.0, np.arange(p)
+        status, solve_s = "optimal", 0.0
+        chosen: np.ndarray | None = np.arange(p)
         build_s = time.perf_counter() - t0
         bound: float | None = 0.0
     else:
@@ -252,12 +253,7 @@ def _solve(
     work = pairs
     y_lower = np.zeros(m)
     lag_bound, cutoff, solve_s = -np.inf, np.inf, 0.0
-    lag = None
-    if truncate and best is not None and p < m:
-        budget = 20.0 if time_limit is None else min(20.0, 0.25 * time_limit)
-        lag = lagrangian_bound(pairs, w, p, best, gap=gap, time_limit=budget)
-        solve_s += time.perf_counter() - lag.started
-        best, best_cost, lag_bound = lag.best_open, lag.best_cost, lag.bound
+    lag: LagrangeBound | None = None
 
     def proven() -> bool:
         return lag_bound >= best_cost - gap * max(abs(best_cost), 1e-9)
@@ -294,7 +290,11 @@ def _solve(
             k = np.minimum(k, 2 * level + 2)
         return k
 
-    if lag is not None:
+    if truncate and best is not None and p < m:
+        budget = 20.0 if time_limit is None else min(20.0, 0.25 * time_limit)
+        lag = lagrangian_bound(pairs, w, p, best, gap=gap, time_limit=budget)
+        solve_s += time.perf_counter() - lag.started
+        best, best_cost, lag_bound = lag.best_open, lag.best_cost, lag.bound
         if proven():
             return "optimal", np.flatnonzero(best), lag_bound, solve_s, 0.0
         if restrict():
@@ -312,7 +312,7 @@ def _solve(
         milp, start = _radius_model(work, w, p, k, start_y, y_lower=y_lower)
         build_s += time.perf_counter() - tb
         left = None if time_limit is None else max(time_limit - solve_s, 1e-3)
-        res: MilpResult = solve_milp(milp, solver=solver, time_limit=left, gap=gap, start=start)
+        res = solve_milp(milp, solver=solver, time_limit=left, gap=gap, start=start)
         solve_s += res.solve_s
         status = res.status
         if res.bound is not None:
@@ -326,17 +326,17 @@ def _solve(
             best = np.zeros(m, dtype=bool)
             best[sites[y]] = True
             best_cost, start_y = cost_y, y
-        if improved and lag is not None and status == "optimal":
-            if proven():
-                return "optimal", np.flatnonzero(best), lag_bound, solve_s, build_s
-            n_sites = sites.size
-            if restrict():
-                return "optimal", np.flatnonzero(best), best_cost, solve_s, build_s
-            if sites.size < n_sites:
-                start_y = best[sites]
-                k = radii()
-                lower_red = -np.inf
-                continue
+            if lag is not None and status == "optimal":
+                if proven():
+                    return "optimal", np.flatnonzero(best), lag_bound, solve_s, build_s
+                n_sites = sites.size
+                if restrict():
+                    return "optimal", np.flatnonzero(best), best_cost, solve_s, build_s
+                if sites.size < n_sites:
+                    start_y = best[sites]
+                    k = radii()
+                    lower_red = -np.inf
+                    continue
         if status != "optimal":
             break
         far = level_y > k

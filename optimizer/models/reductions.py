@@ -327,7 +327,7 @@ def reduce_set_cover(
         if not changed:
             break
     forced_all = np.unique(np.concatenate(forced)) if forced else np.zeros(0, dtype=np.int64)
-    a = sparse.csr_array(a, dtype=bool)
+    a = a.astype(bool)
     log.info(
         "set-cover reductions: %d x %d (%d nnz) -> %d x %d (%d nnz), %d sites forced, "
         "%d rows uncoverable, %d rounds in %.3f s",
@@ -420,7 +420,7 @@ def reduce_max_cover(
     weights_red = np.bincount(group, weights=w0[live], minlength=first.size)
     row_of = np.full(n, -1, dtype=np.int64)
     row_of[live] = group
-    a = sparse.csr_array(a[first], dtype=bool)
+    a = a[first].astype(bool)
     log.info(
         "max-cover reductions: %d x %d (%d nnz) -> %d x %d (%d nnz), %d rows uncoverable in %.3f s",
         n,

@@ -1,0 +1,83 @@
+"""The record of each tier above the lockers in ``summary.json["tiers"]``, and "not applicable".
+
+Every tier reports one shape: ``status``, ``objective``, ``bound``, ``gap``, ``solve_s``,
+``counts`` and ``problems`` (one sentence per failed per-place check: rule, place, what is
+missing), plus what the tier adds (``method``, ``fed_by``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .rules import RuleSet
+from .stations import rule_record
+
+__all__ = ["not_applicable_record", "tier_summary"]
+
+
+def tier_summary(
+    status: str,
+    *,
+    objective: float | None = None,
+    bound: float | None = None,
+    gap: float | None = None,
+    solve_s: float = 0.0,
+    counts: dict[str, Any] | None = None,
+    records: Sequence[dict] = (),
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return a tier's record for ``summary.json["tiers"]``.
+
+    Parameters
+    ----------
+    status
+        The tier's status (``optimal``, ``rule-based``, ``not applicable``, ...).
+    objective, bound, gap, solve_s
+        The solver's figures, where the tier is solved by a model.
+    counts
+        What the tier placed and served.
+    records
+        Its rule records; each failed per-place record becomes a sentence in ``problems``.
+    **extra
+        Keys the tier adds.
+
+    Returns
+    -------
+    dict
+        The record.
+    """
+    problems = [
+        f"{r['id']} {r.get('place', '')}: {r.get('reason') or r['achieved']}".replace("  ", " ")
+        for r in records
+        if not r["passed"] and "place" in r
+    ]
+    return {"status": status, "objective": objective, "bound": bound, "gap": gap,
+            "solve_s": round(float(solve_s), 3), "counts": counts or {}, "problems": problems,
+            **extra}
+
+
+def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str) -> list[dict]:
+    """Return the record of a rule that does not apply to the area (none if not in the preset).
+
+    Parameters
+    ----------
+    rules
+        The rule set applied.
+    rule_id
+        The rule (e.g. ``"R1"`` where the area has no residential community).
+    required
+        What the rule asks.
+    why
+        Why it does not apply here.
+
+    Returns
+    -------
+    list of dict
+        One passing record with ``applicable=False``, or none.
+    """
+    rule = rules.get(rule_id)
+    if rule is None:
+        return []
+    return [rule_record(rule, required=required, achieved="not applicable", passed=True,
+                        reason=f"not applicable: {why}", applicable=False)]
