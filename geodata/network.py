@@ -185,7 +185,7 @@ class Network:
         ParameterError
             When ``xy`` is not an ``(m, 2)`` array of finite numbers.
         """
-        points = _as_points(xy)
+        points = as_points(xy)
         if len(points) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=float)
         offset, index = self._tree.query(points)
@@ -238,7 +238,24 @@ def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
     return _build(extract, area, "drive")
 
 
-def _as_points(xy: ArrayLike) -> FloatArray:
+def as_points(xy: ArrayLike) -> FloatArray:
+    """Return ``xy`` as an ``(m, 2)`` float array, checked.
+
+    Parameters
+    ----------
+    xy
+        Points in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(m, 2)`` float64.
+
+    Raises
+    ------
+    ParameterError
+        When ``xy`` is not an ``(m, 2)`` array of finite numbers.
+    """
     points = np.asarray(xy, dtype=float)
     if points.ndim == 1 and points.size == 0:
         points = points.reshape(0, 2)
@@ -388,6 +405,25 @@ def _adjacency(graph: nx.MultiDiGraph, node_ids: IntArray, *, symmetric: bool) -
     if symmetric:
         rows, cols = np.concatenate([rows, cols]), np.concatenate([cols, rows])
         length = np.concatenate([length, length])
+    return min_csr(rows, cols, length, n)
+
+
+def min_csr(rows: IntArray, cols: IntArray, length: FloatArray, n: int) -> sp.csr_array:
+    """Return the ``(n, n)`` adjacency of weighted links, parallel links reduced to the shortest.
+
+    Parameters
+    ----------
+    rows, cols, length
+        The links and their lengths in metres.
+    n
+        Number of nodes.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        ``[i, j]`` is the shortest length from ``i`` to ``j``, at least 1 mm (no explicit zero
+        that sparse arithmetic could drop).
+    """
     length = np.maximum(length, _MIN_EDGE_M)
     order = np.lexsort((length, cols, rows))
     rows, cols, length = rows[order], cols[order], length[order]

@@ -3,7 +3,9 @@
 The column names are a contract (``plan.gpkg`` layers of issue 3): ``demand`` has
 ``demand_id, community, residents, daily_parcels, locker_id, walk_m``; ``lockers`` has
 ``site_id, modules, compartments, daily_parcels_served, existing``; ``uncovered`` has
-``reason``. Columns are only ever added, never renamed.
+``reason``. Columns are only ever added, never renamed. Given the plan's :class:`Reach`, each
+walk of ``demand`` and ``assignments`` also splits into ``street_m`` (along the streets) and
+``access_m`` (the straight legs, :mod:`geodata.walking`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geodata.distances import Reach
 from optimizer.compliance import community_compartments
 from optimizer.lockers import LockerPlan
 
@@ -26,6 +29,7 @@ def locker_layers(
     candidates: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     boundary: BaseGeometry,
+    reach: Reach | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Build the GIS layers of a locker plan, all in the demand's projected CRS.
 
@@ -45,6 +49,9 @@ def locker_layers(
         Community polygons (``community``, ``name``).
     boundary
         The study area in the same CRS.
+    reach
+        The home-site pairs the plan was solved on; when given, ``demand`` and
+        ``assignments`` get ``street_m`` and ``access_m`` beside ``walk_m``.
 
     Returns
     -------
@@ -61,6 +68,12 @@ def locker_layers(
     out = demand.copy()
     out["locker_id"] = [site_ids[j] if j >= 0 else None for j in plan.assignment]
     out["walk_m"] = np.round(plan.walk_m, 1)
+    walk_parts = ["street_m", "access_m"] if reach is not None else []
+    if reach is not None:
+        home = np.flatnonzero(served)
+        for column, part in zip(walk_parts, reach.parts(home, plan.assignment[home]), strict=True):
+            out[column] = np.nan
+            out.loc[home, column] = np.round(part, 1)
     out = out[
         [
             "demand_id",
@@ -70,6 +83,7 @@ def locker_layers(
             "daily_parcels",
             "locker_id",
             "walk_m",
+            *walk_parts,
             *[c for c in demand.columns if c in ("osm_id", "name")],
             "geometry",
         ]
@@ -101,6 +115,12 @@ def locker_layers(
             "share": np.round(plan.pair_share, 4),
             "daily_parcels": np.round(plan.pair_share * parcels[plan.pair_demand], 3),
             "walk_m": np.round(plan.pair_walk_m, 1),
+            **(
+                dict(zip(walk_parts, np.round(reach.parts(plan.pair_demand, plan.pair_site), 1),
+                         strict=True))
+                if reach is not None
+                else {}
+            ),
         },
         geometry=lines,
         crs=crs,

@@ -521,8 +521,11 @@ def _solve_cbc(
         if np.isfinite(hi):
             prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{i}_hi", hi)
     if start is not None:
+        # a start from another solver may sit a rounding error outside a bound (-5e-17 >= 0)
         for var, value in zip(cols, start, strict=True):
-            var.setInitialValue(float(value))
+            low = -np.inf if var.lowBound is None else var.lowBound
+            high = np.inf if var.upBound is None else var.upBound
+            var.setInitialValue(float(min(max(value, low), high)))
     with tempfile.TemporaryDirectory(prefix="siting-cbc-") as tmp:
         log_path = Path(tmp) / "cbc.log"
         cmd = pulp.getSolver(

@@ -28,7 +28,7 @@ from geodata.communities import communities_from_osm
 from geodata.coverage import data_coverage
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
-from geodata.distances import network_distances
+from geodata.distances import Reach, network_distances
 from geodata.errors import OsmFileError
 from geodata.fallbacks import (
     homes_from_street_grid,
@@ -43,6 +43,7 @@ from geodata.osm import OsmExtract, read_osm
 from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
 from geodata.rural import villages_from_osm
 from geodata.villages import communities_from_villages
+from geodata.walking import residential_compounds
 from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
 from maps.layers import locker_layers
@@ -288,13 +289,13 @@ def run_plan(
     lp = locker_parameters(options, rule_set)
     stages = _Stages(progress)
     d = read_district(osm, options, area=area, owned=owned, stages=stages, radius_m=lp.radius_m)
-    problem = locker_problem(d, lp)
+    problem, reach = locker_problem(d, lp)
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
     stages.done("model", describe_size(model_size(problem, lp)))
     run_budget = solve_budget or SolveBudget(options.time_limit, work_limit=options.work_limit)
     locker_plan = solve_locker_tier(problem, lp, options, run_budget, stages)
-    layers, records, target = locker_outcome(d, problem, locker_plan, lp, rule_set)
+    layers, records, target = locker_outcome(d, problem, reach, locker_plan, lp, rule_set)
     tier_summary: dict[str, Any] = {}
     if set(options.tiers) - {"lockers"}:
         with run_budget:
@@ -365,7 +366,7 @@ def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
     }
 
 
-def locker_problem(d: District, lp: LockerParameters) -> LockerProblem:
+def locker_problem(d: District, lp: LockerParameters) -> tuple[LockerProblem, Reach]:
     """Build the locker model's input: walking distances of every home–site pair in reach.
 
     Parameters
@@ -377,14 +378,17 @@ def locker_problem(d: District, lp: LockerParameters) -> LockerProblem:
 
     Returns
     -------
-    LockerProblem
+    problem : LockerProblem
         Arrays of the homes, sites and pairs within the walk radius.
+    reach : geodata.distances.Reach
+        The pairs with the street and access parts of each walk (:mod:`geodata.walking`).
     """
     reach = network_distances(d.walk, shapely.get_coordinates(d.demand.geometry),
                               shapely.get_coordinates(d.candidates.geometry),
-                              radius_m=lp.radius_m)
+                              radius_m=lp.radius_m,
+                              compounds=residential_compounds(d.features, d.area))
     capacity = d.candidates["capacity_compartments"].to_numpy(dtype=float)
-    return LockerProblem(
+    problem = LockerProblem(
         daily_parcels=d.demand["daily_parcels"].to_numpy(dtype=float),
         pair_demand=reach.rows,
         pair_site=reach.cols,
@@ -396,6 +400,7 @@ def locker_problem(d: District, lp: LockerParameters) -> LockerProblem:
         community=d.demand["community"].where(d.demand["community"].isin(
             d.communities.loc[d.communities["source"] != "road-block", "community"])).to_numpy(),
     )
+    return problem, reach
 
 
 def solve_locker_tier(problem: LockerProblem, lp: LockerParameters, options: PlanOptions,
@@ -413,8 +418,8 @@ def solve_locker_tier(problem: LockerProblem, lp: LockerParameters, options: Pla
 
 
 def locker_outcome(
-    d: District, problem: LockerProblem, locker_plan: LockerPlan, lp: LockerParameters,
-    rules: RuleSet,
+    d: District, problem: LockerProblem, reach: Reach, locker_plan: LockerPlan,
+    lp: LockerParameters, rules: RuleSet,
 ) -> tuple[dict[str, gpd.GeoDataFrame], list[dict], dict | None]:
     """Return the locker tier's layers, rule records (R2, the 2025 target) and target share.
 
@@ -424,6 +429,8 @@ def locker_outcome(
         The district.
     problem, locker_plan
         The locker model and its solution.
+    reach
+        Its pairs (:func:`locker_problem`): the walks' parts, and the homes off the streets.
     lp
         Locker parameters.
     rules
@@ -436,8 +443,10 @@ def locker_outcome(
     """
     community = d.demand["community"].to_numpy()
     names = dict(zip(d.communities["community"], d.communities["name"], strict=True))
+    reasons, reasons_zh = reach.off_street_reasons(locker_plan.reasons, locker_plan.reasons_zh)
+    locker_plan = replace(locker_plan, reasons=reasons, reasons_zh=reasons_zh)
     layers = locker_layers(locker_plan, demand=d.demand, candidates=d.candidates,
-                           communities=d.communities, boundary=d.area.projected)
+                           communities=d.communities, boundary=d.area.projected, reach=reach)
     records = locker_compliance(locker_plan, rules, daily_parcels=problem.daily_parcels,
                                 community=community, community_names=names)
     target_records, target = target_compliance(

@@ -11,12 +11,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pyogrio
 import pyproj
 import pytest
 import shapely
+from walk_reference import walks
 
 from geodata.area import study_area
 from geodata.network import walk_network
@@ -58,40 +58,18 @@ def chengdu_plan(chengdu_osm):
 @pytest.fixture(scope="module")
 def walk_graph(chengdu_osm):
     ex = read_osm(chengdu_osm)
-    walk = walk_network(ex, study_area(ex))
-    g: nx.Graph[int] = nx.Graph()
-    for u, v, data in walk.graph.edges(data=True):
-        if not g.has_edge(u, v) or g[u][v]["length"] > data["length"]:
-            g.add_edge(u, v, length=data["length"])
-    ids = np.array(list(walk.graph.nodes))
-    xy = np.array([[walk.graph.nodes[n]["x"], walk.graph.nodes[n]["y"]] for n in ids])
-    return g, ids, xy
+    return walk_network(ex, study_area(ex))
 
 
-def walks_to_nearest(graph, homes_xy: np.ndarray, stations_xy: np.ndarray) -> np.ndarray:
-    """Shortest walk from each home to any station: off-network legs + networkx Dijkstra."""
-    g, ids, xy = graph
-
-    def snap(p):
-        d = np.hypot(*(xy - p).T)
-        k = int(np.argmin(d))
-        return ids[k], float(d[k])
-
-    h = g.copy()
-    for j, q in enumerate(stations_xy):
-        node, off = snap(q)
-        h.add_edge(("station", j), node, length=off)
-        h.add_edge("src", ("station", j), length=0.0)
-    dist = nx.single_source_dijkstra_path_length(h, "src", weight="length")
+def walks_to_nearest(walk, homes_xy: np.ndarray, stations_xy: np.ndarray) -> np.ndarray:
+    """Shortest walk from each home to any station by the walking model, on networkx
+    (tests/walk_reference.py)."""
+    pairs = [(i, j) for i in range(len(homes_xy)) for j in range(len(stations_xy))]
+    found = walks(walk, homes_xy, stations_xy, pairs, np.full(len(homes_xy), -1),
+                  np.full(len(stations_xy), -1))
     out = np.full(len(homes_xy), np.inf)
-    st_nodes = [snap(q)[0] for q in stations_xy]
-    for i, p in enumerate(homes_xy):
-        node, off = snap(p)
-        if node in dist:
-            out[i] = dist[node] + off
-        for j, sn in enumerate(st_nodes):  # same node: the straight line is the walk
-            if sn == node:
-                out[i] = min(out[i], float(np.hypot(*(stations_xy[j] - p))))
+    for (i, _), walk_m in found.items():
+        out[i] = min(out[i], walk_m)
     return out
 
 
@@ -119,7 +97,8 @@ def test_every_admin10_community_has_a_station_or_the_reason(chengdu_plan, admin
             continue
         walks = walks_to_nearest(walk_graph, np.c_[homes.geometry.x, homes.geometry.y],
                                  np.c_[mine.geometry.x, mine.geometry.y])
-        assert walks.max() <= 500.0 + 1e-6, (name, walks.max())
+        # the reference measures the UTM plane, the network osmnx's great circles (<= 0.3 %)
+        assert walks.max() <= 500.0 * 1.005 + 0.5, (name, walks.max())
         checked += len(homes)
     assert checked > 100
     assert summary["tiers"]["stations"]["counts"]["stations"] == len(stations)
