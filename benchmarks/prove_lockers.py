@@ -118,7 +118,7 @@ def build_case(osm: Path) -> tuple[LockerProblem, LockerParameters, str]:
     from geodata.rural import villages_from_osm
     from optimizer.rules import preset
 
-    r2 = preset("national").get("R2")
+    r2 = preset("national")["R2"]
     params = LockerParameters(radius_m=RADIUS_M, ratio=(r2.low, r2.high))
     dp = DemandParameters()
     extract = read_osm(osm)

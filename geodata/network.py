@@ -32,9 +32,10 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from xml.parsers import expat
 
 import geopandas as gpd
@@ -280,11 +281,9 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
     raw, n_non_highway = _highway_graph(extract.xml_path)
     way_tags = _highway_way_tags(extract.xml_path)
     graph = raw.copy()
-    excluded = [
-        (u, v, k)
-        for u, v, k, osmid in graph.edges(keys=True, data="osmid")
-        if not _keeps(kind, way_tags.get(int(osmid), {}))
-    ]
+    ids: Iterable[tuple[int, int, int, int]] = graph.edges(keys=True, data="osmid")
+    excluded: list[Any] = [(u, v, k) for u, v, k, osmid in ids
+                if not _keeps(kind, way_tags.get(int(osmid), {}))]
     graph.remove_edges_from(excluded)
     isolated = [n for n, degree in graph.degree() if degree == 0]
     graph.remove_nodes_from(isolated)
@@ -394,7 +393,8 @@ def _add_reverse_edges(graph: nx.MultiDiGraph) -> None:
 
 def _adjacency(graph: nx.MultiDiGraph, node_ids: IntArray, *, symmetric: bool) -> sp.csr_array:
     n = len(node_ids)
-    edges = [(u, v, float(d)) for u, v, d in graph.edges(data="length") if u != v]
+    lengths: Iterable[tuple[int, int, float]] = graph.edges(data="length")
+    edges = [(u, v, float(d)) for u, v, d in lengths if u != v]
     if not edges:
         return sp.csr_array((n, n), dtype=float)
     u_ids = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
@@ -449,7 +449,8 @@ def _highway_graph(xml_path: Path) -> tuple[nx.MultiDiGraph, int]:
 def _highway_graph_cached(xml_path: str, mtime_ns: int, size: int) -> tuple[nx.MultiDiGraph, int]:
     t0 = time.perf_counter()
     graph = ox.graph_from_xml(xml_path, simplify=False, retain_all=True)
-    other = [(u, v, k) for u, v, k, h in graph.edges(keys=True, data="highway") if h is None]
+    classes: Iterable[tuple[int, int, int, object]] = graph.edges(keys=True, data="highway")
+    other: list[Any] = [(u, v, k) for u, v, k, h in classes if h is None]
     graph.remove_edges_from(other)
     graph.remove_nodes_from([n for n, degree in graph.degree() if degree == 0])
     log.debug(

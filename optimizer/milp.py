@@ -67,7 +67,7 @@ class Milp:
     """
 
     c: np.ndarray
-    a: sparse.sparray | sparse.spmatrix
+    a: Any  # any scipy.sparse array or matrix: the stubs' union lacks shape and nnz
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray

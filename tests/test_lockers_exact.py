@@ -14,7 +14,7 @@ attribution of compartments to communities must satisfy the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -148,11 +148,11 @@ def independent_optimum(case: Case) -> Optimum:
     col_lo[y + np.flatnonzero(p.existing)] = 1.0
     col_hi[m : m + ns] = np.where(p.existing, 0.0, np.inf)
     col_hi[w:] = np.inf
-    integral = np.zeros(ncol)
+    integral = np.zeros(ncol, dtype=np.int64)
     integral[: 2 * ns] = 1
     integral[z:w] = 1
     bounds = Bounds(col_lo, col_hi)
-    options = {"mip_rel_gap": 1e-9, "time_limit": 60}
+    options: Any = {"mip_rel_gap": 1e-9, "time_limit": 60}
     cover_c = np.zeros(ncol)
     cover_c[z:w] = -d
     base = LinearConstraint(a_mat, np.array(lower), np.array(upper))

@@ -82,10 +82,11 @@ def test_a_spent_budget_keeps_a_feasible_start_instead_of_solving() -> None:
     with budget, stage("kept"):
         kept = solve_milp(milp, time_limit=60, start=empty)
     assert kept.status == "time_limit" and kept.solve_s == 0.0 and kept.bound is None
-    assert kept.objective == 0.0 and np.array_equal(kept.x, empty)
+    assert kept.objective == 0.0 and kept.x is not None and np.array_equal(kept.x, empty)
     assert budget.as_record()["kept_starts"] == 1
     with budget, stage("solved"):  # packing everything breaks every row: the solver runs
         solved = solve_milp(milp, time_limit=60, start=np.ones(milp.shape[1]))
+    assert solved.objective is not None
     assert solved.solve_s == pytest.approx(0.5, abs=0.4) and solved.objective < 0.0
     assert budget.kept_starts == 1
 
@@ -113,8 +114,10 @@ def test_a_work_limit_ends_each_mip_by_nodes_the_same_every_time() -> None:
         cbc = solve_milp(_knapsack(), time_limit=60, solver="cbc")
     assert first.status == second.status == cbc.status == "work_limit"
     assert first.solve_s < 30  # proving it takes longer
+    assert first.x is not None and second.x is not None
     assert np.array_equal(first.x, second.x) and first.bound == second.bound
-    assert first.bound is not None and first.bound < first.objective
+    assert first.objective is not None and first.bound is not None
+    assert first.bound < first.objective
     assert budget.as_record()["work_limit"] == 20
     with pytest.raises(ParameterError, match="work limit"):
         SolveBudget(60.0, work_limit=0)
@@ -176,7 +179,7 @@ def test_stop_ends_the_solve_at_its_incumbent_as_interrupted() -> None:
     assert time.perf_counter() - t0 < 5.0  # proving it takes about 10 s
     assert res.status == "interrupted"
     assert res.x is not None and res.bound is not None and res.gap is not None
-    assert res.bound <= res.objective and res.gap > 0
+    assert res.objective is not None and res.bound <= res.objective and res.gap > 0
     with budget:  # a solve started after the stop gets the grace seconds, then its incumbent
         later = solve_milp(_knapsack(), time_limit=60)
     assert later.solve_s < budget.grace_s + 0.5 and later.x is not None

@@ -276,6 +276,6 @@ hub_sites = { path = "hubs.csv", datum = "wgs84" }
     assert options.radius_m == 450 and options.rules == "guangdong"
     assert dict(options.rule_overrides or {}) == {"R2": (1.0, 1.2)}
     assert options.hub_params is not None and options.hub_params.county_hubs == 2
-    assert options.demand_params == kw["demand_params"]
+    assert options.demand_params is not None and options.demand_params == kw["demand_params"]
     assert options.demand_params.parcels_per_resident_per_year == 300
     assert options.hub_sites is not None and options.hub_sites["name"].tolist() == ["庆祖分拨点"]

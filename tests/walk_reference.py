@@ -21,7 +21,7 @@ CAP_M = 150.0
 
 def segment_graph(net: Network) -> tuple[nx.Graph, list[tuple[tuple, tuple]]]:
     """The unsimplified walk graph: one node per distinct vertex, one edge per segment."""
-    graph = nx.Graph()
+    graph: nx.Graph[tuple] = nx.Graph()
     segments: list[tuple[tuple, tuple]] = []
     for u, v, data in net.graph.edges(data=True):
         ends = (net.graph.nodes[u], net.graph.nodes[v])
