@@ -84,7 +84,7 @@ QUICK_COPIES = 4
 
 
 def build_case(osm: Path) -> tuple[LockerProblem, LockerParameters, str]:
-    """Build one extract's locker problem as the district pipeline does.
+    """Build one extract's locker problem with the district pipeline's own stages.
 
     Parameters
     ----------
@@ -94,69 +94,18 @@ def build_case(osm: Path) -> tuple[LockerProblem, LockerParameters, str]:
     Returns
     -------
     tuple
-        The problem, the locker parameters (300 m, R2 ratio of the ``national`` preset) and
-        the demand source (``"buildings"``, ``"village nodes"`` or ``"street grid"``).
+        The problem (walks along the streets, R2 per mapped community), the locker parameters
+        (300 m, R2 ratio of the ``national`` preset) and the demand source.
     """
-    import pandas as pd
-    import shapely
-
-    from geodata.area import study_area
-    from geodata.buildings import buildings_from_osm, read_siting_features
-    from geodata.candidates import candidates_from_osm
-    from geodata.communities import communities_from_osm
-    from geodata.defaults import DemandParameters
-    from geodata.demand import demand_from_buildings
-    from geodata.distances import network_distances
-    from geodata.fallbacks import (
-        homes_from_street_grid,
-        homes_from_villages,
-        sites_from_street_corners,
-        sites_from_villages,
-    )
-    from geodata.network import walk_network
-    from geodata.osm import read_osm
-    from geodata.rural import villages_from_osm
     from optimizer.rules import preset
+    from siting.options import PlanOptions
+    from siting.pipeline import locker_parameters, locker_problem, read_district
 
-    r2 = preset("national")["R2"]
-    params = LockerParameters(radius_m=RADIUS_M, ratio=(r2.low, r2.high))
-    dp = DemandParameters()
-    extract = read_osm(osm)
-    area = study_area(extract)
-    walk = walk_network(extract, area)
-    features = read_siting_features(extract)
-    buildings = buildings_from_osm(extract, area, features=features)
-    communities = communities_from_osm(extract, area)
-    villages = villages_from_osm(extract, area)
-    if buildings["residential"].astype(bool).any():
-        homes, extra, source = buildings, None, "buildings"
-    elif len(villages):
-        homes, extra = homes_from_villages(villages, dp), sites_from_villages(villages)
-        source = "village nodes"
-    else:
-        homes = homes_from_street_grid(walk, area.projected, dp)
-        extra, source = sites_from_street_corners(walk, area.projected), "street grid"
-    demand = demand_from_buildings(homes, communities, dp)
-    candidates = candidates_from_osm(extract, area, buildings, features=features)
-    if extra is not None:
-        candidates = pd.concat([candidates, extra[candidates.columns]], ignore_index=True)
-    reach = network_distances(
-        walk,
-        shapely.get_coordinates(demand.geometry),
-        shapely.get_coordinates(candidates.geometry),
-        radius_m=params.radius_m,
-    )
-    capacity = candidates["capacity_compartments"].to_numpy(dtype=float)
-    problem = LockerProblem(
-        daily_parcels=demand["daily_parcels"].to_numpy(dtype=float),
-        pair_demand=reach.rows,
-        pair_site=reach.cols,
-        pair_walk_m=reach.dist_m,
-        n_sites=len(candidates),
-        existing=candidates["existing"].to_numpy(dtype=bool),
-        existing_capacity=np.where(np.isnan(capacity), params.existing_capacity, capacity),
-    )
-    return problem, params, source
+    options = PlanOptions(radius_m=RADIUS_M)
+    params = locker_parameters(options, preset(options.rules))
+    district = read_district(osm, options, radius_m=RADIUS_M)
+    problem, _ = locker_problem(district, params)
+    return problem, params, district.demand_source
 
 
 def tile(problem: LockerProblem, copies: int) -> LockerProblem:

@@ -541,7 +541,7 @@ def read_district(
     *,
     area: StudyArea | None = None,
     owned: shapely.Geometry | None = None,
-    stages: _Stages,
+    stages: _Stages | None = None,
     radius_m: float = WALK_RADIUS_M,
 ) -> District:
     """Read the OSM file and build the study area, network, demand and candidate sites.
@@ -555,7 +555,7 @@ def read_district(
     area, owned
         As for :func:`run_plan`.
     stages
-        The stage timer.
+        The stage timer (``None``: stages are only logged).
     radius_m
         Walk radius (the size guard's reach).
 
@@ -564,6 +564,7 @@ def read_district(
     District
         The tiers' inputs.
     """
+    stages = stages or _Stages(None)
     extract = read_osm(osm)
     if area is None:
         area = study_area(extract, boundary=options.boundary, boundary_crs=options.boundary_crs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import pytest
 
@@ -82,8 +84,8 @@ def test_g2_passes_with_existing_lockers_at_the_areas_left_out(zhengzhou, chengd
 
 @pytest.fixture(scope="module")
 def old_plan(chengdu_osm, old_table):
-    """The demo with the planner's table (national rules, 150 m walk)."""
-    return plan(chengdu_osm, communities=old_table, radius_m=150.0, out=None)
+    """The demo with the planner's table (national rules) within 300 modules: homes left out."""
+    return plan(chengdu_osm, communities=old_table, mode="max-cover", budget=300, out=None)
 
 
 def test_g3_fails_for_an_old_compound_with_a_home_left_out(old_plan):
@@ -95,12 +97,13 @@ def test_g3_fails_for_an_old_compound_with_a_home_left_out(old_plan):
     assert {r["place"] for r in g3[1:]} == {"祠堂街社区", "西华门社区"}
     old = next(r for r in g3 if r.get("place") == "祠堂街社区")
     assert not old["passed"]
-    assert old["reason"] == "1 of 13 homes not within 150 m walk of a locker"
+    found = re.fullmatch(r"(\d+) of 13 homes not within 300 m walk of a locker", old["reason"])
+    assert found is not None
     assert "old=yes" in old["achieved"] and "是老旧小区" in old["achieved_zh"]
-    assert "1 栋步行 150 米内无快件箱" in old["reason_zh"]
-    # at 150 m one home of 祠堂街社区 cannot be served within R2
+    assert f"13 栋住宅中 {found[1]} 栋步行 300 米内无快件箱" in old["reason_zh"]
+    # the homes the budget leaves out of 祠堂街社区 are the ones the record counts
     uncovered = result.layers["uncovered"]
-    assert uncovered["community"].eq(old["community"]).sum() == 1
+    assert uncovered["community"].eq(old["community"]).sum() == int(found[1])
 
 
 def test_g3_passes_when_every_home_of_the_old_compounds_is_served(chengdu_osm, old_table):
@@ -130,7 +133,9 @@ def test_report_shows_goal_records_in_its_language(old_plan, zhengzhou, lang, tm
     text = write_report(old_plan.summary, old_plan.layers, tmp_path / "old",
                         lang=lang).read_text(encoding="utf-8")
     assert "G3 · 祠堂街社区" in text
-    assert ("1 栋步行 150 米内无快件箱" if zh else "1 of 13 homes not within 150 m walk") in text
+    old = next(r for r in old_plan.summary["rules"] if r.get("place") == "祠堂街社区"
+               and r["id"] == "G3")
+    assert (old["reason_zh"] if zh else old["reason"]) in text
     text = write_report(zhengzhou.summary, zhengzhou.layers, tmp_path / "zz",
                         lang=lang).read_text(encoding="utf-8")
     assert label("rule.not_evaluated", lang) in text

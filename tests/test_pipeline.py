@@ -91,8 +91,10 @@ def test_demand_is_conserved(chengdu_plan):
     assert (uncovered["reason"].str.len() > 0).all()
     share = layers["assignments"].groupby("demand_id")["share"].sum()
     assert np.allclose(share, 1.0, atol=1e-4)
-    served = layers["lockers"]["daily_parcels_served"].sum()
-    assert served == pytest.approx(demand.loc[covered, "daily_parcels"].sum(), rel=1e-6)
+    lockers = layers["lockers"]  # each locker's load is written to 0.01 parcel
+    served = lockers["daily_parcels_served"].sum()
+    assert served == pytest.approx(demand.loc[covered, "daily_parcels"].sum(),
+                                   abs=0.005 * len(lockers))
 
 
 @pytest.fixture(scope="module")

