@@ -185,7 +185,7 @@ def test_remote_scheduler_and_worker_processes(tmp_path: Path, chengdu_osm: Path
     from siting.cli import app
 
     _link(tmp_path, chengdu_osm, "chengdu.osm.xz")
-    files = [_scenario(tmp_path, "r250", "chengdu.osm.xz", radius=250),
+    files = [_scenario(tmp_path, "r300", "chengdu.osm.xz", radius=300),
              _scenario(tmp_path, "bad", "chengdu.osm.xz", extra="[parameters.nope]\nx = 1\n")]
     with _remote_cluster(tmp_path) as address:
         result = CliRunner().invoke(app, ["batch", *map(str, files), "--out",
@@ -193,10 +193,10 @@ def test_remote_scheduler_and_worker_processes(tmp_path: Path, chengdu_osm: Path
     assert result.exit_code == 1, result.output  # one scenario file is invalid
     table = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False)
     rows = table.set_index("scenario")
-    assert rows.loc["r250", "status"] == "optimal"
+    assert rows.loc["r300", "status"] == "optimal"
     assert "parameters.nope" in rows.loc["bad", "error"]
     assert "unknown key" in rows.loc["bad", "error"]
-    assert (tmp_path / "out" / "r250" / "map.html").is_file()
+    assert (tmp_path / "out" / "r300" / "map.html").is_file()
 
 
 RURAL_TIERS = ("lockers", "villages", "townships", "hubs")
