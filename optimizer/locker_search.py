@@ -133,6 +133,8 @@ def join_groups(
             best[j] = True
             moves = [(cost(best), -1)]
             for i in cost.redundant(best):
+                if time.perf_counter() - t0 >= time_limit:
+                    break  # one estimate takes milliseconds: the limit holds to that
                 if i != j:
                     best[i] = False
                     moves.append((cost(best), int(i)))
