@@ -117,10 +117,13 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("daily_parcels", "field.daily_parcels"),
         ("compartments", "field.compartments"),
         ("ratio", "field.ratio"),
+        ("community_ratio", "field.community_ratio"),
     ),
     "assignments": (
         ("demand_id", "field.demand_id"),
         ("locker_id", "field.locker_id"),
+        ("share", "field.share"),
+        ("daily_parcels", "field.daily_parcels"),
         ("walk_m", "field.walk_m"),
     ),
     "candidates": (
@@ -192,11 +195,31 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
+#: Popup columns holding a share (0 to 1), shown as a percentage.
+_PERCENT_COLUMNS = frozenset({"share"})
 
-def _text(value: object, lang: str) -> str | None:
-    """Format a cell for a popup: plain text, or ``None`` for an empty cell."""
+
+def _text(value: object, lang: str, *, percent: bool = False) -> str | None:
+    """Format a cell for a popup: plain text, or ``None`` for an empty cell.
+
+    Parameters
+    ----------
+    value
+        The cell.
+    lang
+        {"zh", "en"}: language of yes/no.
+    percent
+        Whether the cell is a share (0 to 1), written as a percentage with one decimal.
+
+    Returns
+    -------
+    str or None
+        The text, or ``None`` when the cell is empty.
+    """
     if is_missing(value) or (isinstance(value, str) and not value.strip()):
         return None
+    if percent and isinstance(value, Real):
+        return f"{float(value):.1%}"
     if isinstance(value, bool | np.bool_):
         return label("value.yes" if value else "value.no", lang)
     if isinstance(value, Integral):
@@ -260,7 +283,9 @@ def _collection(
     features: list[dict[str, Any]] = []
     shapes = round_coordinates(frame.geometry.to_numpy())
     for (_, row), shape in zip(frame.iterrows(), shapes, strict=True):
-        props: dict[str, Any] = {col: _text(row[col], lang) for col, _ in rows}
+        props: dict[str, Any] = {
+            col: _text(row[col], lang, percent=col in _PERCENT_COLUMNS) for col, _ in rows
+        }
         props["_title"] = _text(title(row), lang) if title else None
         props["style"] = style(row)
         features.append({"type": "Feature", "id": len(features),

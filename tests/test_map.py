@@ -469,3 +469,14 @@ def test_hex_bins_checks_input(chengdu_layers):
     assert len(hex_bins(points.iloc[:0])) == 0
     limits = heat_breaks(counted["weight"])
     assert limits == sorted(set(limits)) and limits[-1] == counted["weight"].max()
+
+
+def test_popups_show_shares_as_percentages(chengdu_layers):
+    layers = dict(chengdu_layers)
+    assignments = layers["assignments"].copy()
+    assignments["share"] = np.where(np.arange(len(assignments)) == 0, 0.375, 1.0)
+    layers["assignments"] = assignments
+    page = plan_map(layers, title="t", lang="en", tiles=None).get_root().render()
+    features = _by_layer(page)["assignments"]["features"]
+    shares = [f["properties"]["share"] for f in features]
+    assert shares[0] == "37.5%" and set(shares[1:]) == {"100.0%"}
