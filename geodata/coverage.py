@@ -22,6 +22,7 @@ The square is 1 km because rural data is sparse: on the complete Puyang extract 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from numpy.typing import NDArray
 from geodata.area import StudyArea, to_projected
 from geodata.network import Network, street_lines
 
-__all__ = ["CELL_M", "PARTIAL_BELOW", "DataCoverage", "data_coverage"]
+__all__ = ["CELL_M", "PARTIAL_BELOW", "DataCoverage", "city_coverage", "data_coverage"]
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +139,55 @@ def data_coverage(
         f"of the local UTM grid holding a street of the walking network or a demand point; "
         f"partial below {partial_below:.0%}",
     )
+    _warn_partial(result, area.name)
+    return result
+
+
+def _warn_partial(result: DataCoverage, name: str) -> None:
     if result.partial:
         log.warning(
             "the OSM data covers only %.0f %% of %s (%.1f of %.1f km²): the plan covers only "
             "that part. Fix: use an extract that covers the whole boundary, or a smaller "
-            "boundary", 100 * share, area.name, result.data_covered_km2, result.boundary_km2,
+            "boundary", 100 * result.data_coverage_share, name, result.data_covered_km2,
+            result.boundary_km2,
         )
+
+
+def city_coverage(
+    districts: Sequence[Mapping[str, Any]], owned_km2: Sequence[float], city: StudyArea
+) -> DataCoverage:
+    """Combine the districts' data coverage into the city's.
+
+    Each district measured its share on its own study area (the district with its border
+    buffer, :func:`data_coverage`); the city's covered area is the sum of each share times the
+    area the district owns (its polygon less the earlier districts'), so no square counts twice.
+
+    Parameters
+    ----------
+    districts
+        The districts' ``summary["study_area"]`` records, in district order.
+    owned_km2
+        The area each district owns, in km², same order.
+    city
+        The city's study area; its ``boundary`` (when a boundary file was given) is the whole.
+
+    Returns
+    -------
+    DataCoverage
+        The city's share, areas and whether its data is partial.
+    """
+    whole = city.projected if city.boundary is None else to_projected(city.boundary, city.crs)
+    first = districts[0]
+    covered = sum(float(d["data_coverage_share"]) * a
+                  for d, a in zip(districts, owned_km2, strict=True))
+    boundary_km2 = whole.area / 1e6
+    share = min(covered / boundary_km2, 1.0) if boundary_km2 > 0 else 1.0
+    result = DataCoverage(
+        data_coverage_share=share, boundary_km2=boundary_km2, study_area_km2=city.area_km2,
+        data_covered_km2=covered, partial=share < first["partial_below"],
+        cell_m=first["cell_m"], partial_below=first["partial_below"],
+        rule=f"{first['rule']}; a city sums each district's share times the area it owns",
+    )
+    _warn_partial(result, city.name)
     return result
 

@@ -44,6 +44,7 @@ import pyproj
 import shapely
 
 from geodata.area import StudyArea, study_area
+from geodata.coverage import city_coverage
 from geodata.districts import districts_from_file, districts_from_osm
 from geodata.errors import InputDataError
 from geodata.osm import read_osm
@@ -320,6 +321,9 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
         city={"scenario": scenario.name, "radius_m": scenario.parameters.radius_m,
               "districts": asdict_districts(scenario)},
         target_2025=_city_target(options, layers), seconds=seconds)
+    summary["study_area"] = city_coverage(
+        [p["summary"]["study_area"] for p in parts], [float(shapely.area(o)) / 1e6 for _, o in areas], city
+    ).as_record()
     written = None
     if out is not None:
         title = (f"{city.name} 智能快件箱布局方案（{len(districts)} 个分区）"

@@ -273,6 +273,10 @@ time_limit = 30
     across = sum(not shapely.covered_by(site_at[s], polys[home[d]])
                  for d, s in zip(assigned["demand_id"], assigned["locker_id"], strict=True))
     assert across > 0
+    # the city's data coverage: each district's share over the part it owns, counted once
+    cover = summary["study_area"]
+    assert 0.9 < cover["data_coverage_share"] <= 1 and not cover["partial"]
+    assert cover["data_covered_km2"] <= cover["boundary_km2"] + 0.01
     # the one pipeline ran in every district: each plans its stations, merged into one layer
     validate_summary(summary)
     assert summary["parameters"]["locker"]["radius_m"] == summary["parameters"]["radius_m"] == 300
