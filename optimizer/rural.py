@@ -52,6 +52,7 @@ from geodata.network import Network
 
 from .compliance import rule_record
 from .rules import RuleSet
+from .solve_record import RULE_BASED, SolveRecord
 from .stations import REUSE_ORDER
 
 __all__ = ["MAX_VILLAGE_STATIONS", "RuralParameters", "RuralPlan", "plan_rural",
@@ -131,15 +132,15 @@ class RuralPlan:
     unreached
         Villages and townships the drive network does not reach (``name (id)``); they get
         no station.
-    build_s
-        Seconds spent.
+    solve
+        Status (:data:`optimizer.solve_record.RULE_BASED`) and the seconds spent.
     """
 
     village_stations: gpd.GeoDataFrame
     township_stations: gpd.GeoDataFrame
     records: list[dict] = field(default_factory=list)
     unreached: list[str] = field(default_factory=list)
-    build_s: float = 0.0
+    solve: SolveRecord = SolveRecord(RULE_BASED)
 
 
 def _best_site(
@@ -316,7 +317,7 @@ def plan_rural(
     dt = time.perf_counter() - t0
     log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
              len(vs), len(admin), len(ts), dt)
-    return RuralPlan(vs, ts, records, unreached, dt)
+    return RuralPlan(vs, ts, records, unreached, SolveRecord(RULE_BASED, build_s=dt))
 
 
 def _township_offsets(

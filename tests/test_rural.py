@@ -19,9 +19,10 @@ from geodata.candidates import candidates_from_osm
 from geodata.network import drive_network
 from geodata.osm import read_osm
 from geodata.rural import rural_places_from_osm
-from optimizer.hubs import hub_problem_on_network, solve_hubs
+from optimizer.hubs import solve_hubs
 from optimizer.rules import preset
 from optimizer.rural import RuralParameters, plan_rural, three_tier_record
+from siting.tier_problems import drive_hub_problem
 
 
 def tags_of(el):
@@ -96,7 +97,7 @@ def test_county_centre_given_as_external_point(puyang):
     seat = pyproj.Transformer.from_crs(4326, puyang["area"].crs, always_xy=True).transform(
         115.03, 35.71)  # a planner-given point north of the box, where the county seat lies
     xy = np.c_[st.geometry.x, st.geometry.y]
-    problem = hub_problem_on_network(xy, st["daily_parcels"], np.r_[xy, [seat]], puyang["net"],
+    problem = drive_hub_problem(xy, st["daily_parcels"], np.r_[xy, [seat]], puyang["net"],
                                      forced=[False] * len(st) + [True])
     hubs = solve_hubs(problem, preset("xinyang"), place="濮阳县")
     assert len(st) in hubs.open_hubs
@@ -106,7 +107,7 @@ def test_county_centre_given_as_external_point(puyang):
     r5 = hubs.records[0]
     assert r5["id"] == "R5" and (r5["passed"] == (len(hubs.open_hubs) == 1))
     # the given centre alone is the county centre: R5 passes
-    alone = solve_hubs(hub_problem_on_network(xy, st["daily_parcels"], [seat], puyang["net"],
+    alone = solve_hubs(drive_hub_problem(xy, st["daily_parcels"], [seat], puyang["net"],
                                               forced=[True]), preset("xinyang"), place="濮阳县")
     assert alone.records[0]["passed"] and (alone.assignment == 0).all()
 
@@ -157,7 +158,7 @@ def chain_g5(puyang, area, net, plan, rules):
 
     st = plan.township_stations
     sites = hub_sites_from_osm(puyang["extract"], area, net)
-    hubs = solve_hubs(hub_problem_on_network(
+    hubs = solve_hubs(drive_hub_problem(
         np.c_[st.geometry.x, st.geometry.y], st["daily_parcels"],
         np.c_[sites.geometry.x, sites.geometry.y], net, capacity=sites["capacity"],
         fixed_cost=sites["fixed_cost"]), rules, place="濮阳县")
