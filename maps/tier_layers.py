@@ -121,7 +121,7 @@ def cargo_station_layer(cs: pd.DataFrame, candidates: gpd.GeoDataFrame) -> gpd.G
     }, geometry=_at_sites(candidates, cs["site"]).values, crs=candidates.crs)
 
 
-def village_station_layer(vs: gpd.GeoDataFrame, township_names: dict[str, str], crs: Any
+def village_station_layer(vs: pd.DataFrame, township_names: dict[str, str], crs: Any
                           ) -> gpd.GeoDataFrame:
     """Return the ``village_stations`` layer: 1-2 stations per village (R3).
 
@@ -148,10 +148,10 @@ def village_station_layer(vs: gpd.GeoDataFrame, township_names: dict[str, str], 
         "rank": vs["rank"].astype(int), "daily_parcels": vs["daily_parcels"],
         "site_id": vs["site_id"], "kind": vs["site_kind"],
         "existing": vs["site_kind"].isin(REUSED_KINDS).to_numpy(), "placed_by": vs["placed_by"],
-    }, geometry=vs.geometry.values, crs=crs)
+    }, geometry=gpd.points_from_xy(vs["x"], vs["y"]), crs=crs)
 
 
-def township_station_layer(ts: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+def township_station_layer(ts: pd.DataFrame, crs: Any) -> gpd.GeoDataFrame:
     """Return the ``township_stations`` layer: one station per township (R4).
 
     Parameters
@@ -173,7 +173,7 @@ def township_station_layer(ts: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
         "daily_parcels": ts["daily_parcels"], "site_id": ts["site_id"],
         "kind": ts["site_kind"], "existing": ts["site_kind"].isin(REUSED_KINDS).to_numpy(),
         "placed_by": ts["placed_by"],
-    }, geometry=ts.geometry.values, crs=crs)
+    }, geometry=gpd.points_from_xy(ts["x"], ts["y"]), crs=crs)
 
 
 def hub_layer(columns: dict[str, Any], hub_xy: np.ndarray, crs: Any) -> gpd.GeoDataFrame:

@@ -1,8 +1,9 @@
-"""The model inputs of the station and hub tiers, from a district's layers and networks.
+"""The model inputs of the tiers above the lockers, from a district's layers and networks.
 
-Orchestration only: :mod:`geodata.tier_inputs` and :mod:`geodata.candidates` turn the layers
-into arrays and network reach; :mod:`optimizer.stations` decides which sites R1 admits, and
-:mod:`optimizer.stations` and :mod:`optimizer.hubs` hold the instances.
+Orchestration only: :mod:`geodata.tier_inputs`, :mod:`geodata.rural_reach` and
+:mod:`geodata.candidates` turn the layers into arrays and network reach;
+:mod:`optimizer.stations` decides which sites R1 admits, and :mod:`optimizer.stations`,
+:mod:`optimizer.rural` and :mod:`optimizer.hubs` take the arrays.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from numpy.typing import ArrayLike
 
 from geodata.candidates import station_floor_areas
 from geodata.network import Network
+from geodata.rural_reach import rural_inputs
 from geodata.tier_inputs import (
     community_new_flags,
     hub_reach,
@@ -23,6 +25,7 @@ from geodata.tier_inputs import (
 )
 from optimizer.hubs import HubParameters, HubProblem, hub_problem
 from optimizer.rules import RuleSet
+from optimizer.rural import RuralParameters, RuralPlan, plan_rural
 from optimizer.stations import (
     CargoProblem,
     StationParameters,
@@ -31,7 +34,8 @@ from optimizer.stations import (
     station_sites,
 )
 
-__all__ = ["cargo_problem", "drive_hub_problem", "station_problem", "station_site_table"]
+__all__ = ["cargo_problem", "drive_hub_problem", "rural_plan", "station_problem",
+           "station_site_table"]
 
 
 def station_site_table(candidates: gpd.GeoDataFrame, params: StationParameters | None = None
@@ -186,3 +190,40 @@ def drive_hub_problem(
                       hub_names=hubs.get("hub_names", ()))
     return hub_problem(reach.rows, reach.cols, reach.dist_m, daily_parcels,
                        n_hubs=reach.shape[0], params=p, **hubs)
+
+
+def rural_plan(
+    villages: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    network: Network,
+    rules: RuleSet,
+    *,
+    candidates: gpd.GeoDataFrame | None = None,
+    params: RuralParameters | None = None,
+) -> RuralPlan:
+    """Place village stations (R3) and township stations (R4) on the drive network.
+
+    Parameters
+    ----------
+    villages, townships, network, candidates
+        As for :func:`geodata.rural_reach.rural_inputs` (the places, the drive network and the
+        candidate sites or ``None``).
+    rules
+        The preset applied (R3 range, R4).
+    params
+        :class:`optimizer.rural.RuralParameters` (the documented defaults when ``None``).
+
+    Returns
+    -------
+    optimizer.rural.RuralPlan
+        The stations (points as ``x``, ``y``) and the compliance records.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        If there is no administrative village (R3) or a township cannot be placed (R4).
+    """
+    p = params or RuralParameters()
+    inputs = rural_inputs(villages, townships, network, candidates=candidates,
+                          village_radius_m=p.village_radius_m, seat_radius_m=p.seat_radius_m)
+    return plan_rural(inputs, rules, params=p)

@@ -75,11 +75,11 @@ from optimizer.hub_inputs import (
 from optimizer.hubs import HubParameters, solve_hubs
 from optimizer.milp import SolverName
 from optimizer.rules import RuleSet
-from optimizer.rural import RuralParameters, plan_rural
+from optimizer.rural import RuralParameters
 from optimizer.solve_record import RULE_BASED
 from optimizer.stations import StationParameters, plan_cargo_stations, plan_community_stations
 from optimizer.tier_records import not_applicable_record, tier_summary
-from siting.tier_problems import cargo_problem, drive_hub_problem, station_problem
+from siting.tier_problems import cargo_problem, drive_hub_problem, rural_plan, station_problem
 
 __all__ = ["TIER_LAYERS", "TierOutputs", "run_tiers"]
 
@@ -296,7 +296,7 @@ def _rural(
                                                                      "daily_parcels"])
                 out.summary[tier] = tier_summary("not applicable", reason=why)
         return
-    rp = plan_rural(villages, townships, network, rules, candidates=candidates, params=params)
+    rp = rural_plan(villages, townships, network, rules, candidates=candidates, params=params)
     vs, ts = rp.village_stations, rp.township_stations
     if "villages" in tiers:
         tnames = dict(zip(townships["township_id"], townships["name"], strict=True))

@@ -10,8 +10,8 @@ import pytest
 from geodata.errors import InfeasiblePlanError
 from optimizer.hubs import HubParameters, HubProblem, solve_hubs
 from optimizer.rules import preset
-from optimizer.rural import RuralParameters, plan_rural
-from siting.tier_problems import drive_hub_problem
+from optimizer.rural import RuralParameters
+from siting.tier_problems import drive_hub_problem, rural_plan
 
 
 def line_instance(parcels, hub_x, *, capacity=100_000.0, fixed=20_000.0, forced=None):
@@ -121,11 +121,11 @@ def puyang_rural(puyang_osm):
 
 def puyang_hubs(pr, *, per_resident=106.0, params=None):
     """Township stations of Puyang (per-capita volume given) sent to the extract's hub sites."""
-    rural = plan_rural(pr["v"], pr["t"], pr["net"], preset("guangdong"), candidates=pr["cand"],
+    rural = rural_plan(pr["v"], pr["t"], pr["net"], preset("guangdong"), candidates=pr["cand"],
                        params=RuralParameters(parcels_per_resident_per_year=per_resident))
     st, sites = rural.township_stations, pr["sites"]
     problem = drive_hub_problem(
-        np.c_[st.geometry.x, st.geometry.y], st["daily_parcels"],
+        st[["x", "y"]].to_numpy(), st["daily_parcels"],
         np.c_[sites.geometry.x, sites.geometry.y], pr["net"], params=params,
         capacity=sites["capacity"], fixed_cost=sites["fixed_cost"],
         hub_names=tuple(sites["name"]))
