@@ -59,7 +59,12 @@ def empty_layer(crs: Any, columns: Sequence[str]) -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
-def station_layer(stations: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _at_sites(candidates: gpd.GeoDataFrame, site: pd.Series) -> gpd.GeoSeries:
+    """Return the points of the candidate sites a plan uses (``site`` indexes them)."""
+    return candidates.geometry.iloc[site.to_numpy(dtype=np.int64)]
+
+
+def station_layer(stations: pd.DataFrame, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the ``stations`` layer: community end-stations (R1).
 
     Parameters
@@ -67,7 +72,7 @@ def station_layer(stations: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame) -> g
     stations
         :attr:`optimizer.stations.StationPlan.stations`.
     candidates
-        The candidate sites (their names), in the layer's CRS.
+        The candidate sites the plan indexes (names, points), in the layer's CRS.
 
     Returns
     -------
@@ -87,18 +92,18 @@ def station_layer(stations: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame) -> g
         "required_m2": st["required_m2"], "daily_parcels": st["daily_parcels"],
         "planned_area_m2": st["planned_area_m2"],
         "available_area_m2": st["available_area_m2"], "area_source": st["area_source"],
-    }, geometry=st.geometry.values, crs=candidates.crs)
+    }, geometry=_at_sites(candidates, st["site"]).values, crs=candidates.crs)
 
 
-def cargo_station_layer(cs: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+def cargo_station_layer(cs: pd.DataFrame, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the ``cargo_stations`` layer: a cargo station per neighbourhood centre (R7).
 
     Parameters
     ----------
     cs
         :attr:`optimizer.stations.CargoPlan.stations`.
-    crs
-        The layer's CRS.
+    candidates
+        The candidate sites the plan indexes (points), in the layer's CRS.
 
     Returns
     -------
@@ -113,10 +118,10 @@ def cargo_station_layer(cs: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
         "centre_id": cs["centre_id"], "centre": cs["centre"], "site_id": cs["site_id"],
         "kind": cs["kind"], "reused": reused, "existing": reused,
         "floor_area_m2": cs["floor_area_m2"], "walk_m": cs["walk_m"],
-    }, geometry=cs.geometry.values, crs=crs)
+    }, geometry=_at_sites(candidates, cs["site"]).values, crs=candidates.crs)
 
 
-def village_station_layer(vs: gpd.GeoDataFrame, township_names: dict[str, str], crs: Any
+def village_station_layer(vs: pd.DataFrame, township_names: dict[str, str], crs: Any
                           ) -> gpd.GeoDataFrame:
     """Return the ``village_stations`` layer: 1-2 stations per village (R3).
 
@@ -143,10 +148,10 @@ def village_station_layer(vs: gpd.GeoDataFrame, township_names: dict[str, str], 
         "rank": vs["rank"].astype(int), "daily_parcels": vs["daily_parcels"],
         "site_id": vs["site_id"], "kind": vs["site_kind"],
         "existing": vs["site_kind"].isin(REUSED_KINDS).to_numpy(), "placed_by": vs["placed_by"],
-    }, geometry=vs.geometry.values, crs=crs)
+    }, geometry=gpd.points_from_xy(vs["x"], vs["y"]), crs=crs)
 
 
-def township_station_layer(ts: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+def township_station_layer(ts: pd.DataFrame, crs: Any) -> gpd.GeoDataFrame:
     """Return the ``township_stations`` layer: one station per township (R4).
 
     Parameters
@@ -168,7 +173,7 @@ def township_station_layer(ts: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
         "daily_parcels": ts["daily_parcels"], "site_id": ts["site_id"],
         "kind": ts["site_kind"], "existing": ts["site_kind"].isin(REUSED_KINDS).to_numpy(),
         "placed_by": ts["placed_by"],
-    }, geometry=ts.geometry.values, crs=crs)
+    }, geometry=gpd.points_from_xy(ts["x"], ts["y"]), crs=crs)
 
 
 def hub_layer(columns: dict[str, Any], hub_xy: np.ndarray, crs: Any) -> gpd.GeoDataFrame:

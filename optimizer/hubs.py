@@ -47,21 +47,20 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
-from geodata.distances import network_distances
 from geodata.errors import InfeasiblePlanError, ParameterError, SolverError
-from geodata.network import Network
 
 from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
 from .rules import RuleSet
+from .solve_record import SolveRecord
 
 __all__ = [
     "HubParameters",
     "HubPlan",
     "HubProblem",
     "county_centre_record",
-    "hub_problem_on_network",
+    "hub_problem",
     "solve_hubs",
     "throughput_record",
 ]
@@ -176,8 +175,8 @@ class HubPlan:
         Daily parcel-km and vehicle-km.
     records
         R5 and R6 records.
-    status, objective, bound, gap, solve_s
-        From the solver.
+    solve
+        Status, objective, bound, gap and times (:class:`optimizer.solve_record.SolveRecord`).
     """
 
     open_hubs: np.ndarray
@@ -188,19 +187,16 @@ class HubPlan:
     parcel_km: float
     vehicle_km: float
     records: list[dict] = field(default_factory=list)
-    status: str = ""
-    objective: float | None = None
-    bound: float | None = None
-    gap: float | None = None
-    solve_s: float = 0.0
+    solve: SolveRecord = SolveRecord("")
 
 
-def hub_problem_on_network(
-    station_xy: ArrayLike,
+def hub_problem(
+    pair_hub: ArrayLike,
+    pair_station: ArrayLike,
+    pair_m: ArrayLike,
     daily_parcels: ArrayLike,
-    hub_xy: ArrayLike,
-    network: Network,
     *,
+    n_hubs: int,
     params: HubParameters | None = None,
     forced: ArrayLike | None = None,
     capacity: ArrayLike | None = None,
@@ -208,19 +204,19 @@ def hub_problem_on_network(
     station_names: tuple[str, ...] = (),
     hub_names: tuple[str, ...] = (),
 ) -> HubProblem:
-    """Build a :class:`HubProblem` from drive distances hub -> station.
+    """Build a :class:`HubProblem` from the drive distances hub -> station.
 
     Parameters
     ----------
-    station_xy, daily_parcels
-        Station points (metres, ``network.crs``) and their daily parcels.
-    hub_xy
-        Candidate hub points; a point outside the network (an external county seat) reaches
-        it at its nearest node.
-    network
-        The drive network.
+    pair_hub, pair_station, pair_m
+        Hub-station pairs within ``max_drive_km`` and their drive distance in metres
+        (:func:`geodata.tier_inputs.hub_reach`).
+    daily_parcels
+        Daily parcels of each station.
+    n_hubs
+        Number of candidate hubs.
     params
-        :class:`HubParameters` (capacity, fixed cost, ``max_drive_km``).
+        :class:`HubParameters` (capacity, fixed cost).
     forced
         Bool per hub that must open, or ``None``.
     capacity, fixed_cost
@@ -231,33 +227,17 @@ def hub_problem_on_network(
     Returns
     -------
     HubProblem
-        Pairs within ``max_drive_km``.
-
-    Raises
-    ------
-    InfeasiblePlanError
-        Naming R5, when every hub candidate (a given county centre, say) lies farther than
-        ``max_drive_km`` from the drive network.
+        The instance, distances in km.
     """
     p = params or HubParameters()
-    hub_xy = np.asarray(hub_xy, dtype=float).reshape(-1, 2)
-    _, offset = network.snap(hub_xy)
-    if len(offset) and float(offset.min()) > p.max_drive_km * 1000.0:
-        names = hub_names or tuple(f"hub {j}" for j in range(len(hub_xy)))
-        raise InfeasiblePlanError(
-            f"R5 (county sorting centre): every hub candidate ({', '.join(names[:5])}) is at "
-            f"least {offset.min() / 1000:,.0f} km from the drive network of the study area, "
-            f"beyond the {p.max_drive_km:g} km a hub may serve; give a county centre within "
-            "reach (--county-centre LON,LAT in WGS84) or leave it out so the model places one"
-        )
-    reach = network_distances(network, hub_xy, station_xy, radius_m=p.max_drive_km * 1000.0)
-    m = len(hub_xy)
     return HubProblem(
         daily_parcels=np.asarray(daily_parcels, dtype=float),
-        pair_station=reach.cols, pair_hub=reach.rows, pair_km=reach.dist_m / 1000.0,
-        capacity=_per_hub(capacity, p.capacity, m),
-        fixed_cost=_per_hub(fixed_cost, p.fixed_cost, m),
-        forced=np.zeros(m, bool) if forced is None else np.asarray(forced, bool),
+        pair_station=np.asarray(pair_station, dtype=np.int64),
+        pair_hub=np.asarray(pair_hub, dtype=np.int64),
+        pair_km=np.asarray(pair_m, dtype=float) / 1000.0,
+        capacity=_per_hub(capacity, p.capacity, n_hubs),
+        fixed_cost=_per_hub(fixed_cost, p.fixed_cost, n_hubs),
+        forced=np.zeros(n_hubs, bool) if forced is None else np.asarray(forced, bool),
         station_names=station_names, hub_names=hub_names,
     )
 
@@ -368,7 +348,7 @@ def solve_hubs(
              "%.0f vehicle-km/day; %s in %.2f s", len(open_hubs), m, n,
              d.sum(), int(auto.sum()), vehicle_km, sol.status, time.perf_counter() - t0)
     return HubPlan(open_hubs, assignment, load, through, auto, parcel_km, vehicle_km, records,
-                   sol.status, sol.objective, sol.bound, sol.gap, sol.solve_s)
+                   SolveRecord.of(sol, build_s=time.perf_counter() - t0 - sol.solve_s))
 
 
 def county_centre_record(

@@ -40,22 +40,19 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from scipy.spatial import cKDTree
 
-from geodata.distances import network_distances
 from geodata.errors import InfeasiblePlanError, ParameterError
-from geodata.network import Network
+from geodata.rural_reach import Near, RuralInputs
 
 from .compliance import rule_record
-from .rules import RuleSet
+from .rules import Rule, RuleSet
+from .solve_record import RULE_BASED, SolveRecord
 from .stations import REUSE_ORDER
 
-__all__ = ["MAX_VILLAGE_STATIONS", "RuralParameters", "RuralPlan", "plan_rural",
-           "three_tier_record"]
+__all__ = ["MAX_VILLAGE_STATIONS", "TOWNSHIP_STATION_COLUMNS", "VILLAGE_STATION_COLUMNS",
+           "RuralParameters", "RuralPlan", "plan_rural", "three_tier_record"]
 
 log = logging.getLogger(__name__)
 
@@ -122,66 +119,95 @@ class RuralPlan:
     village_stations
         One row per station: ``station_id``, ``village_id``, ``village``, ``township``,
         ``rank`` (1 or 2), ``daily_parcels`` (the village's, split evenly between its
-        stations), ``site_id``, ``site_kind``, ``placed_by`` and the point.
+        stations), ``site_id``, ``site_kind``, ``placed_by`` and the point's ``x``, ``y``.
     township_stations
         One row per township: ``station_id``, ``township_id``, ``township``,
-        ``daily_parcels`` (its villages'), ``site_id``, ``site_kind``, ``placed_by``, point.
+        ``daily_parcels`` (its villages'), ``site_id``, ``site_kind``, ``placed_by``, ``x``,
+        ``y``.
     records
         Compliance records (R3 per village and overall, R4 per township and overall, G4).
     unreached
         Villages and townships the drive network does not reach (``name (id)``); they get
         no station.
-    build_s
-        Seconds spent.
+    solve
+        Status (:data:`optimizer.solve_record.RULE_BASED`) and the seconds spent.
     """
 
-    village_stations: gpd.GeoDataFrame
-    township_stations: gpd.GeoDataFrame
+    village_stations: pd.DataFrame
+    township_stations: pd.DataFrame
     records: list[dict] = field(default_factory=list)
     unreached: list[str] = field(default_factory=list)
-    build_s: float = 0.0
+    solve: SolveRecord = SolveRecord(RULE_BASED)
 
 
-def _best_site(
-    point: shapely.Point, sites: gpd.GeoDataFrame | None, radius: float, allowed: np.ndarray | None
-) -> pd.Series | None:
-    """Return the best candidate near ``point``: reuse order first, then distance."""
-    if sites is None or not len(sites):
+#: Columns of :attr:`RuralPlan.village_stations` and :attr:`RuralPlan.township_stations`.
+VILLAGE_STATION_COLUMNS = ["station_id", "village_id", "village", "township", "rank",
+                           "daily_parcels", "site_id", "site_kind", "placed_by", "x", "y"]
+TOWNSHIP_STATION_COLUMNS = ["station_id", "township_id", "township", "daily_parcels", "site_id",
+                            "site_kind", "placed_by", "x", "y"]
+
+#: A placed station: site id, kind, how it was placed, x, y.
+_Placed = tuple[str, str, str, float, float]
+
+
+def _best_site(inputs: RuralInputs, near: Near | None) -> int | None:
+    """Return the best candidate among ``near``: reuse order first, then distance."""
+    if near is None or not len(near[0]):
         return None
-    d = sites.distance(point).to_numpy()
-    ok = d <= radius
-    if allowed is not None:
-        ok &= allowed
-    if not ok.any():
-        return None
-    rank = sites["kind"].map({k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
-    idx = np.flatnonzero(ok)
-    return sites.iloc[int(idx[np.lexsort((d[idx], rank[idx]))[0]])]
+    idx, d = near
+    rank = pd.Series(inputs.site_kind[idx]).map(
+        {k: i for i, k in enumerate(REUSE_ORDER)}).fillna(99).to_numpy()
+    return int(idx[np.lexsort((d, rank))[0]])
+
+
+def _at_site(inputs: RuralInputs, j: int, how: str) -> _Placed:
+    x, y = inputs.site_xy[j]
+    return (inputs.site_id[j], inputs.site_kind[j], how, float(x), float(y))
+
+
+def _at_node(inputs: RuralInputs, node: int, how: str) -> _Placed:
+    x, y = inputs.node_xy[node]
+    return (f"drive-node/{inputs.node_ids[node]}", "drive_node", how, float(x), float(y))
+
+
+def _village_parcels(inputs: RuralInputs, params: RuralParameters) -> np.ndarray:
+    """Daily parcels of each administrative village, its hamlets' included."""
+    per_day = params.parcels_per_resident_per_day
+    parcels = np.full(len(inputs.villages), params.village_residents * per_day)
+    for v in inputs.hamlet_village:
+        parcels[v] += params.hamlet_residents * per_day
+    return parcels
+
+
+def _village_sites(inputs: RuralInputs, v: int, n: int) -> list[_Placed]:
+    """Place ``n`` (1 or 2) stations in village ``v`` (the module docstring's *Where*)."""
+    j = _best_site(inputs, inputs.village_sites[v])
+    first = (_at_site(inputs, j, "candidate") if j is not None
+             else _at_node(inputs, int(inputs.village_node[v]), "village-node"))
+    placed = [first]
+    cell = inputs.village_cells[v]
+    if n >= 2 and len(cell):
+        far = np.hypot(*(inputs.node_xy[cell] - [first[3], first[4]]).T)
+        if far.max() > 0:
+            placed.append(_at_node(inputs, int(cell[np.argmax(far)]), "far-end-of-village"))
+    return placed
 
 
 def plan_rural(
-    villages: gpd.GeoDataFrame,
-    townships: gpd.GeoDataFrame,
-    network: Network,
+    inputs: RuralInputs,
     rules: RuleSet,
     *,
-    candidates: gpd.GeoDataFrame | None = None,
     params: RuralParameters | None = None,
 ) -> RuralPlan:
     """Place village stations (R3) and township stations (R4).
 
     Parameters
     ----------
-    villages
-        From :func:`geodata.rural.rural_places_from_osm` (with ``township``).
-    townships
-        From the same call.
-    network
-        The drive network (:func:`geodata.network.drive_network`), same CRS.
+    inputs
+        The villages, townships, sites and drive-network measures
+        (:func:`geodata.rural_reach.rural_inputs`, with this ``params``' radii).
     rules
         The preset applied (R3 range, R4).
-    candidates
-        Candidate sites (:func:`geodata.candidates.candidates_from_osm`), or ``None``.
     params
         :class:`RuralParameters` (the documented defaults when ``None``).
 
@@ -193,79 +219,37 @@ def plan_rural(
     Raises
     ------
     InfeasiblePlanError
-        If there is no administrative village (R3) or a township cannot be placed (R4).
+        If a township cannot be placed (R4).
     """
     t0 = time.perf_counter()
     params = params or RuralParameters()
     r3, r4, g4 = rules["R3"], rules["R4"], rules["G4"]
     lo, hi = int(round(r3.low)), int(round(r3.high))
-    per_day = params.parcels_per_resident_per_day
-    admin = villages[villages["place"] == "village"].reset_index(drop=True)
-    if admin.empty:
-        raise InfeasiblePlanError(
-            "R3 (stations per administrative village): the area has no place=village node; "
-            "give village points or use an extract that maps them"
-        )
-    vxy = np.c_[admin.geometry.x, admin.geometry.y]
-    parcels = np.full(len(admin), params.village_residents * per_day)
-    for _, h in villages[villages["place"] == "hamlet"].iterrows():
-        same = (admin["township"] == h["township"]).to_numpy()
-        pool = np.flatnonzero(same) if same.any() else np.arange(len(admin))
-        near = pool[np.argmin(np.hypot(*(vxy[pool] - [h.geometry.x, h.geometry.y]).T))]
-        parcels[near] += params.hamlet_residents * per_day
-    nearest_village = cKDTree(vxy).query(network.xy)[1]
-    site_village = (
-        cKDTree(vxy).query(np.c_[candidates.geometry.x, candidates.geometry.y])[1]
-        if candidates is not None and len(candidates)
-        else None
-    )
-    off = network.snap(vxy)[1]
+    admin, off = inputs.villages, inputs.village_off
+    parcels = _village_parcels(inputs, params)
     rows, records, unreached = [], [], []
-    for v, row in admin.iterrows():
+    for v, row in enumerate(admin.itertuples(index=False)):
         if off[v] > params.max_snap_m:
-            unreached.append(f"{row['name']} ({row['village_id']})")
+            unreached.append(f"{row.name} ({row.village_id})")
             records.append(rule_record(
                 r3, required=f"{lo}–{hi} stations", achieved="0 stations", achieved_zh="0 个站点",
-                passed=False, place=row["name"], village_id=row["village_id"],
+                passed=False, place=row.name, village_id=row.village_id,
                 **_unreached_reason(float(off[v]), params.max_snap_m)))
             continue
         n = max(lo, min(2, hi)) if parcels[v] > params.second_station_parcels else lo
-        allowed = None if site_village is None else site_village == v
-        c = _best_site(row.geometry, candidates, params.village_radius_m, allowed)
-        if c is not None:
-            first = (c["site_id"], c["kind"], "candidate", c.geometry)
-        else:
-            node = int(network.snap(vxy[v : v + 1])[0][0])
-            first = (f"drive-node/{network.node_ids[node]}", "drive_node", "village-node",
-                     shapely.Point(network.xy[node]))
-        placed = [first]
-        if n >= 2:
-            cell = np.flatnonzero(
-                (nearest_village == v)
-                & (np.hypot(*(network.xy - vxy[v]).T) <= params.village_radius_m)
-            )
-            far = np.hypot(*(network.xy[cell] - [first[3].x, first[3].y]).T)
-            if len(cell) and far.max() > 0:
-                node = int(cell[np.argmax(far)])
-                placed.append((f"drive-node/{network.node_ids[node]}", "drive_node",
-                               "far-end-of-village", shapely.Point(network.xy[node])))
-        for rank, (site, kind, how, pt) in enumerate(placed, start=1):
-            rows.append((f"vs-{row['osm_id']}-{rank}", row["village_id"], row["name"],
-                         row["township"], rank, parcels[v] / len(placed), site, kind, how, pt))
+        placed = _village_sites(inputs, v, n)
+        for rank, (site, kind, how, x, y) in enumerate(placed, start=1):
+            rows.append((f"vs-{row.osm_id}-{rank}", row.village_id, row.name,
+                         row.township, rank, parcels[v] / len(placed), site, kind, how, x, y))
         got = len(placed)
         records.append(rule_record(
             r3, required=f"{lo}–{hi} stations", achieved=f"{got} station(s) for "
             f"{parcels[v]:.0f} parcels/day", achieved_zh=f"{got} 个站点，日均 {parcels[v]:.0f} 件",
-            passed=lo <= got <= hi, place=row["name"],
-            village_id=row["village_id"],
+            passed=lo <= got <= hi, place=row.name,
+            village_id=row.village_id,
             **({} if lo <= got <= hi else _r3_reason(got, lo, hi, params)),
         ))
-    vs = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=["station_id", "village_id", "village", "township", "rank",
-                                    "daily_parcels", "site_id", "site_kind", "placed_by",
-                                    "geometry"]),
-        geometry="geometry", crs=villages.crs,
-    )
+    vs = pd.DataFrame(rows, columns=VILLAGE_STATION_COLUMNS)
     ok3 = sum(r["passed"] for r in records)
     records.insert(0, rule_record(
         r3, required=f"{lo}–{hi} stations in each of {len(admin)} administrative villages",
@@ -273,37 +257,15 @@ def plan_rural(
         achieved_zh=f"共 {len(vs)} 个站点；{len(admin)} 个行政村中 {ok3} 个达标",
         passed=ok3 == len(admin),
     ))
-    t_off = _township_offsets(townships, admin, off, network)
+    t_off = inputs.township_off
     t_reached = t_off <= params.max_snap_m
     carried = np.where(off <= params.max_snap_m, parcels, 0.0)  # an unreached village sends none
-    ts_rows = _township_rows(townships[t_reached], admin, carried, network, candidates, params)
-    ts = gpd.GeoDataFrame(
-        pd.DataFrame(ts_rows, columns=["station_id", "township_id", "township", "daily_parcels",
-                                       "site_id", "site_kind", "placed_by", "geometry"]),
-        geometry="geometry", crs=villages.crs,
-    )
-    need = round(r4.low)
-    placed_by = dict(zip(ts["township_id"], ts["placed_by"], strict=True))
-    ok4 = 0
-    for (_, t), o in zip(townships.iterrows(), t_off, strict=True):
-        reached = bool(o <= params.max_snap_m)
-        ok4 += int(reached and need == 1)
-        if not reached:
-            unreached.append(f"{t['name']} ({t['township_id']})")
-        how_placed = placed_by.get(t["township_id"])
-        records.append(rule_record(
-            r4, required=f"{need} station",
-            achieved=f"1 station ({how_placed})" if reached else "0 stations",
-            achieved_zh=f"1 个站点（{how_placed}）" if reached else "0 个站点",
-            passed=reached and need == 1, place=t["name"], township_id=t["township_id"],
-            **({} if reached else _unreached_reason(float(o), params.max_snap_m)),
-        ))
-    records.append(rule_record(
-        r4, required=f"{need} station in each of {len(townships)} townships",
-        achieved=f"{len(ts)} township stations, {ok4} reached by the drive network",
-        achieved_zh=f"{len(ts)} 个乡镇站点，{ok4} 个车行可达",
-        passed=ok4 == len(townships),
-    ))
+    ts = pd.DataFrame(_township_rows(inputs, np.flatnonzero(t_reached), carried),
+                      columns=TOWNSHIP_STATION_COLUMNS)
+    records += _township_records(inputs, r4, ts, params)
+    unreached += [f"{t.name} ({t.township_id})" for t, o in
+                  zip(inputs.townships.itertuples(index=False), t_off, strict=True)
+                  if o > params.max_snap_m]
     if g4 is not None:
         records.append(rule_record(
             g4, required=f"at least {g4.value:.0%} of administrative villages reached",
@@ -316,30 +278,33 @@ def plan_rural(
     dt = time.perf_counter() - t0
     log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
              len(vs), len(admin), len(ts), dt)
-    return RuralPlan(vs, ts, records, unreached, dt)
+    return RuralPlan(vs, ts, records, unreached, SolveRecord(RULE_BASED, build_s=dt))
 
 
-def _township_offsets(
-    townships: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, village_off: np.ndarray,
-    network: Network,
-) -> np.ndarray:
-    """Metres from each township to the drive network, measured at what locates it.
-
-    Its seat when mapped; else its nearest administrative village (the 1-median serves its
-    villages); else its territory. A township with none of these is left to
-    :func:`_township_rows`, which names it.
-    """
-    out = np.zeros(len(townships))
-    for i, (_, t) in enumerate(townships.iterrows()):
-        mine = (admin["township"] == t["township_id"]).to_numpy()
-        if t["has_seat"]:
-            out[i] = network.snap([[t.geometry.x, t.geometry.y]])[1][0]
-        elif mine.any():
-            out[i] = village_off[mine].min()
-        elif t["territory"] is not None:
-            rp = t["territory"].representative_point()
-            out[i] = network.snap([[rp.x, rp.y]])[1][0]
-    return out
+def _township_records(inputs: RuralInputs, r4: Rule, ts: pd.DataFrame,
+                      params: RuralParameters) -> list[dict]:
+    """Return the R4 records: per township and overall."""
+    need = round(r4.low)
+    placed_by = dict(zip(ts["township_id"], ts["placed_by"], strict=True))
+    records, ok4 = [], 0
+    for t, o in zip(inputs.townships.itertuples(index=False), inputs.township_off, strict=True):
+        reached = bool(o <= params.max_snap_m)
+        ok4 += int(reached and need == 1)
+        how_placed = placed_by.get(t.township_id)
+        records.append(rule_record(
+            r4, required=f"{need} station",
+            achieved=f"1 station ({how_placed})" if reached else "0 stations",
+            achieved_zh=f"1 个站点（{how_placed}）" if reached else "0 个站点",
+            passed=reached and need == 1, place=t.name, township_id=t.township_id,
+            **({} if reached else _unreached_reason(float(o), params.max_snap_m)),
+        ))
+    records.append(rule_record(
+        r4, required=f"{need} station in each of {len(inputs.townships)} townships",
+        achieved=f"{len(ts)} township stations, {ok4} reached by the drive network",
+        achieved_zh=f"{len(ts)} 个乡镇站点，{ok4} 个车行可达",
+        passed=ok4 == len(inputs.townships),
+    ))
+    return records
 
 
 def _named(places: Sequence[str], *, sep: str = ", ", more: str = "and {} more",
@@ -431,52 +396,43 @@ def three_tier_record(
                if unreached else [])) or None)
 
 
-def _township_rows(
-    townships: gpd.GeoDataFrame,
-    admin: gpd.GeoDataFrame,
-    parcels: np.ndarray,
-    network: Network,
-    candidates: gpd.GeoDataFrame | None,
-    params: RuralParameters,
-) -> list[tuple]:
+def _township_rows(inputs: RuralInputs, reached: np.ndarray, parcels: np.ndarray
+                   ) -> list[tuple]:
+    """One station per reached township (the module docstring): seat, 1-median or territory."""
     rows = []
-    for _, t in townships.iterrows():
+    admin, towns = inputs.villages, inputs.townships
+    for i in reached:
+        t = towns.iloc[i]
         mine = (admin["township"] == t["township_id"]).to_numpy()
         load = float(parcels[mine].sum())
         sid = f"ts-{t['township_id'].replace('/', '-')}"
-        if t["has_seat"]:
-            c = _best_site(t.geometry, candidates, params.seat_radius_m, None)
-            if c is not None:
-                rows.append((sid, t["township_id"], t["name"], load, c["site_id"], c["kind"],
-                             "candidate-near-seat", c.geometry))
-                continue
-            node = int(network.snap([[t.geometry.x, t.geometry.y]])[0][0])
-            how = "seat"
+        j = _best_site(inputs, inputs.seat_sites[i]) if t["has_seat"] else None
+        if j is not None:
+            placed = _at_site(inputs, j, "candidate-near-seat")
+        elif t["has_seat"]:
+            placed = _at_node(inputs, int(inputs.township_node[i]), "seat")
         elif mine.any():
-            pool = np.arange(network.n_nodes)
-            if t["territory"] is not None:
-                inside = shapely.contains_xy(t["territory"], network.xy[:, 0], network.xy[:, 1])
-                pool = np.flatnonzero(inside) if inside.any() else pool
-            vxy = np.c_[admin.geometry.x, admin.geometry.y][mine]
-            reach = network_distances(network, network.xy[pool], vxy, radius_m=1e6)
-            cost = np.full(len(pool), np.inf)
-            total = np.zeros(len(pool))
-            np.add.at(total, reach.rows, reach.dist_m * parcels[mine][reach.cols])
-            full = np.bincount(reach.rows, minlength=len(pool)) == mine.sum()
-            cost[full] = total[full]
-            node = int(pool[np.argmin(cost)])
-            how = "1-median-of-villages"
-        elif t["territory"] is not None:
-            rp = t["territory"].representative_point()
-            node = int(network.snap([[rp.x, rp.y]])[0][0])
-            how = "territory"
+            placed = _at_node(inputs, _median_node(inputs, i, parcels[mine]),
+                              "1-median-of-villages")
+        elif inputs.township_node[i] >= 0:
+            placed = _at_node(inputs, int(inputs.township_node[i]), "territory")
         else:
             raise InfeasiblePlanError(
                 f"R4 (one station per township): township {t['name']} ({t['township_id']}) has "
                 "no seat, no village and no boundary inside the area; give its seat as a point "
                 "or drop it from the plan"
             )
-        rows.append((sid, t["township_id"], t["name"], load,
-                     f"drive-node/{network.node_ids[node]}", "drive_node", how,
-                     shapely.Point(network.xy[node])))
+        rows.append((sid, t["township_id"], t["name"], load, *placed))
     return rows
+
+
+def _median_node(inputs: RuralInputs, i: int, parcels: np.ndarray) -> int:
+    """Return the drive-network 1-median of township ``i``'s villages (nodes it may use)."""
+    pool, reach = inputs.median_pool[i], inputs.median_reach[i]
+    assert pool is not None and reach is not None, "rural_inputs measures every seatless one"
+    cost = np.full(len(pool), np.inf)
+    total = np.zeros(len(pool))
+    np.add.at(total, reach.rows, reach.dist_m * parcels[reach.cols])
+    full = np.bincount(reach.rows, minlength=len(pool)) == len(parcels)
+    cost[full] = total[full]
+    return int(pool[np.argmin(cost)])

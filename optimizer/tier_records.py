@@ -10,19 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .compliance import rule_record
 from .rules import RuleSet
-from .stations import rule_record
+from .solve_record import SolveRecord
 
 __all__ = ["not_applicable_record", "tier_summary"]
 
 
 def tier_summary(
-    status: str,
+    solve: SolveRecord | str,
     *,
-    objective: float | None = None,
-    bound: float | None = None,
-    gap: float | None = None,
-    solve_s: float = 0.0,
     counts: dict[str, Any] | None = None,
     records: Sequence[dict] = (),
     **extra: Any,
@@ -31,10 +28,9 @@ def tier_summary(
 
     Parameters
     ----------
-    status
-        The tier's status (``optimal``, ``rule-based``, ``not applicable``, ...).
-    objective, bound, gap, solve_s
-        The solver's figures, where the tier is solved by a model.
+    solve
+        How the tier was solved (:class:`optimizer.solve_record.SolveRecord`), or a bare
+        status (``not applicable``, ...) for a tier not planned.
     counts
         What the tier placed and served.
     records
@@ -52,8 +48,9 @@ def tier_summary(
         for r in records
         if not r["passed"] and "place" in r
     ]
-    return {"status": status, "objective": objective, "bound": bound, "gap": gap,
-            "solve_s": round(float(solve_s), 3), "counts": counts or {}, "problems": problems,
+    rec = SolveRecord(solve) if isinstance(solve, str) else solve
+    return {"status": rec.status, "objective": rec.objective, "bound": rec.bound, "gap": rec.gap,
+            "solve_s": round(float(rec.solve_s), 3), "counts": counts or {}, "problems": problems,
             **extra}
 
 

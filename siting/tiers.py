@@ -50,6 +50,7 @@ from geodata.hub_sites import hub_sites_from_osm
 from geodata.network import Network, drive_network
 from geodata.osm import OsmExtract
 from geodata.rural import rural_places_from_osm
+from geodata.tier_inputs import points_xy
 from geodata.villages import VILLAGE_SOURCE
 from maps.tier_layers import (
     TIER_LAYERS,
@@ -71,12 +72,14 @@ from optimizer.hub_inputs import (
     hub_feeders,
     hub_sites_note,
 )
-from optimizer.hubs import HubParameters, hub_problem_on_network, solve_hubs
+from optimizer.hubs import HubParameters, solve_hubs
 from optimizer.milp import SolverName
 from optimizer.rules import RuleSet
-from optimizer.rural import RuralParameters, plan_rural
+from optimizer.rural import RuralParameters
+from optimizer.solve_record import RULE_BASED
 from optimizer.stations import StationParameters, plan_cargo_stations, plan_community_stations
 from optimizer.tier_records import not_applicable_record, tier_summary
+from siting.tier_problems import cargo_problem, drive_hub_problem, rural_plan, station_problem
 
 __all__ = ["TIER_LAYERS", "TierOutputs", "run_tiers"]
 
@@ -235,13 +238,13 @@ def _stations(
         out.layers["stations"] = empty_layer(crs, ["id", "name", "community", "floor_area_m2"])
         out.summary["stations"] = tier_summary("not applicable", counts={"communities": 0})
     else:
-        sp = plan_community_stations(demand, urban, candidates, walk, rules, params=params,
-                                     solver=solver, time_limit=time_limit)
+        problem = station_problem(demand, urban, candidates, walk, rules, params=params)
+        sp = plan_community_stations(problem, rules, params=params, solver=solver,
+                                     time_limit=time_limit)
         out.layers["stations"] = station_layer(sp.stations, candidates)
         out.records.extend(sp.records)
         out.summary["stations"] = tier_summary(
-            sp.status, objective=sp.objective, bound=sp.bound, gap=sp.gap, solve_s=sp.solve_s,
-            counts={"communities": len(sp.communities),
+            sp.solve, counts={"communities": len(sp.communities),
                     "communities_passing_r1": int(sp.communities["passed"].sum()),
                     "stations": len(sp.stations), "reused": int(sp.stations["reused"].sum())},
             records=sp.records)
@@ -255,12 +258,13 @@ def _stations(
             "amenity=marketplace)"))
         out.layers["cargo_stations"] = empty_layer(crs, ["id", "name", "centre", "floor_area_m2"])
     else:
-        cargo = plan_cargo_stations(centres, candidates, walk, rules, params=params, exclude=used)
-        out.layers["cargo_stations"] = cargo_station_layer(cargo.stations, crs)
+        cargo = plan_cargo_stations(cargo_problem(centres, candidates, walk, rules, params=params,
+                                                  exclude=used), rules, params=params)
+        out.layers["cargo_stations"] = cargo_station_layer(cargo.stations, candidates)
         cargo_records = cargo.records
         out.records.extend(cargo_records)
     out.summary["cargo_stations"] = tier_summary(
-        "rule-based", counts={"centres": len(centres),
+        RULE_BASED, counts={"centres": len(centres),
                               "cargo_stations": len(out.layers["cargo_stations"])},
         records=cargo_records, method="optimal matching of centres to candidates (most centres "
         "served, then reuse, then shortest walk)")
@@ -292,7 +296,7 @@ def _rural(
                                                                      "daily_parcels"])
                 out.summary[tier] = tier_summary("not applicable", reason=why)
         return
-    rp = plan_rural(villages, townships, network, rules, candidates=candidates, params=params)
+    rp = rural_plan(villages, townships, network, rules, candidates=candidates, params=params)
     vs, ts = rp.village_stations, rp.township_stations
     if "villages" in tiers:
         tnames = dict(zip(townships["township_id"], townships["name"], strict=True))
@@ -300,7 +304,7 @@ def _rural(
         recs = [r for r in rp.records if r["id"] in ("R3", "G4")]
         out.records.extend(recs)
         out.summary["villages"] = tier_summary(
-            "rule-based", records=recs, method="R3 count per village from its parcels; sites by "
+            rp.solve, records=recs, method="R3 count per village from its parcels; sites by "
             "reuse order, else the village node; a second at the far end of the village",
             unreached=rp.unreached,
             counts={"villages": int((villages["place"] == "village").sum()),
@@ -312,7 +316,7 @@ def _rural(
         recs = [r for r in rp.records if r["id"] == "R4"]
         out.records.extend(recs)
         out.summary["townships"] = tier_summary(
-            "rule-based", records=recs, method="seat (reusing a candidate near it), else the "
+            rp.solve, records=recs, method="seat (reusing a candidate near it), else the "
             "drive-network 1-median of its villages (exact by enumeration)",
             counts={"townships": len(townships), "with_seat": int(townships["has_seat"].sum()),
                     "township_stations": len(ts)})
@@ -342,8 +346,8 @@ def _hubs(
                            centre_xy, daily_parcels=float(feeders.parcels.sum()), params=p)
     hnames = [str(n) for n in sites["name"]]
     forced = [str(k) == GIVEN_CENTRE for k in sites["source"]]
-    hub_xy = np.c_[sites.geometry.x, sites.geometry.y].astype(float).reshape(-1, 2)
-    problem = hub_problem_on_network(
+    hub_xy = points_xy(sites)
+    problem = drive_hub_problem(
         feeders.xy, feeders.parcels, hub_xy, network, params=p, forced=forced,
         capacity=sites["capacity"].to_numpy(float) if "capacity" in sites else None,
         fixed_cost=sites["fixed_cost"].to_numpy(float) if "fixed_cost" in sites else None,
@@ -377,8 +381,7 @@ def _hubs(
     recs.extend([g5] if g5 else [])
     out.records.extend(recs)
     out.summary["hubs"] = tier_summary(
-        hp.status, objective=hp.objective, bound=hp.bound, gap=hp.gap, solve_s=hp.solve_s,
-        records=recs, fed_by=feeders.fed_by, parcel_km=round(hp.parcel_km, 1),
+        hp.solve, records=recs, fed_by=feeders.fed_by, parcel_km=round(hp.parcel_km, 1),
         hub_sites=hub_sites_note(sites), outbound_ratio=p.outbound_ratio,
         vehicle_km=round(hp.vehicle_km, 1),
         counts={"candidates": problem.n_hubs, "open": len(open_h),

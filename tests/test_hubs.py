@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from geodata.errors import InfeasiblePlanError
-from optimizer.hubs import HubParameters, HubProblem, hub_problem_on_network, solve_hubs
+from optimizer.hubs import HubParameters, HubProblem, solve_hubs
 from optimizer.rules import preset
-from optimizer.rural import RuralParameters, plan_rural
+from optimizer.rural import RuralParameters
+from siting.tier_problems import drive_hub_problem, rural_plan
 
 
 def line_instance(parcels, hub_x, *, capacity=100_000.0, fixed=20_000.0, forced=None):
@@ -30,7 +31,7 @@ def test_hub_over_50000_is_flagged_for_automatic_sorting():
     # 15,000 + 12,500 parcels in near hub 0, as many out (55,000 >= 50,000); 8,000 far away
     problem = line_instance([15_000, 12_500, 0, 0, 0, 0, 0, 0, 0, 0, 8_000], [5.0, 100.0])
     plan = solve_hubs(problem, preset("guangdong"), params=HubParameters(cost_per_parcel_km=0.05))
-    assert plan.status == "optimal"
+    assert plan.solve.status == "optimal"
     assert set(plan.open_hubs) == {0, 1}
     assert plan.load[0] == pytest.approx(27_500)
     assert plan.throughput[0] == pytest.approx(55_000)
@@ -72,7 +73,7 @@ def test_matches_brute_force_on_small_instances():
                 continue
             km = np.abs(np.arange(5) * 10.0 - hubs[a])
             best = min(best, 5_000.0 * len(set(assign)) + 0.05 * (parcels * km).sum())
-        assert plan.objective == pytest.approx(best, rel=1e-6)
+        assert plan.solve.objective == pytest.approx(best, rel=1e-6)
 
 
 def test_forced_county_centre_opens():
@@ -120,11 +121,11 @@ def puyang_rural(puyang_osm):
 
 def puyang_hubs(pr, *, per_resident=106.0, params=None):
     """Township stations of Puyang (per-capita volume given) sent to the extract's hub sites."""
-    rural = plan_rural(pr["v"], pr["t"], pr["net"], preset("guangdong"), candidates=pr["cand"],
+    rural = rural_plan(pr["v"], pr["t"], pr["net"], preset("guangdong"), candidates=pr["cand"],
                        params=RuralParameters(parcels_per_resident_per_year=per_resident))
     st, sites = rural.township_stations, pr["sites"]
-    problem = hub_problem_on_network(
-        np.c_[st.geometry.x, st.geometry.y], st["daily_parcels"],
+    problem = drive_hub_problem(
+        st[["x", "y"]].to_numpy(), st["daily_parcels"],
         np.c_[sites.geometry.x, sites.geometry.y], pr["net"], params=params,
         capacity=sites["capacity"], fixed_cost=sites["fixed_cost"],
         hub_names=tuple(sites["name"]))

@@ -117,3 +117,20 @@ def test_packages_import_downward_only(graph: nx.DiGraph[str], package: str,
 def test_no_import_cycles(graph: nx.DiGraph[str]) -> None:
     cycles = sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
     assert not cycles, f"import cycles: {cycles}"
+
+
+#: Each tier's model: it takes arrays and reach triplets built in geodata, never a geometry.
+TIER_MODELS = ("optimizer.lockers", "optimizer.stations", "optimizer.rural", "optimizer.hubs")
+#: What a model must not import: geometry and graph libraries, networks and their distances.
+GEOMETRY = ("geopandas", "shapely", "networkx", "osmnx", "geodata.network",
+            "geodata.distances.network_distances")
+
+
+@pytest.mark.parametrize("module", TIER_MODELS)
+def test_tier_models_see_no_geometry_or_network(module: str) -> None:
+    path = _modules()[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = {target for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+             for target in _imported(node, module, False)}
+    seen = sorted(n for n in names if any(n == g or n.startswith(f"{g}.") for g in GEOMETRY))
+    assert not seen, f"{module} imports {seen}: build the arrays in geodata instead"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
@@ -19,9 +20,10 @@ from geodata.candidates import candidates_from_osm
 from geodata.network import drive_network
 from geodata.osm import read_osm
 from geodata.rural import rural_places_from_osm
-from optimizer.hubs import hub_problem_on_network, solve_hubs
+from optimizer.hubs import solve_hubs
 from optimizer.rules import preset
-from optimizer.rural import RuralParameters, plan_rural, three_tier_record
+from optimizer.rural import RuralParameters, three_tier_record
+from siting.tier_problems import drive_hub_problem, rural_plan
 
 
 def tags_of(el):
@@ -68,7 +70,7 @@ def test_places_match_tags(puyang):
 def test_every_village_and_township_gets_its_stations(puyang, name, lo, hi):
     rules = preset(name)
     params = RuralParameters(second_station_parcels=400.0)  # some villages get a second one
-    plan = plan_rural(puyang["v"], puyang["t"], puyang["net"], rules,
+    plan = rural_plan(puyang["v"], puyang["t"], puyang["net"], rules,
                       candidates=puyang["cand"], params=params)
     counts = plan.village_stations["village_id"].value_counts()
     assert set(counts.index) == puyang["villages"]  # hamlets get none of their own
@@ -79,7 +81,8 @@ def test_every_village_and_township_gets_its_stations(puyang, name, lo, hi):
     assert names == puyang["townships"]
     assert plan.township_stations["township_id"].is_unique
     # every station stands on the drive network or at a candidate site inside the area
-    pts = plan.village_stations.geometry
+    vs = plan.village_stations
+    pts = gpd.GeoSeries(gpd.points_from_xy(vs["x"], vs["y"]), crs=puyang["area"].crs)
     assert pts.within(puyang["area"].projected.buffer(1.0)).all()
     r3 = [r for r in plan.records if r["id"] == "R3"]
     assert len(r3) == 55 and all(r["passed"] for r in r3)
@@ -90,13 +93,13 @@ def test_every_village_and_township_gets_its_stations(puyang, name, lo, hi):
 
 
 def test_county_centre_given_as_external_point(puyang):
-    plan = plan_rural(puyang["v"], puyang["t"], puyang["net"], preset("xinyang"),
+    plan = rural_plan(puyang["v"], puyang["t"], puyang["net"], preset("xinyang"),
                       candidates=puyang["cand"])
     st = plan.township_stations
     seat = pyproj.Transformer.from_crs(4326, puyang["area"].crs, always_xy=True).transform(
         115.03, 35.71)  # a planner-given point north of the box, where the county seat lies
-    xy = np.c_[st.geometry.x, st.geometry.y]
-    problem = hub_problem_on_network(xy, st["daily_parcels"], np.r_[xy, [seat]], puyang["net"],
+    xy = st[["x", "y"]].to_numpy()
+    problem = drive_hub_problem(xy, st["daily_parcels"], np.r_[xy, [seat]], puyang["net"],
                                      forced=[False] * len(st) + [True])
     hubs = solve_hubs(problem, preset("xinyang"), place="濮阳县")
     assert len(st) in hubs.open_hubs
@@ -106,7 +109,7 @@ def test_county_centre_given_as_external_point(puyang):
     r5 = hubs.records[0]
     assert r5["id"] == "R5" and (r5["passed"] == (len(hubs.open_hubs) == 1))
     # the given centre alone is the county centre: R5 passes
-    alone = solve_hubs(hub_problem_on_network(xy, st["daily_parcels"], [seat], puyang["net"],
+    alone = solve_hubs(drive_hub_problem(xy, st["daily_parcels"], [seat], puyang["net"],
                                               forced=[True]), preset("xinyang"), place="濮阳县")
     assert alone.records[0]["passed"] and (alone.assignment == 0).all()
 
@@ -128,7 +131,7 @@ def test_unreached_villages_fail_r3_g4_named(puyang, tmp_path):
     # from any drive road the plan can use and must fail R3 and G4, named
     _, net = cut_network(puyang, tmp_path, 114.9702, 115.0312)
     rules = preset("guangdong")
-    plan = plan_rural(puyang["v"], puyang["t"], net, rules, candidates=puyang["cand"])
+    plan = rural_plan(puyang["v"], puyang["t"], net, rules, candidates=puyang["cand"])
     r3 = [r for r in plan.records[1:] if r["id"] == "R3"]
     failed = {r["village_id"] for r in r3 if not r["passed"]}
     vxy = np.c_[puyang["v"].geometry.x, puyang["v"].geometry.y]
@@ -146,7 +149,7 @@ def test_unreached_villages_fail_r3_g4_named(puyang, tmp_path):
                            place="濮阳县", unreached=plan.unreached)
     assert not g5["passed"] and plan.unreached[0] in g5["reason"]
     # on the whole box every village and township is reached: R3, R4, G4 and G5 pass
-    full = plan_rural(puyang["v"], puyang["t"], puyang["net"], rules, candidates=puyang["cand"])
+    full = rural_plan(puyang["v"], puyang["t"], puyang["net"], rules, candidates=puyang["cand"])
     assert not full.unreached
     assert all(r["passed"] for r in full.records if r["id"] in ("R3", "R4", "G4"))
 
@@ -157,8 +160,8 @@ def chain_g5(puyang, area, net, plan, rules):
 
     st = plan.township_stations
     sites = hub_sites_from_osm(puyang["extract"], area, net)
-    hubs = solve_hubs(hub_problem_on_network(
-        np.c_[st.geometry.x, st.geometry.y], st["daily_parcels"],
+    hubs = solve_hubs(drive_hub_problem(
+        st[["x", "y"]].to_numpy(), st["daily_parcels"],
         np.c_[sites.geometry.x, sites.geometry.y], net, capacity=sites["capacity"],
         fixed_cost=sites["fixed_cost"]), rules, place="濮阳县")
     served = dict(zip(st["township_id"], hubs.assignment >= 0, strict=True))
@@ -173,7 +176,7 @@ def test_unreached_township_fails_r4_and_breaks_g5(puyang, tmp_path):
     # hub is broken (no township station), so G5 fails; the other two townships pass R4.
     area, net = cut_network(puyang, tmp_path, 115.045, 115.0921)
     rules = preset("guangdong")
-    plan = plan_rural(puyang["v"], puyang["t"], net, rules, candidates=puyang["cand"])
+    plan = rural_plan(puyang["v"], puyang["t"], net, rules, candidates=puyang["cand"])
     t = puyang["t"]
     r4 = {r["place"]: r for r in plan.records if r["id"] == "R4" and "place" in r}
     failed = {p for p, r in r4.items() if not r["passed"]}
@@ -192,7 +195,7 @@ def test_unreached_township_fails_r4_and_breaks_g5(puyang, tmp_path):
     assert f"townships without a station served by a hub: {qingzu}" in g5["reason"]
     assert f"and {len(plan.unreached) - 10} more" in g5["reason"]  # 30 villages, 2 townships
     # the whole box: every township reached, the chain whole, R4 and G5 pass
-    full = plan_rural(puyang["v"], puyang["t"], puyang["net"], rules, candidates=puyang["cand"])
+    full = rural_plan(puyang["v"], puyang["t"], puyang["net"], rules, candidates=puyang["cand"])
     assert all(r["passed"] for r in full.records if r["id"] == "R4")
     g5 = chain_g5(puyang, puyang["area"], puyang["net"], full, rules)
     assert g5["passed"] and not g5.get("reason")

@@ -26,6 +26,7 @@ from geodata.distances import network_distances
 from geodata.network import walk_network
 from geodata.osm import read_osm
 from geodata.planner_data import sites_from_inventory
+from geodata.tier_inputs import points_xy
 from optimizer.rules import preset
 from optimizer.stations import (
     REUSE_ORDER,
@@ -33,6 +34,18 @@ from optimizer.stations import (
     plan_cargo_stations,
     plan_community_stations,
 )
+from siting.tier_problems import cargo_problem, station_problem
+
+
+def stations(demand, comms, cand, walk, rules):
+    """Community end-stations of the given layers (R1), through their array instance."""
+    return plan_community_stations(station_problem(demand, comms, cand, walk, rules), rules)
+
+
+def cargo_stations(centres, cand, walk, rules, *, params=None, exclude=()):
+    """Cargo stations of the given centres (R7), through their array instance."""
+    problem = cargo_problem(centres, cand, walk, rules, params=params, exclude=exclude)
+    return plan_cargo_stations(problem, rules, params=params)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +63,7 @@ def chengdu(chengdu_osm, chengdu_osm_plain):
     demand = demand_from_buildings(b, comms)
     cand = candidates_from_osm(ex, area, b)
     walk = walk_network(ex, area)
-    plan = plan_community_stations(demand, comms, cand, walk, preset("guangdong"))
+    plan = stations(demand, comms, cand, walk, preset("guangdong"))
     return {"admin10": admin10, "ex": ex, "area": area, "demand": demand, "comms": comms,
             "cand": cand, "walk": walk, "plan": plan}
 
@@ -69,7 +82,7 @@ def nx_walk(walk, a_xy, b_xy):
 def test_every_admin10_community_has_a_station_or_a_reason(chengdu):
     plan, demand = chengdu["plan"], chengdu["demand"]
     assert chengdu["admin10"] and set(plan.communities["community"]) == chengdu["admin10"]
-    assert plan.status == "optimal" and plan.gap == pytest.approx(0, abs=1e-6)
+    assert plan.solve.status == "optimal" and plan.solve.gap == pytest.approx(0, abs=1e-6)
     for _, row in plan.communities.iterrows():
         mine = plan.stations[plan.stations["community"] == row["community"]]
         if not row["passed"]:
@@ -82,7 +95,7 @@ def test_every_admin10_community_has_a_station_or_a_reason(chengdu):
         if homes.empty:
             continue
         walks = nx_walk(chengdu["walk"], np.c_[homes.geometry.x, homes.geometry.y],
-                        np.c_[mine.geometry.x, mine.geometry.y])
+                        points_xy(chengdu["cand"].iloc[mine["site"]]))
         # the reference measures the UTM plane, the network osmnx's great circles (<= 0.3 %)
         assert walks.min(axis=1).max() <= 500.0 * 1.005 + 0.5, row["name"]
     # parcels of every passing community are all served, and floor area follows the load
@@ -98,7 +111,7 @@ def test_every_admin10_community_has_a_station_or_a_reason(chengdu):
 
 def test_unmeetable_floor_area_is_reported_per_community(chengdu):
     rules = preset("guangdong", overrides={"R1": 1e6})
-    plan = plan_community_stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
+    plan = stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
                                    chengdu["walk"], rules)
     assert not plan.communities["passed"].any() and plan.stations.empty
     assert (plan.communities["reason"] == "no candidate of >= 1e+06 m2 within 500 m walk").all()
@@ -109,7 +122,7 @@ def test_unmeetable_floor_area_is_reported_per_community(chengdu):
 def test_cargo_stations_at_neighbourhood_centres(chengdu):
     centres = centres_from_osm(chengdu["ex"], chengdu["area"])
     assert len(centres) > 0 and centres.within(chengdu["area"].projected).all()
-    cargo = plan_cargo_stations(centres, chengdu["cand"], chengdu["walk"], preset("guangdong"),
+    cargo = cargo_stations(centres, chengdu["cand"], chengdu["walk"], preset("guangdong"),
                                 exclude=tuple(chengdu["plan"].stations["site_id"]))
     assert len(cargo.records) == len(centres) + 1
     assert (cargo.stations["walk_m"] <= 300.0).all()
@@ -138,7 +151,7 @@ def test_r1_fails_named_where_every_candidate_is_too_small(chengdu):
     and more) every community passed; with rooms of at most 100 m2 each fails, named."""
     assert (chengdu["cand"]["floor_area_m2"] >= 120).sum() > 100
     rules = preset("guangdong", overrides={"R1": 120})
-    plan = plan_community_stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
+    plan = stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
                                    chengdu["walk"], rules)
     assert plan.stations.empty and not plan.records[0]["passed"]
     failed = {r["place"]: r["reason"] for r in plan.records[1:] if not r["passed"]}
@@ -159,7 +172,7 @@ def test_r1_uses_the_rooms_of_a_planner_inventory(chengdu):
         available, source = station_floor_areas(rooms)
         assert (available == area_m2).all() and (source == "planner inventory (area_m2)").all()
         cand = pd.concat([chengdu["cand"], rooms], ignore_index=True)
-        plan = plan_community_stations(chengdu["demand"], comms, cand, chengdu["walk"],
+        plan = stations(chengdu["demand"], comms, cand, chengdu["walk"],
                                        preset("guangdong"))
         used = plan.stations["site_id"].isin(rooms["site_id"])
         assert used.any() == usable
@@ -172,7 +185,7 @@ def test_r1_uses_the_rooms_of_a_planner_inventory(chengdu):
 def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
     comms = chengdu["comms"].assign(new=True, new_given=True)
     comms.loc[comms.index[0], "new"] = False
-    plan = plan_community_stations(chengdu["demand"], comms, chengdu["cand"], chengdu["walk"],
+    plan = stations(chengdu["demand"], comms, chengdu["cand"], chengdu["walk"],
                                    preset("guangdong"))
     old = [r for r in plan.records if r.get("applicable") is False]
     assert [r["place"] for r in old] == [comms["name"].iloc[0]]
@@ -183,13 +196,13 @@ def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
 def test_r7_fails_for_a_centre_with_no_candidate_in_reach(chengdu):
     # 骡马市社区's label point has no candidate of >= 15 m2 within the 300 m walk (R7 default)
     centres = centres_from_osm(chengdu["ex"], chengdu["area"])
-    cargo = plan_cargo_stations(centres, chengdu["cand"], chengdu["walk"], preset("guangdong"))
+    cargo = cargo_stations(centres, chengdu["cand"], chengdu["walk"], preset("guangdong"))
     failed = {r["place"]: r["reason"] for r in cargo.records[1:] if not r["passed"]}
     assert failed == {"骡马市社区": "no free candidate of >= 15 m2 within 300 m walk"}
     assert not cargo.records[0]["passed"]
     # with every centre within reach of some candidate, R7 passes: drop the one that is not
     ok = centres[centres["name"] != "骡马市社区"]
-    cargo = plan_cargo_stations(ok, chengdu["cand"], chengdu["walk"], preset("guangdong"))
+    cargo = cargo_stations(ok, chengdu["cand"], chengdu["walk"], preset("guangdong"))
     assert cargo.records[0]["passed"] and len(cargo.stations) == len(ok)
 
 
@@ -222,14 +235,14 @@ def test_r7_matching_serves_the_centre_a_greedy_pass_starves(chengdu):
     keep = {cand["site_id"].iloc[s], cand["site_id"].iloc[t]}
     exclude = tuple(sorted(set(cand["site_id"]) - keep))
     params = StationParameters(cargo_radius_m=500.0)
-    cargo = plan_cargo_stations(centres.iloc[[a, b]], cand, walk, preset("guangdong"),
+    cargo = cargo_stations(centres.iloc[[a, b]], cand, walk, preset("guangdong"),
                                 params=params, exclude=exclude)
     assert [r["passed"] for r in cargo.records] == [True, True, True]
     got = dict(zip(cargo.stations["centre_id"], cargo.stations["site_id"], strict=True))
     assert got == {centres["centre_id"].iloc[a]: cand["site_id"].iloc[t],
                    centres["centre_id"].iloc[b]: cand["site_id"].iloc[s]}
     # and with t taken as well, only one of them can be served: the other is named, with why
-    cargo = plan_cargo_stations(centres.iloc[[a, b]], cand, walk, preset("guangdong"),
+    cargo = cargo_stations(centres.iloc[[a, b]], cand, walk, preset("guangdong"),
                                 params=params, exclude=(*exclude, cand["site_id"].iloc[t]))
     assert [r["passed"] for r in cargo.records].count(False) == 2
     assert any("needed by another centre" in r.get("reason", "") for r in cargo.records[1:])
