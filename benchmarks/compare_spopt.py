@@ -354,16 +354,19 @@ def table_row(row: dict[str, Any]) -> str:
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
-    """Draw total time against demand points, log-log, one panel per model."""
+    """Draw total time against demand points, log-log, one panel per model that has a run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(MODELS), figsize=(5 * len(MODELS), 4.6))
+    models = [m for m in MODELS if any(r["model"] == m and r["total_s"] for r in rows)]
+    if not models:
+        return
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4.6), squeeze=False)
     colors = {"ours": "tab:blue", "spopt": "tab:red"}
     markers = {"random": "o", "chengdu": "s", "shanghai": "^"}
-    for ax, model in zip(axes, MODELS, strict=True):
+    for ax, model in zip(axes[0], models, strict=True):
         for tool in ("ours", "spopt"):
             sel = [r for r in rows if r["model"] == model and r["tool"] == tool
                    and r["total_s"] is not None]
