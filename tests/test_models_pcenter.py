@@ -136,3 +136,16 @@ def test_bad_inputs_raise_parameter_error() -> None:
         p_center(-d, 1)
     with pytest.raises(ParameterError, match="solver"):
         p_center(d, 1, solver="gurobi")  # type: ignore[arg-type]
+
+
+def test_time_limit_keeps_a_valid_bound_and_plan() -> None:
+    rng = np.random.default_rng(7)
+    d = cdist(rng.random((40, 2)), rng.random((14, 2)))
+    w = np.ones(len(d))
+    expected = _brute(d, w, 3)
+    sol = p_center(d, 3, time_limit=1e-3, reduce=False)
+    assert sol.status in ("time_limit", "optimal")
+    assert sol.bound is not None and sol.bound <= expected + 1e-12
+    if sol.has_solution:
+        assert sol.objective is not None and sol.objective >= expected - 1e-12
+        assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective)
