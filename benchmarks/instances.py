@@ -184,13 +184,12 @@ def chengdu(*, radius_m: float = 300.0, osm: Path | None = None) -> Instance:
     Returns
     -------
     Instance
-        All-pairs walking distances (dense), weights = daily parcels per point; points and
-        sites off the largest walking component (no path to the others) are left out.
+        All-pairs walking distances (dense), weights = daily parcels per point.
 
     Raises
     ------
     InputDataError
-        If the extract is missing, or no point has a path to any site.
+        If the extract is missing, or some pair has no network path.
     """
     t0 = time.perf_counter()
     path = _osm("chengdu_tianfu_square.osm", osm)
@@ -204,32 +203,14 @@ def chengdu(*, radius_m: float = 300.0, osm: Path | None = None) -> Instance:
     sites = candidates_from_osm(extract, area, buildings, features=features)
     reach = network_distances(walk, shapely.get_coordinates(demand.geometry),
                               shapely.get_coordinates(sites.geometry), radius_m=100_000.0)
-    cost = np.full(reach.shape, np.inf)
+    if reach.nnz != reach.shape[0] * reach.shape[1]:
+        raise InputDataError(path, f"{reach.shape[0] * reach.shape[1] - reach.nnz} demand-site "
+                             "pairs have no walking path", "use the largest network component")
+    cost = np.empty(reach.shape)
     cost[reach.rows, reach.cols] = reach.dist_m
-    rows, cols = _connected_block(np.isfinite(cost))
-    if rows.size == 0:
-        raise InputDataError(path, "no demand point has a walking path to a candidate site",
-                             "check the extract's footways and streets")
-    cost = cost[np.ix_(rows, cols)]
-    log.info("chengdu instance: %d x %d (of %d x %d: the largest walking component) in %.1f s",
-             *cost.shape, *reach.shape, time.perf_counter() - t0)
+    log.info("chengdu instance: %d x %d in %.1f s", *cost.shape, time.perf_counter() - t0)
     return Instance("chengdu", cost, radius_m,
-                    demand["daily_parcels"].to_numpy(dtype=float)[rows])
-
-
-def _connected_block(linked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the largest all-linked block of a demand x site reachability matrix.
-
-    Walking reachability joins a point and a site exactly when they lie on the same network
-    component: the site linked to the most points picks the component, its points are the
-    rows, and the sites linked to exactly those points are the columns.
-    """
-    if linked.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    best = int(np.argmax(linked.sum(axis=0)))
-    rows = np.flatnonzero(linked[:, best])
-    cols = np.flatnonzero((linked == linked[:, [best]]).all(axis=0))
-    return rows, cols
+                    demand["daily_parcels"].to_numpy(dtype=float))
 
 
 def shanghai(
