@@ -176,7 +176,9 @@ def max_cover(
     :math:`z_i` may be continuous: with integral :math:`y` the optimum sets
     :math:`z_i = \min(1, \sum_j a_{ij} y_j) \in \{0, 1\}`. Identical rows are merged (weights
     summed), rows of weight 0 and dominated sites dropped; fewer than ``p`` sites are opened
-    when fewer suffice to cover everything coverable.
+    when fewer suffice to cover everything coverable. Lagrangian bounds on the relaxed
+    constraints (1) (:mod:`optimizer.models.cover_bounds`) then either prove the greedy or an
+    improved plan optimal, with no MILP, or close and open sites for good before it.
 
     Parameters
     ----------
@@ -193,8 +195,8 @@ def max_cover(
     gap
         Relative MIP gap at which the solution counts as optimal.
     reduce
-        Apply the exact reductions (row merging, site dominance). Turning it off changes the
-        time, never the optimum.
+        Apply the exact reductions (row merging, site dominance) and the Lagrangian bound and
+        site fixing. Turning it off changes the time, never the optimum.
 
     Returns
     -------
