@@ -1,17 +1,21 @@
 """Solve the same instances with spopt and with optimizer.models (same HiGHS solver) in one run.
 
 Usage: python benchmarks/compare_spopt.py [--quick] [--sizes 100 300 ...] [--pm-sizes 100 ...]
-       [--time-limit 300] [--no-spopt] [--no-network] [--out benchmarks/results]
+       [--time-limit 300] [--no-spopt] [--no-network] [--only KEY,...] [--mem-limit-gb 8]
+       [--out benchmarks/results]
 
-Models: set cover (spopt ``LSCP``), max cover (``MCLP``) and p-median (``PMedian``), on random
-planar instances, the Chengdu district (pipeline demand and candidates, walking distances) and
-the Shanghai network (street-grid demand, street-corner sites, walking radius). spopt gets the
+Models: set cover (spopt ``LSCP``), max cover (``MCLP``), p-median (``PMedian``) and p-center
+(``PCenter``), on random planar instances (max cover also at 100,000 demand points and 500
+sites), the Chengdu district (pipeline demand and candidates, walking distances) and the
+Shanghai network (street-grid demand, street-corner sites, walking radius). spopt gets the
 dense cost matrix its ``from_cost_matrix`` takes and ``pulp.HiGHS(timeLimit=..., gapRel=1e-6)``;
-our models get the sparse pairs within the radius (p-median: the same dense matrix) and HiGHS
-through highspy with the same gap and time limit. Each solve runs in a fresh process (forked
-from a server that has the libraries imported), so the peak memory (resident set above the
-loaded input, sampled every 10 ms) belongs to that run alone. Building the instances (distances)
-is not timed for either tool.
+our models get the sparse pairs within the radius (p-median and p-center: the same dense
+matrix) and HiGHS through highspy with the same gap and time limit. ``--only`` runs a subset:
+model names (``p_center``) and instance keys (``maxcover100k``, ``random-1000``, ``pm-400``,
+``chengdu``, ``shanghai-3000x600``); rows and plots then go to ``compare_spopt_only.*``.
+Each solve runs in a fresh process (forked from a server that has the libraries imported), so
+the peak memory (resident set above the loaded input, sampled every 10 ms) belongs to that run
+alone. Building the instances (distances) is not timed for either tool.
 
 Prints a table (build s, solve s, total s, peak MB, objective, status, our total / spopt's),
 checks that the objectives agree where spopt finishes (exit status 1 on a mismatch), and writes
@@ -26,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +49,12 @@ FULL_SIZES = [100, 300, 1_000, 3_000, 10_000]
 QUICK_SIZES = [100, 300, 1_000]
 FULL_PM = [100, 200, 400]
 QUICK_PM = [100]
-MODELS = {"set_cover": "set cover", "max_cover": "max cover", "p_median": "p-median"}
+MODELS = {"set_cover": "set cover", "max_cover": "max cover", "p_median": "p-median",
+          "p_center": "p-center"}
+#: the largest instance of p-center: spopt's assignment model has demand x site variables
+P_CENTER_MAX_DEMAND = 1_000
+#: the city-size max cover: demand points and candidate sites
+CITY_DEMAND, CITY_SITES = 100_000, 500
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,13 @@ class Case:
     make: Any
     models: tuple[str, ...]
     headline: bool = False
+    key: str = ""
+
+    def selected(self, only: set[str] | None) -> tuple[str, ...]:
+        """The models to run: all when ``only`` is unset or names this case, else those named."""
+        if only is None or self.key in only:
+            return self.models
+        return tuple(m for m in self.models if m in only)
 
 
 def cover_p(n_sites: int) -> int:
@@ -74,21 +90,32 @@ def cases(args: argparse.Namespace) -> list[Case]:
 
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     pm_sizes = args.pm_sizes or (QUICK_PM if args.quick else FULL_PM)
-    out = [Case(f"random {n}", lambda n=n: ins.random_planar(n, seed=n), ("set_cover", "max_cover"))
+    out = [Case(f"random {n}", lambda n=n: ins.random_planar(n, seed=n),
+                ("set_cover", "max_cover") + (("p_center",) if n <= P_CENTER_MAX_DEMAND else ()),
+                key=f"random-{n}")
            for n in sizes]
-    out += [Case(f"random pm {n}", lambda n=n: ins.random_pmedian(n, seed=n), ("p_median",))
+    out += [Case(f"random pm {n}", lambda n=n: ins.random_pmedian(n, seed=n),
+                 ("p_median", "p_center"), key=f"pm-{n}")
             for n in pm_sizes]
+    if not args.quick:
+        out.append(Case(
+            f"random {CITY_DEMAND}",
+            lambda: ins.random_planar(CITY_DEMAND, n_sites=CITY_SITES, seed=CITY_DEMAND),
+            ("max_cover",), key="maxcover100k"))
     if not args.no_network:
         chengdu_models = ("set_cover", "max_cover") if args.quick else tuple(MODELS)
-        out.append(Case("chengdu", lambda: ins.chengdu(radius_m=300.0), chengdu_models))
+        out.append(Case("chengdu", lambda: ins.chengdu(radius_m=300.0), chengdu_models,
+                        key="chengdu"))
         shapes = [(1_000, 200)] if args.quick else [(3_000, 600), (10_000, 2_000)]
         for n, m in shapes:
             out.append(Case(
                 f"shanghai {n}x{m}",
                 lambda n=n, m=m: ins.shanghai(n, m, radius_m=shanghai_radius(m), seed=1),
                 ("set_cover", "max_cover"), headline=(n, m) == (10_000, 2_000),
+                key=f"shanghai-{n}x{m}",
             ))
-    return out
+    only = None if args.only is None else set(args.only.split(","))
+    return [replace(c, models=c.selected(only)) for c in out if c.selected(only)]
 
 
 class PeakRss:
@@ -131,11 +158,11 @@ def run_worker(folder: Path, model: str, tool: str, p: int, time_limit: float) -
     folder
         Holds ``cost.npy``, ``weights.npy`` and ``meta.json`` (the radius).
     model
-        ``set_cover``, ``max_cover`` or ``p_median``.
+        ``set_cover``, ``max_cover``, ``p_median`` or ``p_center``.
     tool
         ``ours`` or ``spopt``.
     p
-        Sites to open (max cover, p-median).
+        Sites to open (max cover, p-median, p-center).
     time_limit
         Solver seconds.
 
@@ -152,12 +179,12 @@ def run_worker(folder: Path, model: str, tool: str, p: int, time_limit: float) -
     if tool == "ours":
         from scipy import sparse
 
-        from optimizer.models import max_cover, p_median, set_cover
+        from optimizer.models import max_cover, p_center, p_median, set_cover
 
         rows, cols = np.nonzero(cost <= radius)
         coverage = sparse.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)),
                                     shape=cost.shape)
-        if model != "p_median":
+        if model not in ("p_median", "p_center"):
             del cost
         del rows, cols
         gc.collect()
@@ -167,14 +194,16 @@ def run_worker(folder: Path, model: str, tool: str, p: int, time_limit: float) -
                 sol = set_cover(coverage, time_limit=time_limit, gap=GAP)
             elif model == "max_cover":
                 sol = max_cover(coverage, weights, p, time_limit=time_limit, gap=GAP)
-            else:
+            elif model == "p_median":
                 sol = p_median(cost, weights, p, time_limit=time_limit, gap=GAP)
+            else:
+                sol = p_center(cost, p, time_limit=time_limit, gap=GAP)
             total = time.perf_counter() - t0
         return {"build_s": sol.build_s, "solve_s": total - sol.build_s, "total_s": total,
                 "peak_mb": mem.mb, "objective": sol.objective, "status": sol.status,
                 "gap": sol.gap}
     import pulp
-    from spopt.locate import LSCP, MCLP, PMedian
+    from spopt.locate import LSCP, MCLP, PCenter, PMedian
 
     gc.collect()
     status, objective = "error", None
@@ -184,8 +213,10 @@ def run_worker(folder: Path, model: str, tool: str, p: int, time_limit: float) -
             spopt_model = LSCP.from_cost_matrix(cost, radius)
         elif model == "max_cover":
             spopt_model = MCLP.from_cost_matrix(cost, weights, radius, p)
-        else:
+        elif model == "p_median":
             spopt_model = PMedian.from_cost_matrix(cost, weights, p)
+        else:
+            spopt_model = PCenter.from_cost_matrix(cost, p)
         t1 = time.perf_counter()
         try:
             spopt_model.solve(pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=GAP),
@@ -204,8 +235,18 @@ def run_worker(folder: Path, model: str, tool: str, p: int, time_limit: float) -
             "objective": objective, "status": status, "gap": None}
 
 
-def _child(conn: Any, folder: Path, model: str, tool: str, p: int, time_limit: float) -> None:
-    """Forked process body: run :func:`run_worker` and send its result (or the error)."""
+def _child(conn: Any, folder: Path, model: str, tool: str, p: int, time_limit: float,
+           mem_limit_gb: float | None) -> None:
+    """Forked process body: run :func:`run_worker` and send its result (or the error).
+
+    With ``mem_limit_gb`` the process's address space is capped, so a run that would take
+    the machine's memory fails with ``MemoryError`` instead.
+    """
+    if mem_limit_gb is not None:
+        import resource
+
+        cap = int(mem_limit_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         conn.send(run_worker(folder, model, tool, p, time_limit))
     except Exception as exc:  # reported as a crashed run, the benchmark goes on
@@ -228,19 +269,22 @@ def _context() -> Any:
     return _CONTEXT
 
 
-def run_case(folder: Path, model: str, tool: str, p: int, time_limit: float) -> dict[str, Any]:
+def run_case(folder: Path, model: str, tool: str, p: int, time_limit: float,
+             mem_limit_gb: float | None = None) -> dict[str, Any]:
     """Run :func:`run_worker` in a fresh process forked from a preloaded server.
 
     Parameters
     ----------
     folder, model, tool, p, time_limit
         As in :func:`run_worker`.
+    mem_limit_gb
+        Cap on the process's address space in GB, or ``None``.
 
     Returns
     -------
     dict
         The worker's result; status ``killed`` if it outlived ``3 * time_limit + 900`` s,
-        ``crashed`` if it failed.
+        ``crashed (error type)`` if it failed.
     """
     ctx = _context()
     failed = {"build_s": None, "solve_s": None, "total_s": None, "peak_mb": None,
@@ -248,7 +292,8 @@ def run_case(folder: Path, model: str, tool: str, p: int, time_limit: float) -> 
     here, there = ctx.Pipe(duplex=False)
     from benchmarks import compare_spopt as me
 
-    proc = ctx.Process(target=me._child, args=(there, folder, model, tool, p, time_limit))
+    proc = ctx.Process(target=me._child, args=(there, folder, model, tool, p, time_limit,
+                                                    mem_limit_gb))
     proc.start()
     there.close()
     result: dict[str, Any] | None = None
@@ -264,7 +309,8 @@ def run_case(folder: Path, model: str, tool: str, p: int, time_limit: float) -> 
     proc.join()
     if result is None or "error" in result:
         sys.stderr.write(f"{model} {tool} crashed: {result}\n")
-        return {**failed, "status": "crashed"}
+        error = "" if result is None else f" ({result['error'].split(':')[0]})"
+        return {**failed, "status": f"crashed{error}"}
     return result
 
 
@@ -308,16 +354,19 @@ def table_row(row: dict[str, Any]) -> str:
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
-    """Draw total time against demand points, log-log, one panel per model."""
+    """Draw total time against demand points, log-log, one panel per model that has a run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    models = [m for m in MODELS if any(r["model"] == m and r["total_s"] for r in rows)]
+    if not models:
+        return
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4.6), squeeze=False)
     colors = {"ours": "tab:blue", "spopt": "tab:red"}
     markers = {"random": "o", "chengdu": "s", "shanghai": "^"}
-    for ax, model in zip(axes, MODELS, strict=True):
+    for ax, model in zip(axes[0], models, strict=True):
         for tool in ("ours", "spopt"):
             sel = [r for r in rows if r["model"] == model and r["tool"] == tool
                    and r["total_s"] is not None]
@@ -360,6 +409,10 @@ def main() -> None:
                         help="solver seconds per run, both tools (default 300)")
     parser.add_argument("--no-spopt", action="store_true", help="run our models only")
     parser.add_argument("--no-network", action="store_true", help="random instances only")
+    parser.add_argument("--only", help="comma-separated model names and instance keys to run "
+                        "(e.g. p_center,maxcover100k); default everything")
+    parser.add_argument("--mem-limit-gb", type=float, default=None,
+                        help="cap each run's address space (GB); a run over it is 'crashed'")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for .md and .png")
     args = parser.parse_args()
 
@@ -381,15 +434,18 @@ def main() -> None:
             (folder / "meta.json").write_text(json.dumps({"radius": inst.radius}))
             del inst
             for model in case.models:
-                p = {"set_cover": 0, "max_cover": cover_p(m), "p_median": P_MEDIAN_P}[model]
+                p = {"set_cover": 0, "max_cover": cover_p(m), "p_median": P_MEDIAN_P,
+                     "p_center": P_MEDIAN_P}[model]
                 base = {"instance": case.label.replace(" pm", ""), "n_demand": n, "n_sites": m,
                         "model": model, "p": p}
                 ours = {**base, "tool": "ours",
-                        **run_case(folder, model, "ours", p, args.time_limit)}
+                        **run_case(folder, model, "ours", p, args.time_limit,
+                                   args.mem_limit_gb)}
                 spopt = None
                 if not args.no_spopt:
                     spopt = {**base, "tool": "spopt",
-                             **run_case(folder, model, "spopt", p, args.time_limit)}
+                             **run_case(folder, model, "spopt", p, args.time_limit,
+                                        args.mem_limit_gb)}
                     check = check_objectives(ours, spopt, model)
                     if check.startswith("MISMATCH"):
                         mismatches.append(f"{case.label} {model}: {check}")
@@ -416,11 +472,13 @@ def main() -> None:
     for line in notes:
         print(line)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "compare_spopt_quick" if args.quick else "compare_spopt"
+    stem = "compare_spopt_only" if args.only else (
+        "compare_spopt_quick" if args.quick else "compare_spopt")
     body = [HEADER, *(table_row(r) for r in rows), "", *notes, ""]
     (args.out / f"{stem}.md").write_text("\n".join(body), encoding="utf-8")
     (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    plot(rows, args.out / ("scaling_quick.png" if args.quick else "scaling.png"))
+    plot(rows, args.out / ("scaling_only.png" if args.only else
+                           "scaling_quick.png" if args.quick else "scaling.png"))
     if mismatches:
         sys.exit(1)
 

@@ -12,6 +12,8 @@ from scipy import sparse
 from geodata.errors import ParameterError
 from optimizer.milp import SolverName
 from optimizer.models import max_cover, set_cover
+from optimizer.models.cover import greedy_max_cover
+from optimizer.models.cover_bounds import fix_sites, lagrangian_max_cover
 
 SOLVERS = get_args(SolverName)
 
@@ -110,3 +112,32 @@ def test_bad_inputs_raise_parameter_error() -> None:
         set_cover(a, solver=unknown)
     with pytest.raises(ParameterError, match="2-D"):
         set_cover(np.ones(3))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_max_cover_lagrangian_fixing_keeps_the_optimum(solver: SolverName) -> None:
+    fixed_any = unproven_any = False
+    for seed in range(4):
+        a = _coverage(seed, 60, 14, 0.3)
+        w = np.random.default_rng(seed).integers(1, 13, a.shape[0]).astype(float)
+        for p in (2, 3, 4):
+            expected = _brute_max_cover(a, w, p)
+            lag_in = sparse.csr_array(a.astype(bool))
+            lag = lagrangian_max_cover(lag_in, w, p, greedy_max_cover(lag_in, w, p))
+            assert lag.bound >= expected - 1e-9 and lag.best_weight <= expected + 1e-9
+            fixed = fix_sites(lag_in, w, p, lag)
+            fixed_any |= fixed.cols.size < a.shape[1]
+            unproven_any |= not lag.proven(1e-6)
+            left = min(fixed.p, fixed.cols.size)
+            best_kept = max(
+                float(w[a[:, [*fixed.forced, *sub]].any(axis=1)].sum())
+                for sub in itertools.combinations(fixed.cols.tolist(), left)
+            )
+            assert best_kept == pytest.approx(expected)
+            for reduce in (True, False):
+                sol = max_cover(a, w, p, solver=solver, reduce=reduce)
+                assert sol.status == "optimal"
+                assert sol.objective == pytest.approx(expected)
+                assert sol.bound is not None and expected <= sol.bound <= expected * (1 + 1e-6)
+    assert fixed_any  # the fixing closed or opened some site on these instances
+    assert unproven_any  # and the bound alone did not settle every instance: the MILP ran

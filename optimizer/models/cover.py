@@ -18,6 +18,7 @@ from scipy import sparse
 
 from ..milp import Milp, MilpResult, SolverName, solve_milp
 from ._inputs import check_options, check_p, coverage_matrix, nonnegative_vector
+from .cover_bounds import CoverBound, FixedCover, fix_sites, lagrangian_max_cover
 from .reductions import reduce_max_cover, reduce_set_cover
 from .solution import Solution, failed_solution, relative_gap
 
@@ -175,7 +176,9 @@ def max_cover(
     :math:`z_i` may be continuous: with integral :math:`y` the optimum sets
     :math:`z_i = \min(1, \sum_j a_{ij} y_j) \in \{0, 1\}`. Identical rows are merged (weights
     summed), rows of weight 0 and dominated sites dropped; fewer than ``p`` sites are opened
-    when fewer suffice to cover everything coverable.
+    when fewer suffice to cover everything coverable. Lagrangian bounds on the relaxed
+    constraints (1) (:mod:`optimizer.models.cover_bounds`) then either prove the greedy or an
+    improved plan optimal, with no MILP, or close and open sites for good before it.
 
     Parameters
     ----------
@@ -192,8 +195,8 @@ def max_cover(
     gap
         Relative MIP gap at which the solution counts as optimal.
     reduce
-        Apply the exact reductions (row merging, site dominance). Turning it off changes the
-        time, never the optimum.
+        Apply the exact reductions (row merging, site dominance) and the Lagrangian bound and
+        site fixing. Turning it off changes the time, never the optimum.
 
     Returns
     -------
@@ -219,58 +222,26 @@ def max_cover(
         counts = np.diff(a0.indptr)
         uncovered = np.flatnonzero(counts == 0)
         a, w, cols = a0[counts > 0], w0[counts > 0], np.arange(m)
-    result: MilpResult | None = None
     if a.shape[1] <= p or a.shape[0] == 0:
         chosen: np.ndarray | None = cols if a.shape[0] else np.zeros(0, dtype=np.int64)
+        status, upper, solve_s = "optimal", None, 0.0
         build_s = time.perf_counter() - t0
     else:
-        n_r, m_r = a.shape
         start_y = greedy_max_cover(a, w, p)
-        covered = (a @ start_y.astype(float)) > 0.5
-        big = sparse.hstack(
-            [-sparse.csc_array(a, dtype=float), sparse.eye_array(n_r, format="csc")], format="csr"
-        )
-        budget_row = sparse.csr_array(
-            (np.ones(m_r), (np.zeros(m_r, dtype=np.int64), np.arange(m_r))), shape=(1, m_r + n_r)
-        )
-        milp = Milp(
-            c=np.concatenate((np.zeros(m_r), -w)),
-            a=sparse.vstack([big, budget_row], format="csc"),
-            row_lower=np.full(n_r + 1, -np.inf),
-            row_upper=np.concatenate((np.zeros(n_r), [p])),
-            col_lower=np.zeros(m_r + n_r),
-            col_upper=np.ones(m_r + n_r),
-            integrality=np.concatenate((np.ones(m_r, dtype=bool), np.zeros(n_r, dtype=bool))),
-        )
         build_s = time.perf_counter() - t0
-        log.info(
-            "max_cover: built %d x %d model (%d nnz) from %d x %d, p=%d in %.3f s",
-            milp.shape[0],
-            milp.shape[1],
-            big.nnz + budget_row.nnz,
-            n,
-            m,
-            p,
-            build_s,
+        status, y, upper, solve_s, milp_build_s = _solve_max_cover(
+            a, w, p, start_y, solver=solver, time_limit=time_limit, gap=gap, fix=reduce
         )
-        start = np.concatenate((start_y.astype(float), covered.astype(float)))
-        result = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
-        chosen = cols[result.x[:m_r] > 0.5] if result.x is not None else None
-    if result is None:
-        status, solve_s = "optimal", 0.0
-    else:
-        status, solve_s = result.status, result.solve_s
+        build_s += milp_build_s
+        chosen = None if y is None else cols[y]
     if chosen is None:
-        assert result is not None
-        bound = None if result.bound is None else -result.bound
-        return failed_solution(status, bound, uncovered, build_s, solve_s, solver, name="max_cover")
+        return failed_solution(status, upper, uncovered, build_s, solve_s, solver, name="max_cover")
     open_sites = np.sort(chosen).astype(np.int64)
     assignment = first_open_site(a0, open_sites)
     objective = float(w0[assignment >= 0].sum())
-    if result is None or result.bound is None:
-        bound = objective if result is None else None
-    else:
-        bound = max(-result.bound, objective)
+    bound = objective if status == "optimal" and upper is None else upper
+    if bound is not None:
+        bound = max(bound, objective)
     log.info(
         "max_cover: %s, weight %.6g covered by %d sites (p=%d), solved in %.3f s (%s)",
         status,
@@ -292,6 +263,86 @@ def max_cover(
         solve_s=solve_s,
         solver=solver,
     )
+
+
+def _solve_max_cover(
+    a: sparse.csr_array,
+    w: np.ndarray,
+    p: int,
+    start_y: np.ndarray,
+    *,
+    solver: SolverName,
+    time_limit: float | None,
+    gap: float,
+    fix: bool,
+) -> tuple[str, np.ndarray | None, float | None, float, float]:
+    """Bound, fix and solve; return status, open-site mask, upper bound, solve and build s."""
+    m = a.shape[1]
+    solve_s = 0.0
+    lag: CoverBound | None = None
+    if fix:
+        t0 = time.perf_counter()
+        budget = 20.0 if time_limit is None else min(20.0, 0.25 * time_limit)
+        lag = lagrangian_max_cover(a, w, p, start_y, gap=gap, time_limit=budget)
+        solve_s = time.perf_counter() - t0
+        if lag.proven(gap):
+            return "optimal", lag.best_open, lag.bound, solve_s, 0.0
+        fixed = fix_sites(a, w, p, lag)
+    else:
+        fixed = FixedCover(a, w, np.arange(m), np.zeros(0, dtype=np.int64), 0.0, p, start_y)
+    left = None if time_limit is None else max(time_limit - solve_s, 1e-3)
+    status, y_free, upper, milp_s, build_s = _max_cover_milp(
+        fixed, solver=solver, time_limit=left, gap=gap
+    )
+    solve_s += milp_s
+    y: np.ndarray | None = None
+    if y_free is not None:
+        y = np.zeros(m, dtype=bool)
+        y[fixed.forced] = True
+        y[fixed.cols[y_free]] = True
+    elif lag is not None:
+        y = lag.best_open  # the solver stopped without a plan: keep the incumbent
+    if upper is not None:
+        upper += fixed.forced_weight
+    if lag is not None:
+        upper = lag.bound if upper is None else min(upper, lag.bound)
+    return status, y, upper, solve_s, build_s
+
+
+def _max_cover_milp(
+    fixed: FixedCover, *, solver: SolverName, time_limit: float | None, gap: float
+) -> tuple[str, np.ndarray | None, float | None, float, float]:
+    """Solve the max-cover MILP on the free sites; status, mask, upper bound, solve, build s."""
+    t0 = time.perf_counter()
+    a, w, p = fixed.a, fixed.weights, fixed.p
+    n_r, m_r = a.shape
+    if n_r == 0 or m_r <= p:
+        return "optimal", np.full(m_r, n_r > 0), float(w.sum()), 0.0, 0.0
+    covered = (a @ fixed.start.astype(float)) > 0.5
+    big = sparse.hstack(
+        [-sparse.csc_array(a, dtype=float), sparse.eye_array(n_r, format="csc")], format="csr"
+    )
+    budget_row = sparse.csr_array(
+        (np.ones(m_r), (np.zeros(m_r, dtype=np.int64), np.arange(m_r))), shape=(1, m_r + n_r)
+    )
+    milp = Milp(
+        c=np.concatenate((np.zeros(m_r), -w)),
+        a=sparse.vstack([big, budget_row], format="csc"),
+        row_lower=np.full(n_r + 1, -np.inf),
+        row_upper=np.concatenate((np.zeros(n_r), [p])),
+        col_lower=np.zeros(m_r + n_r),
+        col_upper=np.ones(m_r + n_r),
+        integrality=np.concatenate((np.ones(m_r, dtype=bool), np.zeros(n_r, dtype=bool))),
+    )
+    build_s = time.perf_counter() - t0
+    log.info("max_cover: built %d x %d model (%d nnz), p=%d in %.3f s",
+             milp.shape[0], milp.shape[1], big.nnz + budget_row.nnz, p, build_s)
+    start = np.concatenate((fixed.start.astype(float), covered.astype(float)))
+    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
+    y = res.x[:m_r] > 0.5 if res.x is not None else None
+    upper = None if res.bound is None else -res.bound
+    return res.status, y, upper, res.solve_s, build_s
+
 
 
 def first_open_site(a: sparse.csr_array, open_sites: np.ndarray) -> np.ndarray:
