@@ -5,13 +5,14 @@ decomposition, warm starts, phases) and by the model of the module docstring wri
 from scratch, with no reduction, as two lexicographic MILPs (most parcels served, then least
 cost at that service) solved by scipy's own interface to HiGHS at a gap too small to stop
 short of the optimum (the objectives take whole steps). The plan, once checked against the
-model, witnesses that its parcels can be served; the most parcels are then proven by the model
-being infeasible with a tenth more, else solved for. Four in five instances give their homes
-communities (bands of the square, a fifth of the homes in none), so R2 is held per community
-on all its daily parcels (seed 004 五(二)); the rest have none, and R2 is held per locker. The
-plan may never claim ``optimal`` above the true optimum, never report a bound beyond it, and
-never serve fewer parcels than possible; its sites, modules, shares and attribution of
-compartments to communities must satisfy the model.
+model, witnesses that its parcels can be served at its cost; the most parcels are then proven
+by the model being infeasible with a tenth more (and the plan's cost caps the least-cost
+search), else solved for. Four in five instances give their homes communities (bands of the
+square, a fifth of the homes in none), so R2 is held per community on all its daily parcels
+(seed 004 五(二)); the rest have none, and R2 is held per locker. The plan may never claim
+``optimal`` above the true optimum, never report a bound beyond it, and never serve fewer
+parcels than possible; its sites, modules, shares and attribution of compartments to
+communities must satisfy the model.
 """
 
 from __future__ import annotations
@@ -184,26 +185,27 @@ def exact_gap(step: float, largest: float) -> Any:  # scipy types its options di
     return {"mip_rel_gap": step / (2.0 * max(largest, step)), "time_limit": 60}
 
 
-def independent_optimum(case: Case, witnessed: float) -> Optimum:
+def independent_optimum(case: Case, witnessed: float, witness_cost: float) -> Optimum:
     """Most parcels, then least cost: the full model with binary service, no reductions.
 
-    ``witnessed`` is what a plan checked against the model (:func:`check_feasible`) serves,
-    so at least that many parcels can be served. The parcels are whole tenths (so are the sums
-    served): when the model serving at least half a tenth more is infeasible, ``witnessed`` is
-    the most; else the most is solved for. The costs are whole multiples of the site and
-    module costs' common divisor; each optimising solve stops at the optimum by
-    :func:`exact_gap`.
+    A plan checked against the model (:func:`check_feasible`) serves ``witnessed`` parcels at
+    ``witness_cost``, so at least that many parcels can be served. The parcels are whole
+    tenths (so are the sums served): when the model serving at least half a tenth more is
+    infeasible, ``witnessed`` is the most, and no plan serving it costs more than the
+    optimum, so ``witness_cost`` caps the least-cost search; else the most is solved for. The
+    costs are whole multiples of the site and module costs' common divisor; each optimising
+    solve stops at the optimum by :func:`exact_gap`.
     """
     full = full_model(case)
     total = float(full.parcels.sum())
     assert np.allclose(full.parcels * 10, np.round(full.parcels * 10)), "parcels in tenths"
-    best = witnessed
-    if not more_is_infeasible(full, witnessed + 0.05):
-        first = milp(-full.parcels, constraints=[full.rows], integrality=full.integral,
-                     bounds=full.bounds, options=exact_gap(0.1, total))
-        assert first.status == 0, first.message
-        best = -float(first.fun)
-    return Optimum(best, least_cost(case, full, best))
+    if more_is_infeasible(full, witnessed + 0.05):
+        return Optimum(witnessed, least_cost(case, full, witnessed, witness_cost))
+    first = milp(-full.parcels, constraints=[full.rows], integrality=full.integral,
+                 bounds=full.bounds, options=exact_gap(0.1, total))
+    assert first.status == 0, first.message
+    best = -float(first.fun)
+    return Optimum(best, least_cost(case, full, best, np.inf))
 
 
 def more_is_infeasible(full: FullModel, parcels: float) -> bool:
@@ -217,16 +219,17 @@ def more_is_infeasible(full: FullModel, parcels: float) -> bool:
     return bool(res.status == 2)
 
 
-def least_cost(case: Case, full: FullModel, parcels: float) -> float:
-    """The least cost of a plan of the full model serving ``parcels`` (to a tiny tolerance)."""
+def least_cost(case: Case, full: FullModel, parcels: float, most: float) -> float:
+    """The least cost of a plan of the full model serving ``parcels`` (to a tiny tolerance),
+    searched among plans costing at most ``most`` (one such plan must exist)."""
     prm, total = case.params, float(full.parcels.sum())
     step = float(np.gcd(int(prm.site_cost), int(prm.module_cost)))
     assert step > 0 and prm.site_cost % step == 0 and prm.module_cost % step == 0
     n_sites = case.problem.n_sites  # compartments <= hi x all parcels, by (4), (4a), (4b)
     largest = prm.site_cost * n_sites + prm.module_cost * (
         n_sites + prm.ratio[1] * total / prm.compartments_per_module)
-    keep = LinearConstraint(sparse.csr_array(full.parcels[None, :]),
-                            parcels - TOL * max(parcels, 1), np.inf)
+    keep = LinearConstraint(sparse.csr_array(np.vstack([full.parcels, full.cost])),
+                            [parcels - TOL * max(parcels, 1), -np.inf], [np.inf, most + 1.0])
     res = milp(full.cost, constraints=[full.rows, keep], integrality=full.integral,
                bounds=full.bounds, options=exact_gap(step, largest))
     assert res.status == 0, res.message
@@ -302,11 +305,10 @@ def test_plan_is_never_better_than_proven_nor_proven_when_worse(seed: int) -> No
     plan = solve_lockers(case.problem, case.params, mode=case.mode, budget=case.budget,
                          budget_kind=case.budget_kind, time_limit=30)
     check_feasible(case, plan)
-    served = served_parcels(case, plan)
-    truth = independent_optimum(case, served)
+    served, cost = served_parcels(case, plan), plan_cost(case, plan)
+    truth = independent_optimum(case, served, cost)
     assert plan.status == "optimal", f"tiny instance not proven: {plan.status}"
     assert served >= truth.parcels - TOL * max(truth.parcels, 1), "serves fewer than possible"
-    cost = plan_cost(case, plan)
     assert cost <= truth.cost * (1 + 1e-6) + 1e-6, (
         f"called optimal at {cost:,.0f}, the optimum is {truth.cost:,.0f}"
     )
