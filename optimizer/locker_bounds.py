@@ -30,6 +30,7 @@ locker are left out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,13 +43,65 @@ if TYPE_CHECKING:
     from .lockers import LockerParameters, _Layout, _Reduced
 
 __all__ = [
+    "Reach",
     "isolated_groups",
     "lift_whole_model",
-    "reach_of",
+    "modules_for",
     "rounding_rows",
     "site_count_row",
     "with_rows",
 ]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Homes, sites and which home reaches which site: what the rows and the search read.
+
+    Attributes
+    ----------
+    reach
+        Home x site 0/1 reach matrix.
+    parcels
+        Daily parcels of each home.
+    existing
+        Boolean mask of existing lockers over sites (always open).
+    capacity
+        Compartments of each existing locker (read for existing lockers only).
+    """
+
+    reach: sparse.csr_array
+    parcels: np.ndarray
+    existing: np.ndarray
+    capacity: np.ndarray
+
+    @staticmethod
+    def of(red: _Reduced) -> Reach:
+        """Return the reach data of a reduced instance of :mod:`optimizer.lockers`."""
+        reach = sparse.csr_array(
+            (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)),
+            shape=(len(red.demand), len(red.sites)),
+        )
+        return Reach(reach, red.parcels, red.existing, red.capacity)
+
+
+def modules_for(parcels: np.ndarray | float, low_ratio: float, compartments: int) -> np.ndarray:
+    r"""Return the fewest whole modules that hold ``parcels``: :math:`\lceil \rho^- D/K \rceil`.
+
+    Parameters
+    ----------
+    parcels
+        Daily parcels :math:`D` (one figure or an array).
+    low_ratio
+        Least compartments per daily parcel, :math:`\rho^-` (rule R2, seed 004 五(二)).
+    compartments
+        Compartments per module, :math:`K`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The module counts (as floats).
+    """
+    return np.ceil(low_ratio * np.asarray(parcels, dtype=float) / compartments - 1e-9)
 
 
 def site_count_row(
@@ -104,9 +157,7 @@ def isolated_groups(reach: sparse.csr_array, open_sites: np.ndarray) -> list[np.
 
 
 def rounding_rows(
-    reach: sparse.csr_array,
-    parcels: np.ndarray,
-    existing: np.ndarray,
+    homes: Reach,
     groups: list[np.ndarray],
     *,
     m_cols: np.ndarray,
@@ -122,14 +173,10 @@ def rounding_rows(
 
     Parameters
     ----------
-    reach
-        Point x site 0/1 reach matrix.
-    parcels
-        Daily parcels of each point.
-    existing
-        Boolean mask of existing lockers over sites.
+    homes
+        The homes, sites and reach.
     groups
-        Point indices of each group :math:`H` (see :func:`isolated_groups`).
+        Home indices of each group :math:`H` (see :func:`isolated_groups`).
     m_cols
         Model column of each site's module count (read for new sites only).
     n_cols
@@ -144,14 +191,13 @@ def rounding_rows(
     tuple
         The rows (shape ``(n_rows, n_cols)``) and their lower bounds.
     """
-    reach = sparse.csr_array(reach)
     cols: list[np.ndarray] = []
     lower: list[float] = []
     for group in groups:
-        need = low_ratio * float(parcels[group].sum()) / compartments
-        whole = float(np.ceil(need - 1e-9))
-        near = np.flatnonzero(reach[group].sum(axis=0) > 0)
-        if whole - need < 1e-6 or existing[near].any():
+        total = float(homes.parcels[group].sum())
+        whole = float(modules_for(total, low_ratio, compartments))
+        near = np.flatnonzero(homes.reach[group].sum(axis=0) > 0)
+        if whole - low_ratio * total / compartments < 1e-6 or homes.existing[near].any():
             continue
         cols.append(m_cols[near])
         lower.append(whole)
@@ -186,25 +232,6 @@ def with_rows(milp: Milp, *blocks: tuple[sparse.csr_array, np.ndarray]) -> Milp:
                 col_upper=milp.col_upper, integrality=milp.integrality, offset=milp.offset)
 
 
-def reach_of(red: _Reduced) -> sparse.csr_array:
-    """Return the point x site 0/1 reach matrix of a reduced instance.
-
-    Parameters
-    ----------
-    red
-        The reduced instance of :mod:`optimizer.lockers`.
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-        Shape ``(points, sites)``.
-    """
-    return sparse.csr_array(
-        (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)),
-        shape=(len(red.demand), len(red.sites)),
-    )
-
-
 def lift_whole_model(
     milp: Milp,
     red: _Reduced,
@@ -236,12 +263,12 @@ def lift_whole_model(
         rows of the plan's groups.
     """
     new = red.new_sites
-    reach = reach_of(red)
+    homes = Reach.of(red)
     m_cols = np.full(len(red.sites), -1)
     m_cols[new] = lay.m + np.arange(len(new))
     y_cols = lay.y + np.arange(len(red.sites))
-    blocks = [rounding_rows(reach, red.parcels, red.existing, isolated_groups(reach, open_sites),
-                            m_cols=m_cols, n_cols=lay.n,
+    groups = isolated_groups(homes.reach, open_sites)
+    blocks = [rounding_rows(homes, groups, m_cols=m_cols, n_cols=lay.n,
                             compartments=params.compartments_per_module,
                             low_ratio=params.ratio[0])]
     if sites_floor is not None:

@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .budget import active_budget
-from .locker_bounds import reach_of
+from .locker_bounds import Reach, modules_for
 
 if TYPE_CHECKING:
     from .lockers import LockerParameters, _Reduced
@@ -38,14 +38,8 @@ class GroupCost:
 
     Parameters
     ----------
-    reach
-        Home x site 0/1 reach matrix.
-    parcels
-        Daily parcels of each home.
-    existing
-        Boolean mask of existing lockers (always open).
-    capacity
-        Compartments of each existing locker.
+    homes
+        The homes, sites and reach.
     site_cost, module_cost
         :math:`f` and :math:`g`.
     compartments
@@ -56,21 +50,18 @@ class GroupCost:
 
     def __init__(
         self,
-        reach: sparse.csr_array,
-        parcels: np.ndarray,
-        existing: np.ndarray,
-        capacity: np.ndarray,
+        homes: Reach,
         *,
         site_cost: float,
         module_cost: float,
         compartments: int,
         low_ratio: float,
     ) -> None:
-        self.reach = sparse.csc_array(reach)
+        self.reach = sparse.csc_array(homes.reach)
         self.shared = sparse.csr_array(self.reach.T @ self.reach)
-        self.parcels = np.asarray(parcels, dtype=float)
-        self.existing = np.asarray(existing, dtype=bool)
-        self.capacity = np.where(self.existing, capacity, 0.0)
+        self.parcels = np.asarray(homes.parcels, dtype=float)
+        self.existing = np.asarray(homes.existing, dtype=bool)
+        self.capacity = np.where(self.existing, homes.capacity, 0.0)
         self.f, self.g = site_cost, module_cost
         self.k, self.low = compartments, low_ratio
 
@@ -85,8 +76,7 @@ class GroupCost:
         home_part = label[first.indices[first.indptr[:-1]]]
         load = np.bincount(home_part, weights=self.parcels, minlength=parts)
         held = np.bincount(label, weights=self.capacity[cols], minlength=parts)
-        need = self.low * np.maximum(load - held, 0.0) / self.k
-        modules = np.ceil(need - 1e-9).sum()
+        modules = modules_for(np.maximum(load - held, 0.0), self.low, self.k).sum()
         return float(self.f * np.count_nonzero(open_sites & ~self.existing) + self.g * modules)
 
     def redundant(self, open_sites: np.ndarray) -> np.ndarray:
@@ -178,8 +168,7 @@ def joined_sites(
         if budget.work_limit is not None or budget.keeps_start():
             return None  # a timed search would make a work-limited run depend on the clock
         limit = budget.limit(limit, has_start=True) or limit
-    cost = GroupCost(reach_of(red), red.parcels, red.existing, red.capacity,
-                     site_cost=params.site_cost, module_cost=params.module_cost,
+    cost = GroupCost(Reach.of(red), site_cost=params.site_cost, module_cost=params.module_cost,
                      compartments=params.compartments_per_module, low_ratio=params.ratio[0])
     t0 = time.perf_counter()
     found, value = join_groups(cost, open_sites, time_limit=limit)

@@ -10,14 +10,12 @@ the optimum: the model with them may not cost more, nor may its linear relaxatio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
-from optimizer.locker_bounds import isolated_groups, rounding_rows, site_count_row
+from optimizer.locker_bounds import Reach, isolated_groups, rounding_rows, site_count_row
 from optimizer.locker_search import GroupCost, join_groups
 
 N_INSTANCES = 200
@@ -26,15 +24,7 @@ LOW, HIGH = 1.0, 1.3
 SITE_COST, MODULE_COST = 20_000.0, 6_000.0
 
 
-@dataclass(frozen=True)
-class Instance:
-    parcels: np.ndarray
-    reach: sparse.csr_array  # point x site, 0/1
-    existing: np.ndarray
-    capacity: np.ndarray
-
-
-def instance(seed: int) -> Instance:
+def instance(seed: int) -> Reach:
     """6-12 points x 4-8 sites in a planar square, equal parcels in half of them."""
     rng = np.random.default_rng(seed)
     n, s = int(rng.integers(6, 13)), int(rng.integers(4, 9))
@@ -48,13 +38,13 @@ def instance(seed: int) -> Instance:
     existing = np.zeros(s, dtype=bool)
     existing[: int(rng.integers(0, 2))] = True
     capacity = np.where(existing, rng.integers(20, 80, s), 0).astype(float)
-    return Instance(parcels, reach, existing, capacity)
+    return Reach(reach, parcels, existing, capacity)
 
 
 class Model:
     """Columns y (sites), m (sites; zero for existing ones), x (pairs) of model (1)-(5)."""
 
-    def __init__(self, inst: Instance) -> None:
+    def __init__(self, inst: Reach) -> None:
         coo = sparse.coo_array(inst.reach)
         pd_, ps_ = coo.row, coo.col
         n, s, p = inst.reach.shape[0], inst.reach.shape[1], len(pd_)
@@ -109,7 +99,7 @@ class Model:
                     options={"mip_rel_gap": 1e-9, "time_limit": 20})
 
 
-def min_cover(inst: Instance) -> int:
+def min_cover(inst: Reach) -> int:
     """Fewest new sites reaching every point no existing locker reaches (scipy, exact)."""
     alone = np.asarray(inst.reach[:, np.flatnonzero(inst.existing)].sum(axis=1)).ravel() == 0
     a = inst.reach[np.flatnonzero(alone)][:, np.flatnonzero(~inst.existing)]
@@ -121,7 +111,7 @@ def min_cover(inst: Instance) -> int:
     return round(res.fun)
 
 
-Solved = list[tuple[int, Instance, Model, OptimizeResult]]
+Solved = list[tuple[int, Reach, Model, OptimizeResult]]
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +136,7 @@ def test_rows_never_cut_off_the_optimum(solved: Solved) -> None:
         plans = [best.x[model.y_cols] > 0.5, rng.random(inst.reach.shape[1]) < 0.5]
         groups = [g for plan in plans for g in isolated_groups(inst.reach, plan)]
         extra = [
-            rounding_rows(inst.reach, inst.parcels, inst.existing, groups,
-                          m_cols=model.m_cols, n_cols=model.n_cols, compartments=K,
+            rounding_rows(inst, groups, m_cols=model.m_cols, n_cols=model.n_cols, compartments=K,
                           low_ratio=LOW),
             site_count_row(model.y_cols[~inst.existing], model.n_cols, min_cover(inst)),
         ]
@@ -167,8 +156,7 @@ def test_group_estimate_never_exceeds_a_plan_on_its_sites(solved: Solved) -> Non
         plan = model.solve([], open_sites=sites)
         if plan.status != 0:  # an added site cannot fill one module under R2
             continue
-        cost = GroupCost(inst.reach, inst.parcels, inst.existing, inst.capacity,
-                         site_cost=SITE_COST, module_cost=MODULE_COST, compartments=K,
+        cost = GroupCost(inst, site_cost=SITE_COST, module_cost=MODULE_COST, compartments=K,
                          low_ratio=LOW)
         checked += 1
         estimate = cost(sites)
