@@ -5,7 +5,8 @@ Usage::
     python benchmarks/city_tiles.py OUT.osm.pbf [--tiles 16] [--extract chengdu]
 
 The result is not a real place: it is ``k x k`` copies of one real extract (the Chengdu
-extract around Tianfu Square for a city, the Puyang rural extract for a county; both
+extract around Tianfu Square vendored for the demo for a city, the Puyang rural extract of
+``../shared`` for a county; both
 © OpenStreetMap contributors, ODbL) laid side by side, for measuring city mode at sizes no
 extract in the repository has. Each copy is the extract **clipped to its ``<bounds>`` box**
 (ways cut where they leave the box, at new nodes on its edge; nodes, ways and members outside
@@ -41,6 +42,7 @@ import shapely
 from osmium.osm.mutable import Node, Relation, Way
 
 from geodata.osm import read_osm
+from siting.pipeline import DEMO_OSM
 
 __all__ = ["EXTRACTS", "ID_SPAN", "NEW_IDS", "Template", "clip_extract", "main", "write_city"]
 
@@ -56,7 +58,7 @@ _OUTLINE = NEW_IDS - 1
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 #: Short names of the extracts this script tiles.
 EXTRACTS = {
-    "chengdu": _SHARED / "chengdu_tianfu_square.osm",
+    "chengdu": DEMO_OSM,
     "puyang": _SHARED / "puyang_qingzu_rural.osm",
 }
 
