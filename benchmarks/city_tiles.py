@@ -9,12 +9,14 @@ extract around Tianfu Square vendored for the demo for a city, the Puyang rural 
 ``../shared`` for a county; both
 © OpenStreetMap contributors, ODbL) laid side by side, for measuring city mode at sizes no
 extract in the repository has. Each copy is the extract **clipped to its ``<bounds>`` box**
-(ways cut where they leave the box, at new nodes on its edge; nodes, ways and members outside
-dropped), then shifted:
+(ways cut where they leave the box, at new nodes on its edge; a building kept whole when its
+centroid is in the box, else dropped, as the pipeline counts it; nodes, ways and members
+outside dropped), then shifted:
 
 - **coordinates** by whole boxes, so copy ``(row, col)`` fills the box ``col`` boxes east and
   ``row`` boxes north of the original (the Chengdu box is about 1.78 km x 1.81 km); copies
-  abut and never overlap, and their streets do not connect;
+  abut and do not overlap (but for the parts of buildings across a box edge), and their
+  streets do not connect;
 - **ids** of nodes, ways and relations, and every reference to them, by ``tile x`` :data:`ID_SPAN`
   (ids of the nodes and way pieces the clipping adds start at :data:`NEW_IDS` within the span);
 - **names** of ``boundary=administrative`` relations get the suffix ``" #<tile>"``, so each
@@ -118,9 +120,16 @@ class _Clipper:
             self.next_id += 1
         return self.by_xy[key]
 
-    def pieces(self, refs: list[int]) -> list[list[int]]:
-        """The node lists of the parts of a way inside the box."""
+    def pieces(self, refs: list[int], *, building: bool) -> list[list[int]]:
+        """Return the node lists of the parts of a way inside the box.
+
+        A closed building is kept whole when its centroid is in the box, else dropped: each
+        building stays in the one copy the pipeline would count it in.
+        """
         xy = [self.nodes[r][:2] for r in refs if r in self.nodes]
+        if building and len(xy) >= 4 and refs[0] == refs[-1]:
+            inside = self.box.contains(shapely.Polygon(xy).centroid)
+            return [[r for r in refs if r in self.nodes]] if inside else []
         if len(xy) < 2:
             return []
         line = shapely.LineString(xy)
@@ -155,7 +164,7 @@ def clip_extract(path: Path) -> Template:
     template = Template(box=box)
     pieces: dict[int, list[int]] = {}
     for way_id, (refs, tags) in sorted(ways.items()):
-        parts = clipper.pieces(refs)
+        parts = clipper.pieces(refs, building="building" in tags)
         ids = [way_id] + [clipper.next_id + k for k in range(len(parts) - 1)]
         clipper.next_id += len(parts) - 1
         pieces[way_id] = ids
