@@ -9,9 +9,9 @@ extract around Tianfu Square vendored for the demo for a city, the Puyang rural 
 ``../shared`` for a county; both
 © OpenStreetMap contributors, ODbL) laid side by side, for measuring city mode at sizes no
 extract in the repository has. Each copy is the extract **clipped to its ``<bounds>`` box**
-(ways cut where they leave the box, at new nodes on its edge; a building kept whole when its
-centroid is in the box, else dropped, as the pipeline counts it; nodes, ways and members
-outside dropped), then shifted:
+(ways cut where they leave the box, at new nodes on its edge; areas such as land use closed
+along the edge; a building kept whole when its centroid is in the box, else dropped, as the
+pipeline counts it; nodes, ways and members outside dropped), then shifted:
 
 - **coordinates** by whole boxes, so copy ``(row, col)`` fills the box ``col`` boxes east and
   ``row`` boxes north of the original (the Chengdu box is about 1.78 km x 1.81 km); copies
@@ -55,6 +55,8 @@ NEW_IDS = 9 * 10**10
 #: Ids (within a copy's span) of the outline's four corner nodes, and of the outline way and
 #: the copy's relation.
 _CORNERS = NEW_IDS - 10
+#: How far (degrees, about 10 m) admin boundary lines reach beyond a copy's box.
+REACH_OUT_DEG = 1e-4
 _OUTLINE = NEW_IDS - 1
 
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
@@ -108,6 +110,7 @@ class _Clipper:
 
     def __init__(self, box: tuple[float, float, float, float], nodes: dict) -> None:
         self.box = shapely.box(box[0], box[1], box[2], box[3])
+        self.wider = self.box.buffer(REACH_OUT_DEG, join_style="mitre")
         self.nodes = nodes
         self.by_xy = {(x, y): i for i, (x, y, _) in nodes.items()}
         self.next_id = NEW_IDS
@@ -120,27 +123,35 @@ class _Clipper:
             self.next_id += 1
         return self.by_xy[key]
 
-    def pieces(self, refs: list[int], *, building: bool) -> list[list[int]]:
+    def _ids(self, line: shapely.LineString | shapely.LinearRing) -> list[int]:
+        return [self._node_at(float(x), float(y)) for x, y in shapely.get_coordinates(line)]
+
+    def pieces(self, refs: list[int], tags: _Tags, *, boundary: bool) -> list[list[int]]:
         """Return the node lists of the parts of a way inside the box.
 
         A closed building is kept whole when its centroid is in the box, else dropped: each
-        building stays in the one copy the pipeline would count it in.
+        building stays in the one copy the pipeline would count it in. Another closed way
+        (land use, a multipolygon's ring) is cut as an area, closed along the box edge, so what
+        lies inside it stays inside; an open way is cut as a line, an admin ``boundary`` line
+        :data:`REACH_OUT_DEG` beyond the box, so that it crosses the box's outline as the
+        uncut line crosses the extract's bounds (cut exactly at the edge, rounding may end it a
+        hair short, and two areas it separates would merge).
         """
-        xy = [self.nodes[r][:2] for r in refs if r in self.nodes]
-        if building and len(xy) >= 4 and refs[0] == refs[-1]:
-            inside = self.box.contains(shapely.Polygon(xy).centroid)
-            return [[r for r in refs if r in self.nodes]] if inside else []
-        if len(xy) < 2:
-            return []
-        line = shapely.LineString(xy)
-        if self.box.contains(line):
-            return [[r for r in refs if r in self.nodes]]
-        parts = shapely.get_parts(shapely.line_merge(shapely.intersection(line, self.box)))
-        out = []
-        for part in parts:
-            if isinstance(part, shapely.LineString) and len(part.coords) >= 2:
-                out.append([self._node_at(x, y) for x, y in part.coords])
-        return out
+        kept = [r for r in refs if r in self.nodes]
+        xy = [self.nodes[r][:2] for r in kept]
+        closed = len(xy) >= 4 and refs[0] == refs[-1] and "highway" not in tags
+        if closed and "building" in tags:
+            return [kept] if self.box.contains(shapely.Polygon(xy).centroid) else []
+        if len(xy) < 2 or self.box.contains(shapely.LineString(xy)):
+            return [kept] if len(xy) >= 2 else []
+        if closed and not boundary:
+            inside = shapely.intersection(shapely.make_valid(shapely.Polygon(xy)), self.box)
+            return [self._ids(p.exterior) for p in shapely.get_parts(inside)
+                    if isinstance(p, shapely.Polygon) and not p.is_empty]
+        parts = shapely.get_parts(shapely.line_merge(
+            shapely.intersection(shapely.LineString(xy), self.wider if boundary else self.box)))
+        return [self._ids(p) for p in parts
+                if isinstance(p, shapely.LineString) and len(p.coords) >= 2]
 
 
 def clip_extract(path: Path) -> Template:
@@ -163,8 +174,10 @@ def clip_extract(path: Path) -> Template:
     clipper = _Clipper(box, nodes)
     template = Template(box=box)
     pieces: dict[int, list[int]] = {}
+    boundary = {ref for members, tags in rels.values() if "boundary" in tags
+                for kind, ref, _ in members if kind == "w"}
     for way_id, (refs, tags) in sorted(ways.items()):
-        parts = clipper.pieces(refs, building="building" in tags)
+        parts = clipper.pieces(refs, tags, boundary=way_id in boundary or "boundary" in tags)
         ids = [way_id] + [clipper.next_id + k for k in range(len(parts) - 1)]
         clipper.next_id += len(parts) - 1
         pieces[way_id] = ids

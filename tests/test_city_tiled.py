@@ -5,8 +5,8 @@ in city mode by ``siting batch``, once on a local cluster and once through ``--s
 ``dask scheduler`` and a ``dask worker`` started on localhost). The merged plan must keep every
 served home within the walking radius of its locker by the pipeline's own walking model (the
 ``walk_m`` columns), hold R2 per community and per locker (004 五(二)), and report the city's
-cost with a city-wide lower bound and gap. The radius is small and the limits short to keep it
-quick; it still takes minutes, so it is marked slow.
+cost with a city-wide lower bound and gap. Lockers only, at a small radius, to keep it quick
+(``benchmarks/bench_city.py`` plans the stations too); it still takes minutes: marked slow.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _city_scenario(folder: Path, chengdu: Path) -> Path:
     path = folder / "city4.toml"
     path.write_text(f"""
 name = "city4"
-tiers = ["lockers", "stations"]
+tiers = ["lockers"]
 [area]
 osm = "city4.osm.pbf"
 [area.districts]
@@ -39,7 +39,7 @@ admin_level = 8
 [parameters]
 radius_m = {RADIUS_M:g}
 [solver]
-time_limit = 20
+time_limit = 60
 """, encoding="utf-8")
     return path
 
@@ -67,8 +67,6 @@ def _check_city(folder: Path) -> None:
     communities = pyogrio.read_dataframe(gpkg, layer="communities")
     assert communities["community_ratio"].notna().any()
     assert (communities["community_ratio"].dropna() <= 1.3 + 1e-6).all()
-    stations = pyogrio.read_dataframe(gpkg, layer="stations")
-    assert stations["district"].nunique() == 12
 
 
 @pytest.mark.slow
