@@ -100,6 +100,7 @@ def run_size(tiles: int, *, workers: int, tiers: list[str], radius: float, limit
         "homes": s["coverage"]["demand_points"], "pairs": s["counts"]["pairs_within_radius"],
         "seconds": round(seconds, 1), "peak_mb_per_worker": [round(p) for p in peaks],
         "cost": s["objective"], "bound": s["bound"], "gap": s["gap"], "status": s["status"],
+        "bound_status": s["city_bound"]["status"], "bound_solve_s": s["city_bound"]["solve_s"],
         "district_status": [(d["name"], d["status"], d["gap"]) for d in s["districts"]],
     }
 
@@ -113,7 +114,8 @@ def _print_row(row: dict[str, Any]) -> None:
     print(f"tiles {row['tiles']:>3} | districts {row['districts']:>3} | homes {row['homes']:>6,} "
           f"| pairs {row['pairs']:>9,} | {row['seconds']:>7.1f} s | peak MB per worker "
           f"{row['peak_mb_per_worker']} | cost {row['cost']:,.0f} | bound {bound} "
-          f"| gap {_pct(row['bound'] and row['gap'])}", flush=True)
+          f"| gap {_pct(row['bound'] and row['gap'])} (split problems {row['bound_status']})",
+          flush=True)
     for name, status, gap in row["district_status"]:
         print(f"    {name}: {status}, gap {_pct(gap)}")
 
