@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-full bench bench-spopt bench-prove clean
+.PHONY: demo test test-full bench bench-spopt bench-prove bench-city clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench-spopt: $(VENV)/.bench-installed
 # limits, 4 copies, about 2 min).
 bench-prove: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/prove_lockers.py $(if $(QUICK),--quick)
+
+# City mode on synthetic tiled cities (the Chengdu extract 1, 4 and 16 times; TILES="1 4 16 36
+# 100" for more) on a local Dask cluster of 2 workers: time, worker memory, cost, bound, gap.
+TILES ?= 1 4 16
+bench-city: $(VENV)/.bench-installed
+	$(BIN)/python benchmarks/bench_city.py --tiles $(TILES)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -186,7 +186,8 @@ def land_cover_from_features(features: gpd.GeoDataFrame, area: StudyArea) -> gpd
     rivers = rivers.explode(index_parts=False)  # a river crossing the edge twice is two lines
     parts.append(_kinds("waterway", rivers[rivers.geom_type == "LineString"]))
     found = pd.concat(parts, ignore_index=True)
-    found = found[~found.geometry.is_empty & found.geometry.notna()].reset_index(drop=True)
+    geoms = found.geometry.to_numpy()
+    found = found[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))].reset_index(drop=True)
     log.info("land cover: %s", found["kind"].value_counts().to_dict())
     return gpd.GeoDataFrame(found, geometry="geometry", crs=area.crs)
 

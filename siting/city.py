@@ -23,10 +23,21 @@ community's station by the district owning its homes, villages and townships in 
 a hub per district unless the planner asks otherwise); their layers are merged with a
 ``district`` column.
 
-The merged plan is feasible for the whole city but not proven optimal for it: its cost is the
-cost of the union of sites and modules, ``bound`` and ``gap`` are left empty, and each
-district's own status, bound and gap are listed in ``summary["districts"]``. The summary has
-the schema of a plan's (:mod:`siting.summary`).
+The city's cost and its bound
+-----------------------------
+The merged plan is feasible for the whole city; its cost (``objective``) is the cost of the
+union of sites and modules. Its ``bound`` is a lower bound of the whole city's locker cost, and
+``gap`` the gap between the two. A sum of the districts' optima is *not* such a bound: a site
+shared by two districts is paid, and its modules rounded, by each of them, once in the city.
+The bound is the cost-splitting relaxation of :mod:`optimizer.city_bound` (the argument is in
+its docstring): each shared site's fixed and module costs are split between the districts
+reaching it in proportion to their parcels in its reach, each district's split problem is
+solved (on the cluster, as the districts were), and the sum of their proven bounds bounds
+every plan of the whole city. ``summary["city_bound"]`` says how it was made, and each
+district's entry its ``split_bound``. In ``max-cover`` mode (a budget) there is no such bound:
+``bound`` and ``gap`` stay empty. ``status`` is the least settled of the districts' statuses;
+the merged plan is optimal for the city only when ``gap`` is zero. The summary has the schema
+of a plan's (:mod:`siting.summary`).
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +62,23 @@ from geodata.errors import InputDataError
 from geodata.osm import read_osm
 from maps.files import atomic_folder
 from maps.tier_layers import TIER_LAYERS
+from optimizer.city_bound import (
+    DistrictReach,
+    SplitBound,
+    city_gap,
+    city_lower_bound,
+    split_bound,
+    split_weights,
+)
 from optimizer.compliance import target_compliance
 from optimizer.rules import preset
 from siting.options import PlanOptions
-from siting.pipeline import run_plan, write_plan_files
+from siting.pipeline import PlanResult, locker_parameters, run_plan, write_plan_files
 from siting.scenario import Scenario, plan_options
-from siting.summary import city_summary
+from siting.summary import city_summary, worst_status
 
-__all__ = ["CityPlan", "asdict_districts", "district_areas", "district_plan", "merge_districts",
-           "plan_city", "plan_city_on_cluster", "split_districts"]
+__all__ = ["CityPlan", "asdict_districts", "city_bound", "district_areas", "district_plan",
+           "merge_districts", "plan_city", "plan_city_on_cluster", "split_districts"]
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +195,60 @@ def district_plan(osm: str | Path, options: PlanOptions, area: StudyArea,
     Returns
     -------
     dict
-        ``layers`` (projected GeoDataFrames) and ``summary`` (a plan's summary).
+        ``layers`` (projected GeoDataFrames), ``summary`` (a plan's summary) and ``reach``
+        (the homes it serves and the sites in their reach, for the city's bound).
     """
     result = run_plan(osm, options, area=area, owned=owned)
-    return {"layers": result.layers, "summary": result.summary}
+    return {"layers": result.layers, "summary": result.summary, "reach": _district_reach(result)}
+
+
+def _district_reach(result: PlanResult) -> DistrictReach:
+    """Return the homes a district plan serves and their pairs in reach, sites by ``site_id``."""
+    problem = result.locker_problem
+    assert problem is not None, "run_plan returns its locker problem"
+    served = result.locker_plan.assignment >= 0
+    index = np.cumsum(served) - 1
+    keep = served[problem.pair_demand]
+    return DistrictReach(
+        daily_parcels=problem.daily_parcels[served], pair_demand=index[problem.pair_demand[keep]],
+        pair_site=problem.pair_site[keep],
+        site_keys=result.layers["candidates"]["site_id"].to_numpy(dtype=object),
+        existing=problem.existing, existing_capacity=problem.existing_capacity)
+
+
+def city_bound(parts: list[dict[str, Any]], options: PlanOptions, *, client: Any = None
+               ) -> tuple[float | None, list[SplitBound]]:
+    """Return the city's lower bound on its locker cost (:mod:`optimizer.city_bound`).
+
+    Parameters
+    ----------
+    parts
+        :func:`district_plan` results.
+    options
+        The scenario's plan options (costs, R2, solver, time limit).
+    client
+        A ``distributed.Client`` to solve the districts' split problems in parallel, or
+        ``None``.
+
+    Returns
+    -------
+    bound : float or None
+        The bound (``None`` in ``max-cover`` mode, or when a split problem has no bound).
+    splits : list of SplitBound
+        Each district's split problem (empty in ``max-cover`` mode).
+    """
+    if options.mode != "min-cost":
+        return None, []
+    lp = locker_parameters(options, preset(options.rules, overrides=options.rule_overrides))
+    reaches = [p["reach"] for p in parts]
+    weights = split_weights(reaches)
+    solve = partial(split_bound, lp=lp, solver=options.solver, time_limit=options.time_limit)
+    if client is None:
+        splits = [solve(r, w) for r, w in zip(reaches, weights, strict=True)]
+    else:
+        splits = client.gather([client.submit(solve, r, w, pure=False)
+                                for r, w in zip(reaches, weights, strict=True)])
+    return city_lower_bound(splits, lp), splits
 
 
 def _merge_lockers(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -313,6 +383,7 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
         parts = client.gather([client.submit(district_plan, osm, options, a, o, pure=False)
                                for a, o in areas])
     layers = merge_districts(parts, districts)
+    bound, splits = city_bound(parts, options, client=client)
     seconds = time.perf_counter() - t0
     summary = city_summary(
         [p["summary"] for p in parts], layers,
@@ -322,8 +393,10 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
               "districts": asdict_districts(scenario)},
         target_2025=_city_target(options, layers), seconds=seconds)
     summary["study_area"] = city_coverage(
-        [p["summary"]["study_area"] for p in parts], [float(shapely.area(o)) / 1e6 for _, o in areas], city
+        [p["summary"]["study_area"] for p in parts],
+        [float(shapely.area(o)) / 1e6 for _, o in areas], city,
     ).as_record()
+    _add_bound(summary, bound, splits)
     written = None
     if out is not None:
         title = (f"{city.name} 智能快件箱布局方案（{len(districts)} 个分区）"
@@ -339,6 +412,22 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
              summary["status"], seconds)
     return CityPlan(summary=summary, layers=layers, districts=districts, out=written,
                     timings={"total": round(seconds, 3)})
+
+
+def _add_bound(summary: dict[str, Any], bound: float | None, splits: list[SplitBound]) -> None:
+    """Put the city's bound and gap, and each district's split bound, in its summary."""
+    summary["bound"] = bound
+    summary["gap"] = city_gap(summary["objective"], bound)
+    for entry, split in zip(summary["districts"], splits, strict=False):
+        entry["split_bound"] = split.bound
+    summary["city_bound"] = {
+        "method": "cost splitting: each shared site's fixed and module costs split between the "
+                  "districts reaching it by their parcels in reach; the sum of the districts' "
+                  "proven bounds of their split problems (R2's upper end relaxed), rounded up "
+                  "to a multiple of the cost step",
+        "status": worst_status([s.status for s in splits]) if splits else "not applicable",
+        "solve_s": round(sum(s.solve_s for s in splits), 3),
+    }
 
 
 def asdict_districts(scenario: Scenario) -> dict[str, Any] | None:

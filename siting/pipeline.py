@@ -106,6 +106,9 @@ class PlanResult:
         The solved model in index form.
     out
         The output folder, or ``None`` when nothing was written.
+    locker_problem
+        The locker model's input (homes, sites and pairs in reach), in the order of the
+        ``demand`` and ``candidates`` layers.
     """
 
     summary: dict[str, Any]
@@ -113,6 +116,7 @@ class PlanResult:
     locker_plan: LockerPlan
     out: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    locker_problem: LockerProblem | None = None
 
 
 class _Stages:
@@ -330,7 +334,7 @@ def run_plan(
         stages.done("write", f"{written}/ ({', '.join(OUTPUT_FILES + REPORT_FILES)})")
     summary["timings_s"] = dict(stages.timings)
     return PlanResult(summary=summary, layers=layers, locker_plan=locker_plan, out=written,
-                      timings=dict(stages.timings))
+                      timings=dict(stages.timings), locker_problem=problem)
 
 
 def locker_parameters(options: PlanOptions, rules: RuleSet) -> LockerParameters:

@@ -195,8 +195,8 @@ def city_summary(
     -------
     dict
         The plan's keys (objective: the cost of the merged sites and modules; ``bound`` and
-        ``gap`` empty: the merge is feasible, not proven optimal) plus ``districts`` and
-        ``decomposition``.
+        ``gap`` empty here, filled by :func:`siting.city.plan_city` with the city-wide bound)
+        plus ``districts`` and ``decomposition``.
     """
     lp = parts[0]["parameters"]["locker"]
     lockers, demand = layers["lockers"], layers["demand"]
@@ -241,8 +241,8 @@ def city_summary(
             for p, d in zip(parts, districts, strict=True)],
         "decomposition": ("districts planned separately by the same pipeline, with candidates "
                           "within the walking radius of each district; sites shared by two "
-                          "districts add their modules; the merged plan is feasible, not proven "
-                          "optimal"),
+                          "districts add their modules; the merged plan is feasible, and its "
+                          "gap is measured against a city-wide lower bound (city_bound)"),
     }
 
 

@@ -1,0 +1,89 @@
+"""Acceptance of city mode at size: a synthetic 4-tile city on a Dask cluster (issue 15).
+
+Four copies of the Chengdu extract (``benchmarks/city_tiles.py``, 12 sub-districts) are planned
+in city mode by ``siting batch``, once on a local cluster and once through ``--scheduler`` (a
+``dask scheduler`` and a ``dask worker`` started on localhost). The merged plan must keep every
+served home within the walking radius of its locker by the pipeline's own walking model (the
+``walk_m`` columns), hold R2 per community and per locker (004 五(二)), and report the city's
+cost with a city-wide lower bound and gap. Lockers only, at a small radius, to keep it quick
+(``benchmarks/bench_city.py`` plans the stations too); it still takes minutes: marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyogrio
+import pytest
+from test_batch import _remote_cluster
+from typer.testing import CliRunner
+
+from benchmarks.city_tiles import clip_extract, write_city
+from siting.summary import validate_summary
+
+RADIUS_M = 200.0
+
+
+def _city_scenario(folder: Path, chengdu: Path) -> Path:
+    write_city(clip_extract(chengdu), folder / "city4.osm.pbf", tiles=4)
+    path = folder / "city4.toml"
+    path.write_text(f"""
+name = "city4"
+tiers = ["lockers"]
+[area]
+osm = "city4.osm.pbf"
+[area.districts]
+source = "osm"
+admin_level = 8
+[parameters]
+radius_m = {RADIUS_M:g}
+[solver]
+time_limit = 60
+""", encoding="utf-8")
+    return path
+
+
+def _check_city(folder: Path) -> None:
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    validate_summary(summary)
+    assert len(summary["districts"]) == 12
+    assert all(d["status"] in ("optimal", "time_limit") for d in summary["districts"])
+    # the city-wide bound (optimizer.city_bound) and the gap of the merged plan to it
+    assert summary["bound"] is not None and summary["gap"] is not None
+    assert 0 < summary["bound"] <= summary["objective"] + 1e-6
+    assert summary["gap"] == pytest.approx(
+        (summary["objective"] - summary["bound"]) / summary["objective"], abs=1e-9)
+    gpkg = folder / "plan.gpkg"
+    demand = pyogrio.read_dataframe(gpkg, layer="demand")
+    served = demand.dropna(subset=["locker_id"])
+    assert len(served) > 0.9 * len(demand)
+    assert (served["walk_m"] <= RADIUS_M + 1e-6).all()
+    assignments = pyogrio.read_dataframe(gpkg, layer="assignments")
+    assert (assignments["walk_m"] <= RADIUS_M + 1e-6).all()
+    lockers = pyogrio.read_dataframe(gpkg, layer="lockers")
+    assert set(served["locker_id"]) <= set(lockers["site_id"])
+    assert (lockers["compartments"] >= lockers["daily_parcels_served"] - 1e-6).all()
+    communities = pyogrio.read_dataframe(gpkg, layer="communities")
+    assert communities["community_ratio"].notna().any()
+    assert (communities["community_ratio"].dropna() <= 1.3 + 1e-6).all()
+
+
+@pytest.mark.slow
+def test_four_tile_city_on_a_local_cluster_and_a_remote_scheduler(
+        tmp_path: Path, chengdu_osm: Path) -> None:
+    from siting.cli import app
+
+    scenario = _city_scenario(tmp_path, chengdu_osm)
+    local = CliRunner().invoke(app, ["batch", str(scenario), "--out", str(tmp_path / "local"),
+                                     "--workers", "2"])
+    assert local.exit_code == 0, local.output
+    _check_city(tmp_path / "local" / "city4")
+    with _remote_cluster(tmp_path) as address:
+        remote = CliRunner().invoke(app, ["batch", str(scenario), "--out",
+                                          str(tmp_path / "remote"), "--scheduler", address])
+    assert remote.exit_code == 0, remote.output
+    _check_city(tmp_path / "remote" / "city4")
+    one = json.loads((tmp_path / "local" / "city4" / "summary.json").read_text())
+    two = json.loads((tmp_path / "remote" / "city4" / "summary.json").read_text())
+    assert one["objective"] == two["objective"] and one["bound"] == two["bound"]
