@@ -45,7 +45,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
 from geodata.errors import CRSError, ParameterError
-from geodata.extract import OsmData
+from geodata.extract import OsmData, member_refs
 from geodata.osm import OsmExtract
 
 __all__ = [
@@ -93,12 +93,6 @@ class _AdminData:
     road_lines: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
 
 
-def _member_refs(rel: dict, kind: str, role: str | None = None) -> list[int]:
-    """Refs of a relation's members of one type (and role), in order."""
-    return [m["ref"] for m in rel["members"]
-            if m["type"] == kind and (role is None or m.get("role") == role)]
-
-
 def _admin_relations(data: _AdminData, osm: OsmData, level: str) -> None:
     """Administrative relations at the cutting levels and their member ways."""
     cutting = _CUTTING_LEVELS if level == _COMMUNITY_LEVEL else {level}
@@ -106,10 +100,10 @@ def _admin_relations(data: _AdminData, osm: OsmData, level: str) -> None:
         tags = rel["tags"]
         if tags.get("boundary") != "administrative" or tags.get("admin_level") not in cutting:
             continue
-        ways = _member_refs(rel, "way")
+        ways = member_refs(rel, "way")
         data.cutting_ways.update(ways)
         if tags.get("admin_level") == level:
-            label = next(iter(_member_refs(rel, "node", "label")), None)
+            label = next(iter(member_refs(rel, "node", "label")), None)
             data.communities[rel["id"]] = _Community(
                 rel_id=rel["id"],
                 name=tags.get("name") or tags.get("name:zh") or "",

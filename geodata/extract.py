@@ -30,7 +30,7 @@ from osmnx import features as ox_features
 from osmnx import graph as ox_graph
 from shapely.geometry import Polygon
 
-__all__ = ["ElementBuilder", "OsmData"]
+__all__ = ["ElementBuilder", "OsmData", "member_refs"]
 
 T = TypeVar("T")
 
@@ -127,6 +127,27 @@ class OsmData:
             one-way), with osmnx's way tags and ``length``.
         """
         return ox_graph._create_graph([{"elements": self.elements}], bidirectional=False)
+
+
+def member_refs(relation: dict[str, Any], kind: str, role: str | None = None) -> list[int]:
+    """Return the ids of a relation's members of one type (and role), in order.
+
+    Parameters
+    ----------
+    relation
+        A relation element of :attr:`OsmData.elements`.
+    kind
+        Member type: ``"node"``, ``"way"`` or ``"relation"``.
+    role
+        Member role (``"label"``, ``"admin_centre"``, ...); ``None`` for any.
+
+    Returns
+    -------
+    list of int
+        The members' ids.
+    """
+    return [m["ref"] for m in relation["members"]
+            if m["type"] == kind and (role is None or m.get("role") == role)]
 
 
 class ElementBuilder:

@@ -49,7 +49,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
 from geodata.errors import ParameterError
-from geodata.extract import OsmData
+from geodata.extract import OsmData, member_refs
 from geodata.osm import OsmExtract
 
 __all__ = [
@@ -103,9 +103,8 @@ def _rural_relations(data: _Rural, osm: OsmData) -> None:
             continue
         if tags.get("admin_level") not in (None, "8"):
             continue
-        ways = [m["ref"] for m in rel["members"] if m["type"] == "way"]
-        centre = next((m["ref"] for m in rel["members"]
-                       if m["type"] == "node" and m.get("role") == "admin_centre"), None)
+        ways = member_refs(rel, "way")
+        centre = next(iter(member_refs(rel, "node", "admin_centre")), None)
         data.relations[rel["id"]] = (name, ways, centre)
         for w in ways:
             data.way_rels[w].add(rel["id"])
