@@ -17,13 +17,11 @@ are; see ``shared/data/osm/README.md``). With ``boundary_crs="auto"`` the datum 
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from xml.parsers import expat
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +33,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from geodata.coords import geometry_gcj02_to_wgs84, in_china
 from geodata.errors import BoundaryError, CRSError, ParameterError
+from geodata.extract import OsmData
 from geodata.osm import OsmExtract
 
 __all__ = ["StudyArea", "study_area", "utm_crs", "to_projected", "BoundaryCRS"]
@@ -381,7 +380,7 @@ def _warn_if_gcj02(
 
 def _compare_with_osm(shape: Polygon | MultiPolygon, extract: OsmExtract) -> str | None:
     """Which datum puts more OSM admin-boundary vertices within 80 m of the boundary line."""
-    lonlat = _osm_admin_vertices(extract.xml_path)
+    lonlat = _osm_admin_vertices(extract.data)
     if len(lonlat) < _MIN_MATCHES:
         return None
     centroid = shape.centroid
@@ -404,47 +403,12 @@ def _compare_with_osm(shape: Polygon | MultiPolygon, extract: OsmExtract) -> str
     return None
 
 
-def _osm_admin_vertices(xml_path: Path) -> NDArray[np.float64]:
-    """Longitude/latitude of the vertices of ``boundary=administrative`` ways in the XML."""
-    stat = Path(xml_path).stat()
-    return _admin_vertices_cached(str(xml_path), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=8)
-def _admin_vertices_cached(xml_path: str, mtime_ns: int, size: int) -> NDArray[np.float64]:
-    nodes: dict[str, tuple[float, float]] = {}
-    refs: list[str] = []
-    admin_refs: list[str] = []
-    in_way = False
-    is_admin = False
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal in_way, is_admin
-        if tag == "node":
-            if "lat" in attrs and "lon" in attrs:
-                nodes[attrs["id"]] = (float(attrs["lon"]), float(attrs["lat"]))
-        elif tag == "way":
-            in_way, is_admin = True, False
-            refs.clear()
-        elif in_way and tag == "nd":
-            refs.append(attrs["ref"])
-        elif in_way and tag == "tag":
-            if attrs.get("k") == "boundary" and attrs.get("v") == "administrative":
-                is_admin = True
-
-    def end(tag: str) -> None:
-        nonlocal in_way
-        if tag == "way":
-            if is_admin:
-                admin_refs.extend(refs)
-            in_way = False
-
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    with Path(xml_path).open("rb") as fh:
-        parser.ParseFile(fh)
-    coords = [nodes[r] for r in dict.fromkeys(admin_refs) if r in nodes]
+def _osm_admin_vertices(data: OsmData) -> NDArray[np.float64]:
+    """Longitude/latitude of the vertices of ``boundary=administrative`` ways in the extract."""
+    refs = (ref for way in data.of_type("way")
+            if way["tags"].get("boundary") == "administrative" for ref in way["nodes"])
+    nodes = data.node_coords()
+    coords = [nodes[r] for r in dict.fromkeys(refs) if r in nodes]
     return np.asarray(coords, dtype=float).reshape(-1, 2)
 
 

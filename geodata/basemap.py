@@ -193,12 +193,12 @@ def land_cover_from_features(features: gpd.GeoDataFrame, area: StudyArea) -> gpd
 
 
 def read_land_cover(extract: OsmExtract, area: StudyArea) -> gpd.GeoDataFrame:
-    """Read the water and green features of an OSM file (a pass over the file of its own).
+    """Return the water and green features of an OSM file, from its in-memory extract.
 
     Parameters
     ----------
     extract
-        The OSM file, as opened by :func:`geodata.osm.read_osm`.
+        The OSM file, as read by :func:`geodata.osm.read_osm`.
     area
         The study area.
 
@@ -206,11 +206,6 @@ def read_land_cover(extract: OsmExtract, area: StudyArea) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         As :func:`land_cover_from_features`; empty when the file has none.
-
-    Raises
-    ------
-    geodata.errors.OsmFileError
-        If the file cannot be parsed as OSM XML.
     """
     features = read_siting_features(extract, tags=dict(BASEMAP_TAGS))
     return land_cover_from_features(features, area)

@@ -19,10 +19,10 @@ dormitory, terrace, semidetached_house, bungalow), or when it is a plain ``build
 representative point lies inside a ``landuse=residential`` area: most Chinese residential
 compounds are mapped as a ``landuse=residential`` outline with untyped blocks inside.
 
-Reading OSM XML with osmnx is the slow step (about 2 s for the Chengdu extract), so
-:func:`read_siting_features` reads every tag the demand and candidate steps need in one pass;
-pass its result as ``features=`` to :func:`buildings_from_osm` and
-:func:`geodata.candidates.candidates_from_osm`.
+Building osmnx's feature frame is the slow step, so :func:`read_siting_features` builds one
+frame with every tag the demand and candidate steps need, from the extract's elements (the
+file is parsed once, by :func:`geodata.osm.read_osm`); pass it as ``features=`` to
+:func:`buildings_from_osm` and :func:`geodata.candidates.candidates_from_osm`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import shapely
 from osmnx._errors import InsufficientResponseError
@@ -47,7 +46,6 @@ from geodata.defaults import (
     METRES_PER_LEVEL,
     RESIDENTIAL_BUILDING_TAGS,
 )
-from geodata.errors import OsmFileError
 from geodata.osm import OsmExtract
 
 __all__ = [
@@ -96,12 +94,12 @@ _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|metres|meters)?\s*$")
 def read_siting_features(
     extract: OsmExtract, *, tags: dict[str, bool | str | list[str]] | None = None
 ) -> gpd.GeoDataFrame:
-    """Read the OSM features the demand and candidate steps need, in one pass over the file.
+    """Return the OSM features the demand and candidate steps need, from the extract's elements.
 
     Parameters
     ----------
     extract
-        The OSM file, as opened by :func:`geodata.osm.read_osm`.
+        The OSM file, as read by :func:`geodata.osm.read_osm`.
     tags
         osmnx tag filter; default :data:`SITING_TAGS`.
 
@@ -110,27 +108,16 @@ def read_siting_features(
     geopandas.GeoDataFrame
         osmnx's features frame in WGS84, indexed by ``(element, id)``; empty (with a
         ``geometry`` column) when nothing matches.
-
-    Raises
-    ------
-    OsmFileError
-        If the file cannot be parsed as OSM XML.
     """
     t0 = time.perf_counter()
     try:
-        features = ox.features_from_xml(extract.xml_path, tags=dict(tags or SITING_TAGS))
+        features = extract.data.features(dict(tags or SITING_TAGS))
     except InsufficientResponseError:
         features = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    except (OSError, ValueError, SyntaxError) as err:  # ElementTree.ParseError is a SyntaxError
-        raise OsmFileError(
-            extract.xml_path,
-            f"cannot read OSM features ({type(err).__name__}: {err})",
-            "give an OpenStreetMap XML export (.osm, .osm.xz, .osm.bz2) or .osm.pbf",
-        ) from err
     log.info(
-        "read %d OSM features from %s in %.2f s",
+        "built %d OSM features of %s in %.2f s",
         len(features),
-        extract.xml_path.name,
+        extract.path.name,
         time.perf_counter() - t0,
     )
     return features
@@ -260,24 +247,19 @@ def buildings_from_osm(
         ``name``, ``levels``, ``levels_source`` (``{"tag-levels", "tag-height", "default"}``),
         ``footprint_m2`` (inside the area), ``floor_area_m2`` (footprint x levels),
         ``residential`` (see the module docstring) and the polygon geometry.
-
-    Raises
-    ------
-    OsmFileError
-        If the file cannot be parsed.
     """
     t0 = time.perf_counter()
     if features is None:
         features = read_siting_features(extract, tags={"building": True, "landuse": "residential"})
     if "building" not in features.columns or features.empty:
-        log.warning("no building polygons in %s", extract.xml_path.name)
+        log.warning("no building polygons in %s", extract.path.name)
         return _empty_buildings(area)
 
     polygonal = features.geom_type.isin(["Polygon", "MultiPolygon"])
     tagged = features["building"].notna() & (features["building"] != "no")
     raw = features.loc[polygonal & tagged]
     if raw.empty:
-        log.warning("no building polygons in %s", extract.xml_path.name)
+        log.warning("no building polygons in %s", extract.path.name)
         return _empty_buildings(area)
 
     projected = raw.geometry.to_crs(area.crs)

@@ -333,8 +333,6 @@ def candidates_from_osm(
         If ``buildings`` lacks a column or is in another CRS than ``area.crs``.
     ParameterError
         If ``min_ground_floor_m2`` is negative.
-    OsmFileError
-        If the file cannot be read.
     """
     t0 = time.perf_counter()
     if not min_ground_floor_m2 >= 0:

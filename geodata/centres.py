@@ -100,8 +100,6 @@ def centres_from_osm(
     ------
     ParameterError
         If a source is unknown or a distance negative.
-    OsmFileError
-        If the file cannot be read.
     """
     t0 = time.perf_counter()
     unknown = [s for s in sources if s not in CENTRE_SOURCES]

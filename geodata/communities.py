@@ -36,17 +36,16 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import osmium
 import shapely
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
-from geodata.errors import CRSError, OsmFileError, ParameterError
+from geodata.errors import CRSError, ParameterError
+from geodata.extract import OsmData, member_refs
 from geodata.osm import OsmExtract
 
 __all__ = [
@@ -94,28 +93,19 @@ class _AdminData:
     road_lines: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
 
 
-class _RelationPass(osmium.SimpleHandler):
-    """First pass: administrative relations and their member ways."""
-
-    def __init__(self, data: _AdminData, level: str = _COMMUNITY_LEVEL) -> None:
-        super().__init__()
-        self.data = data
-        self.level = level
-
-    def relation(self, rel: osmium.osm.Relation) -> None:
-        tags = rel.tags
-        if tags.get("boundary") != "administrative":
-            return
-        level = tags.get("admin_level")
-        cutting = _CUTTING_LEVELS if self.level == _COMMUNITY_LEVEL else {self.level}
-        if level not in cutting:
-            return
-        ways = [m.ref for m in rel.members if m.type == "w"]
-        self.data.cutting_ways.update(ways)
-        if level == self.level:
-            label = next((m.ref for m in rel.members if m.type == "n" and m.role == "label"), None)
-            self.data.communities[rel.id] = _Community(
-                rel_id=rel.id,
+def _admin_relations(data: _AdminData, osm: OsmData, level: str) -> None:
+    """Administrative relations at the cutting levels and their member ways."""
+    cutting = _CUTTING_LEVELS if level == _COMMUNITY_LEVEL else {level}
+    for rel in osm.of_type("relation"):
+        tags = rel["tags"]
+        if tags.get("boundary") != "administrative" or tags.get("admin_level") not in cutting:
+            continue
+        ways = member_refs(rel, "way")
+        data.cutting_ways.update(ways)
+        if tags.get("admin_level") == level:
+            label = next(iter(member_refs(rel, "node", "label")), None)
+            data.communities[rel["id"]] = _Community(
+                rel_id=rel["id"],
                 name=tags.get("name") or tags.get("name:zh") or "",
                 name_en=tags.get("name:en") or "",
                 label_node=label,
@@ -123,49 +113,35 @@ class _RelationPass(osmium.SimpleHandler):
             )
 
 
-class _GeometryPass(osmium.SimpleHandler):
-    """Second pass, with node locations: boundary and road way lines, label nodes."""
-
-    def __init__(self, data: _AdminData, *, read_roads: bool) -> None:
-        super().__init__()
-        self.data = data
-        self.read_roads = read_roads
-        self.labels = {c.label_node for c in data.communities.values() if c.label_node}
-
-    def node(self, node: osmium.osm.Node) -> None:
-        if node.id in self.labels and node.location.valid():
-            loc = node.location
-            self.data.label_points[node.id] = (loc.lon, loc.lat, node.tags.get("name:en") or "")
-
-    def way(self, way: osmium.osm.Way) -> None:
-        tags = way.tags
-        cutting = way.id in self.data.cutting_ways or (
+def _admin_geometry(data: _AdminData, osm: OsmData, *, read_roads: bool) -> None:
+    """Boundary and road way lines, and the label nodes, of the relations found."""
+    coords = osm.node_coords()
+    labels = {c.label_node for c in data.communities.values() if c.label_node}
+    for node in osm.of_type("node"):
+        if node["id"] in labels and node["id"] in coords:
+            data.label_points[node["id"]] = (*coords[node["id"]], node["tags"].get("name:en") or "")
+    for way in osm.of_type("way"):
+        tags = way["tags"]
+        cutting = way["id"] in data.cutting_ways or (
             tags.get("boundary") == "administrative" and tags.get("admin_level") in _CUTTING_LEVELS
         )
-        road = self.read_roads and tags.get("highway") in ROAD_BLOCK_HIGHWAYS
+        road = read_roads and tags.get("highway") in ROAD_BLOCK_HIGHWAYS
         if not (cutting or road):
-            return
-        coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
-        if len(coords) < 2:
-            return
+            continue
+        line = [coords[n] for n in way["nodes"] if n in coords]
+        if len(line) < 2:
+            continue
         if cutting:
-            self.data.cutting_ways.add(way.id)
-            self.data.way_lines[way.id] = coords
+            data.cutting_ways.add(way["id"])
+            data.way_lines[way["id"]] = line
         if road:
-            self.data.road_lines[way.id] = coords
+            data.road_lines[way["id"]] = line
 
 
-def _read_admin(path: Path, *, read_roads: bool, level: str = _COMMUNITY_LEVEL) -> _AdminData:
+def _read_admin(osm: OsmData, *, read_roads: bool, level: str = _COMMUNITY_LEVEL) -> _AdminData:
     data = _AdminData()
-    try:
-        _RelationPass(data, level).apply_file(str(path))
-        _GeometryPass(data, read_roads=read_roads).apply_file(str(path), locations=True)
-    except RuntimeError as err:
-        raise OsmFileError(
-            path,
-            f"cannot read boundaries and roads ({err})",
-            "give an OpenStreetMap XML export (.osm) or .osm.pbf file",
-        ) from err
+    _admin_relations(data, osm, level)
+    _admin_geometry(data, osm, read_roads=read_roads)
     return data
 
 
@@ -387,7 +363,7 @@ def admin_areas_from_osm(extract: OsmExtract, area: StudyArea, *, admin_level: i
     Parameters
     ----------
     extract
-        The OSM file.
+        The OSM file, as read by :func:`geodata.osm.read_osm`.
     area
         The study area; the result is in ``area.crs`` and inside ``area.projected``.
     admin_level
@@ -398,13 +374,8 @@ def admin_areas_from_osm(extract: OsmExtract, area: StudyArea, *, admin_level: i
     geopandas.GeoDataFrame
         Columns :data:`COMMUNITY_COLUMNS` (``community`` is ``"relation/<id>"``), sorted by
         it; empty when no relation at that level covers the area.
-
-    Raises
-    ------
-    OsmFileError
-        If the file cannot be read.
     """
-    data = _read_admin(Path(extract.xml_path), read_roads=False, level=str(admin_level))
+    data = _read_admin(extract.data, read_roads=False, level=str(admin_level))
     frame = _admin_communities(data, area)
     if frame is None:
         return gpd.GeoDataFrame(columns=COMMUNITY_COLUMNS, geometry="geometry", crs=area.crs)
@@ -423,7 +394,7 @@ def communities_from_osm(
     Parameters
     ----------
     extract
-        The OSM file.
+        The OSM file, as read by :func:`geodata.osm.read_osm`.
     area
         The study area; the result is in ``area.crs`` and inside ``area.projected``.
     roads
@@ -443,13 +414,11 @@ def communities_from_osm(
 
     Raises
     ------
-    OsmFileError
-        If the file cannot be read.
     CRSError
         If ``roads`` is given in another CRS than ``area.crs``.
     """
     t0 = time.perf_counter()
-    data = _read_admin(Path(extract.xml_path), read_roads=roads is None)
+    data = _read_admin(extract.data, read_roads=roads is None)
     frame = _admin_communities(data, area)
     if frame is not None and not frame.empty:
         frame = frame[COMMUNITY_COLUMNS]

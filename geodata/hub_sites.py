@@ -152,11 +152,6 @@ def hub_sites_from_osm(
     geopandas.GeoDataFrame
         Columns :data:`HUB_SITE_COLUMNS`, points in ``area.crs``. Every row is a planner
         site or an OSM site near a main road; when there is none, the fallback road nodes.
-
-    Raises
-    ------
-    OsmFileError
-        If the file cannot be parsed.
     """
     t0 = time.perf_counter()
     p = params or HubSiteParameters()

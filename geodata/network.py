@@ -1,9 +1,11 @@
-"""Walking and driving networks of a study area, from OSM XML through osmnx.
+"""Walking and driving networks of a study area, from the extract's elements through osmnx.
 
 The pipeline (one INFO log line per network, with what was dropped at each step):
 
-1. ``osmnx.graph_from_xml(..., simplify=False, retain_all=True)``. osmnx turns *every* way
-   into edges, buildings and landuse included (``shared/data/osm/README.md``, pitfalls), so
+1. osmnx's unsimplified graph of every way (:meth:`geodata.extract.OsmData.graph`, as
+   ``osmnx.graph_from_xml(..., simplify=False, retain_all=True)`` builds it), once per
+   extract and shared by its networks. osmnx turns *every* way into edges, buildings and
+   landuse included (``shared/data/osm/README.md``, pitfalls), so
 2. only edges with a ``highway`` tag are kept, then only the classes of the network kind:
 
    - **walk**: every ``highway`` except ``motorway``, ``motorway_link``, ``construction``,
@@ -29,14 +31,11 @@ Edge lengths are osmnx's great-circle ``length`` in metres (summed along simplif
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
-from xml.parsers import expat
 
 import geopandas as gpd
 import networkx as nx
@@ -51,6 +50,7 @@ from scipy.spatial import cKDTree
 from geodata.area import StudyArea
 from geodata.edge_tags import HIGHWAY_RANKING, resolve_merged_tags
 from geodata.errors import CRSError, OsmFileError, ParameterError
+from geodata.extract import OsmData
 from geodata.osm import OsmExtract
 
 __all__ = [
@@ -278,8 +278,8 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
             f"the study area's CRS {area.crs.to_string()} is not projected",
             "make the area with geodata.area.study_area",
         )
-    raw, n_non_highway = _highway_graph(extract.xml_path)
-    way_tags = _highway_way_tags(extract.xml_path)
+    raw, n_non_highway = extract.data.derived("highway_graph", _highway_graph)
+    way_tags = extract.data.derived("highway_way_tags", _highway_way_tags)
     graph = raw.copy()
     ids: Iterable[tuple[int, int, int, int]] = graph.edges(keys=True, data="osmid")
     excluded: list[Any] = [(u, v, k) for u, v, k, osmid in ids
@@ -432,30 +432,19 @@ def min_csr(rows: IntArray, cols: IntArray, length: FloatArray, n: int) -> sp.cs
     return sp.csr_array((length[first], (rows[first], cols[first])), shape=(n, n))
 
 
-def _file_key(xml_path: Path) -> tuple[str, int, int]:
-    stat = Path(xml_path).stat()
-    return str(xml_path), stat.st_mtime_ns, stat.st_size
-
-
-def _highway_graph(xml_path: Path) -> tuple[nx.MultiDiGraph, int]:
+def _highway_graph(data: OsmData) -> tuple[nx.MultiDiGraph, int]:
     """Return the raw osmnx graph with only ``highway`` edges, and how many edges were dropped.
 
-    The result is cached in memory (keyed by path, mtime and size) and must not be mutated.
+    Kept on the extract's data (:meth:`geodata.extract.OsmData.derived`): do not mutate it.
     """
-    return _highway_graph_cached(*_file_key(xml_path))
-
-
-@functools.lru_cache(maxsize=4)
-def _highway_graph_cached(xml_path: str, mtime_ns: int, size: int) -> tuple[nx.MultiDiGraph, int]:
     t0 = time.perf_counter()
-    graph = ox.graph_from_xml(xml_path, simplify=False, retain_all=True)
+    graph = data.graph()
     classes: Iterable[tuple[int, int, int, object]] = graph.edges(keys=True, data="highway")
     other: list[Any] = [(u, v, k) for u, v, k, h in classes if h is None]
     graph.remove_edges_from(other)
     graph.remove_nodes_from([n for n, degree in graph.degree() if degree == 0])
     log.debug(
-        "osmnx graph of %s: %d highway edges kept, %d other edges dropped, %.2f s",
-        xml_path,
+        "osmnx graph: %d highway edges kept, %d other edges dropped, %.2f s",
         graph.number_of_edges(),
         len(other),
         time.perf_counter() - t0,
@@ -463,41 +452,17 @@ def _highway_graph_cached(xml_path: str, mtime_ns: int, size: int) -> tuple[nx.M
     return graph, len(other)
 
 
-def _highway_way_tags(xml_path: Path) -> dict[int, dict[str, str]]:
+def _highway_way_tags(data: OsmData) -> dict[int, dict[str, str]]:
     """Return the ``highway``/``foot``/``access`` tags of every way with a ``highway`` tag.
 
     osmnx keeps ``access`` but not ``foot`` on edges, so the tags are read here.
     """
-    return _highway_way_tags_cached(*_file_key(xml_path))
-
-
-@functools.lru_cache(maxsize=4)
-def _highway_way_tags_cached(xml_path: str, mtime_ns: int, size: int) -> dict[int, dict[str, str]]:
     wanted = ("highway", "foot", "access")
-    out: dict[int, dict[str, str]] = {}
-    current: dict[str, str] = {}
-    way_id: int | None = None
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal way_id, current
-        if tag == "way":
-            way_id, current = int(attrs["id"]), {}
-        elif way_id is not None and tag == "tag" and attrs.get("k") in wanted:
-            current[attrs["k"]] = attrs.get("v", "")
-
-    def end(tag: str) -> None:
-        nonlocal way_id
-        if tag == "way":
-            if way_id is not None and "highway" in current:
-                out[way_id] = current
-            way_id = None
-
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    with Path(xml_path).open("rb") as fh:
-        parser.ParseFile(fh)
-    return out
+    return {
+        way["id"]: {k: v for k, v in way["tags"].items() if k in wanted}
+        for way in data.of_type("way")
+        if "highway" in way["tags"]
+    }
 
 
 def street_lines(network: Network) -> gpd.GeoDataFrame:

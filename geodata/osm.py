@@ -4,9 +4,10 @@ Plain ``.osm`` XML is used where it lies. ``.osm.xz``, ``.osm.bz2`` and ``.osm.g
 decompressed, and ``.osm.pbf`` is converted with pyosmium, into plain XML in the cache folder
 (:mod:`geodata.cache`), keyed by the sha256 of the input, so a second run reuses the copy.
 
-Every file is stream-parsed once (with expat) to validate it and to
-count its nodes, ways and relations; that pass also reads ``<bounds>``, or the box of all nodes
-when the file has none (Overpass output, such as the Shanghai extract).
+Every file is stream-parsed once (with expat): the one pass validates it, counts its nodes, ways
+and relations, reads ``<bounds>`` (or the box of all nodes when the file has none: Overpass
+output, such as the Shanghai extract) and keeps every element in memory
+(:class:`geodata.extract.OsmData`), which the stages of a run read instead of the file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import lzma
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
@@ -27,6 +28,7 @@ from shapely.geometry import Polygon
 
 from geodata.cache import cached_file, file_sha256
 from geodata.errors import OsmFileError
+from geodata.extract import ElementBuilder, OsmData
 
 __all__ = ["OsmExtract", "read_osm", "SUPPORTED_SUFFIXES"]
 
@@ -53,16 +55,15 @@ _REDOWNLOAD = "download or export the file again and check that the transfer com
 
 @dataclass(frozen=True)
 class OsmExtract:
-    """An OpenStreetMap file made ready for reading.
+    """An OpenStreetMap file, read once: its elements in memory, its bounds and counts.
 
     Attributes
     ----------
     path
         The file the user gave (``.osm``, ``.osm.bz2``, ``.osm.xz`` or ``.osm.pbf``).
     xml_path
-        Plain OSM XML with the same content, readable by ``osmnx.features_from_xml`` and
-        ``osmnx.graph_from_xml``: ``path`` itself, or a decompressed or converted copy in the
-        cache folder.
+        Plain OSM XML with the same content, the one parsed: ``path`` itself, or a
+        decompressed or converted copy in the cache folder.
     bounds
         The file's ``<bounds>`` box in WGS84, or the box of its nodes when it has none.
     has_bounds
@@ -71,6 +72,8 @@ class OsmExtract:
         Element counts found while validating the file.
     generator
         The ``generator`` attribute of the ``<osm>`` element (``""`` when absent).
+    data
+        The file's elements (:class:`geodata.extract.OsmData`), which the stages read.
     """
 
     path: Path
@@ -81,6 +84,7 @@ class OsmExtract:
     n_ways: int = 0
     n_relations: int = 0
     generator: str = ""
+    data: OsmData = field(default_factory=lambda: OsmData([]), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class _Scan:
     n_ways: int
     n_relations: int
     generator: str
+    data: OsmData
 
 
 def read_osm(path: str | Path) -> OsmExtract:
@@ -149,6 +154,7 @@ def read_osm(path: str | Path) -> OsmExtract:
         n_ways=scan.n_ways,
         n_relations=scan.n_relations,
         generator=scan.generator,
+        data=scan.data,
     )
     log.info(
         "read_osm: %s (%s%s): %d nodes, %d ways, %d relations, bounds %s %s in %.2f s",
@@ -255,11 +261,13 @@ def _pbf_to_xml(src: Path, dst: Path) -> None:
 
 
 def _scan_xml(xml_path: Path, *, shown: Path, fmt: str) -> _Scan:
-    """Stream-parse the XML once: check the root, count elements, read bounds and node box."""
+    """Stream-parse the XML once: check it, count and keep its elements, read its box."""
     what = "XML" if fmt == "xml" else f"XML (decompressed from {fmt})"
     state = _ScanState()
+    builder = ElementBuilder()
 
     def start(tag: str, attrs: dict[str, str]) -> None:
+        builder.start(tag, attrs)
         if tag == "node":
             state.n_nodes += 1
             lat, lon = attrs.get("lat"), attrs.get("lon")
@@ -292,6 +300,7 @@ def _scan_xml(xml_path: Path, *, shown: Path, fmt: str) -> _Scan:
 
     parser = expat.ParserCreate()
     parser.StartElementHandler = start
+    parser.EndElementHandler = builder.end
     try:
         with xml_path.open("rb") as fh:
             parser.ParseFile(fh)
@@ -306,7 +315,12 @@ def _scan_xml(xml_path: Path, *, shown: Path, fmt: str) -> _Scan:
         ) from None
     except ValueError as exc:
         raise OsmFileError(
-            shown, f"a node has a coordinate that is not a number ({exc})", _REDOWNLOAD
+            shown, f"an element has an id or a coordinate that is not a number ({exc})",
+            _REDOWNLOAD,
+        ) from None
+    except KeyError as exc:
+        raise OsmFileError(
+            shown, f"a <tag>, <nd> or <member> lacks its {exc} attribute", _REDOWNLOAD
         ) from None
     if state.n_nodes == 0 or state.minx == float("inf"):
         raise OsmFileError(
@@ -316,9 +330,8 @@ def _scan_xml(xml_path: Path, *, shown: Path, fmt: str) -> _Scan:
             "export the area again with its nodes (Overpass: end the query with `>; out;`)",
         )
     node_box = (state.minx, state.miny, state.maxx, state.maxy)
-    return _Scan(
-        state.bounds, node_box, state.n_nodes, state.n_ways, state.n_relations, state.generator
-    )
+    return _Scan(state.bounds, node_box, state.n_nodes, state.n_ways, state.n_relations,
+                 state.generator, OsmData(builder.elements))
 
 
 class _ScanState:

@@ -39,18 +39,17 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import osmium
 import pyproj
 import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
 from geodata.area import StudyArea
-from geodata.errors import OsmFileError, ParameterError
+from geodata.errors import ParameterError
+from geodata.extract import OsmData, member_refs
 from geodata.osm import OsmExtract
 
 __all__ = [
@@ -95,60 +94,48 @@ class _Rural:
     centres: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
-class _RelationPass(osmium.SimpleHandler):
-    def __init__(self, data: _Rural) -> None:
-        super().__init__()
-        self.data = data
-
-    def relation(self, rel: osmium.osm.Relation) -> None:
-        tags = rel.tags
+def _rural_relations(data: _Rural, osm: OsmData) -> None:
+    """Named administrative relations (township level or unlevelled) and their ways."""
+    for rel in osm.of_type("relation"):
+        tags = rel["tags"]
         name = tags.get("name", "") or tags.get("name:zh", "")
         if tags.get("boundary") != "administrative" or not name:
-            return
+            continue
         if tags.get("admin_level") not in (None, "8"):
-            return
-        ways = [m.ref for m in rel.members if m.type == "w"]
-        centre = next(
-            (m.ref for m in rel.members if m.type == "n" and m.role == "admin_centre"), None
-        )
-        self.data.relations[rel.id] = (name, ways, centre)
+            continue
+        ways = member_refs(rel, "way")
+        centre = next(iter(member_refs(rel, "node", "admin_centre")), None)
+        data.relations[rel["id"]] = (name, ways, centre)
         for w in ways:
-            self.data.way_rels[w].add(rel.id)
+            data.way_rels[w].add(rel["id"])
 
 
-class _GeometryPass(osmium.SimpleHandler):
-    def __init__(self, data: _Rural) -> None:
-        super().__init__()
-        self.data = data
-        self.centres = {c for _, _, c in data.relations.values() if c is not None}
-
-    def node(self, node: osmium.osm.Node) -> None:
-        if not node.location.valid():
-            return
-        loc = node.location
-        if node.id in self.centres:
-            self.data.centres[node.id] = (loc.lon, loc.lat)
-        place = node.tags.get("place")
+def _rural_geometry(data: _Rural, osm: OsmData) -> None:
+    """Places (village, hamlet, town nodes), admin centres and the relations' way lines."""
+    centres = {c for _, _, c in data.relations.values() if c is not None}
+    coords = osm.node_coords()
+    for node in osm.of_type("node"):
+        if node["id"] not in coords:
+            continue
+        lon, lat = coords[node["id"]]
+        tags = node["tags"]
+        if node["id"] in centres:
+            data.centres[node["id"]] = (lon, lat)
+        place = tags.get("place")
         if place in ("village", "hamlet", "town"):
-            name = node.tags.get("name") or node.tags.get("name:zh") or ""
-            self.data.places.append((node.id, place, name, loc.lon, loc.lat, len(node.tags)))
+            name = tags.get("name") or tags.get("name:zh") or ""
+            data.places.append((node["id"], place, name, lon, lat, len(tags)))
+    for way in osm.of_type("way"):
+        if way["id"] in data.way_rels:
+            line = [coords[n] for n in way["nodes"] if n in coords]
+            if len(line) >= 2:
+                data.way_lines[way["id"]] = line
 
-    def way(self, way: osmium.osm.Way) -> None:
-        if way.id in self.data.way_rels:
-            coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
-            if len(coords) >= 2:
-                self.data.way_lines[way.id] = coords
 
-
-def _read(path: Path) -> _Rural:
+def _read(osm: OsmData) -> _Rural:
     data = _Rural()
-    try:
-        _RelationPass(data).apply_file(str(path))
-        _GeometryPass(data).apply_file(str(path), locations=True)
-    except RuntimeError as err:
-        raise OsmFileError(
-            path, f"cannot read places and boundaries ({err})", "give an OSM XML or PBF file"
-        ) from err
+    _rural_relations(data, osm)
+    _rural_geometry(data, osm)
     return data
 
 
@@ -172,13 +159,8 @@ def villages_from_osm(extract: OsmExtract, area: StudyArea) -> gpd.GeoDataFrame:
         Columns :data:`VILLAGE_COLUMNS` in ``area.crs``, sorted by ``osm_id``: ``village_id``
         (``"node/<id>"``), ``osm_id``, ``name``, ``place`` (``{"village", "hamlet"}``);
         ``township`` and ``assigned_by`` are empty until :func:`assign_villages`.
-
-    Raises
-    ------
-    OsmFileError
-        If the file cannot be read.
     """
-    return _villages(_read(Path(extract.xml_path)), area)
+    return _villages(_read(extract.data), area)
 
 
 def _villages(data: _Rural, area: StudyArea) -> gpd.GeoDataFrame:
@@ -227,14 +209,12 @@ def townships_from_osm(
 
     Raises
     ------
-    OsmFileError
-        If the file cannot be read.
     ParameterError
         If ``town_merge_m`` is negative.
     """
     if not town_merge_m >= 0:
         raise ParameterError(f"town_merge_m={town_merge_m!r} must be 0 or more (metres)")
-    return _townships(_read(Path(extract.xml_path)), area, town_merge_m)
+    return _townships(_read(extract.data), area, town_merge_m)
 
 
 def _townships(data: _Rural, area: StudyArea, merge_m: float) -> gpd.GeoDataFrame:
@@ -395,15 +375,13 @@ def rural_places_from_osm(
 
     Raises
     ------
-    OsmFileError
-        If the file cannot be read.
     ParameterError
         If ``town_merge_m`` is negative.
     """
     t0 = time.perf_counter()
     if not town_merge_m >= 0:
         raise ParameterError(f"town_merge_m={town_merge_m!r} must be 0 or more (metres)")
-    data = _read(Path(extract.xml_path))
+    data = _read(extract.data)
     towns = _townships(data, area, town_merge_m)
     villages = assign_villages(_villages(data, area), towns)
     log.info(

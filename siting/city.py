@@ -59,7 +59,7 @@ from geodata.area import StudyArea, study_area
 from geodata.coverage import city_coverage
 from geodata.districts import districts_from_file, districts_from_osm
 from geodata.errors import InputDataError
-from geodata.osm import read_osm
+from geodata.osm import OsmExtract, read_osm
 from maps.files import atomic_folder
 from maps.tier_layers import TIER_LAYERS
 from optimizer.city_bound import (
@@ -109,13 +109,17 @@ class CityPlan:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def split_districts(scenario: Scenario) -> tuple[gpd.GeoDataFrame, StudyArea]:
+def split_districts(scenario: Scenario, *, extract: OsmExtract | None = None
+                    ) -> tuple[gpd.GeoDataFrame, StudyArea]:
     """Return the districts of a city scenario, clipped to its study area.
 
     Parameters
     ----------
     scenario
         A scenario with ``area.districts``.
+    extract
+        The scenario's OSM file as already read (:func:`geodata.osm.read_osm`); ``None``
+        reads it.
 
     Returns
     -------
@@ -134,7 +138,8 @@ def split_districts(scenario: Scenario) -> tuple[gpd.GeoDataFrame, StudyArea]:
     if spec is None:
         raise InputDataError(None, f"scenario {scenario.name!r} has no area.districts",
                              "add [area.districts] to plan a city by districts")
-    extract = read_osm(scenario.area.osm)
+    if extract is None:
+        extract = read_osm(scenario.area.osm)
     area = study_area(extract, boundary=scenario.area.boundary,
                       boundary_crs=scenario.area.boundary_crs)
     if spec.source == "osm":
@@ -180,7 +185,8 @@ def district_areas(districts: gpd.GeoDataFrame, city: StudyArea, *, buffer_m: fl
 
 
 def district_plan(osm: str | Path, options: PlanOptions, area: StudyArea,
-                  owned: shapely.Geometry) -> dict[str, Any]:
+                  owned: shapely.Geometry, extract: OsmExtract | None = None
+                  ) -> dict[str, Any]:
     """Plan one district with the one pipeline (:func:`siting.pipeline.run_plan`).
 
     Parameters
@@ -191,6 +197,8 @@ def district_plan(osm: str | Path, options: PlanOptions, area: StudyArea,
         The scenario's plan options.
     area, owned
         The district's study area and owned part (:func:`district_areas`).
+    extract
+        The city's extract, read once for all districts; ``None`` reads ``osm``.
 
     Returns
     -------
@@ -198,7 +206,7 @@ def district_plan(osm: str | Path, options: PlanOptions, area: StudyArea,
         ``layers`` (projected GeoDataFrames), ``summary`` (a plan's summary) and ``reach``
         (the homes it serves and the sites in their reach, for the city's bound).
     """
-    result = run_plan(osm, options, area=area, owned=owned)
+    result = run_plan(osm, options, extract=extract, area=area, owned=owned)
     return {"layers": result.layers, "summary": result.summary, "reach": _district_reach(result)}
 
 
@@ -370,7 +378,8 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
         Any input, parameter, solver or output problem of any district.
     """
     t0 = time.perf_counter()
-    districts, city = split_districts(scenario)
+    extract = read_osm(scenario.area.osm)
+    districts, city = split_districts(scenario, extract=extract)
     options = plan_options(scenario)
     spec = scenario.area.districts
     buffer_m = float(options.radius_m if spec is None or spec.buffer_m is None
@@ -378,10 +387,12 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
     osm = scenario.area.osm
     areas = district_areas(districts, city, buffer_m=buffer_m)
     if client is None:
-        parts = [district_plan(osm, options, a, o) for a, o in areas]
+        parts = [district_plan(osm, options, a, o, extract) for a, o in areas]
     else:
-        parts = client.gather([client.submit(district_plan, osm, options, a, o, pure=False)
-                               for a, o in areas])
+        # the parsed extract is sent to each worker once; its tasks share it
+        shared = client.scatter(extract, broadcast=True)
+        parts = client.gather([client.submit(district_plan, osm, options, a, o, shared,
+                                             pure=False) for a, o in areas])
     layers = merge_districts(parts, districts)
     bound, splits = city_bound(parts, options, client=client)
     seconds = time.perf_counter() - t0

@@ -252,6 +252,7 @@ def run_plan(
     osm: str | Path,
     options: PlanOptions,
     *,
+    extract: OsmExtract | None = None,
     area: StudyArea | None = None,
     owned: shapely.Geometry | None = None,
     out: str | Path | None = None,
@@ -269,6 +270,9 @@ def run_plan(
         OpenStreetMap file.
     options
         The plan's options.
+    extract
+        ``osm`` as already read by :func:`geodata.osm.read_osm` (a city's districts share
+        one); ``None`` reads it.
     area
         A study area given by the caller (a city's district with its border buffer); ``None``
         builds it from ``options.boundary``.
@@ -292,7 +296,8 @@ def run_plan(
     rule_set = preset(options.rules, overrides=options.rule_overrides)
     lp = locker_parameters(options, rule_set)
     stages = _Stages(progress)
-    d = read_district(osm, options, area=area, owned=owned, stages=stages, radius_m=lp.radius_m)
+    d = read_district(osm, options, extract=extract, area=area, owned=owned, stages=stages,
+                      radius_m=lp.radius_m)
     problem, reach = locker_problem(d, lp)
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
@@ -543,12 +548,16 @@ def read_district(
     osm: str | Path,
     options: PlanOptions,
     *,
+    extract: OsmExtract | None = None,
     area: StudyArea | None = None,
     owned: shapely.Geometry | None = None,
     stages: _Stages | None = None,
     radius_m: float = WALK_RADIUS_M,
 ) -> District:
-    """Read the OSM file and build the study area, network, demand and candidate sites.
+    """Read the OSM file once and build the study area, network, demand and candidate sites.
+
+    Every stage reads the one in-memory extract (:class:`geodata.osm.OsmExtract`), never the
+    file again.
 
     Parameters
     ----------
@@ -556,7 +565,7 @@ def read_district(
         OpenStreetMap file.
     options
         The plan's options (boundary, demand parameters, planner's tables).
-    area, owned
+    extract, area, owned
         As for :func:`run_plan`.
     stages
         The stage timer (``None``: stages are only logged).
@@ -569,7 +578,8 @@ def read_district(
         The tiers' inputs.
     """
     stages = stages or _Stages(None)
-    extract = read_osm(osm)
+    if extract is None:
+        extract = read_osm(osm)
     if area is None:
         area = study_area(extract, boundary=options.boundary, boundary_crs=options.boundary_crs)
     check_area_size(extract, area, radius_m=radius_m)

@@ -88,7 +88,7 @@ def test_gcj02_shift_aligns_datav_with_osm_admin_boundaries(
     )
     crs = utm_crs(104.06, 30.66)
     to_utm = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
-    lonlat = _osm_admin_vertices(chengdu.xml_path)
+    lonlat = _osm_admin_vertices(chengdu.data)
     points = shapely.points(np.column_stack(to_utm.transform(lonlat[:, 0], lonlat[:, 1])))
 
     def near_share(geom: shapely.Geometry) -> float:

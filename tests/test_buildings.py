@@ -6,12 +6,15 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import osmnx as ox
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
 
 from geodata.area import study_area
 from geodata.buildings import (
     BUILDING_COLUMNS,
+    SITING_TAGS,
     buildings_from_osm,
     osm_ids,
     read_siting_features,
@@ -22,8 +25,7 @@ from geodata.defaults import (
     METRES_PER_LEVEL,
     RESIDENTIAL_BUILDING_TAGS,
 )
-from geodata.errors import OsmFileError
-from geodata.osm import OsmExtract, read_osm
+from geodata.osm import read_osm
 
 
 @pytest.fixture(scope="module")
@@ -201,14 +203,10 @@ def test_file_without_buildings_gives_empty_frame(tmp_path: Path) -> None:
     assert b.empty and list(b.columns) == BUILDING_COLUMNS
 
 
-def test_unreadable_xml_raises_osm_file_error(tmp_path: Path) -> None:
-    path = tmp_path / "broken.osm"
-    path.write_text("<osm><node id='1' lat='30' lon='104'/></osm>", encoding="utf-8")
-    extract = OsmExtract(
-        path=path,
-        xml_path=tmp_path / "missing.osm",
-        bounds=shapely.box(104, 30, 104.01, 30.01),
-        has_bounds=False,
-    )
-    with pytest.raises(OsmFileError, match="missing.osm"):
-        read_siting_features(extract)
+def test_features_equal_osmnx_reading_the_file(chengdu_osm_plain: Path) -> None:
+    """The frame built from the parsed elements is the one osmnx builds from the file."""
+    extract = read_osm(chengdu_osm_plain)
+    ours = read_siting_features(extract)
+    theirs = ox.features_from_xml(chengdu_osm_plain, tags=dict(SITING_TAGS))
+    assert len(ours) > 1000
+    assert_geodataframe_equal(ours, theirs)

@@ -6,12 +6,14 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmium
+import osmnx as ox
 import pytest
 import shapely
 
 from geodata.area import StudyArea, study_area
 from geodata.edge_tags import HIGHWAY_RANKING
 from geodata.errors import OsmFileError, ParameterError
+from geodata.extract import OsmData
 from geodata.network import (
     DRIVE_HIGHWAYS,
     WALK_EXCLUDED_HIGHWAYS,
@@ -87,7 +89,7 @@ def test_chengdu_walk_network(chengdu_walk: Network, chengdu) -> None:
 
 def test_walk_drops_ways_closed_to_walkers(chengdu_walk: Network, chengdu) -> None:
     extract, _ = chengdu
-    tags = _highway_way_tags(extract.xml_path)
+    tags = _highway_way_tags(extract.data)
     closed = {w for w, t in tags.items() if t.get("foot") == "no"}
     assert closed  # the file has primary roads tagged foot=no
     assert not closed & _edge_values(chengdu_walk.graph, "osmid")
@@ -96,7 +98,7 @@ def test_walk_drops_ways_closed_to_walkers(chengdu_walk: Network, chengdu) -> No
 def test_merged_edges_take_their_most_important_class(chengdu_walk: Network, chengdu) -> None:
     """osmnx merges the ways' tags in set order; each merged tag is resolved by one rule."""
     extract, _ = chengdu
-    tags = _highway_way_tags(extract.xml_path)
+    tags = _highway_way_tags(extract.data)
     rank = {name: k for k, name in enumerate(HIGHWAY_RANKING)}
     mixed = 0
     for _, _, data in chengdu_walk.graph.edges(data=True):
@@ -212,3 +214,26 @@ def test_file_without_highways(chengdu_osm_plain: Path, tmp_path: Path) -> None:
     with pytest.raises(OsmFileError, match="no drive highway ways") as info:
         drive_network(extract, study_area(extract))
     assert info.value.path == out
+
+
+def test_graph_of_the_elements_is_osmnx_reading_the_file(chengdu_osm_plain: Path) -> None:
+    """The graph built from the parsed elements equals osmnx's own read of the file."""
+    ours = read_osm(chengdu_osm_plain).data.graph()
+    theirs = ox.graph_from_xml(chengdu_osm_plain, simplify=False, retain_all=True)
+    assert ours.number_of_edges() > 20_000
+    assert list(ours.nodes(data=True)) == list(theirs.nodes(data=True))
+    assert list(ours.edges(keys=True, data=True)) == list(theirs.edges(keys=True, data=True))
+
+
+def test_networks_of_one_extract_share_one_raw_graph(chengdu: tuple[OsmExtract, StudyArea],
+                                                     chengdu_walk: Network,
+                                                     chengdu_drive: Network) -> None:
+    """The walk and drive networks are cut from one graph, built once per extract."""
+    extract, _ = chengdu
+
+    def again(data: OsmData) -> tuple[nx.MultiDiGraph, int]:
+        raise AssertionError("the raw graph was built again")
+
+    graph, _ = extract.data.derived("highway_graph", again)
+    assert set(chengdu_walk.graph.nodes) <= set(graph.nodes)
+    assert set(chengdu_drive.graph.nodes) <= set(graph.nodes)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import bz2
 import logging
 import lzma
+import pickle
 from pathlib import Path
 
 import osmium
@@ -10,6 +11,7 @@ import pytest
 
 from geodata.cache import CACHE_ENV_VAR
 from geodata.errors import OsmFileError
+from geodata.extract import OsmData
 from geodata.osm import OsmExtract, read_osm
 
 # Figures published in ../shared/data/osm/README.md
@@ -176,3 +178,16 @@ def test_osm_without_nodes(chengdu_osm_plain: Path, tmp_path: Path) -> None:
     bare.write_text("\n".join([*head, "</osm>", ""]), encoding="utf-8")
     with pytest.raises(OsmFileError, match="no nodes"):
         read_osm(bare)
+
+
+def test_extract_keeps_every_element_and_ships_only_them(chengdu_osm_plain: Path) -> None:
+    """One parse keeps all elements; objects built from them stay behind when pickled."""
+    extract = read_osm(chengdu_osm_plain)
+    kinds = [e["type"] for e in extract.data.elements]
+    assert (kinds.count("node"), kinds.count("way"), kinds.count("relation")) == (
+        extract.n_nodes, extract.n_ways, extract.n_relations) == (11_563, 1_775, 109)
+    size = len(pickle.dumps(extract))
+    graph = extract.data.derived("graph", OsmData.graph)
+    assert extract.data.derived("graph", OsmData.graph) is graph
+    assert len(pickle.dumps(extract)) == size
+    assert pickle.loads(pickle.dumps(extract)).data.elements == extract.data.elements

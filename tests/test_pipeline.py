@@ -252,3 +252,17 @@ def test_plan_keywords_and_options_run_the_same_pipeline(chengdu_osm, chengdu_pl
     assert result.summary["objective"] == chengdu_plan.summary["objective"]
     assert result.summary["parameters"] == chengdu_plan.summary["parameters"]
     assert result.out is None
+
+
+def test_a_run_reads_only_the_extract_it_is_given(chengdu_osm, chengdu_plan, tmp_path):
+    """A district given its extract (pickled, as a city worker gets it) never opens the file."""
+    import pickle
+
+    from geodata.osm import read_osm
+    from siting.pipeline import PlanOptions, run_plan
+
+    shipped = pickle.loads(pickle.dumps(read_osm(chengdu_osm)))
+    result = run_plan(tmp_path / "not-there.osm", PlanOptions(time_limit=60), extract=shipped)
+    assert not (tmp_path / "not-there.osm").exists()
+    assert result.summary["objective"] == chengdu_plan.summary["objective"]
+    assert result.summary["counts"] == chengdu_plan.summary["counts"]
