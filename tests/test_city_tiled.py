@@ -69,7 +69,7 @@ def _check_city(folder: Path) -> None:
     assert (communities["community_ratio"].dropna() <= 1.3 + 1e-6).all()
 
 
-@pytest.mark.slow
+@pytest.mark.full  # minutes on 2 cores: `make test-full`
 def test_four_tile_city_on_a_local_cluster_and_a_remote_scheduler(
         tmp_path: Path, chengdu_osm: Path) -> None:
     from siting.cli import app
