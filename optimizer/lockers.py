@@ -102,6 +102,7 @@ from .locker_search import joined_sites
 from .milp import Milp, MilpResult, SolverName, solve_milp
 from .models import Solution, set_cover
 from .rules import R2_RATIO, WALK_RADIUS_M
+from .solve_record import SolveRecord
 
 __all__ = [
     "LockerParameters",
@@ -346,6 +347,12 @@ class LockerPlan:
     build_s: float = 0.0
     solve_s: float = 0.0
     kept_sites: int = 0
+
+    @property
+    def solve(self) -> SolveRecord:
+        """The plan's status, objective, bound, gap and times, as every tier's plan has them."""
+        return SolveRecord(self.status, self.objective, self.bound, self.gap, self.build_s,
+                           self.solve_s)
 
     def site_load(self, daily_parcels: np.ndarray) -> np.ndarray:
         """Daily parcels served at each site in ``sites``."""

@@ -2,8 +2,10 @@
 
 Each tier's plan (:class:`optimizer.stations.StationPlan`, :class:`optimizer.stations.CargoPlan`,
 :class:`optimizer.rural.RuralPlan`, :class:`optimizer.hubs.HubPlan`) holds a
-:class:`SolveRecord` in its ``solve`` attribute: the status, the objective and proven bound
-with their relative gap when a model was solved, and the seconds spent building and solving.
+:class:`SolveRecord` in its ``solve`` attribute (:class:`optimizer.lockers.LockerPlan` gives
+one from its own fields, which its callers read directly): the status, the objective and
+proven bound with their relative gap when a model was solved, and the seconds spent building and
+solving.
 A tier placed by rule (cargo matching, village and township stations) has status
 ``"rule-based"`` and no objective, bound or gap.
 """
