@@ -86,4 +86,8 @@ def test_four_tile_city_on_a_local_cluster_and_a_remote_scheduler(
     _check_city(tmp_path / "remote" / "city4")
     one = json.loads((tmp_path / "local" / "city4" / "summary.json").read_text())
     two = json.loads((tmp_path / "remote" / "city4" / "summary.json").read_text())
-    assert one["objective"] == two["objective"] and one["bound"] == two["bound"]
+    assert one["objective"] == two["objective"]
+    # the split problems stop at their time limits: their bounds, valid both, may differ then
+    assert one["bound"] <= one["objective"] and two["bound"] <= two["objective"]
+    if one["city_bound"]["status"] == two["city_bound"]["status"] == "optimal":
+        assert one["bound"] == two["bound"]
