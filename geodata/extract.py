@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 from osmnx import features as ox_features
 from osmnx import graph as ox_graph
 from shapely.geometry import Polygon
@@ -94,6 +95,52 @@ class OsmData:
         return self.derived("node_coords", lambda d: {
             e["id"]: (e["lon"], e["lat"]) for e in d.of_type("node") if "lon" in e})
 
+    def boxes(self) -> np.ndarray:
+        """Return each element's WGS84 box ``(minx, miny, maxx, maxy)``, shape ``(n, 4)``.
+
+        A node's box is its point, a way's the box of its nodes, a relation's the box of its
+        members (relations within relations followed); ``nan`` where no coordinate is known.
+        """
+        return self.derived("boxes", _element_boxes)
+
+    def within(self, box: tuple[float, float, float, float]) -> OsmData:
+        """Return the elements that may reach into ``box``, each complete, in file order.
+
+        Kept: every element whose box (:meth:`boxes`) meets ``box``, with every member of a
+        kept relation (and of the relations in it) and every node of a kept way. Any geometry
+        osmnx builds from the elements lies within its element's box, so a stage that clips
+        to an area inside ``box`` finds the same features, streets and boundaries in the
+        result as in the whole data.
+
+        Parameters
+        ----------
+        box
+            ``(minx, miny, maxx, maxy)`` in WGS84.
+
+        Returns
+        -------
+        OsmData
+            The kept elements (the same dictionaries, not copies).
+        """
+        b = self.boxes()
+        with np.errstate(invalid="ignore"):
+            meets = ((b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3])
+                     & (b[:, 3] >= box[1]))
+        index = self.derived("index", _element_index)
+        keep = set(np.flatnonzero(meets).tolist())
+        todo = [i for i in keep if self.elements[i]["type"] != "node"]
+        while todo:
+            e = self.elements[todo.pop()]
+            refs = ([("node", r) for r in e["nodes"]] if e["type"] == "way"
+                    else [(m["type"], m["ref"]) for m in e["members"]])
+            for ref in refs:
+                i = index.get(ref)
+                if i is not None and i not in keep:
+                    keep.add(i)
+                    if ref[0] != "node":
+                        todo.append(i)
+        return OsmData([self.elements[i] for i in sorted(keep)])
+
     def features(self, tags: dict[str, bool | str | list[str]]) -> gpd.GeoDataFrame:
         """Return osmnx's feature frame for ``tags``, as ``osmnx.features_from_xml`` would.
 
@@ -127,6 +174,41 @@ class OsmData:
             one-way), with osmnx's way tags and ``length``.
         """
         return ox_graph._create_graph([{"elements": self.elements}], bidirectional=False)
+
+
+def _element_index(data: OsmData) -> dict[tuple[str, int], int]:
+    """``{(type, id): position}`` of every element."""
+    return {(e["type"], e["id"]): i for i, e in enumerate(data.elements)}
+
+
+def _element_boxes(data: OsmData) -> np.ndarray:
+    """Boxes of :meth:`OsmData.boxes`: nodes, then ways, then relations until none grows."""
+    boxes = np.full((len(data.elements), 4), np.nan)
+    index = data.derived("index", _element_index)
+    coords = data.node_coords()
+    for i, e in enumerate(data.elements):
+        if e["type"] == "node" and e["id"] in coords:
+            boxes[i] = coords[e["id"]] * 2
+        elif e["type"] == "way":
+            xy = np.array([coords[n] for n in e["nodes"] if n in coords]).reshape(-1, 2)
+            if len(xy):
+                boxes[i] = (*xy.min(axis=0), *xy.max(axis=0))
+    relations = [i for i, e in enumerate(data.elements) if e["type"] == "relation"]
+    for _ in range(len(relations) + 1):  # a chain of nested relations grows one per round
+        grown = False
+        for i in relations:
+            members = [index[m["type"], m["ref"]] for m in data.elements[i]["members"]
+                       if (m["type"], m["ref"]) in index]
+            if not members:
+                continue
+            mb = boxes[members]
+            new = np.array([np.nanmin(mb[:, 0]), np.nanmin(mb[:, 1]), np.nanmax(mb[:, 2]),
+                            np.nanmax(mb[:, 3])]) if not np.isnan(mb).all() else boxes[i]
+            if not np.array_equal(new, boxes[i], equal_nan=True):
+                boxes[i], grown = new, True
+        if not grown:
+            break
+    return boxes
 
 
 def member_refs(relation: dict[str, Any], kind: str, role: str | None = None) -> list[int]:

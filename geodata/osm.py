@@ -19,12 +19,12 @@ import logging
 import lzma
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.parsers import expat
 
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
 from geodata.cache import cached_file, file_sha256
 from geodata.errors import OsmFileError
@@ -85,6 +85,37 @@ class OsmExtract:
     n_relations: int = 0
     generator: str = ""
     data: OsmData = field(default_factory=lambda: OsmData([]), repr=False, compare=False)
+
+    def within(self, area: Polygon | MultiPolygon, *, margin_deg: float = 0.005) -> OsmExtract:
+        """Return the part of the extract a plan of ``area`` reads (a city's district).
+
+        The elements that may reach into the box of ``area`` grown by ``margin_deg``
+        (:meth:`geodata.extract.OsmData.within`), with ``bounds`` that box within the file's
+        and the counts of what is kept, so a district of a large city reads and holds its
+        own part only. The plan of any area inside the box is the same as on the whole
+        extract.
+
+        Parameters
+        ----------
+        area
+            The study area in WGS84.
+        margin_deg
+            Margin around its box in degrees (0.005°: about 500 m).
+
+        Returns
+        -------
+        OsmExtract
+            The same file, its data cut to the box.
+        """
+        minx, miny, maxx, maxy = area.bounds
+        box = shapely.box(minx - margin_deg, miny - margin_deg, maxx + margin_deg,
+                          maxy + margin_deg)
+        data = self.data.within(box.bounds)
+        kinds = [e["type"] for e in data.elements]
+        cut = shapely.intersection(box, self.bounds)
+        return replace(self, bounds=cut if isinstance(cut, Polygon) else box,
+                       n_nodes=kinds.count("node"), n_ways=kinds.count("way"),
+                       n_relations=kinds.count("relation"), data=data)
 
 
 @dataclass(frozen=True)

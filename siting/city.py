@@ -198,7 +198,8 @@ def district_plan(osm: str | Path, options: PlanOptions, area: StudyArea,
     area, owned
         The district's study area and owned part (:func:`district_areas`).
     extract
-        The city's extract, read once for all districts; ``None`` reads ``osm``.
+        The city's extract (read once for all districts) or the district's part of it
+        (:meth:`geodata.osm.OsmExtract.within`); ``None`` reads ``osm``.
 
     Returns
     -------
@@ -386,13 +387,14 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
                      else spec.buffer_m)
     osm = scenario.area.osm
     areas = district_areas(districts, city, buffer_m=buffer_m)
+    # each district gets the part of the city's elements reaching into its area, so its
+    # reading stages and a worker's memory grow with the district, not with the city
     if client is None:
-        parts = [district_plan(osm, options, a, o, extract) for a, o in areas]
+        parts = [district_plan(osm, options, a, o, extract.within(a.polygon)) for a, o in areas]
     else:
-        # the parsed extract is sent to each worker once; its tasks share it
-        shared = client.scatter(extract, broadcast=True)
-        parts = client.gather([client.submit(district_plan, osm, options, a, o, shared,
-                                             pure=False) for a, o in areas])
+        cuts = client.scatter([extract.within(a.polygon) for a, _ in areas])
+        parts = client.gather([client.submit(district_plan, osm, options, a, o, cut, pure=False)
+                               for (a, o), cut in zip(areas, cuts, strict=True)])
     layers = merge_districts(parts, districts)
     bound, splits = city_bound(parts, options, client=client)
     seconds = time.perf_counter() - t0
