@@ -107,10 +107,12 @@ class OsmData:
         """Return the elements that may reach into ``box``, each complete, in file order.
 
         Kept: every element whose box (:meth:`boxes`) meets ``box``, with every member of a
-        kept relation (and of the relations in it) and every node of a kept way. Any geometry
-        osmnx builds from the elements lies within its element's box, so a stage that clips
-        to an area inside ``box`` finds the same features, streets and boundaries in the
-        result as in the whole data.
+        kept area relation (multipolygons and boundaries, and the relations in them) and
+        every node of a kept way. Any geometry osmnx builds from the elements lies within its
+        element's box, so a stage that clips to an area inside ``box`` finds the same
+        features, streets and boundaries in the result as in the whole data. Other relations
+        (bus routes, ...) are kept with the members that meet ``box`` only: no stage builds a
+        geometry from them, and a route would otherwise pull in streets across the city.
 
         Parameters
         ----------
@@ -128,7 +130,7 @@ class OsmData:
                      & (b[:, 3] >= box[1]))
         index = self.derived("index", _element_index)
         keep = set(np.flatnonzero(meets).tolist())
-        todo = [i for i in keep if self.elements[i]["type"] != "node"]
+        todo = [i for i in keep if _completed(self.elements[i])]
         while todo:
             e = self.elements[todo.pop()]
             refs = ([("node", r) for r in e["nodes"]] if e["type"] == "way"
@@ -137,7 +139,7 @@ class OsmData:
                 i = index.get(ref)
                 if i is not None and i not in keep:
                     keep.add(i)
-                    if ref[0] != "node":
+                    if _completed(self.elements[i]):
                         todo.append(i)
         return OsmData([self.elements[i] for i in sorted(keep)])
 
@@ -174,6 +176,17 @@ class OsmData:
             one-way), with osmnx's way tags and ``length``.
         """
         return ox_graph._create_graph([{"elements": self.elements}], bidirectional=False)
+
+
+#: Relation types osmnx builds geometries from, the only ones whose members every stage needs.
+_AREA_RELATIONS = ("multipolygon", "boundary")
+
+
+def _completed(element: dict[str, Any]) -> bool:
+    """Whether :meth:`OsmData.within` keeps all the parts of a kept element (ways, areas)."""
+    return element["type"] == "way" or (
+        element["type"] == "relation" and (element["tags"].get("type") in _AREA_RELATIONS
+                                           or "boundary" in element["tags"]))
 
 
 def _element_index(data: OsmData) -> dict[tuple[str, int], int]:
