@@ -162,9 +162,26 @@ class OsmData:
             When no element matches.
         """
         # osmnx pops keys from the dictionaries it is given: hand it copies
-        fresh = [{**e, "tags": dict(e["tags"])} for e in self.elements]
+        fresh = [{**e, "tags": dict(e["tags"])} for e in self._feature_candidates(set(tags))]
         gdf = ox_features._create_gdf([{"elements": fresh}], Polygon(), tags)
         return gdf.drop(columns=[c for c in _META_COLUMNS if c in gdf.columns])
+
+    def _feature_candidates(self, keys: set[str]) -> list[dict[str, Any]]:
+        """Return the elements osmnx needs for features with one of ``keys``, in file order.
+
+        osmnx keeps the nodes, ways and area relations having one of the query's keys and
+        builds a geometry for every way; giving it only the ways it can keep (or that outline
+        an area relation it can keep) and every node (for coordinates) yields the same frame
+        with far less work when few elements match.
+        """
+        if not keys:  # osmnx then keeps every tagged element
+            return self.elements
+        areas = [e for e in self.of_type("relation")
+                 if e["tags"].get("type") in _AREA_RELATIONS and keys & e["tags"].keys()]
+        outlines = {ref for r in areas for ref in member_refs(r, "way")}
+        return [e for e in self.elements if e["type"] == "node"
+                or (e["type"] == "way" and (keys & e["tags"].keys() or e["id"] in outlines))
+                or (e["type"] == "relation" and e in areas)]
 
     def graph(self) -> nx.MultiDiGraph:
         """Return osmnx's graph of every way, unsimplified, as ``osmnx.graph_from_xml`` would.

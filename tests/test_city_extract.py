@@ -83,3 +83,23 @@ def test_district_inputs_on_its_part_equal_those_on_the_whole_city(chengdu_distr
         inside = [f.features[f.features.intersects(area.polygon)].index.sort_values()
                   for f in (whole, part)]
         assert inside[0].equals(inside[1])
+
+
+@pytest.mark.parametrize("tags", [
+    "siting", {"place": ["neighbourhood", "quarter"], "amenity": ["marketplace"],
+               "landuse": ["retail", "commercial"]}])
+def test_features_from_the_elements_they_need_equal_osmnx_on_all(chengdu_osm: Path, tags) -> None:
+    from osmnx import features as ox_features
+    from shapely.geometry import Polygon
+
+    from geodata.basemap import with_basemap_tags
+    from geodata.buildings import SITING_TAGS
+
+    query = with_basemap_tags(SITING_TAGS) if tags == "siting" else tags
+    data = read_osm(chengdu_osm).data
+    every = [{**e, "tags": dict(e["tags"])} for e in data.elements]
+    expected = ox_features._create_gdf([{"elements": every}], Polygon(), dict(query))
+    got = data.features(dict(query))
+    meta = ["changeset", "timestamp", "uid", "user", "version"]  # dropped by our frames
+    expected = expected.drop(columns=[c for c in meta if c in expected.columns])
+    pd.testing.assert_frame_equal(got.sort_index(axis=1), expected.sort_index(axis=1))
