@@ -172,6 +172,9 @@ def _split_milp(d: DistrictReach, weights: np.ndarray, lp: LockerParameters) -> 
                 col_lower=np.zeros(len(c)), col_upper=col_upper,
                 integrality=np.r_[np.ones(2 * n_s, bool), np.zeros(n_p, bool)])
 
+#: Seconds each part of a split problem gets at least, so that every part has a bound.
+_MIN_PART_S = 1.0
+
 
 def _dominated(d: DistrictReach, weights: np.ndarray, lp: LockerParameters) -> np.ndarray:
     r"""Mask of the split problem's new sites an exact reduction drops.
@@ -234,7 +237,8 @@ def split_bound(d: DistrictReach, weights: np.ndarray, lp: LockerParameters, *,
     """Solve one district's split problem; its proven bound is its share of the city bound.
 
     Dominated sites are dropped first (exact, :func:`_dominated`) and the rest is solved in
-    parts sharing no home or site, one after another within ``time_limit``.
+    parts sharing no home or site, smallest first, within ``time_limit`` (each part gets at
+    least one second, so every part has a bound).
 
     Parameters
     ----------
@@ -254,8 +258,11 @@ def split_bound(d: DistrictReach, weights: np.ndarray, lp: LockerParameters, *,
     """
     t0 = time.perf_counter()
     results = []
-    for part, sites in _parts(d, ~_dominated(d, weights, lp)):
-        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
+    # small parts first (most prove at once); the largest gets what is left, a second at least
+    parts = sorted(_parts(d, ~_dominated(d, weights, lp)), key=lambda p: len(p[0].pair_site))
+    for part, sites in parts:
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
+                                                   _MIN_PART_S)
         res = solve_milp(_split_milp(part, weights[sites], lp), solver=solver, time_limit=left)
         bound = res.bound if res.bound is not None else (
             res.objective if res.status == "optimal" else None)

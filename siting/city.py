@@ -211,6 +211,39 @@ def district_plan(osm: str | Path, options: PlanOptions, area: StudyArea,
     return {"layers": result.layers, "summary": result.summary, "reach": _district_reach(result)}
 
 
+def _plan_on_cluster(client: Any, plan: Any, areas: list[tuple[StudyArea, shapely.Geometry]],
+                     extract: OsmExtract) -> list[dict[str, Any]]:
+    """Plan the districts on a cluster, a few per worker thread in flight at a time.
+
+    Each district's part of the extract is cut and sent when its turn comes and dropped when
+    it is planned, so neither this process nor a worker holds every district's part at once.
+    """
+    from distributed import as_completed
+
+    window = 2 * max(sum(client.nthreads().values()), 1)
+    todo = iter(range(len(areas)))
+    index: dict[Any, int] = {}
+
+    def submit() -> Any:
+        k = next(todo, None)
+        if k is None:
+            return None
+        area, owned = areas[k]
+        cut = client.scatter(extract.within(area.polygon), hash=False)
+        future = client.submit(plan, area, owned, cut, pure=False)
+        index[future] = k
+        return future
+
+    parts: list[dict[str, Any] | None] = [None] * len(areas)
+    running = as_completed([f for f in (submit() for _ in range(window)) if f is not None])
+    for future in running:
+        parts[index.pop(future)] = future.result()
+        follow = submit()
+        if follow is not None:
+            running.add(follow)
+    return [p for p in parts if p is not None]
+
+
 def _district_reach(result: PlanResult) -> DistrictReach:
     """Return the homes a district plan serves and their pairs in reach, sites by ``site_id``."""
     problem = result.locker_problem
@@ -392,9 +425,7 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
     if client is None:
         parts = [district_plan(osm, options, a, o, extract.within(a.polygon)) for a, o in areas]
     else:
-        cuts = client.scatter([extract.within(a.polygon) for a, _ in areas])
-        parts = client.gather([client.submit(district_plan, osm, options, a, o, cut, pure=False)
-                               for (a, o), cut in zip(areas, cuts, strict=True)])
+        parts = _plan_on_cluster(client, partial(district_plan, osm, options), areas, extract)
     layers = merge_districts(parts, districts)
     bound, splits = city_bound(parts, options, client=client)
     seconds = time.perf_counter() - t0
