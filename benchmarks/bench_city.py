@@ -116,8 +116,13 @@ def _print_row(row: dict[str, Any]) -> None:
           f"{row['peak_mb_per_worker']} | cost {row['cost']:,.0f} | bound {bound} "
           f"| gap {_pct(row['bound'] and row['gap'])} (split problems {row['bound_status']})",
           flush=True)
-    for name, status, gap in row["district_status"]:
-        print(f"    {name}: {status}, gap {_pct(gap)}")
+    statuses = [status for _, status, _ in row["district_status"]]
+    gaps = [gap for _, _, gap in row["district_status"] if gap is not None]
+    print("    districts: " + ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+          + f"; largest district gap {_pct(max(gaps, default=None))}")
+    if len(statuses) <= 12:  # every district's status and gap are in city_scaling.json
+        for name, status, gap in row["district_status"]:
+            print(f"    {name}: {status}, gap {_pct(gap)}")
 
 
 def scaling_chart(rows: list[dict[str, Any]], out: Path) -> Path:

@@ -171,10 +171,12 @@ def district_areas(districts: gpd.GeoDataFrame, city: StudyArea, *, buffer_m: fl
         polygon less the earlier districts).
     """
     geoms = list(districts.geometry)
+    tree = shapely.STRtree(geoms)
     to_wgs = pyproj.Transformer.from_crs(city.crs, 4326, always_xy=True)
     out = []
     for k, (geom, name) in enumerate(zip(geoms, districts["name"], strict=True)):
-        owned = shapely.difference(geom, shapely.union_all(geoms[:k])) if k else geom
+        earlier = [geoms[j] for j in sorted(tree.query(geom)) if j < k]  # boxes meeting it
+        owned = shapely.difference(geom, shapely.union_all(earlier)) if earlier else geom
         buffered = shapely.intersection(geom.buffer(buffer_m), city.projected)
         polygon = shapely.transform(buffered, lambda xy: np.column_stack(
             to_wgs.transform(xy[:, 0], xy[:, 1])))
