@@ -9,8 +9,9 @@ synthetic city, not a real place) as an OSM PBF; the city scenario (its ``admin_
 sub-districts as districts, lockers and stations) is planned by :func:`siting.city.plan_city`
 on a fresh ``LocalCluster`` of ``--workers`` single-threaded worker processes. Printed per run:
 tiles, districts, homes, home-site pairs, wall seconds (generation excluded), each worker's
-peak memory (its process's maximum resident set), the city's cost, its lower bound and gap
-(:mod:`optimizer.city_bound`), and every district's status and gap. The rows go to
+peak memory (its process's maximum resident set) and this process's (the client holding the
+whole city's extract; the peak so far, as sizes run in turn), the city's cost, its lower
+bound and gap (:mod:`optimizer.city_bound`), and every district's status and gap. The rows go to
 ``city_scaling.json`` and the curve (homes against seconds and memory) to
 ``city_scaling.png`` in ``--out``.
 """
@@ -99,6 +100,7 @@ def run_size(tiles: int, *, workers: int, tiers: list[str], radius: float, limit
         "tiles": tiles, "districts": len(s["districts"]),
         "homes": s["coverage"]["demand_points"], "pairs": s["counts"]["pairs_within_radius"],
         "seconds": round(seconds, 1), "peak_mb_per_worker": [round(p) for p in peaks],
+        "peak_mb_client": round(_peak_rss_mb()),
         "cost": s["objective"], "bound": s["bound"], "gap": s["gap"], "status": s["status"],
         "bound_status": s["city_bound"]["status"], "bound_solve_s": s["city_bound"]["solve_s"],
         "district_status": [(d["name"], d["status"], d["gap"]) for d in s["districts"]],
@@ -113,7 +115,8 @@ def _print_row(row: dict[str, Any]) -> None:
     bound = "–" if row["bound"] is None else f"{row['bound']:,.0f}"
     print(f"tiles {row['tiles']:>3} | districts {row['districts']:>3} | homes {row['homes']:>6,} "
           f"| pairs {row['pairs']:>9,} | {row['seconds']:>7.1f} s | peak MB per worker "
-          f"{row['peak_mb_per_worker']} | cost {row['cost']:,.0f} | bound {bound} "
+          f"{row['peak_mb_per_worker']}, client {row['peak_mb_client']} "
+          f"| cost {row['cost']:,.0f} | bound {bound} "
           f"| gap {_pct(row['bound'] and row['gap'])} (split problems {row['bound_status']})",
           flush=True)
     statuses = [status for _, status, _ in row["district_status"]]
