@@ -45,6 +45,7 @@ import pyproj
 import scipy.sparse as sp
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from osmnx import graph as ox_graph
 from scipy.spatial import cKDTree
 
 from geodata.area import StudyArea
@@ -67,6 +68,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 NetworkKind = Literal["walk", "drive"]
+
+#: ``oneway`` values osmnx reads as one way (``osmnx.graph._add_paths``, osmnx 2.1).
+_ONEWAY = {"yes", "true", "1", "-1", "reverse", "T", "F"}
 
 #: ``highway`` values left out of the walking network.
 WALK_EXCLUDED_HIGHWAYS = frozenset(
@@ -433,23 +437,31 @@ def min_csr(rows: IntArray, cols: IntArray, length: FloatArray, n: int) -> sp.cs
 
 
 def _highway_graph(data: OsmData) -> tuple[nx.MultiDiGraph, int]:
-    """Return the raw osmnx graph with only ``highway`` edges, and how many edges were dropped.
+    """Return the raw osmnx graph of the ``highway`` ways, and how many edges the others make.
 
-    Kept on the extract's data (:meth:`geodata.extract.OsmData.derived`): do not mutate it.
+    osmnx builds the graph from the ``highway`` ways and their nodes only; the other ways'
+    edges are counted as osmnx would make them (a segment each way, one way only when
+    :func:`osmnx.graph._is_path_one_way` says so) without building them. Kept on the
+    extract's data (:meth:`geodata.extract.OsmData.derived`): do not mutate it.
     """
     t0 = time.perf_counter()
-    graph = data.graph()
-    classes: Iterable[tuple[int, int, int, object]] = graph.edges(keys=True, data="highway")
-    other: list[Any] = [(u, v, k) for u, v, k, h in classes if h is None]
-    graph.remove_edges_from(other)
+    ways = [w for w in data.of_type("way") if "highway" in w["tags"]]
+    used = {n for w in ways for n in w["nodes"]}
+    nodes = [e for e in data.of_type("node") if e["id"] in used]
+    # osmnx refuses to build a graph of nothing; the network stages then say what is missing
+    graph = (OsmData(nodes + ways).graph() if ways
+             else nx.MultiDiGraph(crs=ox.settings.default_crs))
     graph.remove_nodes_from([n for n, degree in graph.degree() if degree == 0])
+    other = sum(max(len(w["nodes"]) - 1, 0)
+                * (1 if ox_graph._is_path_one_way(w["tags"], False, _ONEWAY) else 2)
+                for w in data.of_type("way") if "highway" not in w["tags"])
     log.debug(
         "osmnx graph: %d highway edges kept, %d other edges dropped, %.2f s",
         graph.number_of_edges(),
-        len(other),
+        other,
         time.perf_counter() - t0,
     )
-    return graph, len(other)
+    return graph, other
 
 
 def _highway_way_tags(data: OsmData) -> dict[int, dict[str, str]]:
