@@ -37,6 +37,9 @@ SolverName = Literal["highs", "cbc"]
 #: Relative MIP gap at which a solution counts as proven optimal.
 DEFAULT_GAP = 1e-6
 
+#: Statuses of a solve stopped before it ended: it may hold no solution of its own.
+_STOPPED = ("time_limit", "work_limit", "interrupted")
+
 
 @dataclass(frozen=True)
 class Milp:
@@ -183,7 +186,9 @@ def solve_milp(
     gap
         Relative MIP gap at which the solver stops and reports ``"optimal"``.
     start
-        A feasible solution to start from (column values), or ``None``.
+        A feasible solution to start from (column values), or ``None``. A solve stopped (by
+        its time or node limit, or on request) before it holds a solution of its own returns
+        a feasible start, with the solver's status and bound.
 
     Returns
     -------
@@ -218,6 +223,9 @@ def solve_milp(
     if n == 0:
         return _solve_empty(milp, solver)
     said = _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=start)
+    if said.x is None and said.status in _STOPPED and start is not None \
+            and _is_feasible(milp, start):
+        said = replace(said, x=np.asarray(start, dtype=float), objective=None)
     res = _own_objective(milp, said, gap)
     if start is None or said.status != "optimal" or res.status == "optimal":
         return res
