@@ -36,7 +36,8 @@ With either slack the cut (4) no longer holds and is left out.
 
 The solver is handed a feasible start built greedily (:mod:`.facility_start`) whenever the
 greedy finds one, which it always does when the unserved share is priced: a solve stopped
-early then ends with at least that plan instead of none.
+early then ends with at least that plan instead of none. The start is only a safety net: under
+a spent run budget the solver still gets the budget's floor, as it would without a start.
 """
 
 from __future__ import annotations
@@ -239,7 +240,9 @@ def capacitated_facility_location(
                       single_source),
         rows_kept,
     )
-    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
+    # a rough start: a spent run budget still gives the solver its floor (keep_start=False)
+    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start,
+                     keep_start=False)
     if res.x is None:
         return failed_solution(
             res.status,
