@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         s = plan.solve
         gap = "-" if s.gap is None else f"{s.gap:.2%}"
         bound = "-" if s.bound is None else f"{s.bound:,.0f}"
-        print(f"limit {limit or 'none'} s (load {load:.1f}): {s.status}, objective "
+        said = f"{limit:g} s" if limit else "none"
+        print(f"limit {said} (load {load:.1f}): {s.status}, objective "
               f"{s.objective:,.0f}, bound {bound}, gap {gap}, solver {s.solve_s:.2f} s, wall "
               f"{time.perf_counter() - t0:.2f} s, {len(plan.stations)} stations, "
               f"{int(plan.communities['passed'].sum())} of {len(plan.communities)} communities")
