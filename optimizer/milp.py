@@ -37,6 +37,9 @@ SolverName = Literal["highs", "cbc"]
 #: Relative MIP gap at which a solution counts as proven optimal.
 DEFAULT_GAP = 1e-6
 
+#: Statuses of a solve stopped before it ended: it may hold no solution of its own.
+_STOPPED = ("time_limit", "work_limit", "interrupted")
+
 
 @dataclass(frozen=True)
 class Milp:
@@ -162,6 +165,7 @@ def solve_milp(
     time_limit: float | None = None,
     gap: float = DEFAULT_GAP,
     start: np.ndarray | None = None,
+    keep_start: bool = True,
 ) -> MilpResult:
     """Solve a :class:`Milp` with HiGHS or CBC.
 
@@ -183,7 +187,13 @@ def solve_milp(
     gap
         Relative MIP gap at which the solver stops and reports ``"optimal"``.
     start
-        A feasible solution to start from (column values), or ``None``.
+        A feasible solution to start from (column values), or ``None``. A solve stopped (by
+        its time or node limit, or on request) before it holds a solution of its own returns
+        a feasible start, with the solver's status and bound.
+    keep_start
+        Whether a spent run budget may return ``start`` unsolved. ``False`` for a rough start
+        that is only a safety net: the call then gets the budget's time as a call without a
+        start would (at least its floor), and still falls back on the start.
 
     Returns
     -------
@@ -217,7 +227,11 @@ def solve_milp(
     log.info("solving %d rows x %d columns (%d non-zeros) with %s", m, n, milp.a.nnz, solver)
     if n == 0:
         return _solve_empty(milp, solver)
-    said = _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=start)
+    said = _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=start,
+                          keep_start=keep_start)
+    if said.x is None and said.status in _STOPPED and start is not None \
+            and _is_feasible(milp, start):
+        said = replace(said, x=np.asarray(start, dtype=float), objective=None)
     res = _own_objective(milp, said, gap)
     if start is None or said.status != "optimal" or res.status == "optimal":
         return res
@@ -226,7 +240,8 @@ def solve_milp(
     log.warning("%s proved no optimum for its own solution from the start; solving again "
                 "without it", solver)
     again = _own_objective(
-        milp, _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=None), gap
+        milp, _run_in_budget(milp, solver, time_limit=time_limit, gap=gap, start=None,
+                             keep_start=False), gap
     )
     better = again.objective is not None and (res.objective is None
                                               or again.objective < res.objective)
@@ -234,18 +249,20 @@ def solve_milp(
 
 
 def _run_in_budget(
-    milp: Milp, solver: str, *, time_limit: float | None, gap: float, start: np.ndarray | None
+    milp: Milp, solver: str, *, time_limit: float | None, gap: float, start: np.ndarray | None,
+    keep_start: bool,
 ) -> MilpResult:
     """Run one solver call within the active budget: its share of time, charged, reported.
 
-    When the budget's time is spent (:meth:`~optimizer.budget.SolveBudget.keeps_start`), a
+    When the budget's time is spent (:meth:`~optimizer.budget.SolveBudget.keeps_start`) and
+    ``keep_start`` holds, a
     call with a feasible start returns that start unsolved instead.
     """
     budget = active_budget()
     run = _solve_highs if solver == "highs" else _solve_cbc
     if budget is None:
         return run(milp, time_limit=time_limit, gap=gap, start=start, nodes=None)
-    fallback = start is not None and _is_feasible(milp, start)
+    fallback = keep_start and start is not None and _is_feasible(milp, start)
     if start is not None and fallback and budget.keeps_start():
         res = _kept_start(milp, start, solver)
         budget.kept_starts += 1

@@ -309,7 +309,9 @@ def plan_community_stations(
     Raises
     ------
     SolverError
-        If the solver returns no solution.
+        If the solver returns no solution: only on a solver error, since the model starts
+        from a feasible greedy plan, which a solve stopped early returns (status
+        ``"time_limit"`` or ``"work_limit"``).
     """
     t0 = time.perf_counter()
     p = params or StationParameters()

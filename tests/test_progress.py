@@ -72,12 +72,18 @@ def test_a_call_never_gets_more_than_its_own_limit() -> None:
     assert budget.limit(None) == budget.grace_s
 
 
-def test_a_spent_budget_keeps_a_feasible_start_instead_of_solving() -> None:
+def _spent_budget() -> tuple[Milp, SolveBudget]:
+    """A knapsack and a 1 s budget (floor 0.5 s) spent on solving it once."""
     milp = _knapsack()
     budget = SolveBudget(1.0, floor_s=0.5)
     with budget, stage("spend"):
         solve_milp(milp, time_limit=60)
     assert budget.keeps_start()
+    return milp, budget
+
+
+def test_a_spent_budget_keeps_a_feasible_start_instead_of_solving() -> None:
+    milp, budget = _spent_budget()
     empty = np.zeros(milp.shape[1])  # packs nothing: feasible
     with budget, stage("kept"):
         kept = solve_milp(milp, time_limit=60, start=empty)
@@ -89,6 +95,15 @@ def test_a_spent_budget_keeps_a_feasible_start_instead_of_solving() -> None:
     assert solved.objective is not None
     assert solved.solve_s == pytest.approx(0.5, abs=0.4) and solved.objective < 0.0
     assert budget.kept_starts == 1
+
+
+def test_a_start_not_to_keep_still_gets_the_floor_of_a_spent_budget() -> None:
+    milp, budget = _spent_budget()
+    empty = np.zeros(milp.shape[1])  # packs nothing: feasible
+    with budget, stage("safety net"):
+        res = solve_milp(milp, time_limit=60, start=empty, keep_start=False)
+    assert res.solve_s > 0.0 and res.objective is not None and res.objective < 0.0
+    assert budget.kept_starts == 0
 
 
 def test_parts_go_smallest_first_each_with_its_share_of_what_is_left() -> None:

@@ -33,6 +33,11 @@ miss instead of failing (the community stations of rule R1 use all three):
   :math:`\sum_{j \in G} y_j \le 1` (several candidate roles of one building, say).
 
 With either slack the cut (4) no longer holds and is left out.
+
+The solver is handed a feasible start built greedily (:mod:`.facility_start`) whenever the
+greedy finds one, which it always does when the unserved share is priced: a solve stopped
+early then ends with at least that plan instead of none. The start is only a safety net: under
+a spent run budget the solver still gets the budget's floor, as it would without a start.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from geodata.errors import ParameterError
 
 from ..milp import Milp, SolverName, solve_milp
 from ._inputs import check_options, cost_pairs, nonnegative_vector
+from .facility_start import FacilityPairs, greedy_start
 from .solution import Solution, failed_solution, relative_gap
 
 __all__ = ["capacitated_facility_location"]
@@ -121,7 +127,11 @@ def capacitated_facility_location(
         of each row. ``objective`` includes the priced slacks (unserved share of row
         :math:`i`: one minus its row sum of ``allocation``; overflow of site :math:`j`: its load
         beyond :math:`s_j`). Rows with no allowed site are in ``uncovered`` and left out; if the
-        rest cannot be served within capacity the status is ``"infeasible"``.
+        rest cannot be served within capacity the status is ``"infeasible"``. The solver starts
+        from a greedy plan (:mod:`optimizer.models.facility_start`) when one is found, always
+        with a priced unserved share: a solver stopped before it finds a better plan returns
+        that one (status ``"time_limit"`` or ``"work_limit"``, with its gap when a bound is
+        known).
 
     Raises
     ------
@@ -223,7 +233,16 @@ def capacitated_facility_location(
         m,
         build_s,
     )
-    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap)
+    group_of = np.full(m, -1, dtype=np.int64)
+    group_of[group_cols] = group_rows
+    start = _start_columns(
+        FacilityPairs(pr, pc, pv, d, s, f, forced, group_of, v_cost, overflow_cost,
+                      single_source),
+        rows_kept,
+    )
+    # a rough start: a spent run budget still gives the solver its floor (keep_start=False)
+    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start,
+                     keep_start=False)
     if res.x is None:
         return failed_solution(
             res.status,
@@ -274,6 +293,23 @@ def capacitated_facility_location(
         solver=solver,
         allocation=allocation,
     )
+
+
+def _start_columns(pairs: FacilityPairs, rows_kept: np.ndarray) -> np.ndarray | None:
+    """Return the greedy start in the model's columns y, x, v, o (``None``: none found)."""
+    plan = greedy_start(pairs)
+    if plan is None:
+        log.info("capacitated_facility_location: the greedy found no feasible start")
+        return None
+    n, m = pairs.demand.size, pairs.capacity.size
+    parts = [plan.open.astype(float), plan.share]
+    if pairs.unserved is not None:
+        served = np.bincount(pairs.row, weights=plan.share, minlength=n)
+        parts.append(np.clip(1.0 - served[rows_kept], 0.0, 1.0))
+    if pairs.overflow is not None:
+        load = np.bincount(pairs.site, weights=pairs.demand[pairs.row] * plan.share, minlength=m)
+        parts.append(np.clip(load - pairs.capacity, 0.0, None))
+    return np.concatenate(parts)
 
 
 def _exclusive_rows(exclusive: Any, m: int) -> sparse.csr_array:
