@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.city_tiles import EXTRACTS, clip_extract, write_city  # noqa: E402
 
-__all__ = ["main", "run_size", "scaling_chart"]
+__all__ = ["main", "run_size", "scaling_chart", "whole_optimum"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,6 +107,21 @@ def run_size(tiles: int, *, workers: int, tiers: list[str], radius: float, limit
     }
 
 
+def whole_optimum(osm: Path, *, radius: float, limit: float) -> dict[str, Any]:
+    """Plan the whole city as one locker plan (no districts); its status, cost and bound.
+
+    The reference the merged city plan and its bound are measured against: the cheapest
+    plan of every home at once, where the solver proves it within ``limit``.
+    """
+    from siting.options import PlanOptions
+    from siting.pipeline import run_plan
+
+    t0 = time.perf_counter()
+    s = run_plan(osm, PlanOptions(radius_m=radius, time_limit=limit)).summary
+    return {"status": s["status"], "cost": s["objective"], "bound": s["bound"],
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.2f} %"
 
@@ -119,6 +134,12 @@ def _print_row(row: dict[str, Any]) -> None:
           f"| cost {row['cost']:,.0f} | bound {bound} "
           f"| gap {_pct(row['bound'] and row['gap'])} (split problems {row['bound_status']})",
           flush=True)
+    if "whole" in row:
+        w = row["whole"]
+        wb = "–" if w["bound"] is None else f"{w['bound']:,.0f}"
+        print(f"    whole city as one plan: {w['status']}, cost {w['cost']:,.0f}, bound {wb} "
+              f"({w['seconds']} s); merged plan "
+              f"{_pct(row['cost'] / w['cost'] - 1)} above its cost")
     statuses = [status for _, status, _ in row["district_status"]]
     gaps = [gap for _, _, gap in row["district_status"] if gap is not None]
     print("    districts: " + ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
@@ -176,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--radius", type=float, default=300.0)
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--whole-up-to", type=int, default=1, metavar="TILES",
+                    help="also plan cities of at most this many copies as one plan (lockers, "
+                         "one process, 10x the time limit), the reference for cost and bound")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
@@ -185,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         for tiles in args.tiles:
             row = run_size(tiles, workers=args.workers, tiers=args.tiers, radius=args.radius,
                            limit=args.time_limit, folder=Path(tmp))
+            if tiles <= args.whole_up_to:
+                row["whole"] = whole_optimum(Path(tmp) / f"city-{tiles}.osm.pbf",
+                                             radius=args.radius, limit=10 * args.time_limit)
             row["load_after"] = round(os.getloadavg()[0], 1)
             rows.append(row)
             _print_row(row)
