@@ -68,7 +68,7 @@ from typing import Any, TypeVar
 from geodata.errors import ParameterError
 
 __all__ = ["MIN_CALL_S", "SolveBudget", "SolveProgress", "active_budget", "current_stage",
-           "in_turn", "reserving", "sharing", "stage"]
+           "in_turn", "open_share_s", "reserving", "sharing", "stage"]
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +254,9 @@ class SolveBudget:
     def reserve(self, seconds: float) -> Iterator[None]:
         """Set ``seconds`` aside for a solve that comes after the block.
 
-        Calls inside the block get what is left less the reserve; the solve after it gets
-        the reserve too.
+        Calls inside the block get what is left less the reserve, and the current
+        :meth:`share` ends that much earlier, so a reserve made inside a share is kept out of
+        the share too; the solve after the block gets the reserve.
 
         Parameters
         ----------
@@ -266,11 +267,34 @@ class SolveBudget:
         ------
         None
         """
+        previous = self._share_ends_at
         self._reserved_s += seconds
+        self._share_ends_at = previous - seconds
         try:
             yield
         finally:
             self._reserved_s -= seconds
+            self._share_ends_at = previous
+
+    def open_share_s(self, fraction: float) -> float:
+        """Return ``fraction`` of the seconds open to the next call (its :meth:`share`).
+
+        ``0.0`` without a time budget (none, a work limit, or after :meth:`stop`).
+
+        Parameters
+        ----------
+        fraction
+            Share of the open seconds, in ``[0, 1]``.
+
+        Returns
+        -------
+        float
+            Seconds, e.g. to :meth:`reserve` for a later solve.
+        """
+        open_s = self._shared_s()
+        if open_s is None or self.work_limit is not None or self._stopped:
+            return 0.0
+        return fraction * open_s
 
     def limit(self, time_limit: float | None, *, has_start: bool = False) -> float | None:
         """Return the time limit of the next call: its share of what is open, at least ``floor_s``.
@@ -382,6 +406,26 @@ def reserving(seconds: float) -> Iterator[None]:
         return
     with budget.reserve(seconds):
         yield
+
+
+def open_share_s(fraction: float) -> float:
+    """Return ``fraction`` of the seconds open to the next call of the active budget.
+
+    ``0.0`` without a time budget (:meth:`SolveBudget.open_share_s`). With :func:`reserving`
+    it keeps a slice for a later solve out of the calls before it, also out of their share.
+
+    Parameters
+    ----------
+    fraction
+        Share of the open seconds, in ``[0, 1]``.
+
+    Returns
+    -------
+    float
+        Seconds.
+    """
+    budget = active_budget()
+    return 0.0 if budget is None else budget.open_share_s(fraction)
 
 
 @contextmanager
