@@ -122,9 +122,11 @@ log = logging.getLogger(__name__)
 #: much of a run's budget is kept for it.
 WALK_S_PER_PAIR = 5e-5
 
-#: Share of a part's open budget kept for its cost phase, whose bound is the plan's proof: the
-#: set cover, the start, the sizing, the join search and the cover phase run without it, so
-#: a slow start under load cannot leave the cost phase without a bound.
+#: Share of a part's budget left after its start that is kept for its cost phase, the solve
+#: that can prove the plan beyond the floor: the sizing, the join search and the cover phase
+#: run without it, so a slow cover phase under load cannot leave the cost phase no time (and
+#: no bound). The set cover and the start are not held back: the floor is a bound of the plan
+#: only once a start serves every home.
 COST_SHARE = 0.25
 
 #: Most of a part's open budget its start and its sizing (the models on the cover's sites)
@@ -1092,13 +1094,12 @@ def _min_cost(
     cannot serve everything, the whole model is solved lexicographically from its plan.
     """
     t0 = time.perf_counter()
+    chosen, cover_res = _set_cover_sites(red, params, **opts)
+    fixed = chosen | red.existing
+    milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
+    # a start on the cover's sites; serving every home, it makes the floor a bound of the plan
+    most = _solve("start", milp, share=PLAN_SHARE, **opts)
     keep = open_share_s(COST_SHARE)  # the cost phase's slice, out of every call before it
-    with reserving(keep):
-        chosen, cover_res = _set_cover_sites(red, params, **opts)
-        fixed = chosen | red.existing
-        milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
-        # a start on the cover's sites, not a phase of the proof
-        most = _solve("start", milp, share=PLAN_SHARE, **opts)
     floor = _cost_floor(red, params, cover_res)
     if most.x is None or -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
         return _lexicographic(red, params, None, phases, opts, start=most.x, floor=floor,
