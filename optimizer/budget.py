@@ -8,8 +8,10 @@ How the budget is shared
 The budget is the solver time of the whole run, spent in the order the solves come (locker
 phases, then stations, villages, townships, hubs). Each solver call may use what is left of
 the budget (and never more than its own ``time_limit``), less what a caller set aside for a
-later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase),
-and within the share of it the caller gives the block it runs in (:meth:`SolveBudget.share`:
+later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase,
+and each of its parts a share of its seconds for its cost phase, :func:`open_share_s`; a
+reserve made inside a share is kept out of that share too), and within the share of it the
+caller gives the block it runs in (:meth:`SolveBudget.share`:
 the locker model's parts, smallest first, by :func:`in_turn`), but at least ``floor_s``; a
 call with a feasible start never gets more than the run has left. Once the budget is spent:
 
