@@ -1099,7 +1099,7 @@ def _min_cost(
     milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
     # a start on the cover's sites; serving every home, it makes the floor a bound of the plan
     most = _solve("start", milp, share=PLAN_SHARE, **opts)
-    keep = open_share_s(COST_SHARE)  # the cost phase's slice, out of every call before it
+    keep = open_share_s(COST_SHARE)  # the cost phase's slice, kept from the calls up to it
     floor = _cost_floor(red, params, cover_res)
     if most.x is None or -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
         return _lexicographic(red, params, None, phases, opts, start=most.x, floor=floor,
