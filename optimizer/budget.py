@@ -183,6 +183,7 @@ class SolveBudget:
         self.grace_s = grace_s
         self.work_limit = work_limit
         self.spent: dict[str, float] = {}
+        self.late: dict[str, float] = {}
         self.kept_starts = 0
         self._reserved_s = 0.0
         self._share_ends_at = math.inf
@@ -349,6 +350,23 @@ class SolveBudget:
         name = current_stage() or "solve"
         self.spent[name] = self.spent.get(name, 0.0) + seconds
 
+    def overran(self, limit: float | None, seconds: float) -> None:
+        """Record how far a call of the current stage ran past its time limit, if it did.
+
+        The solver checks its limit between steps of its own; on a loaded machine a step can
+        run seconds past it, and those seconds come out of the later solves' budget.
+
+        Parameters
+        ----------
+        limit
+            The call's time limit (``None``: none).
+        seconds
+            The seconds it ran.
+        """
+        if limit is not None and seconds > limit:
+            name = current_stage() or "solve"
+            self.late[name] = max(self.late.get(name, 0.0), seconds - limit)
+
     def report(self, update: SolveProgress) -> None:
         """Log a progress update and pass it to the ``progress`` callable."""
         log.info("%s", update.describe())
@@ -364,6 +382,7 @@ class SolveBudget:
             "stopped": self._stopped,
             "grace_s": self.grace_s,
             "by_stage_s": {k: round(v, 3) for k, v in self.spent.items()},
+            "late_s": {k: round(v, 3) for k, v in self.late.items()},
             "work_limit": self.work_limit,
             "kept_starts": self.kept_starts,
             "rule": _WORK_RULE if self.work_limit is not None else _TIME_RULE,

@@ -119,6 +119,18 @@ def test_a_slice_kept_inside_a_share_is_kept_from_its_calls_and_open_after_them(
     assert budget.limit(None) == pytest.approx(8.25)
 
 
+def test_the_most_a_call_ran_past_its_limit_is_recorded_by_stage() -> None:
+    budget = SolveBudget(10.0)
+    with budget, stage("late"):
+        budget.overran(2.0, 2.5)
+        budget.overran(2.0, 2.25)
+        budget.overran(2.0, 1.0)
+        budget.overran(None, 9.0)  # no limit: nothing to run past
+    with budget, stage("on_time"):
+        budget.overran(2.0, 2.0)
+    assert budget.as_record()["late_s"] == {"late": 0.5}
+
+
 def test_no_slice_is_kept_without_a_time_budget() -> None:
     assert SolveBudget(None).open_share_s(0.25) == 0.0
     assert SolveBudget(60.0, work_limit=20).open_share_s(0.25) == 0.0
