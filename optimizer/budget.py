@@ -8,8 +8,10 @@ How the budget is shared
 The budget is the solver time of the whole run, spent in the order the solves come (locker
 phases, then stations, villages, townships, hubs). Each solver call may use what is left of
 the budget (and never more than its own ``time_limit``), less what a caller set aside for a
-later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase),
-and within the share of it the caller gives the block it runs in (:meth:`SolveBudget.share`:
+later solve (:meth:`SolveBudget.reserve`: the locker model keeps a slice for its walk phase,
+and each of its parts a share of its seconds for its cost phase, :func:`open_share_s`; a
+reserve made inside a share is kept out of that share too), and within the share of it the
+caller gives the block it runs in (:meth:`SolveBudget.share`:
 the locker model's parts, smallest first, by :func:`in_turn`), but at least ``floor_s``; a
 call with a feasible start never gets more than the run has left. Once the budget is spent:
 
@@ -68,7 +70,7 @@ from typing import Any, TypeVar
 from geodata.errors import ParameterError
 
 __all__ = ["MIN_CALL_S", "SolveBudget", "SolveProgress", "active_budget", "current_stage",
-           "in_turn", "reserving", "sharing", "stage"]
+           "in_turn", "open_share_s", "reserving", "sharing", "stage"]
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,7 @@ class SolveBudget:
         self.grace_s = grace_s
         self.work_limit = work_limit
         self.spent: dict[str, float] = {}
+        self.late: dict[str, float] = {}
         self.kept_starts = 0
         self._reserved_s = 0.0
         self._share_ends_at = math.inf
@@ -254,8 +257,9 @@ class SolveBudget:
     def reserve(self, seconds: float) -> Iterator[None]:
         """Set ``seconds`` aside for a solve that comes after the block.
 
-        Calls inside the block get what is left less the reserve; the solve after it gets
-        the reserve too.
+        Calls inside the block get what is left less the reserve, and the current
+        :meth:`share` ends that much earlier, so a reserve made inside a share is kept out of
+        the share too; the solve after the block gets the reserve.
 
         Parameters
         ----------
@@ -266,11 +270,34 @@ class SolveBudget:
         ------
         None
         """
+        previous = self._share_ends_at
         self._reserved_s += seconds
+        self._share_ends_at = previous - seconds
         try:
             yield
         finally:
             self._reserved_s -= seconds
+            self._share_ends_at = previous
+
+    def open_share_s(self, fraction: float) -> float:
+        """Return ``fraction`` of the seconds open to the next call (its :meth:`share`).
+
+        ``0.0`` without a time budget (none, a work limit, or after :meth:`stop`).
+
+        Parameters
+        ----------
+        fraction
+            Share of the open seconds, in ``[0, 1]``.
+
+        Returns
+        -------
+        float
+            Seconds, e.g. to :meth:`reserve` for a later solve.
+        """
+        open_s = self._shared_s()
+        if open_s is None or self.work_limit is not None or self._stopped:
+            return 0.0
+        return fraction * open_s
 
     def limit(self, time_limit: float | None, *, has_start: bool = False) -> float | None:
         """Return the time limit of the next call: its share of what is open, at least ``floor_s``.
@@ -323,6 +350,23 @@ class SolveBudget:
         name = current_stage() or "solve"
         self.spent[name] = self.spent.get(name, 0.0) + seconds
 
+    def overran(self, limit: float | None, seconds: float) -> None:
+        """Record how far a call of the current stage ran past its time limit, if it did.
+
+        The solver checks its limit between steps of its own; on a loaded machine a step can
+        run seconds past it, and those seconds come out of the later solves' budget.
+
+        Parameters
+        ----------
+        limit
+            The call's time limit (``None``: none).
+        seconds
+            The seconds it ran.
+        """
+        if limit is not None and seconds > limit:
+            name = current_stage() or "solve"
+            self.late[name] = max(self.late.get(name, 0.0), seconds - limit)
+
     def report(self, update: SolveProgress) -> None:
         """Log a progress update and pass it to the ``progress`` callable."""
         log.info("%s", update.describe())
@@ -338,6 +382,7 @@ class SolveBudget:
             "stopped": self._stopped,
             "grace_s": self.grace_s,
             "by_stage_s": {k: round(v, 3) for k, v in self.spent.items()},
+            "late_s": {k: round(v, 3) for k, v in self.late.items()},
             "work_limit": self.work_limit,
             "kept_starts": self.kept_starts,
             "rule": _WORK_RULE if self.work_limit is not None else _TIME_RULE,
@@ -382,6 +427,26 @@ def reserving(seconds: float) -> Iterator[None]:
         return
     with budget.reserve(seconds):
         yield
+
+
+def open_share_s(fraction: float) -> float:
+    """Return ``fraction`` of the seconds open to the next call of the active budget.
+
+    ``0.0`` without a time budget (:meth:`SolveBudget.open_share_s`). With :func:`reserving`
+    it keeps a slice for a later solve out of the calls before it, also out of their share.
+
+    Parameters
+    ----------
+    fraction
+        Share of the open seconds, in ``[0, 1]``.
+
+    Returns
+    -------
+    float
+        Seconds.
+    """
+    budget = active_budget()
+    return 0.0 if budget is None else budget.open_share_s(fraction)
 
 
 @contextmanager

@@ -96,7 +96,7 @@ from scipy.sparse.csgraph import connected_components
 from geodata.demand import UNASSIGNED
 from geodata.errors import ParameterError
 
-from .budget import in_turn, reserving, sharing, stage
+from .budget import in_turn, open_share_s, reserving, sharing, stage
 from .locker_bounds import lift_whole_model
 from .locker_search import joined_sites
 from .milp import Milp, MilpResult, SolverName, solve_milp
@@ -121,6 +121,13 @@ log = logging.getLogger(__name__)
 #: Shanghai street grid (14,212 pairs: 0.1 s idle, 0.7 s at a load of 10 on 2 cores); that
 #: much of a run's budget is kept for it.
 WALK_S_PER_PAIR = 5e-5
+
+#: Share of a part's budget left after its start that is kept for its cost phase, the solve
+#: that can prove the plan beyond the floor: the sizing, the join search and the cover phase
+#: run without it, so a slow cover phase under load cannot leave the cost phase no time (and
+#: no bound). The set cover and the start are not held back: the floor is a bound of the plan
+#: only once a start serves every home.
+COST_SHARE = 0.25
 
 #: Most of a part's open budget its start and its sizing (the models on the cover's sites)
 #: may each use, so the whole part's model, which can prove, gets at least a quarter.
@@ -1090,28 +1097,25 @@ def _min_cost(
     chosen, cover_res = _set_cover_sites(red, params, **opts)
     fixed = chosen | red.existing
     milp, lay = _build(red, params, objective="cover", fixed_sites=fixed)
-    # a start on the cover's sites, not a phase of the proof
+    # a start on the cover's sites; serving every home, it makes the floor a bound of the plan
     most = _solve("start", milp, share=PLAN_SHARE, **opts)
+    keep = open_share_s(COST_SHARE)  # the cost phase's slice, kept from the calls up to it
     floor = _cost_floor(red, params, cover_res)
     if most.x is None or -(most.objective or 0.0) < float(red.parcels.sum()) * (1 - 1e-9):
-        return _lexicographic(red, params, None, phases, opts, start=most.x, floor=floor)
-    milp, lay = _build(red, params, objective="cost", fixed_sites=fixed, serve_all=True)
-    sized = _solve("cost", milp, start=most.x, share=PLAN_SHARE, **opts)
-    start = sized.x if sized.x is not None else most.x
-    if sized.objective is not None and floor is not None and sized.objective <= floor + max(
-        opts["gap"] * abs(sized.objective), 1e-6
-    ):
-        build_s = time.perf_counter() - t0
-        phases.append(_proven_by_floor(sized, milp, build_s, floor))
-        return sized.x, lay, "optimal"
-    # The floor was not met by that plan: join its isolated groups, then solve the whole model.
-    joined = joined_sites(red, params, start[lay.y : lay.m] > 0.5, time_limit=opts["time_limit"])
-    if joined is not None:
-        milp, lay = _build(red, params, objective="cost", fixed_sites=joined, serve_all=True)
-        milp = lift_whole_model(milp, red, lay, params, sites_floor=None, open_sites=joined)
-        better = _solve("start", milp, **opts)
-        if better.x is not None and float(milp.c @ better.x) < float(milp.c @ start) - 1e-6:
-            start = better.x
+        return _lexicographic(red, params, None, phases, opts, start=most.x, floor=floor,
+                              keep=keep)
+    with reserving(keep):
+        milp, lay = _build(red, params, objective="cost", fixed_sites=fixed, serve_all=True)
+        sized = _solve("cost", milp, start=most.x, share=PLAN_SHARE, **opts)
+        start = sized.x if sized.x is not None else most.x
+        if sized.objective is not None and floor is not None and sized.objective <= floor + max(
+            opts["gap"] * abs(sized.objective), 1e-6
+        ):
+            build_s = time.perf_counter() - t0
+            phases.append(_proven_by_floor(sized, milp, build_s, floor))
+            return sized.x, lay, "optimal"
+        # The floor was not met by that plan: join its isolated groups, then solve the whole model.
+        start = _joined_start(red, params, start[lay.y : lay.m] > 0.5, start, opts)
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cost", serve_all=True)
     milp = lift_whole_model(milp, red, lay, params, sites_floor=cover_res.bound,
@@ -1122,6 +1126,27 @@ def _min_cost(
         full = replace(full, x=start, objective=float(milp.c @ start))
     phases.append(_phase("cost", full, milp, build_s, bound=floor, gap_tol=opts["gap"]))
     return full.x, lay, phases[-1].status
+
+
+def _joined_start(
+    red: _Reduced, params: LockerParameters, open_sites: np.ndarray, start: np.ndarray,
+    opts: dict
+) -> np.ndarray:
+    """Return a cheaper start of the whole cost model on joined groups of sites, or ``start``.
+
+    ``start`` is a plan of the cost model (:func:`_build` with ``serve_all``) opening
+    ``open_sites``; so is the plan returned (:func:`optimizer.locker_search.joined_sites`
+    picks its sites).
+    """
+    joined = joined_sites(red, params, open_sites, time_limit=opts["time_limit"])
+    if joined is None:
+        return start
+    milp, lay = _build(red, params, objective="cost", fixed_sites=joined, serve_all=True)
+    milp = lift_whole_model(milp, red, lay, params, sites_floor=None, open_sites=joined)
+    better = _solve("start", milp, **opts)
+    if better.x is not None and float(milp.c @ better.x) < float(milp.c @ start) - 1e-6:
+        return better.x
+    return start
 
 
 def _cost_floor(red: _Reduced, params: LockerParameters, cover: Solution) -> float | None:
@@ -1155,16 +1180,20 @@ def _lexicographic(
     *,
     start: np.ndarray | None = None,
     floor: float | None = None,
+    keep: float | None = None,
 ) -> tuple[np.ndarray | None, _Layout | None, str]:
     """Serve the most parcels (within the budget), then at least cost.
 
     ``floor`` (:func:`_cost_floor`) bounds the cost phase when the cover phase's plan serves
-    every parcel: the floor holds for any plan that does.
+    every parcel: the floor holds for any plan that does. ``keep`` is the cost phase's slice
+    of the run's seconds, kept from the cover phase (default: :data:`COST_SHARE` of the
+    seconds open now).
     """
     t0 = time.perf_counter()
     milp, lay = _build(red, params, objective="cover", budget=limit)
     build_s = time.perf_counter() - t0
-    res = _solve("cover", milp, start=start, **opts)
+    with reserving(open_share_s(COST_SHARE) if keep is None else keep):
+        res = _solve("cover", milp, start=start, **opts)
     phases.append(_phase("cover", res, milp, build_s, sign=-1.0, gap_tol=opts["gap"]))
     if res.x is None:
         return None, None, res.status

@@ -269,6 +269,7 @@ def _run_in_budget(
     else:
         limit = budget.limit(time_limit, has_start=fallback)
         res = run(milp, time_limit=limit, gap=gap, start=start, nodes=budget.work_limit)
+        budget.overran(limit, res.solve_s)
     budget.charge(res.solve_s)
     budget.report(SolveProgress(current_stage() or "solve", res.solve_s, res.objective,
                                 res.bound, res.gap, budget.left_s(), res.status))

@@ -120,6 +120,40 @@ def test_parts_go_smallest_first_each_with_its_share_of_what_is_left() -> None:
     assert budget.limit(4.0) == 4.0
 
 
+def test_a_slice_kept_inside_a_share_is_kept_from_its_calls_and_open_after_them() -> None:
+    budget = SolveBudget(12.0, floor_s=0.01)
+    with budget, budget.reserve(2.0), budget.share(0.5):  # the last part: 5 s of the 10 open
+        keep = budget.open_share_s(0.25)
+        assert keep == pytest.approx(1.25)  # the cost phase's slice
+        with budget.reserve(keep):
+            assert budget.limit(None) == pytest.approx(3.75)
+            budget.charge(3.75)  # the phases before it spend all they may
+            assert budget.limit(None) == budget.limit(None, has_start=True) == 0.01  # floor
+            assert not budget.keeps_start()
+        assert budget.limit(None, has_start=True) == pytest.approx(1.25)
+    assert budget.limit(None) == pytest.approx(8.25)
+
+
+def test_the_most_a_call_ran_past_its_limit_is_recorded_by_stage() -> None:
+    budget = SolveBudget(10.0)
+    with budget, stage("late"):
+        budget.overran(2.0, 2.5)
+        budget.overran(2.0, 2.25)
+        budget.overran(2.0, 1.0)
+        budget.overran(None, 9.0)  # no limit: nothing to run past
+    with budget, stage("on_time"):
+        budget.overran(2.0, 2.0)
+    assert budget.as_record()["late_s"] == {"late": 0.5}
+
+
+def test_no_slice_is_kept_without_a_time_budget() -> None:
+    assert SolveBudget(None).open_share_s(0.25) == 0.0
+    assert SolveBudget(60.0, work_limit=20).open_share_s(0.25) == 0.0
+    stopped = SolveBudget(60.0)
+    stopped.stop()
+    assert stopped.open_share_s(0.25) == 0.0
+
+
 def test_a_work_limit_ends_each_mip_by_nodes_the_same_every_time() -> None:
     budget = SolveBudget(60.0, work_limit=20)
     assert budget.limit(None) == 60.0 and not budget.keeps_start()
