@@ -31,7 +31,7 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
 # The checks too long for CI: the whole Shanghai street grid planned three times (about 7 min),
-# the 4-copy tiled city on a local cluster and a remote scheduler, the city bound on Chengdu.
+# the 4-copy tiled city on a local cluster and a remote scheduler.
 test-full: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m full
 

@@ -94,7 +94,6 @@ def test_city_bound_never_exceeds_the_whole_city_optimum() -> None:
     assert above > 0
 
 
-@pytest.mark.full  # minutes on 2 cores: `make test-full`
 def test_city_bound_on_chengdu_is_below_the_whole_area_planned_once(
         tmp_path: Path, chengdu_osm: Path) -> None:
     from siting.city import plan_city
