@@ -53,12 +53,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from .budget import SolveBudget
 from .lockers import LockerParameters
 from .milp import Milp, SolverName, relative_gap, solve_milp
 
@@ -233,12 +235,15 @@ def _parts(d: DistrictReach, keep: np.ndarray) -> list[tuple[DistrictReach, np.n
 
 
 def split_bound(d: DistrictReach, weights: np.ndarray, lp: LockerParameters, *,
-                solver: SolverName = "highs", time_limit: float | None = 60.0) -> SplitBound:
+                solver: SolverName = "highs", time_limit: float | None = 60.0,
+                work_limit: int | None = None) -> SplitBound:
     """Solve one district's split problem; its proven bound is its share of the city bound.
 
     Dominated sites are dropped first (exact, :func:`_dominated`) and the rest is solved in
     parts sharing no home or site, smallest first, within ``time_limit`` (each part gets at
-    least one second, so every part has a bound).
+    least one second, so every part has a bound). With a ``work_limit`` each part ends after
+    that many branch-and-bound nodes and gets all of ``time_limit`` as its safety limit, so
+    the bound does not depend on the machine's speed or load.
 
     Parameters
     ----------
@@ -250,6 +255,8 @@ def split_bound(d: DistrictReach, weights: np.ndarray, lp: LockerParameters, *,
         Locker parameters (costs, module size, R2's lower ratio, module cap).
     solver, time_limit
         As for :func:`optimizer.milp.solve_milp`.
+    work_limit
+        Branch-and-bound nodes of each part's solve (``None``: no limit).
 
     Returns
     -------
@@ -260,13 +267,17 @@ def split_bound(d: DistrictReach, weights: np.ndarray, lp: LockerParameters, *,
     results = []
     # small parts first (most prove at once); the largest gets what is left, a second at least
     parts = sorted(_parts(d, ~_dominated(d, weights, lp)), key=lambda p: len(p[0].pair_site))
-    for part, sites in parts:
-        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
-                                                   _MIN_PART_S)
-        res = solve_milp(_split_milp(part, weights[sites], lp), solver=solver, time_limit=left)
-        bound = res.bound if res.bound is not None else (
-            res.objective if res.status == "optimal" else None)
-        results.append(SplitBound(res.status, bound, res.objective, res.solve_s))
+    nodes = nullcontext() if work_limit is None else SolveBudget(time_limit,
+                                                                 work_limit=work_limit)
+    with nodes:
+        for part, sites in parts:
+            left = time_limit if time_limit is None or work_limit is not None else max(
+                time_limit - (time.perf_counter() - t0), _MIN_PART_S)
+            res = solve_milp(_split_milp(part, weights[sites], lp), solver=solver,
+                             time_limit=left)
+            bound = res.bound if res.bound is not None else (
+                res.objective if res.status == "optimal" else None)
+            results.append(SplitBound(res.status, bound, res.objective, res.solve_s))
     unsettled = [r.status for r in results if r.status != "optimal"]
     bounds = [r.bound for r in results]
     objectives = [r.objective for r in results]

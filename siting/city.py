@@ -286,7 +286,8 @@ def city_bound(parts: list[dict[str, Any]], options: PlanOptions, *, client: Any
     lp = locker_parameters(options, preset(options.rules, overrides=options.rule_overrides))
     reaches = [p["reach"] for p in parts]
     weights = split_weights(reaches)
-    solve = partial(split_bound, lp=lp, solver=options.solver, time_limit=options.time_limit)
+    solve = partial(split_bound, lp=lp, solver=options.solver, time_limit=options.time_limit,
+                    work_limit=options.work_limit)
     if client is None:
         splits = [solve(r, w) for r, w in zip(reaches, weights, strict=True)]
     else:
