@@ -328,6 +328,20 @@ def test_time_limit_is_the_budget_of_the_whole_run(budget_run: dict) -> None:
 
 
 @pytest.mark.slow
+def test_time_limit_keeps_the_incumbent_and_reports_the_gap(budget_run: dict) -> None:
+    summary, err = budget_run["summary"], _flat(budget_run["text"])
+    assert f"time_limit: {summary['counts']['lockers']} lockers" in err
+    gap = summary["gap"]  # the solve line gives the gap in per cent, or says it is unknown
+    assert (f"gap {gap:.2%}" if gap is not None else "gap unknown") in err
+    # the reported gap is that of the phase that stopped early, never a proven 0
+    gaps = [p["gap"] for p in summary["phases"]]
+    if None in gaps:  # a phase stopped without a bound: the plan's gap is unknown, and said so
+        assert summary["gap"] is None
+    else:
+        assert summary["gap"] == pytest.approx(max(gaps)) and max(gaps) > 0
+
+
+@pytest.mark.slow
 def test_first_ctrl_c_writes_the_best_plan_as_interrupted(
     shanghai_osm: Path, tmp_path: Path
 ) -> None:
