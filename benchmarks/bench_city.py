@@ -9,7 +9,7 @@ synthetic city, not a real place) as an OSM PBF; the city scenario (its ``admin_
 sub-districts as districts, lockers and stations) is planned by :func:`siting.city.plan_city`
 on a fresh ``LocalCluster`` of ``--workers`` single-threaded worker processes. Printed per run:
 tiles, districts, homes, home-site pairs, wall seconds (generation excluded), each worker's
-peak memory (its process's maximum resident set) and this process's (the client holding the
+own peak memory (its process's high-water resident set) and this process's (the client holding the
 whole city's extract; the peak so far, as sizes run in turn), the city's cost, its lower
 bound and gap (:mod:`optimizer.city_bound`), and every district's status and gap. The rows go to
 ``city_scaling.json`` and the curve (homes against seconds and memory) to
@@ -52,7 +52,17 @@ time_limit = {limit}
 
 
 def _peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (Linux reports kB)."""
+    """This process's own peak resident memory in MB.
+
+    On Linux, ``VmHWM`` of ``/proc/self/status``: ``getrusage``'s ``ru_maxrss`` carries a
+    spawned process's parent's peak across fork and exec, so a worker started by a client
+    that had grown would report the client's peak as its own.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
