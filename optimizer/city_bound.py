@@ -53,7 +53,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -265,16 +264,13 @@ def split_bound(d: DistrictReach, weights: np.ndarray, lp: LockerParameters, *,
     """
     t0 = time.perf_counter()
     results = []
-    # small parts first (most prove at once); the largest gets what is left, a second at least
+    # small parts first (most prove at once)
     parts = sorted(_parts(d, ~_dominated(d, weights, lp)), key=lambda p: len(p[0].pair_site))
-    nodes = nullcontext() if work_limit is None else SolveBudget(time_limit,
-                                                                 work_limit=work_limit)
-    with nodes:
+    # one budget for the parts: each gets what is left (the largest, last, a second at least),
+    # or under a work limit its nodes, with all of time_limit as its safety limit
+    with SolveBudget(time_limit, floor_s=_MIN_PART_S, work_limit=work_limit):
         for part, sites in parts:
-            left = time_limit if time_limit is None or work_limit is not None else max(
-                time_limit - (time.perf_counter() - t0), _MIN_PART_S)
-            res = solve_milp(_split_milp(part, weights[sites], lp), solver=solver,
-                             time_limit=left)
+            res = solve_milp(_split_milp(part, weights[sites], lp), solver=solver)
             bound = res.bound if res.bound is not None else (
                 res.objective if res.status == "optimal" else None)
             results.append(SplitBound(res.status, bound, res.objective, res.solve_s))
