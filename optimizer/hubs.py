@@ -31,7 +31,12 @@ that needs more hubs than asked (too little capacity) fails it, with the reason.
 Rule R6 (seed 004 二(三) 基础设施扩容增效) fits fully automatic sorting at hubs whose whole
 daily throughput :math:`L_j = \sum_i t_i x_{ij}` (inbound and outbound parcels of every tier
 it serves) reaches the preset's threshold (50,000 items/day; 0 in Zhengzhou, where every
-processing centre is automated). R6 is a flag on the result, not a constraint.
+processing centre is automated). The plan states, per open hub, its sorting capacity
+:math:`S_j` in items/day (``HubParameters.sorting_capacity``, else the site's :math:`Q_j`)
+and whether automatic sorting is planned: it is where :math:`L_j` reaches the threshold and
+the planner allows it (``HubParameters.automatic_sorting``). R6 is checked on the result, per
+open hub: it fails when :math:`L_j > S_j` (the hub sorts more than its planned sorting
+capacity) or when :math:`L_j` reaches the threshold without automatic sorting planned.
 
 Daily vehicle-km: :math:`2 \sum_{ij} d_i \delta_{ij} x_{ij} / V`, where :math:`V` is the parcels
 one vehicle carries (out loaded with deliveries, back with pickups).
@@ -94,6 +99,15 @@ class HubParameters:
     county_hubs
         Hubs the planner asks for. Default ``None``: R5's one county centre per county; more
         when the planner asks (the R5 record says so).
+    sorting_capacity
+        Items/day the sorting lines planned at one hub handle (R6). Default ``None``: each
+        site's own capacity (``capacity``, or the floor-area figure of
+        :class:`geodata.hub_sites.HubSiteParameters`); give the county's figure (for instance
+        an existing centre's line) and R6 fails at a hub that sorts more.
+    automatic_sorting
+        Whether the plan may fit automatic sorting (R6). Default ``True``: it is planned at
+        every open hub whose throughput reaches R6's threshold; ``False`` (no budget for it,
+        a manual centre kept) plans none, and R6 fails at every hub at or over the threshold.
 
     Every value is positive and finite (``outbound_ratio`` may be 0).
 
@@ -108,9 +122,12 @@ class HubParameters:
     max_drive_km: float = 100.0
     outbound_ratio: float = 1.0
     county_hubs: int | None = None
+    sorting_capacity: float | None = None
+    automatic_sorting: bool = True
 
     def __post_init__(self) -> None:
-        bad = [f"{k}={v!r}" for k, v in vars(self).items() if v is not None
+        bad = [f"{k}={v!r}" for k, v in vars(self).items()
+               if v is not None and k != "automatic_sorting"
                and not ((v >= 0 if k == "outbound_ratio" else v > 0) and np.isfinite(v))]
         if bad:
             raise ParameterError(f"hub parameters must be positive and finite: {', '.join(bad)}")
@@ -170,7 +187,10 @@ class HubPlan:
     throughput
         Items/day each candidate hub sorts, inbound and outbound (0 when closed).
     automatic_sorting
-        Per candidate hub, True when open and its throughput reaches the R6 threshold.
+        Per candidate hub, True when open, its throughput reaches the R6 threshold and the
+        planner allows automatic sorting.
+    sorting_capacity
+        Per candidate hub, the items/day its planned sorting lines handle (R6).
     parcel_km, vehicle_km
         Daily parcel-km and vehicle-km.
     records
@@ -184,6 +204,7 @@ class HubPlan:
     load: np.ndarray
     throughput: np.ndarray
     automatic_sorting: np.ndarray
+    sorting_capacity: np.ndarray
     parcel_km: float
     vehicle_km: float
     records: list[dict] = field(default_factory=list)
@@ -331,8 +352,8 @@ def solve_hubs(
     walk_km = sparse.csr_array((pr.pair_km + 1e-12, (pr.pair_station, pr.pair_hub)), shape=(n, m))
     km = np.zeros(n)
     km[served] = np.asarray(walk_km[np.flatnonzero(served), assignment[served]]).ravel() - 1e-12
-    threshold = rules["R6"].low
-    auto = y & (through >= threshold)
+    auto = y & (through >= rules["R6"].low) & p.automatic_sorting
+    sorting = pr.capacity if p.sorting_capacity is None else np.full(m, p.sorting_capacity)
     parcel_km = float((d * km).sum())
     vehicle_km = 2.0 * parcel_km / p.parcels_per_vehicle
     hname = pr.hub_names or tuple(f"hub {j}" for j in range(m))
@@ -342,12 +363,14 @@ def solve_hubs(
         rules, [hname[j] for j in open_hubs], asked=asked, place=place,
         reason=_too_many_reason(t.sum(), pr.capacity, asked))]
     records += [throughput_record(rules, hname[j], inbound=float(load[j]),
-                                  throughput=float(through[j]), outbound_ratio=p.outbound_ratio)
+                                  throughput=float(through[j]), outbound_ratio=p.outbound_ratio,
+                                  sorting_capacity=float(sorting[j]), automatic=bool(auto[j]))
                 for j in open_hubs]
     log.info("hubs: %d of %d candidates open for %d stations (%.0f items/day), %d automatic; "
              "%.0f vehicle-km/day; %s in %.2f s", len(open_hubs), m, n,
              d.sum(), int(auto.sum()), vehicle_km, sol.status, time.perf_counter() - t0)
-    return HubPlan(open_hubs, assignment, load, through, auto, parcel_km, vehicle_km, records,
+    return HubPlan(open_hubs, assignment, load, through, auto, sorting, parcel_km, vehicle_km,
+                   records,
                    SolveRecord.of(sol, build_s=time.perf_counter() - t0 - sol.solve_s))
 
 
@@ -400,9 +423,10 @@ def _too_many_reason(throughput: float, capacity: np.ndarray, asked: int) -> str
 
 
 def throughput_record(
-    rules: RuleSet, hub: str, *, inbound: float, throughput: float, outbound_ratio: float
+    rules: RuleSet, hub: str, *, inbound: float, throughput: float, outbound_ratio: float,
+    sorting_capacity: float, automatic: bool
 ) -> dict:
-    """Rule R6 for one open hub: automatic sorting from the threshold of daily throughput.
+    """Rule R6 for one open hub: its whole throughput against its planned sorting.
 
     Parameters
     ----------
@@ -414,23 +438,43 @@ def throughput_record(
         Items/day the hub receives for its area, and all it sorts (inbound and outbound).
     outbound_ratio
         Outbound items per inbound item assumed.
+    sorting_capacity
+        Items/day the hub's planned sorting lines handle.
+    automatic
+        Whether automatic sorting is planned at the hub.
 
     Returns
     -------
     dict
-        The R6 record with ``automatic_sorting``, ``load`` (throughput), ``inbound`` and
-        ``outbound``; it passes (automatic sorting is planned wherever the throughput asks).
+        The R6 record with ``automatic_sorting``, ``sorting_capacity``, ``load``
+        (throughput), ``inbound`` and ``outbound``. It fails when the throughput exceeds the
+        sorting capacity, or reaches the threshold without automatic sorting planned.
     """
     r6 = rules["R6"]
     threshold = r6.low
-    auto = throughput >= threshold
+    needed = throughput >= threshold
     out = throughput - inbound
+    why, why_zh = [], []
+    if needed and not automatic:
+        why.append(f"{throughput:,.0f} items/day reach the {threshold:,.0f} threshold but no "
+                   "automatic sorting is planned (the planner does not allow it)")
+        why_zh.append(f"日均处理 {throughput:,.0f} 件，达到 {threshold:,.0f} 件但未规划全自动分拣")
+    if throughput > sorting_capacity + 1e-9:
+        why.append(f"{throughput:,.0f} items/day exceed the planned sorting capacity of "
+                   f"{sorting_capacity:,.0f}")
+        why_zh.append(f"日均处理 {throughput:,.0f} 件，超过规划分拣能力 {sorting_capacity:,.0f} 件")
+    state = ("required and planned" if automatic else
+             "required, not planned" if needed else "not required")
+    state_zh = ("须配置并已规划全自动分拣" if automatic else
+                "须配置全自动分拣但未规划" if needed else "无须全自动分拣")
     return rule_record(
-        r6, required=f"automatic sorting from {threshold:,.0f} items/day",
+        r6, required=f"automatic sorting from {threshold:,.0f} items/day, throughput within "
+                     "the planned sorting capacity",
         achieved=f"{throughput:,.0f} items/day ({inbound:,.0f} in + {out:,.0f} out, outbound "
-                 f"{outbound_ratio:g} per inbound item); automatic sorting "
-                 + ("required and planned" if auto else "not required"),
-        achieved_zh=f"日均处理 {throughput:,.0f} 件（进 {inbound:,.0f} + 出 {out:,.0f}）；"
-                    + ("须配置并已规划全自动分拣" if auto else "无须全自动分拣"),
-        passed=True, place=hub, automatic_sorting=bool(auto), load=throughput,
-        inbound=inbound, outbound=out)
+                 f"{outbound_ratio:g} per inbound item) for a sorting capacity of "
+                 f"{sorting_capacity:,.0f}; automatic sorting {state}",
+        achieved_zh=f"日均处理 {throughput:,.0f} 件（进 {inbound:,.0f} + 出 {out:,.0f}），"
+                    f"分拣能力 {sorting_capacity:,.0f} 件；{state_zh}",
+        passed=not why, place=hub, automatic_sorting=bool(automatic),
+        sorting_capacity=sorting_capacity, load=throughput, inbound=inbound, outbound=out,
+        reason="; ".join(why) or None, reason_zh="；".join(why_zh) or None)

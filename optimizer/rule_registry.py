@@ -66,8 +66,11 @@ REGISTRY: dict[str, RuleEntry] = {e.id: e for e in (
     _entry("R5", "check: open hubs at most the number asked", "optimizer.hubs.solve_hubs",
            "optimizer.hubs.county_centre_record",
            "test_hubs.py::test_r5_fails_when_the_plan_needs_more_hubs_than_asked"),
-    _entry("R6", "check on each hub's whole throughput, in and out", "optimizer.hubs.solve_hubs",
-           "optimizer.hubs.throughput_record", "test_hubs.py::test_r6_on_puyang_whole_throughput"),
+    _entry("R6", "check on each hub's whole throughput, in and out, against its planned "
+           "sorting capacity and automatic sorting", "optimizer.hubs.solve_hubs",
+           "optimizer.hubs.throughput_record",
+           "test_hubs.py::test_r6_fails_on_puyang_over_its_sorting_capacity_or_without_automation",
+           "test_hubs.py::test_r6_on_puyang_whole_throughput"),
     _entry("R7", "optimal assignment of neighbourhood centres to sites",
            "optimizer.stations.plan_cargo_stations", "optimizer.stations.plan_cargo_stations",
            "test_stations.py::test_r7_fails_for_a_centre_with_no_candidate_in_reach"),

@@ -28,7 +28,7 @@ What feeds the hubs, and the hub candidates: :mod:`optimizer.hub_inputs`. The la
 :mod:`maps.tier_layers`; the tier records: :mod:`optimizer.tier_records`.
 
 Open hubs whose whole daily throughput (in and out) reaches R6's threshold are flagged
-``automatic_sorting``.
+``automatic_sorting`` when the planner allows it; each states its ``sorting_capacity``.
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def _hubs(
         "daily_parcels": hp.load[open_h], "throughput": hp.throughput[open_h],
         "stations": served[open_h],
         "automatic_sorting": hp.automatic_sorting[open_h].astype(bool),
-        "capacity": problem.capacity[open_h],
+        "capacity": problem.capacity[open_h], "sorting_capacity": hp.sorting_capacity[open_h],
     }, hub_xy[open_h], area.crs)
     km = {(int(s), int(h)): float(d) for s, h, d in
           zip(problem.pair_station, problem.pair_hub, problem.pair_km, strict=True)}

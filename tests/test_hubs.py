@@ -132,19 +132,48 @@ def puyang_hubs(pr, *, per_resident=106.0, params=None):
     return solve_hubs(problem, preset("guangdong"), params=params, place="濮阳县")
 
 
-def test_r6_on_puyang_whole_throughput(puyang_rural):
-    # national volume (106 items per resident a year, 002): 54 villages x 1,500 residents plus
-    # hamlets receive ~23,900 items a day and send as many: ~47,800 < 50,000, not automatic
-    plan = puyang_hubs(puyang_rural)
+def only_r6(plan):
     (r6,) = [r for r in plan.records if r["id"] == "R6"]
-    assert r6["inbound"] == pytest.approx(23_900, rel=0.01)
+    return r6
+
+
+def test_r6_fails_on_puyang_over_its_sorting_capacity_or_without_automation(puyang_rural):
+    # national volume (106 items per resident a year, 002): the one hub sorts 47,744 items a
+    # day in and out; a planned sorting capacity of 40,000 (a county's existing line) is short
+    plan = puyang_hubs(puyang_rural, params=HubParameters(sorting_capacity=40_000.0))
+    r6 = only_r6(plan)
+    assert r6["load"] == pytest.approx(47_744, abs=1) and r6["sorting_capacity"] == 40_000
+    assert r6["passed"] is False and not r6["automatic_sorting"]
+    assert r6["reason"] == "47,744 items/day exceed the planned sorting capacity of 40,000"
+    assert plan.sorting_capacity[plan.open_hubs].tolist() == [40_000.0]
+    # Guangdong's volume (300 items per resident a year, 004 表1): 135,123 a day reach the
+    # 50,000 threshold, and the planner allows no automatic sorting: R6 fails at the hub
+    big = puyang_hubs(puyang_rural, per_resident=300.0,
+                      params=HubParameters(capacity=200_000, automatic_sorting=False))
+    r6 = only_r6(big)
+    assert r6["load"] == pytest.approx(135_123, abs=1) and r6["sorting_capacity"] == 200_000
+    assert r6["passed"] is False and not r6["automatic_sorting"]
+    assert not big.automatic_sorting.any()
+    assert r6["reason"] == ("135,123 items/day reach the 50,000 threshold but no automatic "
+                            "sorting is planned (the planner does not allow it)")
+    assert "required, not planned" in r6["achieved"]
+
+
+def test_r6_on_puyang_whole_throughput(puyang_rural):
+    # national volume: 54 villages x 1,500 residents plus hamlets receive 23,872 items a day
+    # and send as many: 47,744 < 50,000, no automatic sorting needed; the road-node site
+    # sorts 100,000 (HubParameters.capacity): R6 passes
+    plan = puyang_hubs(puyang_rural)
+    r6 = only_r6(plan)
+    assert r6["inbound"] == pytest.approx(23_872, abs=1)
     assert r6["load"] == pytest.approx(2 * r6["inbound"])
-    assert r6["load"] < 50_000 and not r6["automatic_sorting"]
-    # Guangdong's volume (300 items per resident a year, 004 表1): ~135,000 a day, automatic
+    assert r6["sorting_capacity"] == 100_000 and not r6["automatic_sorting"]
+    assert r6["passed"] is True and "reason" not in r6
+    # Guangdong's volume: 135,123 a day, automatic sorting planned on a 200,000 site: passes
     big = puyang_hubs(puyang_rural, per_resident=300.0, params=HubParameters(capacity=200_000))
-    (r6,) = [r for r in big.records if r["id"] == "R6"]
-    assert r6["load"] > 50_000 and r6["automatic_sorting"]
-    assert "required and planned" in r6["achieved"]
+    r6 = only_r6(big)
+    assert r6["load"] == pytest.approx(135_123, abs=1) and r6["automatic_sorting"]
+    assert r6["passed"] is True and "required and planned" in r6["achieved"]
 
 
 def test_r5_fails_when_the_plan_needs_more_hubs_than_asked(puyang_rural):
