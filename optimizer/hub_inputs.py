@@ -2,11 +2,22 @@
 
 What feeds the hubs
 -------------------
-Every tier's parcels reach a hub: the lowest rural tier planned above the villages (township
-stations, each carrying its villages' parcels: county hub -> township station -> village
-point, G5; else the village stations) *and* the urban one (the community end-stations with
-their loads, plus, per residential community, the parcels no end-station carries, sent from
-the mean point of its homes; else the homes of each community aggregated at their mean point).
+Every home's parcels reach a hub once, from the first point above the home that carries them:
+
+1. the rural tier: the lowest one planned above the villages (township stations, each
+   carrying its villages' parcels: county hub -> township station -> village point, G5; else
+   the village stations). Their parcels come from the villages' population, so the homes of
+   the village communities (``source == "village-voronoi"``) are not sent again;
+2. the community end-stations, with their loads (the parcels of the homes they serve; lockers
+   inside a community are stocked from its station, so they send nothing of their own);
+3. per residential community (or village community when no rural tier is planned), the
+   parcels no end-station carries, sent from the mean point of its homes;
+4. the homes in no mapped community (``unassigned``): they have no station, so their parcels
+   go to the locker that serves each home (its ``locker_id``), one feeder per locker at the
+   locker's site; the homes no locker serves are sent from their mean point.
+
+The feeders' parcels therefore sum to the demand's daily parcels when no rural tier is planned
+(and to the rural tier's plus the other homes' when one is).
 
 Hub candidates
 --------------
@@ -26,6 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodata.demand import UNASSIGNED
 from geodata.hub_sites import FALLBACK_SOURCE
 from geodata.villages import VILLAGE_SOURCE
 
@@ -63,14 +75,56 @@ class HubFeeders:
     fed_by: str
 
 
-def _urban_communities(communities: gpd.GeoDataFrame) -> set:
-    source = (communities["source"] if "source" in communities.columns
-              else pd.Series("", index=communities.index))
-    return set(communities.loc[(source != VILLAGE_SOURCE).to_numpy(), "community"])
+def _village_communities(communities: gpd.GeoDataFrame) -> set:
+    if "source" not in communities.columns:
+        return set()
+    return set(communities.loc[(communities["source"] == VILLAGE_SOURCE).to_numpy(), "community"])
+
+
+def _layer_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Return a tier layer's feeder rows (``x``, ``y``, ``parcels``, ``id``, ``name``)."""
+    if frame is None or not len(frame):
+        return pd.DataFrame(columns=["x", "y", "parcels", "id", "name"])
+    return pd.DataFrame({"x": frame.geometry.x.to_numpy(), "y": frame.geometry.y.to_numpy(),
+                         "parcels": frame["daily_parcels"].to_numpy(float),
+                         "id": list(frame["id"]), "name": list(frame["name"])})
+
+
+def _community_rows(homes: gpd.GeoDataFrame, carried: pd.Series) -> pd.DataFrame:
+    """Per community, the parcels its end-stations do not carry, at the mean of its homes."""
+    rows = []
+    for k, grp in homes.groupby("community", sort=True):
+        rest = float(grp["daily_parcels"].sum()) - float(carried.get(k, 0.0))
+        if rest > 1e-6:
+            cname = grp["community_name"].iloc[0] if "community_name" in grp else k
+            rows.append((grp.geometry.x.mean(), grp.geometry.y.mean(), rest, f"homes-{k}",
+                         f"homes of {cname or k}"))
+    return pd.DataFrame(rows, columns=["x", "y", "parcels", "id", "name"])
+
+
+def _unassigned_rows(homes: gpd.GeoDataFrame, lockers: gpd.GeoDataFrame | None
+                     ) -> pd.DataFrame:
+    """Homes in no community: per serving locker at its site, the rest at their mean point."""
+    at = (homes["locker_id"] if "locker_id" in homes.columns and lockers is not None
+          else pd.Series(None, index=homes.index, dtype=object))
+    rows = []
+    if lockers is not None and len(lockers):
+        site = lockers.set_index("site_id")
+        for lid, grp in homes[at.notna().to_numpy()].groupby(at[at.notna()], sort=True):
+            pt = site.geometry.loc[lid]
+            rows.append((pt.x, pt.y, float(grp["daily_parcels"].sum()), f"locker-{lid}",
+                         f"homes of no community at locker {lid}"))
+    rest = homes[at.isna().to_numpy()]
+    if float(rest["daily_parcels"].sum()) > 1e-6:
+        rows.append((rest.geometry.x.mean(), rest.geometry.y.mean(),
+                     float(rest["daily_parcels"].sum()), "homes-none",
+                     "homes of no community served by no locker"))
+    return pd.DataFrame(rows, columns=["x", "y", "parcels", "id", "name"])
 
 
 def hub_feeders(layers: Mapping[str, gpd.GeoDataFrame], demand: gpd.GeoDataFrame,
-                communities: gpd.GeoDataFrame) -> HubFeeders:
+                communities: gpd.GeoDataFrame, lockers: gpd.GeoDataFrame | None = None
+                ) -> HubFeeders:
     """Return the points that send parcels to hubs (see the module docstring).
 
     Parameters
@@ -79,48 +133,39 @@ def hub_feeders(layers: Mapping[str, gpd.GeoDataFrame], demand: gpd.GeoDataFrame
         The tiers' layers planned so far (``township_stations``, ``village_stations``,
         ``stations``).
     demand, communities
-        The plan's homes and communities.
+        The plan's homes (with the ``locker_id`` of the locker serving each, when the locker
+        tier is planned) and communities.
+    lockers
+        The locker tier's ``lockers`` layer (``site_id``, points), or ``None``.
 
     Returns
     -------
     HubFeeders
-        Points, parcels, ids, names and the tiers they are.
+        Points, parcels, ids, names and the tiers they are (``township_stations``,
+        ``stations``, ``lockers``, ``homes``, joined by ``+``).
     """
-    xy, parcels, ids, names, tiers = [], [], [], [], []
+    parts: list[tuple[str, pd.DataFrame]] = []
     for layer in ("township_stations", "village_stations"):
-        frame = layers.get(layer)
-        if frame is not None and len(frame):
-            xy.extend(np.c_[frame.geometry.x, frame.geometry.y])
-            parcels.extend(frame["daily_parcels"].to_numpy(float))
-            ids.extend(frame["id"])
-            names.extend(frame["name"])
-            tiers.append(layer)
+        if layers.get(layer) is not None and len(layers[layer]):
+            parts.append((layer, _layer_rows(layers[layer])))
             break
+    rural = bool(parts)
     st = layers.get("stations")
-    st = st if st is not None and len(st) else None
-    if st is not None:
-        xy.extend(np.c_[st.geometry.x, st.geometry.y])
-        parcels.extend(st["daily_parcels"].to_numpy(float))
-        ids.extend(st["id"])
-        names.extend(st["name"])
-    carried = st.groupby("community")["daily_parcels"].sum() if st is not None else pd.Series()
-    urban = _urban_communities(communities)
-    homes = demand[demand["community"].isin(urban).to_numpy() | (not tiers and not urban)]
-    pts = homes.assign(_x=homes.geometry.x, _y=homes.geometry.y,
-                       community=homes["community"].fillna("").astype(str))
-    before = len(ids)
-    for k, grp in pts.groupby("community", sort=True):
-        rest = float(grp["daily_parcels"].sum()) - float(carried.get(k, 0.0))
-        if rest > 1e-6:
-            xy.append(np.array([grp["_x"].mean(), grp["_y"].mean()]))
-            parcels.append(rest)
-            cname = grp["community_name"].iloc[0] if "community_name" in grp else k
-            ids.append(f"homes-{k or 'none'}")
-            names.append(f"homes of {cname or 'no community'}")
-    if st is not None or len(ids) > before:
-        tiers.append("stations" if st is not None else "homes")
-    return HubFeeders(np.asarray(xy, float).reshape(-1, 2), np.asarray(parcels, float), ids,
-                      names, "+".join(tiers))
+    parts.append(("stations", _layer_rows(st)))
+    carried = (st.groupby("community")["daily_parcels"].sum() if st is not None and len(st)
+               else pd.Series(dtype=float))
+    homes = demand[~demand["community"].isin(_village_communities(communities)).to_numpy()
+                   ] if rural else demand
+    none = (homes["community"].fillna(UNASSIGNED) == UNASSIGNED).to_numpy()
+    parts.append(("homes", _community_rows(homes[~none], carried)))
+    loose = _unassigned_rows(homes[none], lockers)
+    parts.append(("lockers", loose[loose["id"].str.startswith("locker-")]))
+    parts.append(("homes", loose[~loose["id"].str.startswith("locker-")]))
+    rows = pd.concat([f for _, f in parts if len(f)] or [_layer_rows(None)], ignore_index=True)
+    tiers = list(dict.fromkeys(t for t, f in parts if len(f)))
+    return HubFeeders(rows[["x", "y"]].to_numpy(float).reshape(-1, 2),
+                      rows["parcels"].to_numpy(float), [str(v) for v in rows["id"]],
+                      [str(v) for v in rows["name"]], "+".join(tiers))
 
 
 def hub_candidates(sites: gpd.GeoDataFrame, centre_xy: np.ndarray | None, *,

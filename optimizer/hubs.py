@@ -361,7 +361,7 @@ def solve_hubs(
     asked = p.county_hubs or int(rules["R5"].low)
     records = [county_centre_record(
         rules, [hname[j] for j in open_hubs], asked=asked, place=place,
-        reason=_too_many_reason(t.sum(), pr.capacity, asked))]
+        reason=_too_many_reason(pr, t.sum(), asked, sname))]
     records += [throughput_record(rules, hname[j], inbound=float(load[j]),
                                   throughput=float(through[j]), outbound_ratio=p.outbound_ratio,
                                   sorting_capacity=float(sorting[j]), automatic=bool(auto[j]))
@@ -412,13 +412,21 @@ def county_centre_record(
                                    else "未开设分拨中心"))
 
 
-def _too_many_reason(throughput: float, capacity: np.ndarray, asked: int) -> str:
-    """Why the plan opens more hubs than asked: capacity, or cost."""
-    top = float(np.sort(capacity)[::-1][:asked].sum())
+def _too_many_reason(pr: HubProblem, throughput: float, asked: int, sname: tuple[str, ...]
+                     ) -> str:
+    """Why the plan opens more hubs than asked: capacity, drive-network reach, or cost."""
+    top = float(np.sort(pr.capacity)[::-1][:asked].sum())
     if throughput > top + 1e-9:
         return (f"the stations send {throughput:,.0f} items/day (in and out) but the "
                 f"{asked} largest hub site(s) sort {top:,.0f}: give a larger site or ask for "
                 "more hubs")
+    reached = np.bincount(pr.pair_hub, minlength=pr.n_hubs)
+    if asked == 1 and reached.max(initial=0) < pr.n_stations:
+        best = int(np.argmax(reached))
+        left = sorted(set(range(pr.n_stations)) - set(pr.pair_station[pr.pair_hub == best]))
+        return (f"no hub candidate reaches every station on the drive network (one-way "
+                f"streets, or roads cut at the map's edge): the best reaches "
+                f"{reached[best]} of {pr.n_stations}, not " + ", ".join(sname[i] for i in left[:5]))
     return "hauling to fewer hubs costs more than opening another: raise the hub's fixed cost"
 
 

@@ -309,7 +309,9 @@ def run_plan(
     if set(options.tiers) - {"lockers"}:
         with run_budget:
             done = run_tiers(options.tiers, extract=d.extract, area=d.area, walk=d.walk,
-                             demand=d.demand, communities=d.communities,
+                             demand=d.demand.assign(
+                                 locker_id=layers["demand"]["locker_id"].to_numpy()),
+                             lockers=layers["lockers"], communities=d.communities,
                              candidates=d.candidates, rules=rule_set, solver=options.solver,
                              time_limit=options.time_limit, county_centre=options.county_centre,
                              hub_sites=options.hub_sites, hub_params=options.hub_params)

@@ -126,6 +126,7 @@ def run_tiers(
     station_params: StationParameters | None = None,
     rural_params: RuralParameters | None = None,
     hub_params: HubParameters | None = None,
+    lockers: gpd.GeoDataFrame | None = None,
 ) -> TierOutputs:
     """Plan the tiers above the lockers in sequence (see the module docstring).
 
@@ -139,7 +140,8 @@ def run_tiers(
     walk
         The walking network (community and cargo stations).
     demand, communities, candidates
-        The locker tier's demand points, communities and candidate sites (``area.crs``).
+        The locker tier's demand points (with the ``locker_id`` serving each, when planned),
+        communities and candidate sites (``area.crs``).
     rules
         The rule set applied.
     solver, time_limit
@@ -152,6 +154,10 @@ def run_tiers(
         with their own capacity and cost beside those of the OSM data, or ``None``.
     station_params, rural_params, hub_params
         Model parameters; the documented defaults when ``None``.
+    lockers
+        The locker tier's ``lockers`` layer: the homes in no community send their parcels to
+        the hubs from their locker (:func:`optimizer.hub_inputs.hub_feeders`); ``None``
+        without it.
 
     Returns
     -------
@@ -194,7 +200,7 @@ def run_tiers(
     if "hubs" in tiers:
         with stage("hubs"):
             _hubs(out, extract=extract, area=area, network=drive_net(), demand=demand,
-                  communities=communities, rules=rules, centre_xy=centre_xy,
+                  lockers=lockers, communities=communities, rules=rules, centre_xy=centre_xy,
                   params=hub_params, hub_sites=hub_sites, solver=solver, time_limit=time_limit)
     return out
 
@@ -331,6 +337,7 @@ def _hubs(
     area: StudyArea,
     network: Network,
     demand: gpd.GeoDataFrame,
+    lockers: gpd.GeoDataFrame | None,
     communities: gpd.GeoDataFrame,
     rules: RuleSet,
     centre_xy: np.ndarray | None,
@@ -341,7 +348,7 @@ def _hubs(
 ) -> None:
     t0 = time.perf_counter()
     p = params or HubParameters()
-    feeders = hub_feeders(out.layers, demand, communities)
+    feeders = hub_feeders(out.layers, demand, communities, lockers)
     sites = hub_candidates(hub_sites_from_osm(extract, area, network, inventory=hub_sites),
                            centre_xy, daily_parcels=float(feeders.parcels.sum()), params=p)
     hnames = [str(n) for n in sites["name"]]
