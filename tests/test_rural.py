@@ -104,14 +104,22 @@ def test_county_centre_given_as_external_point(puyang):
     hubs = solve_hubs(problem, preset("xinyang"), place="濮阳县")
     assert len(st) in hubs.open_hubs
     assert (hubs.assignment >= 0).all()
-    # the far seat is forced open and a township seat nearer the villages opens as well:
-    # two hubs where R5 asks one county centre fails, with the reason
+    # the far seat is forced open and a township station nearer the villages opens as well
+    # (hauling 23,872 parcels a day to the seat costs more than a second hub's 20,000 CNY):
+    # two hubs where R5 asks one county centre, so R5 fails with that reason
     r5 = hubs.records[0]
-    assert r5["id"] == "R5" and (r5["passed"] == (len(hubs.open_hubs) == 1))
-    # the given centre alone is the county centre: R5 passes
+    assert r5["id"] == "R5" and r5["passed"] is False
+    assert len(hubs.open_hubs) == 2 and r5["achieved"].startswith("2 hub(s) open")
+    assert r5["reason"].startswith("hauling to fewer hubs costs more than opening another")
+    assert hubs.load[hubs.open_hubs].sum() == pytest.approx(st["daily_parcels"].sum())
+    assert st["daily_parcels"].sum() == pytest.approx(23_872, abs=1)
+    # the given centre alone is the county centre: one hub, R5 passes
     alone = solve_hubs(drive_hub_problem(xy, st["daily_parcels"], [seat], puyang["net"],
                                               forced=[True]), preset("xinyang"), place="濮阳县")
-    assert alone.records[0]["passed"] and (alone.assignment == 0).all()
+    r5 = alone.records[0]
+    assert r5["passed"] is True and "reason" not in r5 and (alone.assignment == 0).all()
+    assert r5["achieved"] == "1 hub(s) open: hub 0"
+    assert alone.load[0] == pytest.approx(23_872, abs=1)
 
 
 def cut_network(puyang, tmp_path, west: float, east: float):
