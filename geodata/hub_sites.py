@@ -18,7 +18,10 @@ this order:
     A row of the planner's hub-site table (``inventory``), kept as given.
 
 OSM sites are kept only within ``road_m`` of a main road of the drive network
-(:data:`MAIN_ROADS`: motorway, trunk, primary, secondary and their links). Where the data has
+(:data:`MAIN_ROADS`: motorway, trunk, primary, secondary and their links), and never inside
+residential land (a ``landuse=residential`` polygon): a sorting hub's trucks do not belong in a
+residential area, whatever the building inside it is tagged. The same holds for the fallback
+road nodes; the planner's own sites are kept as given. Where the data has
 none (the Chengdu, Shanghai and Puyang extracts map no industrial or logistics land), the
 fallback is stated in every site's ``source`` (``drive-node-main-road``): the drive-network
 nodes on trunk or primary roads (else on secondary roads), thinned to the node nearest the
@@ -157,13 +160,18 @@ def hub_sites_from_osm(
     p = params or HubSiteParameters()
     features = read_siting_features(extract, tags=HUB_SITE_TAGS)
     roads = _main_road_lines(network, MAIN_ROADS[0] + MAIN_ROADS[1])
+    residential = _residential_land(features, area)
     osm = pd.concat([_building_sites(extract, area, features, p), _land_sites(area, features, p),
                      _depot_sites(area, features)], ignore_index=True)
     osm["road_m"] = shapely.distance(roads, np.asarray(osm.geometry.values, dtype=object))
-    osm = osm[osm["road_m"] <= p.road_m]
+    inside = shapely.within(np.asarray(osm.geometry.values, dtype=object), residential)
+    if inside.any():
+        log.info("hub sites: %d OSM site(s) inside residential land left out: %s",
+                 int(inside.sum()), ", ".join(osm.loc[inside, "site_id"].astype(str)))
+    osm = osm[(osm["road_m"] <= p.road_m).to_numpy() & ~inside]
     parts = [_planner_sites(inventory, area, roads), osm]
     sites = pd.concat([f for f in parts if len(f)], ignore_index=True) if any(
-        len(f) for f in parts) else _fallback_sites(network, p)
+        len(f) for f in parts) else _fallback_sites(network, p, residential)
     floor = sites["floor_area_m2"].astype(float)
     sites["capacity"] = sites["capacity"].astype(float).fillna(floor * p.parcels_per_m2)
     sites["fixed_cost"] = sites["fixed_cost"].astype(float).fillna(floor * p.cost_per_m2)
@@ -210,6 +218,14 @@ def _land_sites(area: StudyArea, features: gpd.GeoDataFrame,
     keep = floor >= p.min_floor_m2
     return _frame(osm_ids(land.index[keep]), _col(land, "name")[keep], "osm-land", floor[keep],
                   plots[keep].representative_point(), area.crs)
+
+
+def _residential_land(features: gpd.GeoDataFrame, area: StudyArea) -> shapely.Geometry:
+    """Union of the ``landuse=residential`` polygons, in ``area.crs`` (empty when none)."""
+    poly = features.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    land = features[poly & (_col(features, "landuse") == "residential").to_numpy()]
+    return shapely.union_all(shapely.make_valid(np.asarray(land.geometry.to_crs(area.crs).values,
+                                                           dtype=object)))
 
 
 def _depot_sites(area: StudyArea, features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -260,13 +276,15 @@ def _edge_lines(network: Network, classes: tuple[str, ...]) -> list[shapely.Line
     return lines
 
 
-def _fallback_sites(network: Network, p: HubSiteParameters) -> gpd.GeoDataFrame:
-    """Drive nodes on trunk/primary roads (else secondary), one per grid cell."""
-    rows, road = np.arange(network.n_nodes), "any"
+def _fallback_sites(network: Network, p: HubSiteParameters, residential: shapely.Geometry
+                    ) -> gpd.GeoDataFrame:
+    """Drive nodes on trunk/primary roads (else secondary), off residential land, one a cell."""
+    outside = ~shapely.within(shapely.points(network.xy), residential)
+    rows, road = np.flatnonzero(outside), "any"
     for classes, label in zip(MAIN_ROADS, ("trunk or primary", "secondary"), strict=True):
         on = {n for u, v, d in network.graph.edges(data=True) if _on_class(d, classes)
               for n in (u, v)}
-        hit = np.flatnonzero(np.isin(network.node_ids, sorted(on)))
+        hit = np.flatnonzero(np.isin(network.node_ids, sorted(on)) & outside)
         if len(hit):
             rows, road = hit, label
             break
