@@ -113,6 +113,8 @@ SWEEP_ALIASES: Mapping[str, str] = {
     "site_cost": "parameters.site_cost",
     "module_cost": "parameters.module_cost",
     "county_hubs": "parameters.county_hubs",
+    "hub_sorting_capacity": "parameters.hub_sorting_capacity",
+    "automatic_sorting": "parameters.automatic_sorting",
     "rules": "rules.preset",
     "preset": "rules.preset",
     "solver": "solver.name",
@@ -265,6 +267,8 @@ class Parameters(_Model):
     module_cost: float | None = Field(default=None, ge=0)
     max_modules_per_site: int | None = Field(default=None, gt=0)
     county_hubs: int | None = Field(default=None, ge=1, le=100)
+    hub_sorting_capacity: float | None = Field(default=None, gt=0)
+    automatic_sorting: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> Parameters:
@@ -425,8 +429,10 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     kwargs["tiers"] = list(scenario.tiers)
     if scenario.rules.overrides:
         kwargs["rule_overrides"] = dict(scenario.rules.overrides)
-    if p.county_hubs is not None:
-        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs)
+    if p.county_hubs is not None or p.hub_sorting_capacity is not None or not p.automatic_sorting:
+        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs,
+                                             sorting_capacity=p.hub_sorting_capacity,
+                                             automatic_sorting=p.automatic_sorting)
     for key in INPUT_KEYS:
         item = getattr(scenario.inputs, key)
         if item is not None:

@@ -217,6 +217,13 @@ hub_sites = {{ path = "{path}", datum = "wgs84" }}
     assert kw["hub_sites"]["name"].tolist() == ["庆祖分拨点"]
     assert kw["hub_sites"]["capacity"].tolist() == [30_000.0]
     assert kw["hub_params"].county_hubs == 2
+    assert kw["hub_params"].sorting_capacity is None and kw["hub_params"].automatic_sorting
+    # R6: the planned sorting capacity and whether automatic sorting may be planned
+    run = load_scenarios(_write(tmp_path, "r6.toml", text.format(n=1, path="hubs.csv").replace(
+        "county_hubs = 1", "hub_sorting_capacity = 40000\nautomatic_sorting = false")))[0]
+    hp = plan_kwargs(run.scenario, out=None)["hub_params"]
+    assert hp.sorting_capacity == 40_000 and hp.automatic_sorting is False
+    assert hp.county_hubs is None
     # a bad count, and a table outside the folder, are named with their field and fix
     for n, path, field in ((0, "hubs.csv", "parameters.county_hubs"),
                            (2, "../hubs.csv", "inputs.hub_sites.path")):
