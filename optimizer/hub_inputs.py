@@ -63,7 +63,8 @@ class HubFeeders:
     parcels
         Daily parcels of each.
     ids, names
-        Their ids and names (station ids, or ``homes-<community>``).
+        Their ids and names (station ids, ``homes-<community>``, ``locker-<site_id>`` or
+        ``homes-none``).
     fed_by
         The tiers they are, joined by ``+`` (``township_stations+stations``).
     """
