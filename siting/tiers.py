@@ -295,6 +295,10 @@ def _rural(
                 out.layers[TIER_LAYERS[tier][0]] = empty_layer(crs, ["id", "name",
                                                                      "daily_parcels"])
                 out.summary[tier] = tier_summary("not applicable", reason=why)
+        if {"villages", "townships", "hubs"} <= set(tiers):
+            out.records.extend(not_applicable_record(
+                rules, "G5", "county hub -> township station -> village station for every "
+                "village", why))
         return
     rp = rural_plan(villages, townships, network, rules, candidates=candidates, params=params)
     vs, ts = rp.village_stations, rp.township_stations
@@ -305,7 +309,8 @@ def _rural(
         out.records.extend(recs)
         out.summary["villages"] = tier_summary(
             rp.solve, records=recs, method="R3 count per village from its parcels; sites by "
-            "reuse order, else the village node; a second at the far end of the village",
+            "reuse order, else the village node on the drive network (the village's own point "
+            "where the network does not reach it); a second at the far end of the village",
             unreached=rp.unreached,
             counts={"villages": int((villages["place"] == "village").sum()),
                     "hamlets": int((villages["place"] == "hamlet").sum()),

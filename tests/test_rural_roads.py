@@ -39,7 +39,7 @@ def roadless(puyang_osm: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     """Puyang without the roads of 后武陵村; its id, point and distance to the roads left."""
     tree = ET.parse(puyang_osm)
     root = tree.getroot()
-    lonlat = {n.get("id"): (float(n.get("lon")), float(n.get("lat")))
+    lonlat = {n.attrib["id"]: (float(n.attrib["lon"]), float(n.attrib["lat"]))
               for n in root.findall("node")}
     villages = {f"node/{n.get('id')}": tags_of(n)["name"] for n in root.findall("node")
                 if tags_of(n).get("place") == "village"}
@@ -50,7 +50,7 @@ def roadless(puyang_osm: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     for way in root.findall("way"):
         if "highway" not in tags_of(way):
             continue
-        refs = [nd.get("ref") for nd in way.findall("nd") if nd.get("ref") in lonlat]
+        refs = [nd.attrib["ref"] for nd in way.findall("nd") if nd.attrib["ref"] in lonlat]
         xy = np.array([lonlat[r] for r in refs])
         if (metres(here, xy[:, 0], xy[:, 1]) < CUT_M).any():
             root.remove(way)
@@ -61,8 +61,8 @@ def roadless(puyang_osm: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     tree.write(path, encoding="utf-8", xml_declaration=True)
     b = root.find("bounds")
     assert b is not None
-    lo = (float(b.get("minlon")), float(b.get("minlat")))
-    hi = (float(b.get("maxlon")), float(b.get("maxlat")))
+    lo = (float(b.attrib["minlon"]), float(b.attrib["minlat"]))
+    hi = (float(b.attrib["maxlon"]), float(b.attrib["maxlat"]))
     graph = np.array([lonlat[r] for r in uses if uses[r] > 1 or r in ends])
     graph = graph[((graph >= lo) & (graph <= hi)).all(axis=1)]
     off = float(metres(here, graph[:, 0], graph[:, 1]).min())
