@@ -327,15 +327,15 @@ def _reach_records(inputs: RuralInputs, g4: Rule, vs: pd.DataFrame, params: Rura
                    unreached: Sequence[str]) -> list[dict]:
     """Return the G4 records (建制村快递服务通达率): overall, then per village.
 
-    A village is reached when it has a station and lies within ``max_snap_m`` of the drive
-    network; each village's record carries that distance as ``drive_network_m``.
+    Every village has a station (R3's range starts at 1); it is reached when it lies within
+    ``max_snap_m`` of the drive network. Each village's record carries that distance as
+    ``drive_network_m``.
     """
     admin, cut = inputs.villages, params.max_snap_m
     got = vs["village_id"].value_counts().reindex(admin["village_id"], fill_value=0)
     records = []
     for row, n, off in zip(admin.itertuples(index=False), got, inputs.village_off, strict=True):
-        d = round(float(off), 1)
-        ok = bool(n > 0 and d <= cut)
+        d, ok = round(float(off), 1), bool(off <= cut)
         records.append(rule_record(
             g4, required=f"a station, and the village within {cut:g} m of the mapped drive "
             "network (delivery by road)",

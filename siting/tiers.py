@@ -287,18 +287,7 @@ def _rural(
     villages, townships = rural_places_from_osm(extract, area)
     crs = area.crs
     if not (villages["place"] == "village").any():
-        why = "the area maps no place=village node (administrative village)"
-        for tier, rid, req in (("villages", "R3", "1–2 stations per administrative village"),
-                               ("townships", "R4", "1 station per township")):
-            if tier in tiers:
-                out.records.extend(not_applicable_record(rules, rid, req, why))
-                out.layers[TIER_LAYERS[tier][0]] = empty_layer(crs, ["id", "name",
-                                                                     "daily_parcels"])
-                out.summary[tier] = tier_summary("not applicable", reason=why)
-        if {"villages", "townships", "hubs"} <= set(tiers):
-            out.records.extend(not_applicable_record(
-                rules, "G5", "county hub -> township station -> village station for every "
-                "village", why))
+        _no_villages(out, tiers, rules, crs)
         return
     rp = rural_plan(villages, townships, network, rules, candidates=candidates, params=params)
     vs, ts = rp.village_stations, rp.township_stations
@@ -327,6 +316,30 @@ def _rural(
                     "township_stations": len(ts)})
     log.info("tiers: %d village stations, %d township stations (%.2f s)", len(vs), len(ts),
              time.perf_counter() - t0)
+
+
+#: The rules of the rural tiers that do not apply to an area without villages: per tier, and
+#: G5 (county -> township -> village) when the villages, townships and hubs are all planned.
+_RURAL_RULES = {
+    "villages": (("R3", "1–2 stations per administrative village"),
+                 ("G4", "every administrative village reached by the drive network")),
+    "townships": (("R4", "1 station per township"),),
+    "villages+townships+hubs": (("G5", "county hub -> township station -> village station for "
+                                 "every village"),),
+}
+
+
+def _no_villages(out: TierOutputs, tiers: Sequence[str], rules: RuleSet, crs: object) -> None:
+    """Mark the rural tiers and their rules not applicable: the area maps no village."""
+    why = "the area maps no place=village node (administrative village)"
+    for key, checks in _RURAL_RULES.items():
+        if not set(key.split("+")) <= set(tiers):
+            continue
+        for rid, req in checks:
+            out.records.extend(not_applicable_record(rules, rid, req, why))
+        if key in TIER_LAYERS:
+            out.layers[TIER_LAYERS[key][0]] = empty_layer(crs, ["id", "name", "daily_parcels"])
+            out.summary[key] = tier_summary("not applicable", reason=why)
 
 
 def _hubs(

@@ -10,6 +10,7 @@ distance to the nearest node of the road graph (a way's end or a node two ways s
 from __future__ import annotations
 
 import collections
+import lzma
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -146,3 +147,18 @@ def test_g5_evaluated_beside_urban_homes(puyang_osm, roadless, tmp_path):
     cut = plan(roadless["path"], rules="national", tiers=RURAL, communities=town_homes(tmp_path))
     (g5,) = [r for r in cut.summary["rules"] if r["id"] == "G5"]
     assert g5["passed"] is False and OFF_ROAD in g5["reason"]
+
+
+def test_rural_rules_not_applicable_where_no_village_is_mapped(chengdu_osm):
+    # central Chengdu maps no administrative village: R3, G4, R4 and G5 do not apply, and
+    # say why, rather than "not evaluated" for want of tiers that were planned
+    with lzma.open(chengdu_osm) as f:
+        root = ET.parse(f).getroot()
+    assert not [n for n in root.findall("node") if tags_of(n).get("place") == "village"]
+    result = plan(chengdu_osm, rules="national", tiers=RURAL, basemap="none")
+    recs = {r["id"]: r for r in result.summary["rules"] if r["id"] in ("R3", "R4", "G4", "G5")}
+    assert set(recs) == {"R3", "R4", "G4", "G5"}
+    for r in recs.values():
+        assert r["applicable"] is False and r.get("evaluated") is not False
+        assert "no place=village node" in r["reason"]
+    assert result.summary["tiers"]["villages"]["status"] == "not applicable"
