@@ -318,28 +318,29 @@ def _rural(
              time.perf_counter() - t0)
 
 
-#: The rules of the rural tiers that do not apply to an area without villages: per tier, and
-#: G5 (county -> township -> village) when the villages, townships and hubs are all planned.
-_RURAL_RULES = {
-    "villages": (("R3", "1–2 stations per administrative village"),
-                 ("G4", "every administrative village reached by the drive network")),
-    "townships": (("R4", "1 station per township"),),
-    "villages+townships+hubs": (("G5", "county hub -> township station -> village station for "
-                                 "every village"),),
+#: The rules of the rural tiers that do not apply to an area without villages, by the tiers
+#: that check them: R3 and G4 the villages, R4 the townships, G5 the three tiers together.
+_RURAL_RULES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
+    ("villages",): (("R3", "1–2 stations per administrative village"),
+                    ("G4", "every administrative village reached by the drive network")),
+    ("townships",): (("R4", "1 station per township"),),
+    ("villages", "townships", "hubs"): (("G5", "county hub -> township station -> village "
+                                         "station for every village"),),
 }
 
 
 def _no_villages(out: TierOutputs, tiers: Sequence[str], rules: RuleSet, crs: object) -> None:
     """Mark the rural tiers and their rules not applicable: the area maps no village."""
     why = "the area maps no place=village node (administrative village)"
-    for key, checks in _RURAL_RULES.items():
-        if not set(key.split("+")) <= set(tiers):
+    for checked_by, checks in _RURAL_RULES.items():
+        if not set(checked_by) <= set(tiers):
             continue
         for rid, req in checks:
             out.records.extend(not_applicable_record(rules, rid, req, why))
-        if key in TIER_LAYERS:
-            out.layers[TIER_LAYERS[key][0]] = empty_layer(crs, ["id", "name", "daily_parcels"])
-            out.summary[key] = tier_summary("not applicable", reason=why)
+        if len(checked_by) == 1:
+            (tier,) = checked_by
+            out.layers[TIER_LAYERS[tier][0]] = empty_layer(crs, ["id", "name", "daily_parcels"])
+            out.summary[tier] = tier_summary("not applicable", reason=why)
 
 
 def _hubs(
