@@ -252,7 +252,7 @@ def plan_rural(
     admin, off = inputs.villages, inputs.village_off
     reached = off <= params.max_snap_m
     parcels = _village_parcels(inputs, params)
-    vs = pd.DataFrame(_village_rows(inputs, rules, params, parcels),
+    vs = pd.DataFrame(_village_rows(inputs, r3, params, parcels),
                       columns=VILLAGE_STATION_COLUMNS)
     records = _village_records(inputs, r3, vs, params)
     t_off = inputs.township_off
@@ -279,10 +279,9 @@ def _off_network(name: str, place_id: str, offset_m: float) -> str:
     return f"{name} ({place_id}, {offset_m:,.0f} m)"
 
 
-def _village_rows(inputs: RuralInputs, rules: RuleSet, params: RuralParameters,
+def _village_rows(inputs: RuralInputs, r3: Rule, params: RuralParameters,
                   parcels: np.ndarray) -> list[tuple]:
     """One row per village station (:data:`VILLAGE_STATION_COLUMNS`), every village's."""
-    r3 = rules["R3"]
     lo, hi = int(round(r3.low)), int(round(r3.high))
     rows = []
     for v, row in enumerate(inputs.villages.itertuples(index=False)):
