@@ -103,6 +103,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "field.daily_parcels": ("日均件量", "Daily parcels"),
     "field.locker_id": ("服务快件箱", "Locker"),
     "field.walk_m": ("步行距离（米）", "Walk (m)"),
+    "field.drive_network_m": ("距车行路网（米）", "To the drive network (m)"),
     "field.source": ("来源", "Source"),
     "field.kind": ("类型", "Kind"),
     "field.existing": ("现有", "Existing"),

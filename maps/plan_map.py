@@ -179,6 +179,7 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("township", "field.township"),
         ("daily_parcels", "field.daily_parcels"),
         ("placed_by", "field.placed_by"),
+        ("drive_network_m", "field.drive_network_m"),
     ),
     "township_stations": (
         ("id", "field.site_id"),

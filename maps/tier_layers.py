@@ -137,7 +137,8 @@ def village_station_layer(vs: pd.DataFrame, township_names: dict[str, str], crs:
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per village station.
+        One row per village station; ``drive_network_m`` is its village's distance to the
+        drive network and ``reached`` whether that network reaches the village (G4).
     """
     return gpd.GeoDataFrame({
         "id": vs["station_id"],
@@ -148,6 +149,7 @@ def village_station_layer(vs: pd.DataFrame, township_names: dict[str, str], crs:
         "rank": vs["rank"].astype(int), "daily_parcels": vs["daily_parcels"],
         "site_id": vs["site_id"], "kind": vs["site_kind"],
         "existing": vs["site_kind"].isin(REUSED_KINDS).to_numpy(), "placed_by": vs["placed_by"],
+        "drive_network_m": vs["drive_network_m"], "reached": vs["reached"].astype(bool),
     }, geometry=gpd.points_from_xy(vs["x"], vs["y"]), crs=crs)
 
 

@@ -268,17 +268,15 @@ def chain_record(rules: RuleSet, layers: Mapping[str, gpd.GeoDataFrame], feeders
     Returns
     -------
     dict
-        The G5 record; empty when the chain is not planned (no village or township
-        stations, or the hubs are fed by more than the township stations) or the preset has
-        no G5.
+        The G5 record, whatever else feeds the hubs (urban homes and stations do not break
+        the rural chain; no township station does); empty when the villages or townships
+        tier is not planned, the area has no village, or the preset has no G5.
     """
     vs, ts = layers.get("village_stations"), layers.get("township_stations")
-    if vs is None or not len(vs) or ts is None or not len(ts):
-        return {}
-    if feeders.fed_by != "township_stations":
+    if vs is None or not len(vs) or ts is None:
         return {}
     has_hub = dict(zip(feeders.ids, assignment >= 0, strict=True))
     return three_tier_record(
         rules, vs["township_id"].to_numpy(),
         {t: bool(has_hub.get(s, False)) for t, s in zip(ts["township_id"], ts["id"], strict=True)},
-        place=place, unreached=unreached)
+        place=place, unreached=unreached, village_reached=vs["reached"].to_numpy())

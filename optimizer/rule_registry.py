@@ -59,7 +59,8 @@ REGISTRY: dict[str, RuleEntry] = {e.id: e for e in (
            "optimizer.lockers.solve_lockers", "optimizer.compliance.locker_compliance",
            "test_compliance.py::test_r2_fails_where_a_community_is_not_fully_served"),
     _entry("R3", "placement per village on the drive network", "optimizer.rural.plan_rural",
-           "optimizer.rural.plan_rural", "test_rural.py::test_unreached_villages_fail_r3_g4_named"),
+           "optimizer.rural.plan_rural",
+           "test_rural.py::test_r3_fails_where_a_village_has_no_site_for_a_second_station"),
     _entry("R4", "placement at the seat, else the villages' 1-median",
            "optimizer.rural.plan_rural", "optimizer.rural.plan_rural",
            "test_rural.py::test_unreached_township_fails_r4_and_breaks_g5"),
@@ -85,11 +86,14 @@ REGISTRY: dict[str, RuleEntry] = {e.id: e for e in (
     _entry("G3", "check: every home of an old compound served, and a station when planned",
            "optimizer.goals.old_compound_compliance", "optimizer.goals.old_compound_compliance",
            "test_goals.py::test_g3_fails_for_an_old_compound_with_a_home_left_out"),
-    _entry("G4", "check: villages with a station over villages", "optimizer.rural.plan_rural",
-           "optimizer.rural.plan_rural", "test_rural.py::test_unreached_villages_fail_r3_g4_named"),
+    _entry("G4", "check: villages reached (a station, on the mapped drive network) over villages",
+           "optimizer.rural.plan_rural", "optimizer.rural.plan_rural",
+           "test_rural_roads.py::test_village_off_the_mapped_roads_has_its_station_and_fails_g4",
+           "test_rural.py::test_villages_beyond_the_drive_network_keep_stations_and_fail_g4"),
     _entry("G5", "check of the county -> township -> village links",
            "optimizer.hub_inputs.chain_record", "optimizer.rural.three_tier_record",
-           "test_rural.py::test_unreached_township_fails_r4_and_breaks_g5"),
+           "test_rural.py::test_unreached_township_fails_r4_and_breaks_g5",
+           "test_rural_roads.py::test_g5_evaluated_beside_urban_homes"),
 )}
 
 

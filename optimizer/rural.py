@@ -17,9 +17,18 @@ it in its township) and :math:`T` the second-station threshold (:class:`RuralPar
 
 *Where.* The first station takes the best candidate site (an express shop or post office
 before a convenience shop or community centre, then the nearest) within the village radius
-whose nearest village is :math:`v`; without one, the village node snapped to the drive network.
-A second station goes to the drive-network node of the village's Voronoi cell, within the
-village radius, farthest from the first station (it serves the far end of the village).
+whose nearest village is :math:`v`; without one, the village node snapped to the drive network
+(the village's own point when the network does not reach it, see *Reach*). A second
+station goes to the drive-network node of the village's Voronoi cell, within the village
+radius, farthest from the first station (it serves the far end of the village).
+
+*Reach.* R3 asks for a station in every administrative village, and the station stands in the
+village whether or not the map has its road: a village farther than ``max_snap_m`` from the
+drive network gets its station(s) all the same (the first at a candidate site, else at the
+village's own point) and meets R3. What the missing road breaks is delivery to it (G4,
+建制村快递服务通达率): the village counts as not reached, its G4 record fails with its
+distance to the mapped network, and G5 counts its stations as not chained to a hub. Its
+parcels still go to its township's station (every parcel reaches a hub).
 
 Each township :math:`t` gets exactly one township station (乡镇快递综合服务站, R4: seed 003 专栏5
 "1123", 004 四(三) 一乡一所): at the best candidate within the seat radius of its seat, else
@@ -87,8 +96,9 @@ class RuralParameters:
         Farthest a village node or a township (its seat; else its nearest village; else its
         territory) may lie from the drive network (the largest connected part of the drive
         roads) and still be reached by it. Default 1,000 m: a
-        stated assumption (a courier walks or rides the last kilometre off the road); a place
-        beyond it is not reached and fails R3 or R4, G4 and G5, named.
+        stated assumption (a courier walks or rides the last kilometre off the road). A
+        village beyond it keeps its station(s) and fails G4 and G5, named; a township beyond
+        it gets no station and fails R4 and G5, named.
     """
 
     village_residents: float = 1500.0
@@ -119,16 +129,19 @@ class RuralPlan:
     village_stations
         One row per station: ``station_id``, ``village_id``, ``village``, ``township``,
         ``rank`` (1 or 2), ``daily_parcels`` (the village's, split evenly between its
-        stations), ``site_id``, ``site_kind``, ``placed_by`` and the point's ``x``, ``y``.
+        stations), ``site_id``, ``site_kind``, ``placed_by``, the point's ``x``, ``y``, the
+        village's ``drive_network_m`` (metres to the nearest node of the drive network) and
+        ``reached`` (that distance is at most ``max_snap_m``).
     township_stations
         One row per township: ``station_id``, ``township_id``, ``township``,
         ``daily_parcels`` (its villages'), ``site_id``, ``site_kind``, ``placed_by``, ``x``,
         ``y``.
     records
-        Compliance records (R3 per village and overall, R4 per township and overall, G4).
+        Compliance records (R3 per village and overall, R4 per township and overall, G4 per
+        village and overall).
     unreached
-        Villages and townships the drive network does not reach (``name (id)``); they get
-        no station.
+        Villages and townships the drive network does not reach, as ``name (id, distance to
+        the network)``: the villages keep their stations, the townships get none.
     solve
         Status (:data:`optimizer.solve_record.RULE_BASED`) and the seconds spent.
     """
@@ -142,7 +155,8 @@ class RuralPlan:
 
 #: Columns of :attr:`RuralPlan.village_stations` and :attr:`RuralPlan.township_stations`.
 VILLAGE_STATION_COLUMNS = ["station_id", "village_id", "village", "township", "rank",
-                           "daily_parcels", "site_id", "site_kind", "placed_by", "x", "y"]
+                           "daily_parcels", "site_id", "site_kind", "placed_by", "x", "y",
+                           "drive_network_m", "reached"]
 TOWNSHIP_STATION_COLUMNS = ["station_id", "township_id", "township", "daily_parcels", "site_id",
                             "site_kind", "placed_by", "x", "y"]
 
@@ -179,11 +193,22 @@ def _village_parcels(inputs: RuralInputs, params: RuralParameters) -> np.ndarray
     return parcels
 
 
-def _village_sites(inputs: RuralInputs, v: int, n: int) -> list[_Placed]:
+def _at_village(inputs: RuralInputs, v: int) -> _Placed:
+    """Return village ``v``'s own point: no candidate site and no mapped road near it."""
+    x, y = inputs.village_xy[v]
+    return (str(inputs.villages["village_id"].iloc[v]), "village_point", "village-point",
+            float(x), float(y))
+
+
+def _village_sites(inputs: RuralInputs, v: int, n: int, reached: bool) -> list[_Placed]:
     """Place ``n`` (1 or 2) stations in village ``v`` (the module docstring's *Where*)."""
     j = _best_site(inputs, inputs.village_sites[v])
-    first = (_at_site(inputs, j, "candidate") if j is not None
-             else _at_node(inputs, int(inputs.village_node[v]), "village-node"))
+    if j is not None:
+        first = _at_site(inputs, j, "candidate")
+    elif reached:
+        first = _at_node(inputs, int(inputs.village_node[v]), "village-node")
+    else:
+        first = _at_village(inputs, v)
     placed = [first]
     cell = inputs.village_cells[v]
     if n >= 2 and len(cell):
@@ -199,7 +224,7 @@ def plan_rural(
     *,
     params: RuralParameters | None = None,
 ) -> RuralPlan:
-    """Place village stations (R3) and township stations (R4).
+    """Place village stations (R3) and township stations (R4); check G4.
 
     Parameters
     ----------
@@ -207,7 +232,7 @@ def plan_rural(
         The villages, townships, sites and drive-network measures
         (:func:`geodata.rural_reach.rural_inputs`, with this ``params``' radii).
     rules
-        The preset applied (R3 range, R4).
+        The preset applied (R3 range, R4, G4's share).
     params
         :class:`RuralParameters` (the documented defaults when ``None``).
 
@@ -224,32 +249,69 @@ def plan_rural(
     t0 = time.perf_counter()
     params = params or RuralParameters()
     r3, r4, g4 = rules["R3"], rules["R4"], rules["G4"]
-    lo, hi = int(round(r3.low)), int(round(r3.high))
     admin, off = inputs.villages, inputs.village_off
+    reached = off <= params.max_snap_m
     parcels = _village_parcels(inputs, params)
-    rows, records, unreached = [], [], []
-    for v, row in enumerate(admin.itertuples(index=False)):
-        if off[v] > params.max_snap_m:
-            unreached.append(f"{row.name} ({row.village_id})")
-            records.append(rule_record(
-                r3, required=f"{lo}–{hi} stations", achieved="0 stations", achieved_zh="0 个站点",
-                passed=False, place=row.name, village_id=row.village_id,
-                **_unreached_reason(float(off[v]), params.max_snap_m)))
-            continue
+    vs = pd.DataFrame(_village_rows(inputs, r3, params, parcels),
+                      columns=VILLAGE_STATION_COLUMNS)
+    records = _village_records(inputs, r3, vs, params)
+    t_off = inputs.township_off
+    t_reached = t_off <= params.max_snap_m
+    ts = pd.DataFrame(_township_rows(inputs, np.flatnonzero(t_reached), parcels),
+                      columns=TOWNSHIP_STATION_COLUMNS)
+    records += _township_records(inputs, r4, ts, params)
+    unreached = [_off_network(row.name, row.village_id, o) for row, o, r in
+                 zip(admin.itertuples(index=False), off, reached, strict=True) if not r]
+    if g4 is not None:
+        records += _reach_records(inputs, g4, vs, params, unreached)
+    unreached += [_off_network(t.name, t.township_id, o) for t, o, r in
+                  zip(inputs.townships.itertuples(index=False), t_off, t_reached, strict=True)
+                  if not r]
+    dt = time.perf_counter() - t0
+    log.info("rural stations: %d village stations in %d villages (%d not reached by the drive "
+             "network), %d township stations, in %.2f s", len(vs), len(admin),
+             int((~reached).sum()), len(ts), dt)
+    return RuralPlan(vs, ts, records, unreached, SolveRecord(RULE_BASED, build_s=dt))
+
+
+def _off_network(name: str, place_id: str, offset_m: float) -> str:
+    """Name a place the drive network does not reach, with its distance to the network."""
+    return f"{name} ({place_id}, {offset_m:,.0f} m)"
+
+
+def _village_rows(inputs: RuralInputs, r3: Rule, params: RuralParameters,
+                  parcels: np.ndarray) -> list[tuple]:
+    """One row per village station (:data:`VILLAGE_STATION_COLUMNS`), every village's."""
+    lo, hi = int(round(r3.low)), int(round(r3.high))
+    rows = []
+    for v, row in enumerate(inputs.villages.itertuples(index=False)):
+        off = float(inputs.village_off[v])
+        reached = off <= params.max_snap_m
         n = max(lo, min(2, hi)) if parcels[v] > params.second_station_parcels else lo
-        placed = _village_sites(inputs, v, n)
+        placed = _village_sites(inputs, v, n, reached)
         for rank, (site, kind, how, x, y) in enumerate(placed, start=1):
             rows.append((f"vs-{row.osm_id}-{rank}", row.village_id, row.name,
-                         row.township, rank, parcels[v] / len(placed), site, kind, how, x, y))
-        got = len(placed)
+                         row.township, rank, parcels[v] / len(placed), site, kind, how, x, y,
+                         round(off, 1), reached))
+    return rows
+
+
+def _village_records(inputs: RuralInputs, r3: Rule, vs: pd.DataFrame,
+                     params: RuralParameters) -> list[dict]:
+    """Return the R3 records (004 五(二)): overall, then per village."""
+    lo, hi = int(round(r3.low)), int(round(r3.high))
+    admin = inputs.villages
+    got = vs["village_id"].value_counts().reindex(admin["village_id"], fill_value=0)
+    parcels = vs.groupby("village_id")["daily_parcels"].sum()
+    records = []
+    for row, n in zip(admin.itertuples(index=False), got, strict=True):
+        ok = lo <= n <= hi
+        d = float(parcels.get(row.village_id, 0.0))
         records.append(rule_record(
-            r3, required=f"{lo}–{hi} stations", achieved=f"{got} station(s) for "
-            f"{parcels[v]:.0f} parcels/day", achieved_zh=f"{got} 个站点，日均 {parcels[v]:.0f} 件",
-            passed=lo <= got <= hi, place=row.name,
-            village_id=row.village_id,
-            **({} if lo <= got <= hi else _r3_reason(got, lo, hi, params)),
-        ))
-    vs = pd.DataFrame(rows, columns=VILLAGE_STATION_COLUMNS)
+            r3, required=f"{lo}–{hi} stations",
+            achieved=f"{n} station(s) for {d:.0f} parcels/day",
+            achieved_zh=f"{n} 个站点，日均 {d:.0f} 件", passed=ok, place=row.name,
+            village_id=row.village_id, **({} if ok else _r3_reason(int(n), lo, hi, params))))
     ok3 = sum(r["passed"] for r in records)
     records.insert(0, rule_record(
         r3, required=f"{lo}–{hi} stations in each of {len(admin)} administrative villages",
@@ -257,28 +319,42 @@ def plan_rural(
         achieved_zh=f"共 {len(vs)} 个站点；{len(admin)} 个行政村中 {ok3} 个达标",
         passed=ok3 == len(admin),
     ))
-    t_off = inputs.township_off
-    t_reached = t_off <= params.max_snap_m
-    carried = np.where(off <= params.max_snap_m, parcels, 0.0)  # an unreached village sends none
-    ts = pd.DataFrame(_township_rows(inputs, np.flatnonzero(t_reached), carried),
-                      columns=TOWNSHIP_STATION_COLUMNS)
-    records += _township_records(inputs, r4, ts, params)
-    unreached += [f"{t.name} ({t.township_id})" for t, o in
-                  zip(inputs.townships.itertuples(index=False), t_off, strict=True)
-                  if o > params.max_snap_m]
-    if g4 is not None:
+    return records
+
+
+def _reach_records(inputs: RuralInputs, g4: Rule, vs: pd.DataFrame, params: RuralParameters,
+                   unreached: Sequence[str]) -> list[dict]:
+    """Return the G4 records (建制村快递服务通达率): overall, then per village.
+
+    Every village has a station (R3's range starts at 1); it is reached when it lies within
+    ``max_snap_m`` of the drive network. Each village's record carries that distance as
+    ``drive_network_m``.
+    """
+    admin, cut = inputs.villages, params.max_snap_m
+    got = vs["village_id"].value_counts().reindex(admin["village_id"], fill_value=0)
+    records = []
+    for row, n, off in zip(admin.itertuples(index=False), got, inputs.village_off, strict=True):
+        d, ok = round(float(off), 1), bool(off <= cut)
         records.append(rule_record(
-            g4, required=f"at least {g4.value:.0%} of administrative villages reached",
-            achieved=f"{vs['village_id'].nunique()} of {len(admin)} villages have a station",
-            achieved_zh=f"{len(admin)} 个行政村中 {vs['village_id'].nunique()} 个有站点",
-            passed=vs["village_id"].nunique() / len(admin) >= g4.value,
-            reason=(f"not reached by the drive network: {_named(unreached)}"
-                    if unreached else None),
-        ))
-    dt = time.perf_counter() - t0
-    log.info("rural stations: %d village stations in %d villages, %d township stations, in %.2f s",
-             len(vs), len(admin), len(ts), dt)
-    return RuralPlan(vs, ts, records, unreached, SolveRecord(RULE_BASED, build_s=dt))
+            g4, required=f"a station, and the village within {cut:g} m of the mapped drive "
+            "network (delivery by road)",
+            achieved=f"{n} station(s); {d:,.0f} m from the drive network",
+            achieved_zh=f"{n} 个站点；距车行路网 {d:,.0f} 米", passed=ok, place=row.name,
+            village_id=row.village_id, drive_network_m=d,
+            **({} if ok else _unreached_reason(d, cut))))
+    k, total = sum(r["passed"] for r in records), len(admin)
+    share = k / total
+    records.insert(0, rule_record(
+        g4, required=f"at least {g4.low:.0%} of administrative villages reached: a station, "
+        f"and the village within {cut:g} m of the mapped drive network",
+        achieved=f"{k} of {total} villages reached ({share:.1%})",
+        achieved_zh=f"{total} 个行政村中 {k} 个车行可达（{share:.1%}）",
+        passed=share >= g4.low - 1e-9, threshold=g4.low,
+        reason=(f"not reached by the drive network (distance to it): {_named(unreached)}"
+                if unreached else None),
+        reason_zh=("车行路网不可达（距路网距离）："
+                   f"{_named(unreached, sep='、', more='等 {} 处')}" if unreached else None)))
+    return records
 
 
 def _township_records(inputs: RuralInputs, r4: Rule, ts: pd.DataFrame,
@@ -347,11 +423,13 @@ def three_tier_record(
     *,
     place: str,
     unreached: Sequence[str] = (),
+    village_reached: Sequence[bool] | None = None,
 ) -> dict:
     """Check goal G5 (县级分拨 + 乡镇营业集散 + 村级营业): every village chained to a county hub.
 
-    Every village station lies under a township station that a county hub serves, and every
-    village and township is reached by the drive network.
+    A village station is chained when its village is reached by the drive network and it lies
+    under a township station that a county hub serves; G5 passes when every one is, and every
+    village and township is reached.
 
     Parameters
     ----------
@@ -366,6 +444,9 @@ def three_tier_record(
     unreached
         Villages and townships the drive network does not reach (:attr:`RuralPlan.unreached`):
         their chain is broken.
+    village_reached
+        Per village station, whether the drive network reaches its village (the
+        ``reached`` column of :attr:`RuralPlan.village_stations`); ``None``: all are.
 
     Returns
     -------
@@ -378,7 +459,10 @@ def three_tier_record(
         return {}
     towns = list(dict.fromkeys(str(t) for t in village_townships))
     broken = [t for t in towns if not township_has_hub.get(t, False)]
-    chained = sum(1 for t in village_townships if township_has_hub.get(str(t), False))
+    reached = ([True] * len(village_townships) if village_reached is None
+               else [bool(r) for r in village_reached])
+    chained = sum(1 for t, r in zip(village_townships, reached, strict=True)
+                  if r and township_has_hub.get(str(t), False))
     return rule_record(
         g5, required="county hub -> township station -> village station for every village",
         achieved=f"{chained} of {len(village_townships)} village stations chained to a hub via "
@@ -388,11 +472,11 @@ def three_tier_record(
         passed=not broken and not unreached, place=place,
         reason="; ".join(
             ([f"townships without a station served by a hub: {', '.join(broken)}"] if broken
-             else []) + ([f"not reached by the drive network: {_named(unreached)}"]
-                         if unreached else [])) or None,
+             else []) + ([f"not reached by the drive network (distance to it): "
+                          f"{_named(unreached)}"] if unreached else [])) or None,
         reason_zh="；".join(
             ([f"乡镇站点未接入分拨中心的乡镇：{'、'.join(broken)}"] if broken else [])
-            + ([f"车行路网不可达：{_named(unreached, sep='、', more='等 {} 处')}"]
+            + ([f"车行路网不可达（距路网距离）：{_named(unreached, sep='、', more='等 {} 处')}"]
                if unreached else [])) or None)
 
 

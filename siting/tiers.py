@@ -293,14 +293,7 @@ def _rural(
     villages, townships = rural_places_from_osm(extract, area)
     crs = area.crs
     if not (villages["place"] == "village").any():
-        why = "the area maps no place=village node (administrative village)"
-        for tier, rid, req in (("villages", "R3", "1–2 stations per administrative village"),
-                               ("townships", "R4", "1 station per township")):
-            if tier in tiers:
-                out.records.extend(not_applicable_record(rules, rid, req, why))
-                out.layers[TIER_LAYERS[tier][0]] = empty_layer(crs, ["id", "name",
-                                                                     "daily_parcels"])
-                out.summary[tier] = tier_summary("not applicable", reason=why)
+        _no_villages(out, tiers, rules, crs)
         return
     rp = rural_plan(villages, townships, network, rules, candidates=candidates, params=params)
     vs, ts = rp.village_stations, rp.township_stations
@@ -311,7 +304,8 @@ def _rural(
         out.records.extend(recs)
         out.summary["villages"] = tier_summary(
             rp.solve, records=recs, method="R3 count per village from its parcels; sites by "
-            "reuse order, else the village node; a second at the far end of the village",
+            "reuse order, else the village node on the drive network (the village's own point "
+            "where the network does not reach it); a second at the far end of the village",
             unreached=rp.unreached,
             counts={"villages": int((villages["place"] == "village").sum()),
                     "hamlets": int((villages["place"] == "hamlet").sum()),
@@ -328,6 +322,31 @@ def _rural(
                     "township_stations": len(ts)})
     log.info("tiers: %d village stations, %d township stations (%.2f s)", len(vs), len(ts),
              time.perf_counter() - t0)
+
+
+#: The rules of the rural tiers that do not apply to an area without villages, by the tiers
+#: that check them: R3 and G4 the villages, R4 the townships, G5 the three tiers together.
+_RURAL_RULES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
+    ("villages",): (("R3", "1–2 stations per administrative village"),
+                    ("G4", "every administrative village reached by the drive network")),
+    ("townships",): (("R4", "1 station per township"),),
+    ("villages", "townships", "hubs"): (("G5", "county hub -> township station -> village "
+                                         "station for every village"),),
+}
+
+
+def _no_villages(out: TierOutputs, tiers: Sequence[str], rules: RuleSet, crs: object) -> None:
+    """Mark the rural tiers and their rules not applicable: the area maps no village."""
+    why = "the area maps no place=village node (administrative village)"
+    for checked_by, checks in _RURAL_RULES.items():
+        if not set(checked_by) <= set(tiers):
+            continue
+        for rid, req in checks:
+            out.records.extend(not_applicable_record(rules, rid, req, why))
+        if len(checked_by) == 1:
+            (tier,) = checked_by
+            out.layers[TIER_LAYERS[tier][0]] = empty_layer(crs, ["id", "name", "daily_parcels"])
+            out.summary[tier] = tier_summary("not applicable", reason=why)
 
 
 def _hubs(
