@@ -25,6 +25,7 @@ __all__ = [
     "INVENTORY_TABLE",
     "TABLES",
     "UNIT_SPELLINGS",
+    "UNIT_ZH",
     "Column",
     "Table",
     "split_header",
@@ -38,10 +39,9 @@ UNIT_SPELLINGS: Mapping[str, frozenset[str]] = {
     "°": frozenset({"°", "度", "deg", "degree", "degrees", "decimal degrees", "十进制度"}),
     "items/day": frozenset({"items/day", "件/日", "件/天", "件每日", "items per day"}),
     "CNY/day": frozenset({"cny/day", "元/日", "元/天", "yuan/day", "rmb/day"}),
-    "households": frozenset({"households", "户"}),
-    "persons": frozenset({"persons", "people", "人"}),
-    "compartments": frozenset({"compartments", "个", "格", "格口"}),
 }
+#: How a Chinese header writes each unit.
+UNIT_ZH: Mapping[str, str] = {"m²": "m²", "°": "°", "items/day": "件/日", "CNY/day": "元/日"}
 
 _UNIT_IN_HEADER = re.compile(r"^(?P<base>.*?)\s*[(（\[【](?P<unit>[^)）\]】]*)[)）\]】]\s*$")
 
@@ -123,7 +123,7 @@ class Column:
         """
         if lang == "en":
             return self.key
-        return f"{self.zh}({self.unit})" if self.unit else self.zh
+        return f"{self.zh}({UNIT_ZH[self.unit]})" if self.unit else self.zh
 
     def names(self) -> frozenset[str]:
         """Return every accepted header, normalized (no case, spaces, ``_`` or ``-``)."""
@@ -263,11 +263,11 @@ COMMUNITY_TABLE = Table(
                help_zh="社区或小区名称", help_en="community or compound name",
                example_zh="文翁社区", example_en="Wenweng community"),
         Column("households", "户数", ("住户数", "总户数", "hh", "household count"),
-               unit="households", type="count", help_zh="户数（人口为空时按每户 2.62 人计）",
+               type="count", help_zh="户数（人口为空时按每户 2.62 人计）",
                help_en="households (residents = 2.62 per household when residents is empty)",
                example_zh="1200", example_en="1200"),
         Column("residents", "人口", ("人口数", "常住人口", "居民", "居民数", "人数", "population"),
-               unit="persons", type="count", help_zh="常住人口", help_en="residents",
+               type="count", help_zh="常住人口", help_en="residents",
                example_zh="3100", example_en="3100"),
         _LON, _LAT, _DATUM,
         Column("new", "新建社区", ("是否新建", "新建", "new community"), type="yes/no",
@@ -305,7 +305,7 @@ INVENTORY_TABLE = Table(
         Column("name", "名称", ("站点名称", "设施名称", "site name"), help_zh="名称",
                help_en="name", example_zh="丰巢 文翁路", example_en="Wenweng Rd locker"),
         Column("compartments", "格口数", ("格口", "格口数量", "compartment count"),
-               unit="compartments", type="count", help_zh="快件箱的格口数",
+               type="count", help_zh="快件箱的格口数",
                help_en="a locker's compartments", example_zh="120", example_en="120"),
         Column("area_m2", "使用面积", ("面积", "建筑面积", "area", "floor area", "usable area"),
                unit="m²", type="number", help_zh="驿站或用房的使用面积（规则 R1）",

@@ -15,6 +15,7 @@ from rich.table import Table
 from geodata.errors import SitingError
 from optimizer.rules import WALK_RADIUS_M
 from siting.batch_cli import batch
+from siting.template_cli import template
 
 app = typer.Typer(
     name="siting",
@@ -341,6 +342,7 @@ def rules(
 
 
 app.command("batch")(batch)
+app.command("template")(template)
 
 
 def main() -> None:
