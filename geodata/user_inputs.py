@@ -25,8 +25,9 @@ default (:mod:`geodata.hub_sites`).
 
 A row left empty, or one repeating an earlier row (the same name, or for the inventory the
 same kind, at the same point), is not used: the frame returned lists it in
-``frame.attrs["input_rows"]`` with its reason (see :mod:`geodata.input_rows`). Every other
-fault of a file is reported at once, naming the file, the row, the column and the value.
+``frame.attrs["input_rows"]`` with its reason (see
+:func:`geodata.planner_data.input_rows`). Every other fault of a file is reported at once,
+naming the file, the row, the column and the value.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -151,3 +152,82 @@ def test_empty_and_repeated_rows_are_listed_not_used(tmp_path: Path) -> None:
     sites = read_hub_sites(hubs, datum="wgs84")
     assert len(sites) == 1 and sites["capacity"].tolist() == [100.0]
     assert [r["row"] for r in sites.attrs["input_rows"]] == [3, 4]
+
+
+# --------------------------------------------------------------- a plan with the tables (Chengdu)
+
+def _chengdu_tables(folder: Path) -> tuple[Path, Path]:
+    """A community table (CSV, 坐标系 per row) and an inventory (XLSX), Chinese, in GCJ-02.
+
+    城外社区 lies 170 m east of the extract's box (lon 104.07276); row 5 repeats row 2; the
+    third locker lies 700 m outside.
+    """
+    lon, lat = np.array([104.0600, 104.0660, 104.0745]), np.array([30.6600, 30.6640, 30.6620])
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    communities = folder / "社区表.csv"
+    pd.DataFrame({"社区名称": ["文翁社区", "商业街社区", "城外社区", "文翁社区"],
+                  "户数": [800, None, 500, 800], "人口": [None, 3144, None, None],
+                  "经度": [*glon, glon[0]], "纬度": [*glat, glat[0]],
+                  "坐标系": ["GCJ-02", "高德", "GCJ-02", "GCJ-02"]}).to_csv(
+        communities, index=False, encoding="utf-8-sig")
+    ilon, ilat = wgs84_to_gcj02(np.array([104.0661, 104.0620, 104.0800]),
+                                np.array([30.6641, 30.6580, 30.6600]))
+    inventory = folder / "现有设施.xlsx"
+    pd.DataFrame({"类型": ["快件箱", "驿站", "快件箱"], "名称": ["丰巢 A", "菜鸟驿站", "城外柜"],
+                  "格口数": [120, None, 60], "使用面积(m²)": [None, 40, None],
+                  "经度": ilon, "纬度": ilat}).to_excel(inventory, index=False)
+    return communities, inventory
+
+
+def test_plan_keeps_labels_and_weights_the_osm_buildings(chengdu_osm, tmp_path):
+    from geodata.area import study_area
+    from geodata.buildings import buildings_from_osm
+    from geodata.osm import read_osm
+    from siting import plan
+    from siting.summary import validate_summary
+
+    communities, inventory = _chengdu_tables(tmp_path)
+    table = read_communities(communities)
+    result = plan(chengdu_osm, communities=table,
+                  inventory=read_inventory(inventory, datum="gcj02"), out=tmp_path / "out")
+    extract = read_osm(chengdu_osm)
+    homes = buildings_from_osm(extract, study_area(extract))["residential"].sum()
+    demand = result.layers["demand"]
+    # every OSM residential building is kept as a demand point (the table replaced them: 1)
+    assert result.summary["coverage"]["demand_points"] == len(demand) == homes > 400
+    # each table community labels the buildings in reach and gives them its residents
+    for cid, residents in (("user/2", 800 * 2.62), ("user/3", 3144.0)):
+        mine = demand[demand["community"] == cid]
+        assert len(mine) > 5 and mine["residents"].sum() == pytest.approx(residents)
+    # the GCJ-02 points were moved to WGS84: the labelled buildings lie within 300 m of them
+    point = table.to_crs(demand.crs).geometry.iloc[0]
+    assert demand[demand["community"] == "user/2"].distance(point).max() <= 300.0
+    rows = {(r["table"], r["row"]): r for r in result.summary["input_rows"]}
+    assert {k: r["status"] for k, r in rows.items()} == {
+        ("communities", 2): "used", ("communities", 3): "used",
+        ("communities", 4): "dropped", ("communities", 5): "dropped",
+        ("inventory", 2): "used", ("inventory", 3): "used", ("inventory", 4): "dropped"}
+    far = rows[("communities", 4)]["reason"]
+    assert far.startswith("outside the study area, ") and 100 < float(
+        far.split(", ")[1].split(" m")[0]) < 250
+    assert rows[("communities", 5)]["reason"] == "repeats row 2 (the same name at the same point)"
+    lockers = result.layers["lockers"]
+    existing = lockers[lockers["existing"]]
+    assert existing["compartments"].tolist() == [120] and existing["name"].tolist() == ["丰巢 A"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    validate_summary(summary)
+    assert summary["input_rows"] == result.summary["input_rows"]
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "城外社区" in report and "未用" in report
+
+
+def test_demand_communities_replaces_the_buildings(chengdu_osm, tmp_path):
+    from siting import plan
+
+    communities, inventory = _chengdu_tables(tmp_path)
+    result = plan(chengdu_osm, communities=read_communities(communities),
+                  inventory=read_inventory(inventory, datum="gcj02"), out=None,
+                  demand_mode="communities")
+    assert result.summary["coverage"]["demand_points"] == 2
+    assert result.summary["counts"]["residents"] == pytest.approx(800 * 2.62 + 3144)
+    assert [r["status"] for r in result.summary["input_rows"]].count("dropped") == 3
