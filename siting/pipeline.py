@@ -25,7 +25,7 @@ from geodata.candidates import candidates_from_osm
 from geodata.catchments import walking_catchments
 from geodata.commercial_areas import commercial_areas_from_osm
 from geodata.communities import communities_from_osm
-from geodata.coverage import data_coverage
+from geodata.coverage import data_coverage, require_coverage
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import Reach, network_distances
@@ -313,6 +313,8 @@ def run_plan(
     stages = _Stages(progress)
     d = read_district(osm, options, extract=extract, area=area, owned=owned, stages=stages,
                       radius_m=lp.radius_m)
+    if owned is None:  # a city's district counts toward the city's coverage
+        require_coverage(d.area, d.walk, shapely.get_coordinates(d.demand.geometry))
     problem, reach = locker_problem(d, lp)
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
@@ -386,6 +388,7 @@ def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
     return {
         "osm": str(osm),
         "boundary": None if options.boundary is None else str(options.boundary),
+        "district": options.district,
         "mode": options.mode, "budget": options.budget, "budget_kind": options.budget_kind,
         "solver": options.solver, "time_limit": options.time_limit,
         "work_limit": options.work_limit, "rules": options.rules,
