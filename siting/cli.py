@@ -216,6 +216,9 @@ def plan_cmd(
     boundary_crs: Annotated[
         Datum, typer.Option(help="Datum of the boundary (DataV files are GCJ-02).")
     ] = Datum.auto,
+    district: Annotated[str | None, typer.Option(
+        help="The district of a boundary file of several, by name or adcode; 'all': their union.")
+    ] = None,
     radius_m: Annotated[
         float, typer.Option("--radius-m", help="Longest walk to a locker (m).")
     ] = WALK_RADIUS_M,
@@ -266,6 +269,7 @@ def plan_cmd(
         out=out,
         boundary=boundary,
         boundary_crs=boundary_crs.value,
+        district=district,
         radius_m=radius_m,
         mode=mode.value,
         budget=budget,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,20 @@ def test_all_merges_the_districts_and_a_name_or_adcode_picks_one(
     assert by_code.name == by_name.name == "青羊区"
     assert by_code.polygon.equals(by_name.polygon)
     assert by_name.area_km2 < merged.area_km2
+
+
+def test_siting_plan_without_district_lists_them(chengdu_osm: Path, datav_dir: Path,
+                                                 tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    base = [sys.executable, "-m", "siting", "plan", "--osm", str(chengdu_osm), "--out",
+            str(tmp_path / "out"), "--boundary", str(datav_dir / "510100_full.json")]
+    run = subprocess.run(base, capture_output=True, text=True, env=env, timeout=300)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 2 and "holds 20 areas: 锦江区 (510104) *, 青羊区 (510105) *" in said
+    run = subprocess.run([*base, "--district", "青羊区"], capture_output=True, text=True,
+                         env=env, timeout=300)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 2 and "covers only 3.74 % of 青羊区" in said
 
 
 @pytest.mark.parametrize(("district", "figure"), [
