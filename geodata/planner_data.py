@@ -385,8 +385,8 @@ def _community_rows(table: gpd.GeoDataFrame, area: StudyArea, demand: gpd.GeoDat
             out.append(_row("communities", row, False, "lies in another district's part"))
         elif held.at[cid, "alone"]:
             out.append(_row("communities", row, True, f"one demand point at its location "
-                            f"({held.at[cid, 'residents']:,.0f} residents): no residential "
-                            "building in reach"))
+                            f"carries its {held.at[cid, 'residents']:,.0f} residents (no "
+                            "residential building does)"))
         else:
             out.append(_row("communities", row, True, f"labels {held.at[cid, 'n']} buildings, "
                             f"which carry its {held.at[cid, 'residents']:,.0f} residents "

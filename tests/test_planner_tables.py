@@ -231,3 +231,54 @@ def test_demand_communities_replaces_the_buildings(chengdu_osm, tmp_path):
     assert result.summary["coverage"]["demand_points"] == 2
     assert result.summary["counts"]["residents"] == pytest.approx(800 * 2.62 + 3144)
     assert [r["status"] for r in result.summary["input_rows"]].count("dropped") == 3
+
+
+def test_a_polygon_community_labels_the_buildings_it_contains(chengdu_osm):
+    """祠堂街社区 given as its OSM polygon with 1,000 residents, and a 20 m square with no
+    building in it: the buildings inside the polygon (by their points) share the 1,000 by floor
+    area, the others keep what their floor area gives, the square stands as one point."""
+    import geopandas as gpd
+    import shapely
+
+    from geodata.area import study_area
+    from geodata.buildings import buildings_from_osm
+    from geodata.communities import communities_from_osm
+    from geodata.defaults import DemandParameters
+    from geodata.demand import demand_from_buildings
+    from geodata.osm import read_osm
+    from geodata.planner_data import label_demand
+
+    extract = read_osm(chengdu_osm)
+    area = study_area(extract)
+    osm = communities_from_osm(extract, area)
+    demand = demand_from_buildings(buildings_from_osm(extract, area), osm)
+    polygon = osm.loc[osm["name"] == "祠堂街社区", "geometry"].iloc[0]
+    homes = shapely.get_coordinates(demand.geometry)
+    free = next(shapely.box(x - 10, y - 10, x + 10, y + 10)
+                for x in np.linspace(*area.projected.bounds[::2], 40)
+                for y in np.linspace(*area.projected.bounds[1::2], 40)
+                if shapely.Point(x, y).within(area.projected)
+                and not shapely.box(x - 10, y - 10, x + 10, y + 10).intersects(
+                    shapely.MultiPoint(homes)))
+    table = gpd.GeoDataFrame(
+        {"community": ["user/2", "user/3"], "row": [2, 3], "name": ["祠堂街", "空地"],
+         "residents": [1000.0, 50.0], "new": True, "new_given": False, "old": None,
+         "built_year": np.nan, "source": "user:t.csv"},
+        geometry=[polygon, free], crs=area.crs).to_crs(4326)
+    labelled, communities = label_demand(demand, osm, table, area, DemandParameters())
+    inside = shapely.contains_xy(polygon, homes[:, 0], homes[:, 1])
+    assert inside.sum() > 5
+    by_id = labelled.set_index("demand_id")
+    mine = by_id.loc[demand["demand_id"][inside]]
+    assert (mine["community"] == "user/2").all()
+    assert mine["residents"].sum() == pytest.approx(1000.0)
+    assert mine["residents"].to_numpy() == pytest.approx(
+        1000.0 * mine["floor_area_m2"].to_numpy() / mine["floor_area_m2"].sum())
+    others = by_id.loc[demand["demand_id"][~inside]]
+    assert (others["community"] != "user/2").all()
+    assert others["residents"].to_numpy() == pytest.approx(
+        demand["residents"][~inside].to_numpy())
+    alone = labelled[labelled["community"] == "user/3"]
+    assert len(alone) == 1 and alone["residents"].iloc[0] == pytest.approx(50.0)
+    assert len(labelled) == len(demand) + 1
+    assert {"user/2", "user/3"} <= set(communities["community"])
