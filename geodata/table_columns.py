@@ -321,7 +321,7 @@ HUB_SITE_TABLE = Table(
     "hub_sites", "分拨中心候选场地", "hub sites",
     (
         Column("name", "名称", ("场地名称", "site name"), required=True, help_zh="场地名称",
-               help_en="site name", example_zh="庆祖分拨点", example_en="Qingzu hub site"),
+               help_en="site name", example_zh="天府分拨点", example_en="Tianfu hub site"),
         Column("capacity", "处理能力", ("日处理能力", "能力"), unit="items/day", type="number",
                help_zh="日处理能力 > 0", help_en="items per day > 0",
                example_zh="30000", example_en="30000"),
