@@ -13,6 +13,10 @@ are; see ``shared/data/osm/README.md``). With ``boundary_crs="auto"`` the datum 
    clearly more OSM boundary vertices within 80 m of the boundary wins (the GCJ-02 offset is
    250-600 m in China, far larger than the gap between two tracings of the same border);
 3. otherwise the file is taken as WGS84, and a log line says so.
+
+A file of several named features (a DataV city file holds its districts) is not merged
+unasked: ``boundary_name`` picks one by name or adcode, or ``"all"`` their union; without it
+the error lists the features and marks those near the OSM data.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyproj
 import shapely
@@ -36,13 +41,18 @@ from geodata.errors import BoundaryError, CRSError, ParameterError
 from geodata.extract import OsmData
 from geodata.osm import OsmExtract
 
-__all__ = ["StudyArea", "study_area", "utm_crs", "to_projected", "BoundaryCRS"]
+__all__ = ["ALL_DISTRICTS", "StudyArea", "study_area", "utm_crs", "to_projected", "BoundaryCRS"]
 
 log = logging.getLogger(__name__)
 
 BoundaryCRS = Literal["auto", "wgs84", "gcj02"]
 
+#: ``boundary_name`` that keeps every feature of a boundary file.
+ALL_DISTRICTS = "all"
+
 _DATAV_PROPERTIES = frozenset({"adcode", "center", "acroutes"})
+#: How far beyond the extract's box (degrees, about 1 km) a feature counts as near the data.
+_NEAR_DEG = 0.01
 _MATCH_M = 80.0
 _MIN_MATCHES = 5
 
@@ -155,7 +165,9 @@ def study_area(
         detects GCJ-02 (see the module docstring). Files in a projected CRS are reprojected to
         WGS84 whatever this says, except that ``"gcj02"`` with a projected file is an error.
     boundary_name
-        Keep only the features whose ``name`` or ``adcode`` property equals this value.
+        Keep only the features whose ``name`` or ``adcode`` property equals this value
+        (``"all"``: every feature). A file of several named features (a DataV city file of
+        districts) needs it: without it, the error lists the features' names and adcodes.
 
     Returns
     -------
@@ -166,7 +178,8 @@ def study_area(
     ------
     BoundaryError
         When the boundary file is missing, unreadable, has no polygons, has no feature named
-        ``boundary_name``, or does not overlap the OSM data.
+        ``boundary_name``, holds several named features and ``boundary_name`` is not given, or
+        does not overlap the OSM data.
     CRSError
         When ``boundary_crs="gcj02"`` is given for a file in a projected CRS.
     ParameterError
@@ -184,11 +197,15 @@ def study_area(
     else:
         path = Path(boundary).expanduser()
         frame = _read_boundary(path, boundary_name)
+        if boundary_name is None:
+            _require_district(frame, path, extract)
         shape = _union_polygons(frame, path)
         whole, datum = _to_wgs84(shape, frame, path, extract, boundary_crs)
         polygon = _clip_to_extract(whole, extract, path)
         source = str(path)
-        name = boundary_name or _feature_name(frame) or _stem(path)
+        picked = boundary_name if boundary_name and boundary_name.strip().lower() != \
+            ALL_DISTRICTS else None
+        name = _feature_name(frame) or picked or _stem(path)
     centroid = polygon.centroid
     crs = utm_crs(centroid.x, centroid.y)
     area = StudyArea(
@@ -233,7 +250,7 @@ def _read_boundary(path: Path, boundary_name: str | None) -> gpd.GeoDataFrame:
         ) from exc
     if len(frame) == 0:
         raise BoundaryError(path, "the boundary file has no features", "give a non-empty file")
-    if boundary_name is not None:
+    if boundary_name is not None and boundary_name.strip().lower() != ALL_DISTRICTS:
         keep = np.zeros(len(frame), dtype=bool)
         for column in ("name", "adcode"):
             if column in frame.columns:
@@ -249,6 +266,43 @@ def _read_boundary(path: Path, boundary_name: str | None) -> gpd.GeoDataFrame:
             )
         frame = frame.loc[keep]
     return frame
+
+
+def _features(frame: gpd.GeoDataFrame) -> list[str]:
+    """Name the features of a boundary file: ``name (adcode)``, as the file gives them."""
+    names = (frame["name"].astype(str).str.strip() if "name" in frame.columns
+             else pd.Series("", index=frame.index))
+    codes = (frame["adcode"].astype(str).str.strip() if "adcode" in frame.columns
+             else pd.Series("", index=frame.index))
+    return [f"{n} ({c})" if n and c else n or c for n, c in zip(names, codes, strict=True)]
+
+
+def _require_district(frame: gpd.GeoDataFrame, path: Path, extract: OsmExtract) -> None:
+    """Refuse a file of several named features unless one (or all) is picked.
+
+    A file none of whose features comes near the OSM data is left to the overlap check, which
+    says so. Features are compared with the extract's box widened by :data:`_NEAR_DEG` (the
+    GCJ-02 offset is under 1 km).
+    """
+    labels = _features(frame)
+    if len(frame) < 2 or len(set(labels)) < 2 or not any(labels):
+        return
+    # in square degrees: only compared with each other
+    overlap = shapely.area(shapely.intersection(np.asarray(frame.geometry.values, dtype=object),
+                                                extract.bounds.buffer(_NEAR_DEG)))
+    near = overlap > 0
+    if not near.any():
+        return
+    listed = ", ".join(f"{label} *" if hit else label
+                       for label, hit in zip(labels, near, strict=True))
+    example = labels[int(np.argmax(overlap))].split(" (")[0]
+    raise BoundaryError(
+        path,
+        f"the boundary file holds {len(frame)} areas: {listed} (* near the OSM data "
+        f"{extract.path.name})",
+        f"pick one by name or adcode with --district (boundary_name=), e.g. --district "
+        f"{example}, or --district {ALL_DISTRICTS} for their union",
+    )
 
 
 def _feature_name(frame: gpd.GeoDataFrame) -> str | None:

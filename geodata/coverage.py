@@ -13,7 +13,9 @@ part is. The rule:
    in for buildings) lies in it;
 4. the share is the area of the study area (the boundary within the extract's bounds) in
    squares that hold data, divided by the boundary's whole area; below :data:`PARTIAL_BELOW`
-   (95 %) the data is *partial* and a warning is logged.
+   (95 %) the data is *partial* and a warning is logged; below :data:`TOO_LITTLE_BELOW` (5 %)
+   a plan would describe a corner of the boundary as if it were the whole, and
+   :func:`require_coverage` refuses it.
 
 The square is 1 km because rural data is sparse: on the complete Puyang extract (its own box,
 79 km²) 96 % of the area lies in 1 km squares with a street or a home, only 52 % in 250 m ones.
@@ -31,9 +33,11 @@ import shapely
 from numpy.typing import NDArray
 
 from geodata.area import StudyArea, to_projected
+from geodata.errors import BoundaryError
 from geodata.network import Network, street_lines
 
-__all__ = ["CELL_M", "PARTIAL_BELOW", "DataCoverage", "city_coverage", "data_coverage"]
+__all__ = ["CELL_M", "PARTIAL_BELOW", "TOO_LITTLE_BELOW", "DataCoverage", "city_coverage",
+           "data_coverage", "require_coverage"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ log = logging.getLogger(__name__)
 CELL_M = 1000.0
 #: Below this share of the boundary the data is called partial.
 PARTIAL_BELOW = 0.95
+#: Below this share of the boundary a plan is refused.
+TOO_LITTLE_BELOW = 0.05
 
 
 @dataclass(frozen=True)
@@ -117,19 +123,11 @@ def data_coverage(
     DataCoverage
         The share, the areas and whether the data is partial.
     """
-    whole = area.projected if area.boundary is None else to_projected(area.boundary, area.crs)
-    lines = shapely.segmentize(street_lines(streets).geometry.to_numpy(), cell_m / 2)
-    xy = [shapely.get_coordinates(lines)]
-    if homes is not None:
-        xy.append(np.asarray(homes, dtype=float).reshape(-1, 2))
-    cells = np.unique(np.floor(np.vstack(xy) / cell_m).astype(np.int64), axis=0)
-    squares = shapely.box(*(cells * cell_m).T, *((cells + 1) * cell_m).T)
-    # data exists only inside the extract: squares count within the study area alone
-    covered = shapely.intersection(shapely.union_all(squares), area.projected).area
-    share = min(covered / whole.area, 1.0) if whole.area > 0 else 1.0
+    whole_m2, covered = _covered(area, streets, homes, cell_m)
+    share = min(covered / whole_m2, 1.0) if whole_m2 > 0 else 1.0
     result = DataCoverage(
         data_coverage_share=share,
-        boundary_km2=whole.area / 1e6,
+        boundary_km2=whole_m2 / 1e6,
         study_area_km2=area.area_km2,
         data_covered_km2=covered / 1e6,
         partial=share < partial_below,
@@ -141,6 +139,59 @@ def data_coverage(
     )
     _warn_partial(result, area.name)
     return result
+
+
+def _covered(area: StudyArea, streets: Network, homes: NDArray[np.float64] | None,
+             cell_m: float) -> tuple[float, float]:
+    """Return the boundary's whole area and the area of it in squares holding data (m²)."""
+    whole = area.projected if area.boundary is None else to_projected(area.boundary, area.crs)
+    lines = shapely.segmentize(street_lines(streets).geometry.to_numpy(), cell_m / 2)
+    xy = [shapely.get_coordinates(lines)]
+    if homes is not None:
+        xy.append(np.asarray(homes, dtype=float).reshape(-1, 2))
+    cells = np.unique(np.floor(np.vstack(xy) / cell_m).astype(np.int64), axis=0)
+    squares = shapely.box(*(cells * cell_m).T, *((cells + 1) * cell_m).T)
+    # data exists only inside the extract: squares count within the study area alone
+    covered = shapely.intersection(shapely.union_all(squares), area.projected).area
+    return float(whole.area), float(covered)
+
+
+def require_coverage(area: StudyArea, streets: Network, homes: NDArray[np.float64] | None,
+                     *, at_least: float = TOO_LITTLE_BELOW) -> float:
+    """Refuse a boundary the extract's data covers less than ``at_least`` of.
+
+    Parameters
+    ----------
+    area
+        The study area (its ``boundary``, when a boundary file was given, is the whole).
+    streets
+        The walking network, in ``area.crs``.
+    homes
+        ``(n, 2)`` demand point coordinates in ``area.crs``, or ``None``.
+    at_least
+        The smallest share planned (default :data:`TOO_LITTLE_BELOW`, 5 %).
+
+    Returns
+    -------
+    float
+        The share covered.
+
+    Raises
+    ------
+    BoundaryError
+        Naming the share, the areas and the fix.
+    """
+    whole_m2, covered = _covered(area, streets, homes, CELL_M)
+    share = min(covered / whole_m2, 1.0) if whole_m2 > 0 else 1.0
+    if share < at_least:
+        raise BoundaryError(
+            None if area.source == "osm-bounds" else area.source,
+            f"the OSM data covers only {100 * share:.3g} % of {area.name} ({covered / 1e6:.1f} "
+            f"of {whole_m2 / 1e6:,.1f} km²), under the {100 * at_least:g} % a plan needs",
+            "use an OSM extract that covers the boundary, or a boundary inside the extract "
+            "(--district for one district of a file of several, or no --boundary to plan the "
+            "extract's own area)")
+    return share
 
 
 def _warn_partial(result: DataCoverage, name: str) -> None:

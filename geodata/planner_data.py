@@ -1,28 +1,91 @@
 """Demand and sites from a planner's own tables (see :mod:`geodata.user_inputs`).
 
-A planner's community table (residents or households per community) replaces the residents
-that OSM footprints would give:
+A planner's community table gives residents or households per community. By default
+(:func:`label_demand`) it **labels and weights the OSM buildings**: every residential building
+keeps its place as a demand point and takes the table's community polygon it lies in, else the
+nearest community the table gives as a point within :data:`POINT_COMMUNITY_REACH_M` (300 m);
+the community's
+residents are spread over its buildings in proportion to their floor area. A community with no
+building in reach becomes one demand point at its location. Buildings no table community
+reaches keep the residents their floor area gives, and their OSM community.
+
+Asked to (:func:`homes_from_planner_communities`, ``--demand communities``), the table
+**replaces** the buildings' residents:
 
 * a **polygon** community spreads its residents over the residential buildings inside it, in
   proportion to their floor area; with no building inside, it becomes one point at its
   representative point;
 * a **point** community is one demand point.
 
+A table row outside the study area is not used; :func:`input_rows` lists every row of the
+tables, used or not, with what became of it.
+
 An inventory of existing lockers and stations joins the OSM candidate sites: lockers as
-``existing_locker`` with their compartments (kept open by the locker model), stations as
-``express_shop`` (reusable by the station tier).
+``existing_locker`` with their compartments (kept open by the locker model), stations and rooms
+as ``express_shop`` (reusable by the station tier, a room's ``area_m2`` its floor area).
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .area import StudyArea
 from .candidates import CANDIDATE_COLUMNS
+from .defaults import DemandParameters
+from .demand import DEMAND_COLUMNS, demand_from_buildings
 
-__all__ = ["homes_from_planner_communities", "sites_from_inventory"]
+__all__ = [
+    "POINT_COMMUNITY_REACH_M",
+    "homes_from_planner_communities",
+    "input_rows",
+    "label_demand",
+    "sites_from_inventory",
+]
+
+log = logging.getLogger(__name__)
+
+#: How far a building may stand from a community the table gives as a point and still belong
+#: to it (m): the 5-minute walk of GB 50180-2018 (300 m), the walk the locker radius takes.
+POINT_COMMUNITY_REACH_M = 300.0
+#: Radius of the disc standing in for a point community's polygon (m).
+_POINT_DISC_M = 50.0
+
+
+def _in_area(table: gpd.GeoDataFrame, area: StudyArea) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Return a table in ``area.crs`` and which of its rows touch the study area."""
+    projected = table.to_crs(area.crs)
+    return projected, projected.intersects(area.projected).to_numpy()
+
+
+def _polygonal(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return frame.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+
+
+def _community_polygons(comm: gpd.GeoDataFrame, shapes: list[Any], area: StudyArea
+                        ) -> gpd.GeoDataFrame:
+    """Return a table's communities as the pipeline's community polygons, cut to the area."""
+    polygons = gpd.GeoDataFrame(
+        {
+            "community": comm["community"],
+            "name": comm["name"],
+            "name_en": "",
+            "source": comm["source"],
+            "new": comm["new"] if "new" in comm else True,
+            "new_given": comm["new_given"] if "new_given" in comm else False,
+            "old": comm["old"] if "old" in comm else None,
+            "built_year": comm["built_year"] if "built_year" in comm else np.nan,
+        },
+        geometry=list(shapes),
+        crs=area.crs,
+    )
+    polygons["geometry"] = polygons.geometry.intersection(area.projected)
+    return polygons
 
 
 def homes_from_planner_communities(
@@ -54,9 +117,9 @@ def homes_from_planner_communities(
         communities (``community``, ``name``, ``name_en``, ``source``, ``new``,
         ``new_given``, ``old``, ``built_year``, polygon geometry).
     """
-    comm = communities.to_crs(area.crs)
-    comm = comm[comm.intersects(area.projected)].reset_index(drop=True)
-    polygonal = comm.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    comm, inside = _in_area(communities, area)
+    comm = comm[inside].reset_index(drop=True)
+    polygonal = _polygonal(comm)
     homes = buildings.loc[buildings["residential"].astype(bool)]
     parts = []
     for k, row in comm.iterrows():
@@ -95,22 +158,9 @@ def homes_from_planner_communities(
             crs=area.crs,
         )
     )
-    shapes = np.where(polygonal, comm.geometry.to_numpy(), comm.geometry.buffer(50.0).to_numpy())
-    polygons = gpd.GeoDataFrame(
-        {
-            "community": comm["community"],
-            "name": comm["name"],
-            "name_en": "",
-            "source": comm["source"],
-            "new": comm["new"] if "new" in comm else True,
-            "new_given": comm["new_given"] if "new_given" in comm else False,
-            "old": comm["old"] if "old" in comm else None,
-            "built_year": comm["built_year"] if "built_year" in comm else np.nan,
-        },
-        geometry=list(shapes),
-        crs=area.crs,
-    )
-    polygons["geometry"] = polygons.geometry.intersection(area.projected)
+    shapes = np.where(polygonal, comm.geometry.to_numpy(),
+                      comm.geometry.buffer(_POINT_DISC_M).to_numpy())
+    polygons = _community_polygons(comm, list(shapes), area)
     return gpd.GeoDataFrame(homes_out, geometry="geometry", crs=area.crs), polygons
 
 
@@ -132,8 +182,8 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
         ``floor_area_m2`` is its room's ``area_m2`` (see
         :func:`geodata.candidates.station_floor_areas`).
     """
-    inv = inventory.to_crs(area.crs)
-    inv = inv[inv.within(area.projected)].reset_index(drop=True)
+    inv, inside = _in_area(inventory, area)
+    inv = inv[inside].reset_index(drop=True)
     locker = (inv["kind"] == "locker").to_numpy()
     return gpd.GeoDataFrame(
         {
@@ -150,3 +200,217 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
         geometry=inv.geometry.to_numpy(),
         crs=area.crs,
     )[CANDIDATE_COLUMNS]
+
+
+def _nearest_community(points: np.ndarray, comm: gpd.GeoDataFrame) -> np.ndarray:
+    """Index into ``comm`` of each point's community, ``-1`` where none is in reach.
+
+    A polygon holds the points it contains (distance 0); a point community reaches
+    :data:`POINT_COMMUNITY_REACH_M`. The nearest in reach wins (the first in the table on a
+    tie).
+    """
+    shapes = comm.geometry.to_numpy()
+    reach = np.where(_polygonal(comm), 0.0, POINT_COMMUNITY_REACH_M)
+    pi, ci = shapely.STRtree(shapes).query(points, predicate="dwithin",
+                                           distance=float(reach.max()))
+    dist = shapely.distance(points[pi], shapes[ci])
+    ok = dist <= reach[ci]
+    pi, ci, dist = pi[ok], ci[ok], dist[ok]
+    order = np.lexsort((ci, dist, pi))
+    pi, ci = pi[order], ci[order]
+    label = np.full(len(points), -1, dtype=np.int64)
+    first = np.unique(pi, return_index=True)[1]
+    label[pi[first]] = ci[first]
+    return label
+
+
+def label_demand(
+    demand: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    table: gpd.GeoDataFrame,
+    area: StudyArea,
+    params: DemandParameters,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Label the demand points with a planner's communities and give them its residents.
+
+    Parameters
+    ----------
+    demand
+        From :func:`geodata.demand.demand_from_buildings` (``area.crs``): the OSM buildings.
+    communities
+        The communities ``demand`` was labelled with (OSM, ``area.crs``).
+    table
+        From :func:`geodata.user_inputs.read_communities` (WGS84).
+    area
+        The study area; table rows outside it are not used.
+    params
+        Demand parameters (the floor area per resident of a community with no building).
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        The demand (:data:`~geodata.demand.DEMAND_COLUMNS`; the buildings a table community
+        reaches carry its name and its residents, spread by floor area; one point per table
+        community no building is in reach of) and the communities: the table's (a point
+        community's polygon is the hull of its buildings, 50 m around), then the OSM ones that
+        keep a building, less the table's.
+    """
+    comm, inside = _in_area(table, area)
+    comm = comm[inside].reset_index(drop=True)
+    if comm.empty:
+        return demand, communities
+    label = _nearest_community(demand.geometry.to_numpy(), comm)
+    out = demand.copy()
+    held = pd.Series(out["residents"].to_numpy(float)).groupby(label).sum()
+    factor = np.ones(len(out))
+    for k, row in comm.iterrows():
+        mine = label == k
+        if mine.any() and held.get(k, 0.0) > 0:
+            factor[mine] = row["residents"] / held[k]
+            out.loc[mine, "community"] = row["community"]
+            out.loc[mine, "community_name"] = row["name"]
+    out["residents"] = out["residents"] * factor
+    out["daily_parcels"] = out["daily_parcels"] * factor
+    reached = set(out["community"])
+    alone = comm[~comm["community"].isin(reached)].reset_index(drop=True)
+    shapes = [row.geometry if polygonal else shapely.convex_hull(shapely.union_all(
+              [row.geometry, *out.geometry[out["community"] == row["community"]]])
+              ).buffer(_POINT_DISC_M) for (_, row), polygonal in zip(comm.iterrows(),
+                                                                    _polygonal(comm), strict=True)]
+    polygons = _community_polygons(comm, shapes, area)
+    parts = [out, _stand_ins(alone, polygons, params)] if len(alone) else [out]
+    labelled = pd.concat(parts, ignore_index=True).sort_values("demand_id", kind="stable")
+    osm = communities[communities["community"].isin(labelled["community"])].copy()
+    cut = osm.geometry.difference(shapely.union_all(polygons.geometry.to_numpy()))
+    osm["geometry"] = np.where(cut.is_empty.to_numpy(), osm.geometry.to_numpy(), cut.to_numpy())
+    log.info("planner communities: %d of %d table rows in the area label %d of %d buildings; "
+             "%d have no building in reach and stand as one point", len(comm) - len(alone),
+             len(comm), int((label >= 0).sum()), len(demand), len(alone))
+    merged = pd.concat([polygons, osm], ignore_index=True)
+    return (gpd.GeoDataFrame(labelled.reset_index(drop=True)[DEMAND_COLUMNS], crs=area.crs),
+            gpd.GeoDataFrame(merged, geometry="geometry", crs=area.crs))
+
+
+def _stand_ins(alone: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, params: DemandParameters
+               ) -> gpd.GeoDataFrame:
+    """One demand point per table community that no building is in reach of."""
+    homes = gpd.GeoDataFrame(
+        {"osm_id": alone["community"], "name": alone["name"],
+         "floor_area_m2": alone["residents"] * params.floor_area_per_resident_m2,
+         "residential": True},
+        geometry=alone.geometry.representative_point().to_numpy(), crs=polygons.crs)
+    stand_in = demand_from_buildings(homes, polygons, params)
+    by_id = dict(zip(alone["community"], alone["name"], strict=True))
+    stand_in["community"] = stand_in["osm_id"]
+    stand_in["community_name"] = stand_in["osm_id"].map(by_id)
+    return stand_in
+
+
+def input_rows(
+    area: StudyArea,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    communities: gpd.GeoDataFrame | None = None,
+    inventory: gpd.GeoDataFrame | None = None,
+    hub_sites: gpd.GeoDataFrame | None = None,
+) -> list[dict[str, Any]]:
+    """Say what became of every row of the planner's tables: used, or left out and why.
+
+    A row is left out when its reader found it empty or repeating an earlier row
+    (:mod:`geodata.user_inputs`), when it lies outside the study area (the distance to the
+    area's edge is given), or when it belongs to another district of a city. Each row left out
+    is logged as a warning.
+
+    Parameters
+    ----------
+    area
+        The study area.
+    demand
+        The plan's demand points (:data:`~geodata.demand.DEMAND_COLUMNS`).
+    candidates
+        The plan's candidate sites (inventory rows are ``"c-user/<row>"``).
+    communities, inventory, hub_sites
+        The tables as read by :mod:`geodata.user_inputs` (``None`` when not given). Hub sites
+        report only the rows their reader left out: the hubs tier reports the sites it used.
+
+    Returns
+    -------
+    list of dict
+        ``table``, ``file``, ``row`` (spreadsheet row, header row 1), ``name``, ``status``
+        (``"used"`` or ``"dropped"``) and ``reason``, by table and row.
+    """
+    rows: list[dict[str, Any]] = []
+    for frame in (communities, inventory, hub_sites):
+        if frame is not None:
+            rows.extend(frame.attrs.get("input_rows", []))
+    if communities is not None:
+        rows.extend(_community_rows(communities, area, demand))
+    if inventory is not None:
+        rows.extend(_inventory_rows(inventory, area, candidates))
+    rows.sort(key=lambda r: (r["table"], r["row"]))
+    for r in rows:
+        if r["status"] == "dropped":
+            log.warning("%s row %d (%s) not used: %s", r["file"], r["row"], r["name"] or "-",
+                        r["reason"])
+    return rows
+
+
+def _row(table: str, row: pd.Series, used: bool, reason: str) -> dict[str, Any]:
+    return {"table": table, "file": str(row["source"]).removeprefix("user:"),
+            "row": int(row["row"]), "name": str(row["name"]),
+            "status": "used" if used else "dropped", "reason": reason}
+
+
+def _outside(geometry: Any, area: StudyArea) -> str:
+    return (f"outside the study area, {geometry.distance(area.projected):,.0f} m from its edge "
+            "(check the datum, or use a boundary or extract that covers it)")
+
+
+def _community_rows(table: gpd.GeoDataFrame, area: StudyArea, demand: gpd.GeoDataFrame
+                    ) -> list[dict[str, Any]]:
+    proj, inside = _in_area(table, area)
+    held = pd.DataFrame({"community": demand["community"].to_numpy(),
+                         "residents": demand["residents"].to_numpy(float),
+                         "alone": (demand["osm_id"] == demand["community"]).to_numpy()}
+                        ).groupby("community").agg(n=("residents", "size"),
+                                                   residents=("residents", "sum"),
+                                                   alone=("alone", "all"))
+    out = []
+    for i, row in table.reset_index(drop=True).iterrows():
+        cid = row["community"]
+        if not inside[i]:
+            out.append(_row("communities", row, False, _outside(proj.geometry.iloc[i], area)))
+        elif cid not in held.index:
+            out.append(_row("communities", row, False, "lies in another district's part"))
+        elif held.at[cid, "alone"]:
+            out.append(_row("communities", row, True, f"one demand point at its location "
+                            f"carries its {held.at[cid, 'residents']:,.0f} residents (no "
+                            "residential building does)"))
+        else:
+            out.append(_row("communities", row, True, f"labels {held.at[cid, 'n']} buildings, "
+                            f"which carry its {held.at[cid, 'residents']:,.0f} residents "
+                            "by floor area"))
+    return out
+
+
+def _inventory_rows(table: gpd.GeoDataFrame, area: StudyArea, candidates: gpd.GeoDataFrame
+                    ) -> list[dict[str, Any]]:
+    proj, inside = _in_area(table, area)
+    sites = set(candidates["site_id"])
+    out = []
+    for i, row in table.reset_index(drop=True).iterrows():
+        if not inside[i]:
+            out.append(_row("inventory", row, False, _outside(proj.geometry.iloc[i], area)))
+        elif f"c-{row['site_id']}" not in sites:
+            out.append(_row("inventory", row, False, "lies in another district's part"))
+        elif row["kind"] == "locker":
+            size = (f"{row['compartments']:g} compartments" if pd.notna(row["compartments"])
+                    else "compartments not given")
+            out.append(_row("inventory", row, True, f"an existing locker, kept open ({size})"))
+        else:
+            what = "an existing station" if row["kind"] == "station" else "a room for a station"
+            floor = (f"{row['area_m2']:g} m²" if pd.notna(row["area_m2"])
+                     else "floor area not given")
+            out.append(_row("inventory", row, True, f"{what}, a candidate site ({floor})"))
+    return out

@@ -375,6 +375,23 @@ def _table_html(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _input_rows_html(summary: Mapping[str, Any], lang: str) -> list[str]:
+    """Return the planner's table rows, used or not and why (``summary["input_rows"]``)."""
+    records = summary.get("input_rows") or []
+    if not records:
+        return []
+    header = [label(f"report.input_{k}", lang) for k in ("file", "row", "name", "status",
+                                                          "reason")]
+    rows = [[(str(r["file"]), ""), (str(r["row"]), "num"), (str(r["name"]), ""),
+             (label(f"report.input_{r['status']}", lang),
+              "pass" if r["status"] == "used" else "fail"), (str(r["reason"]), "")]
+            for r in records]
+    dropped = sum(1 for r in records if r["status"] == "dropped")
+    return [f"<h2>{html.escape(label('report.input_rows', lang))}</h2>", _table_html(header, rows),
+            '<p class="note">' + html.escape(label("report.input_rows_count", lang,
+                                                   n=len(records), dropped=dropped)) + "</p>"]
+
+
 def report_html(
     summary: Mapping[str, Any],
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -486,6 +503,7 @@ def report_html(
             rows.append(row)
         parts.append(_table_html(header, rows))
 
+    parts.extend(_input_rows_html(summary, lang))
     parts.append(f"<h2>{html.escape(label('report.map', lang))}</h2>")
     parts.append(f'<img alt="{html.escape(label("report.map", lang))}" src="{_data_uri(map_png)}">')
     parts.append(f"<h2>{html.escape(label('report.chart_title', lang))}</h2>")

@@ -15,6 +15,7 @@ from rich.table import Table
 from geodata.errors import SitingError
 from optimizer.rules import WALK_RADIUS_M
 from siting.batch_cli import batch
+from siting.template_cli import template
 
 app = typer.Typer(
     name="siting",
@@ -215,6 +216,9 @@ def plan_cmd(
     boundary_crs: Annotated[
         Datum, typer.Option(help="Datum of the boundary (DataV files are GCJ-02).")
     ] = Datum.auto,
+    district: Annotated[str | None, typer.Option(
+        help="The district of a boundary file of several, by name or adcode; 'all': their union.")
+    ] = None,
     radius_m: Annotated[
         float, typer.Option("--radius-m", help="Longest walk to a locker (m).")
     ] = WALK_RADIUS_M,
@@ -265,6 +269,7 @@ def plan_cmd(
         out=out,
         boundary=boundary,
         boundary_crs=boundary_crs.value,
+        district=district,
         radius_m=radius_m,
         mode=mode.value,
         budget=budget,
@@ -341,6 +346,7 @@ def rules(
 
 
 app.command("batch")(batch)
+app.command("template")(template)
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ class PlanOptions:
     ----------
     boundary, boundary_crs, radius_m, mode, budget, budget_kind, time_limit, work_limit,
     solver, rules, lang, offline_map, demand_params, locker_params, rule_overrides, communities,
-    inventory, tiers, county_centre, hub_sites, hub_params, basemap, tianditu_key
+    inventory, tiers, county_centre, hub_sites, hub_params, basemap, tianditu_key, district,
+    demand_mode
         As the keywords of :func:`siting.pipeline.plan`.
     """
 
@@ -57,6 +58,8 @@ class PlanOptions:
     hub_params: HubParameters | None = None
     basemap: str = "osm"
     tianditu_key: str | None = None
+    district: str | None = None
+    demand_mode: Literal["buildings", "communities"] = "buildings"
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> PlanOptions:

@@ -25,7 +25,7 @@ from geodata.candidates import candidates_from_osm
 from geodata.catchments import walking_catchments
 from geodata.commercial_areas import commercial_areas_from_osm
 from geodata.communities import communities_from_osm
-from geodata.coverage import data_coverage
+from geodata.coverage import data_coverage, require_coverage
 from geodata.defaults import DemandParameters
 from geodata.demand import demand_from_buildings
 from geodata.distances import Reach, network_distances
@@ -40,7 +40,12 @@ from geodata.guards import check_area_size
 from geodata.network import Network, street_lines, walk_network
 from geodata.old_compounds import building_years, old_compounds
 from geodata.osm import OsmExtract, read_osm
-from geodata.planner_data import homes_from_planner_communities, sites_from_inventory
+from geodata.planner_data import (
+    homes_from_planner_communities,
+    input_rows,
+    label_demand,
+    sites_from_inventory,
+)
 from geodata.rural import villages_from_osm
 from geodata.villages import communities_from_villages
 from geodata.walking import residential_compounds
@@ -165,6 +170,8 @@ def plan(
     tianditu_key: str | None = None,
     progress: Progress | None = None,
     solve_budget: SolveBudget | None = None,
+    district: str | None = None,
+    demand_mode: Literal["buildings", "communities"] = "buildings",
 ) -> PlanResult:
     """Plan smart parcel lockers (and the tiers asked for) for one district.
 
@@ -208,8 +215,8 @@ def plan(
     rule_overrides
         Rule values replacing the preset's, e.g. ``{"R2": (1.0, 1.2)}``.
     communities
-        A planner's community table (:func:`geodata.user_inputs.read_communities`): its
-        residents replace those estimated from OSM footprints.
+        A planner's community table (:func:`geodata.user_inputs.read_communities`): it labels
+        the OSM buildings and gives them its residents (``demand_mode``).
     inventory
         A planner's existing lockers and stations (:func:`geodata.user_inputs.read_inventory`).
     tiers
@@ -233,6 +240,14 @@ def plan(
     solve_budget
         The run's solver budget, with its stop flag and live progress callable
         (:class:`optimizer.budget.SolveBudget`); ``None`` for one of ``time_limit`` seconds.
+    district
+        The feature of a boundary file of several districts to plan, by name or adcode
+        (``"all"``: their union); required for such a file (:func:`geodata.area.study_area`).
+    demand_mode
+        ``{"buildings", "communities"}``: with a community table, ``"buildings"`` keeps the OSM
+        buildings and labels and weights them with the table
+        (:func:`geodata.planner_data.label_demand`); ``"communities"`` replaces them with the
+        table's communities (:func:`geodata.planner_data.homes_from_planner_communities`).
 
     Returns
     -------
@@ -298,6 +313,8 @@ def run_plan(
     stages = _Stages(progress)
     d = read_district(osm, options, extract=extract, area=area, owned=owned, stages=stages,
                       radius_m=lp.radius_m)
+    if owned is None:  # a city's district counts toward the city's coverage
+        require_coverage(d.area, d.walk, shapely.get_coordinates(d.demand.geometry))
     problem, reach = locker_problem(d, lp)
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
@@ -335,6 +352,9 @@ def run_plan(
         "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
     )
     summary.update(demand_source=d.demand_source, timings_s=dict(stages.timings))
+    summary["input_rows"] = input_rows(d.area, d.demand, d.candidates,
+                                       communities=options.communities,
+                                       inventory=options.inventory, hub_sites=options.hub_sites)
     written = None
     if out is not None:
         written = write_plan(out, layers, summary, records, options, d)
@@ -370,6 +390,7 @@ def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
     return {
         "osm": str(osm),
         "boundary": None if options.boundary is None else str(options.boundary),
+        "district": options.district,
         "mode": options.mode, "budget": options.budget, "budget_kind": options.budget_kind,
         "solver": options.solver, "time_limit": options.time_limit,
         "work_limit": options.work_limit, "rules": options.rules,
@@ -583,7 +604,8 @@ def read_district(
     if extract is None:
         extract = read_osm(osm)
     if area is None:
-        area = study_area(extract, boundary=options.boundary, boundary_crs=options.boundary_crs)
+        area = study_area(extract, boundary=options.boundary, boundary_crs=options.boundary_crs,
+                          boundary_name=options.district)
     check_area_size(extract, area, radius_m=radius_m)
     stages.done(
         "read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})"
@@ -600,7 +622,7 @@ def read_district(
     basemap = basemap_features(area, streets=street_lines(walk), buildings=buildings,
                                land_cover=land_cover_from_features(features, area))
     params = options.demand_params or DemandParameters()
-    if options.communities is not None:
+    if options.communities is not None and options.demand_mode == "communities":
         homes, communities = homes_from_planner_communities(
             options.communities, buildings, area,
             floor_area_per_resident_m2=params.floor_area_per_resident_m2)
@@ -610,6 +632,10 @@ def read_district(
         demand, communities, extra_sites, demand_source = _demand(
             extract, area, walk, buildings, params
         )
+        if options.communities is not None:
+            demand, communities = label_demand(demand, communities, options.communities, area,
+                                               params)
+            demand_source += ", labelled and weighted by the planner's community table"
     if owned is not None:
         demand, communities = _owned_demand(demand, communities, owned)
     stages.done(

@@ -123,7 +123,7 @@ def test_auto_detects_gcj02_from_osm_admin_ways(chengdu: OsmExtract, plain_bound
 
 def test_undecidable_boundary_is_taken_as_wgs84(chengdu: OsmExtract, plain_boundary: Path) -> None:
     """The whole city: its border is far from every OSM admin way in the small extract."""
-    area = study_area(chengdu, boundary=plain_boundary)
+    area = study_area(chengdu, boundary=plain_boundary, boundary_name="all")
     assert area.datum == "wgs84"
     assert area.polygon.equals(chengdu.bounds)
 

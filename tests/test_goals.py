@@ -85,7 +85,8 @@ def test_g2_passes_with_existing_lockers_at_the_areas_left_out(zhengzhou, chengd
 @pytest.fixture(scope="module")
 def old_plan(chengdu_osm, old_table):
     """The demo with the planner's table (national rules) within 300 modules: homes left out."""
-    return plan(chengdu_osm, communities=old_table, mode="max-cover", budget=300, out=None)
+    return plan(chengdu_osm, communities=old_table, mode="max-cover", budget=300, out=None,
+                demand_mode="communities")
 
 
 def test_g3_fails_for_an_old_compound_with_a_home_left_out(old_plan):
@@ -107,7 +108,8 @@ def test_g3_fails_for_an_old_compound_with_a_home_left_out(old_plan):
 
 
 def test_g3_passes_when_every_home_of_the_old_compounds_is_served(chengdu_osm, old_table):
-    result = plan(chengdu_osm, communities=old_table, radius_m=400.0, out=None)
+    result = plan(chengdu_osm, communities=old_table, radius_m=400.0, out=None,
+                demand_mode="communities")
     g3 = _records(result, "G3")
     assert g3[0]["passed"] and all(r["passed"] for r in g3)
     assert "13 of 13 homes served" in next(r["achieved"] for r in g3

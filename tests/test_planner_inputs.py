@@ -29,6 +29,7 @@ def test_planner_tables_drive_demand_and_keep_existing_lockers(chengdu_osm, tmp_
         out=tmp_path / "out",
         communities=read_communities(communities, datum="wgs84"),
         inventory=read_inventory(inventory, datum="wgs84"),
+        demand_mode="communities",
     )
     summary = result.summary
     assert summary["demand_source"] == "the planner's community table"
@@ -126,7 +127,8 @@ def test_urban_parcels_reach_a_hub_beside_township_stations(puyang_osm, tmp_path
     result = plan(puyang_osm, rules="guangdong",
                   tiers=("lockers", "stations", "villages", "townships", "hubs"),
                   communities=read_communities(communities, datum="wgs84"),
-                  inventory=read_inventory(inventory, datum="wgs84"))
+                  inventory=read_inventory(inventory, datum="wgs84"),
+                  demand_mode="communities")
     layers = result.layers
     town = float(layers["demand"]["daily_parcels"].sum())
     lockers = layers["lockers"]
