@@ -183,7 +183,9 @@ def test_puyang_all_tiers_county_centre_placed(puyang_osm, puyang_tags):
     assert all(primary.distance(pt) < 1.0 for pt in hubs.geometry)
     # R6 on the whole throughput: inbound and as many outbound (outbound ratio 1)
     assert hubs["throughput"].to_numpy() == pytest.approx(2 * hubs["daily_parcels"].to_numpy())
-    assert (hubs["automatic_sorting"] == (hubs["throughput"] >= 50_000)).all()
+    # a county of 58 villages: every hub far below R6's 50,000 items a day, none automated
+    assert hubs["throughput"].max() < 50_000
+    assert not hubs["automatic_sorting"].any()
     ids = {r["id"] for r in summary["rules"]}
     assert {"R1", "R3", "R4", "R5", "R6", "R7", "G4", "G5"} <= ids
     r5 = [r for r in summary["rules"] if r["id"] == "R5"]
