@@ -52,8 +52,9 @@ def test_roads_only_city_centre_uses_the_street_grid(shanghai_osm, shanghai_cent
     ``time_limit=30`` gave 97.7 %, 89.8 % of parcels covered, at a load average of 11: measured),
     so no figure of it can be asserted. Under ``--work-limit 1`` every run stops at the
     same plan: 3,038,000 CNY against a bound of 3,034,000 (gap 0.13 %, two cost steps of
-    2,000), measured. A plan that lost its start, its floor or the cost phase's bound would be
-    far above 0.5 %; an improvement may prove it (gap 0).
+    2,000), measured. The tolerance, 0.5 % (15,190 CNY), is less than one site (20,000 CNY):
+    a plan with one more site than that, or a bound one site weaker, breaks it; an improvement
+    may prove the plan (gap 0).
     """
     result = plan(shanghai_osm, boundary=shanghai_centre, out=tmp_path / "shanghai",
                   time_limit=600, work_limit=1)
