@@ -21,6 +21,7 @@ from walk_reference import walks
 from geodata.area import study_area
 from geodata.network import walk_network
 from geodata.osm import read_osm
+from optimizer.milp import DEFAULT_GAP
 from siting.pipeline import plan
 
 ALL_TIERS = ("lockers", "stations", "villages", "townships", "hubs")
@@ -194,6 +195,12 @@ def test_puyang_all_tiers_county_centre_placed(puyang_osm, puyang_tags):
     t = summary["tiers"]["hubs"]
     assert t["status"] == "optimal" and t["gap"] == pytest.approx(0.0, abs=1e-6)
     assert t["vehicle_km"] > 0 and t["fed_by"] == "township_stations"
+    # a tier's status is a claim on its whole problem: optimal with a bound within the solver's
+    # tolerance; the tiers placed by rule (no bound) say so
+    assert t["bound"] is not None and t["gap"] <= DEFAULT_GAP
+    for name in ("villages", "townships", "cargo_stations"):
+        tier = summary["tiers"][name]
+        assert tier["status"] == "rule-based" and tier["bound"] is None, name
 
 
 def test_puyang_county_centre_given_and_gpkg_layers(puyang_osm, puyang_tags, tmp_path):
