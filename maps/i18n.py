@@ -213,6 +213,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "status.optimal": ("最优（已证明）", "optimal (proven)"),
     "status.time_limit": ("达到时限（未证明最优）", "time limit (not proven optimal)"),
     "status.work_limit": ("达到计算量上限（未证明最优）", "work limit (not proven optimal)"),
+    "status.feasible": ("可行方案（未证明最优）", "feasible (not proven optimal)"),
     "status.infeasible": ("不可行", "infeasible"),
     "status.error": ("求解出错", "solver error"),
     "rule.id": ("编号", "Id"),

@@ -35,9 +35,12 @@ reaching it in proportion to their parcels in its reach, each district's split p
 solved (on the cluster, as the districts were), and the sum of their proven bounds bounds
 every plan of the whole city. ``summary["city_bound"]`` says how it was made, and each
 district's entry its ``split_bound``. In ``max-cover`` mode (a budget) there is no such bound:
-``bound`` and ``gap`` stay empty. ``status`` is the least settled of the districts' statuses;
-the merged plan is optimal for the city only when ``gap`` is zero. The summary has the schema
-of a plan's (:mod:`siting.summary`).
+``bound`` and ``gap`` stay empty. Districts proven optimal alone do not make the merged plan
+optimal: its ``status`` is ``optimal`` only when ``gap`` is within the solver's tolerance
+(:data:`optimizer.milp.DEFAULT_GAP`), else the least settled of the districts' statuses, and
+``feasible`` when each district was optimal (:func:`siting.summary.merged_status`). The tiers
+above the lockers have no city-wide bound: a merged tier is never ``optimal``. The summary has
+the schema of a plan's (:mod:`siting.summary`).
 """
 
 from __future__ import annotations
@@ -65,7 +68,6 @@ from maps.tier_layers import TIER_LAYERS
 from optimizer.city_bound import (
     DistrictReach,
     SplitBound,
-    city_gap,
     city_lower_bound,
     split_bound,
     split_weights,
@@ -438,12 +440,12 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
                    for d, n in zip(districts["district"], districts["name"], strict=True)],
         city={"scenario": scenario.name, "radius_m": scenario.parameters.radius_m,
               "districts": asdict_districts(scenario)},
-        target_2025=_city_target(options, layers), seconds=seconds)
+        target_2025=_city_target(options, layers), seconds=seconds, bound=bound)
     summary["study_area"] = city_coverage(
         [p["summary"]["study_area"] for p in parts],
         [float(shapely.area(o)) / 1e6 for _, o in areas], city,
     ).as_record()
-    _add_bound(summary, bound, splits)
+    _add_splits(summary, splits)
     written = None
     if out is not None:
         title = (f"{city.name} 智能快件箱布局方案（{len(districts)} 个分区）"
@@ -461,10 +463,8 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
                     timings={"total": round(seconds, 3)})
 
 
-def _add_bound(summary: dict[str, Any], bound: float | None, splits: list[SplitBound]) -> None:
-    """Put the city's bound and gap, and each district's split bound, in its summary."""
-    summary["bound"] = bound
-    summary["gap"] = city_gap(summary["objective"], bound)
+def _add_splits(summary: dict[str, Any], splits: list[SplitBound]) -> None:
+    """Put how the city's bound was made, and each district's split bound, in its summary."""
     for entry, split in zip(summary["districts"], splits, strict=False):
         entry["split_bound"] = split.bound
     summary["city_bound"] = {

@@ -19,10 +19,12 @@ from typing import Any
 import geopandas as gpd
 
 from geodata.defaults import DemandParameters
+from optimizer.city_bound import city_gap
 from optimizer.lockers import LockerParameters, LockerPlan, LockerProblem
+from optimizer.milp import DEFAULT_GAP
 
-__all__ = ["ATTRIBUTION", "SCHEMA_PATH", "city_summary", "plan_summary", "schema",
-           "validate_summary", "worst_status"]
+__all__ = ["ATTRIBUTION", "SCHEMA_PATH", "city_summary", "merged_status", "plan_summary",
+           "schema", "validate_summary", "worst_status"]
 
 #: The JSON Schema every ``summary.json`` meets.
 SCHEMA_PATH = Path(__file__).with_name("summary.schema.json")
@@ -135,6 +137,37 @@ def worst_status(statuses: Sequence[str]) -> str:
     return max(statuses, key=lambda s: rank.get(s, len(rank)), default="not_solved")
 
 
+def merged_status(statuses: Sequence[str], gap: float | None) -> str:
+    """Return the status of a plan merged from parts planned alone, as a claim on the whole.
+
+    Parts proven optimal alone do not make their union optimal for the whole problem (a city's
+    districts share the sites near their borders, a hub could serve two districts). The merged
+    plan is ``"optimal"`` only when its gap to a valid lower bound of the whole problem is
+    within the solver's tolerance (:data:`optimizer.milp.DEFAULT_GAP`). Otherwise it is the
+    least settled of the parts' statuses, ``"feasible"`` where every part was optimal (a plan
+    with no proof); ``"rule-based"`` and ``"not applicable"`` parts keep their word, and a part
+    the problem does not apply to is left out when others were planned.
+
+    Parameters
+    ----------
+    statuses
+        The parts' statuses (districts, or one tier's districts).
+    gap
+        Relative gap of the merged plan to a lower bound of the whole problem; ``None`` when
+        there is no such bound.
+
+    Returns
+    -------
+    str
+        The merged plan's status.
+    """
+    if gap is not None and gap <= DEFAULT_GAP:
+        return "optimal"
+    planned = [s for s in statuses if s != "not applicable"] or list(statuses)
+    worst = worst_status(planned)
+    return "feasible" if worst == "optimal" else worst
+
+
 def _sum_numbers(dicts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Key-wise sum of the numbers of several dicts (other values: the first one's)."""
     out: dict[str, Any] = {}
@@ -148,14 +181,18 @@ def _sum_numbers(dicts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _merged_tiers(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per tier: the worst status, summed counts and objective, every district's problems."""
+    """Per tier: the status of the merged tier, summed counts and objective, every problem.
+
+    A tier merged from districts has no lower bound of the whole city's tier (a hub per
+    district, one station per candidate site): it is never ``optimal`` (:func:`merged_status`).
+    """
     names = list(dict.fromkeys(t for p in parts for t in p.get("tiers", {})))
     merged = {}
     for name in names:
         tiers = [p["tiers"][name] for p in parts if name in p.get("tiers", {})]
         objectives = [t.get("objective") for t in tiers]
         merged[name] = {
-            "status": worst_status([t["status"] for t in tiers]),
+            "status": merged_status([t["status"] for t in tiers], None),
             "objective": None if None in objectives else sum(objectives),
             "bound": None, "gap": None,
             "solve_s": round(sum(t.get("solve_s", 0.0) for t in tiers), 3),
@@ -173,6 +210,7 @@ def city_summary(
     city: Mapping[str, Any],
     target_2025: Any,
     seconds: float,
+    bound: float | None,
 ) -> dict[str, Any]:
     """Return the summary of a city: its district plans' summaries merged.
 
@@ -190,19 +228,25 @@ def city_summary(
         The 2025 target share of the whole city (:func:`optimizer.compliance.target_compliance`).
     seconds
         Wall-clock seconds of the city run.
+    bound
+        A lower bound of the whole city's locker cost (:mod:`optimizer.city_bound`), ``None``
+        when there is none (``max-cover`` mode).
 
     Returns
     -------
     dict
-        The plan's keys (objective: the cost of the merged sites and modules; ``bound`` and
-        ``gap`` empty here, filled by :func:`siting.city.plan_city` with the city-wide bound)
-        plus ``districts`` and ``decomposition``.
+        The plan's keys (objective: the cost of the merged sites and modules; ``bound``, its
+        ``gap`` and the ``status`` they prove, :func:`merged_status`) plus ``districts`` and
+        ``decomposition``.
     """
     lp = parts[0]["parameters"]["locker"]
     lockers, demand = layers["lockers"], layers["demand"]
     new = ~lockers["existing"].astype(bool)
     covered = demand["locker_id"].notna().to_numpy()
     parcels = demand["daily_parcels"].to_numpy(float)
+    objective = float(lp["site_cost"] * int(new.sum())
+                      + lp["module_cost"] * float(lockers.loc[new, "modules"].sum()))
+    gap = city_gap(objective, bound)
     counts = _sum_numbers([p["counts"] for p in parts])
     counts.update({
         "communities": len(layers["communities"]), "candidates": len(layers["candidates"]),
@@ -211,10 +255,8 @@ def city_summary(
         "compartments": float(lockers["compartments"].sum()),
     })
     return {
-        "status": worst_status([p["status"] for p in parts]),
-        "objective": float(lp["site_cost"] * int(new.sum())
-                           + lp["module_cost"] * float(lockers.loc[new, "modules"].sum())),
-        "bound": None, "gap": None,
+        "status": merged_status([p["status"] for p in parts], gap),
+        "objective": objective, "bound": bound, "gap": gap,
         "solve_s": round(seconds, 3),
         "build_s": round(sum(p["build_s"] for p in parts), 3),
         "parameters": {**parts[0]["parameters"], **city},
@@ -242,7 +284,9 @@ def city_summary(
         "decomposition": ("districts planned separately by the same pipeline, with candidates "
                           "within the walking radius of each district; sites shared by two "
                           "districts add their modules; the merged plan is feasible, and its "
-                          "gap is measured against a city-wide lower bound (city_bound)"),
+                          "gap is measured against a city-wide lower bound (city_bound): it is "
+                          "optimal only within the solver's gap tolerance of that bound; the "
+                          "merged tiers have no city-wide bound"),
     }
 
 

@@ -247,10 +247,14 @@ time_limit = 30
 """, encoding="utf-8")
     result = run_batch(load_scenarios(path), out=tmp_path / "out", workers=2, charts=False)
     row = result.table.iloc[0]
-    assert row["status"] == "optimal", row["error"]
     folder = tmp_path / "out" / "tianfu-city"
     summary = json.loads((folder / "summary.json").read_text())
     districts = summary["districts"]
+    # each district proven optimal; the merged plan is not (9.5 % above the city's bound when
+    # measured), so the city claims a feasible plan with its gap (tests/test_city_status.py)
+    assert [d["status"] for d in districts] == ["optimal"] * 3
+    assert row["status"] == "feasible", row["error"]
+    assert row["gap"] == pytest.approx(summary["gap"]) and summary["gap"] > 0.01
     assert {d["name"] for d in districts} == {"西御河街道", "春熙路街道", "少城街道"}
     assert sum(d["demand_points"] for d in districts) == summary["coverage"]["demand_points"]
     lockers = gpd.read_file(folder / "plan.gpkg", layer="lockers")

@@ -167,6 +167,26 @@ def test_street_grid_plan_is_the_same_for_every_hash_seed(shanghai_osm: Path,
 WORK_LIMIT = "10"
 
 
+@pytest.mark.slow
+def test_street_grid_box_under_a_work_limit_is_the_same_for_every_hash_seed(
+    shanghai_osm: Path, shanghai_centre: Path, tmp_path: Path
+) -> None:
+    """The path of the test below on a box of the grid: its solve stops unproven by node count.
+
+    Two processes side by side, each under the other's load; a box whose locker model one
+    node does not prove (``conftest.SHANGHAI_CENTRE_BOX``).
+    """
+    a, b = _siting_per_seed(
+        ["plan", "--osm", str(shanghai_osm), "--boundary", str(shanghai_centre),
+         "--work-limit", "1", "--time-limit", "600", "--lang", "en", "--basemap", "none"],
+        tmp_path)
+    summary = _assert_same_plan(a, b)
+    assert summary["demand_source"].startswith("a street grid")
+    assert summary["status"] == "work_limit" and summary["gap"] > 0
+    assert summary["time_budget"]["work_limit"] == 1
+    assert {p["status"] for p in summary["phases"]} <= {"optimal", "work_limit"}
+
+
 @pytest.mark.full
 def test_whole_street_grid_plan_is_the_same_for_every_hash_seed_under_a_work_limit(
     shanghai_osm: Path, tmp_path: Path

@@ -191,10 +191,12 @@ def test_plan_is_compared_with_the_presets_2025_target(chengdu_osm):
     assert share["compartments"] == pytest.approx(160_000 * share["share"])
     assert "units" in record["required"] and "compartments" in record["required"]
     assert record["clause"].startswith("003")
-    assert record["passed"] == (
-        result.summary["counts"]["lockers"] >= share["locker_units"]
-        and result.summary["counts"]["compartments"] >= share["compartments"]
-    )
+    # the area's share of the target is 10.2 units and 181 compartments (measured); the plan's
+    # 37 units and 11,592 compartments exceed it several times over, so the record passes
+    assert share["locker_units"] == pytest.approx(10.2, abs=0.5)
+    assert result.summary["counts"]["lockers"] > 2 * share["locker_units"]
+    assert result.summary["counts"]["compartments"] > 10 * share["compartments"]
+    assert record["passed"] is True
 
 
 def test_package_exposes_the_python_entry_points(chengdu_osm, tmp_path):

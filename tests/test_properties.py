@@ -48,7 +48,8 @@ def _check_invariants(problem: LockerProblem, params: LockerParameters, plan) ->
     assert np.all(plan.pair_share >= -1e-9)
     # only open sites take parcels, and unserved points have a reason
     assert set(plan.pair_site[used].tolist()) <= set(plan.sites.tolist())
-    assert all((r == "") == bool(v) for r, v in zip(plan.reasons, served, strict=True))
+    assert all(r == "" for r, v in zip(plan.reasons, served, strict=True) if v)
+    assert all(r != "" for r, v in zip(plan.reasons, served, strict=True) if not v)
     # R2 at every new locker; existing ones within their capacity
     load = plan.site_load(problem.daily_parcels)
     new = ~problem.existing[plan.sites]

@@ -59,8 +59,10 @@ def test_every_preset_has_r1_to_r7_in_order(name: str) -> None:
         assert rule.plan == name
         own = PLANS[name].source
         # a rule is inherited exactly when its clause is from another plan, which it names
-        assert (rule.inherited_from is None) == (rule.source == own)
-        if rule.inherited_from:
+        if rule.source == own:
+            assert rule.inherited_from is None, rule.id
+        else:
+            assert rule.inherited_from is not None, rule.id
             assert PLANS[rule.inherited_from].source == rule.source
 
 

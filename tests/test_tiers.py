@@ -21,6 +21,7 @@ from walk_reference import walks
 from geodata.area import study_area
 from geodata.network import walk_network
 from geodata.osm import read_osm
+from optimizer.milp import DEFAULT_GAP
 from siting.pipeline import plan
 
 ALL_TIERS = ("lockers", "stations", "villages", "townships", "hubs")
@@ -183,7 +184,9 @@ def test_puyang_all_tiers_county_centre_placed(puyang_osm, puyang_tags):
     assert all(primary.distance(pt) < 1.0 for pt in hubs.geometry)
     # R6 on the whole throughput: inbound and as many outbound (outbound ratio 1)
     assert hubs["throughput"].to_numpy() == pytest.approx(2 * hubs["daily_parcels"].to_numpy())
-    assert (hubs["automatic_sorting"] == (hubs["throughput"] >= 50_000)).all()
+    # a county of 58 villages: every hub far below R6's 50,000 items a day, none automated
+    assert hubs["throughput"].max() < 50_000
+    assert not hubs["automatic_sorting"].any()
     ids = {r["id"] for r in summary["rules"]}
     assert {"R1", "R3", "R4", "R5", "R6", "R7", "G4", "G5"} <= ids
     r5 = [r for r in summary["rules"] if r["id"] == "R5"]
@@ -192,6 +195,12 @@ def test_puyang_all_tiers_county_centre_placed(puyang_osm, puyang_tags):
     t = summary["tiers"]["hubs"]
     assert t["status"] == "optimal" and t["gap"] == pytest.approx(0.0, abs=1e-6)
     assert t["vehicle_km"] > 0 and t["fed_by"] == "township_stations"
+    # a tier's status is a claim on its whole problem: optimal with a bound within the solver's
+    # tolerance; the tiers placed by rule (no bound) say so
+    assert t["bound"] is not None and t["gap"] <= DEFAULT_GAP
+    for name in ("villages", "townships", "cargo_stations"):
+        tier = summary["tiers"][name]
+        assert tier["status"] == "rule-based" and tier["bound"] is None, name
 
 
 def test_puyang_county_centre_given_and_gpkg_layers(puyang_osm, puyang_tags, tmp_path):
