@@ -58,7 +58,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geodata.area import StudyArea, study_area
+from geodata.area import ALL_DISTRICTS, StudyArea, study_area
 from geodata.coverage import city_coverage
 from geodata.districts import districts_from_file, districts_from_osm
 from geodata.errors import InputDataError
@@ -143,7 +143,7 @@ def split_districts(scenario: Scenario, *, extract: OsmExtract | None = None
     if extract is None:
         extract = read_osm(scenario.area.osm)
     area = study_area(extract, boundary=scenario.area.boundary,
-                      boundary_crs=scenario.area.boundary_crs)
+                      boundary_crs=scenario.area.boundary_crs, boundary_name=ALL_DISTRICTS)
     if spec.source == "osm":
         frame = districts_from_osm(extract, area, admin_level=spec.admin_level)
     else:
