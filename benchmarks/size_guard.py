@@ -2,13 +2,13 @@
 
 Usage::
 
-    python benchmarks/size_guard.py [--tiles 1 4 16 64 121] [--real shanghai puyang]
+    python benchmarks/size_guard.py [--tiles 1 4 16 64 121] [--real chengdu shanghai puyang]
     python benchmarks/size_guard.py --report     # table, fit and RESULTS.md from the JSON
 
-Plans, each in a child process of its own, the tiled **synthetic** cities of
-:mod:`benchmarks.city_tiles` (``k`` copies of the Chengdu extract: from about 400 homes to, at 121 copies, about 48,000
-homes) and the real extracts named by ``--real``, each as **one** plan (``siting.pipeline.plan``,
-lockers, no output written), and records per run:
+Plans, each in a child process of its own, the real extracts named by ``--real`` and the tiled
+**synthetic** cities of :mod:`benchmarks.city_tiles` (``k`` copies of the Chengdu extract: about
+400 homes a copy, 48,000 in 121 copies), each as **one** plan (``siting.pipeline.plan``, lockers,
+no output written), and records per run:
 
 - what the size guard sees before any heavy work (:func:`geodata.guards.estimate_size`: the
   file's nodes, the estimated home–site pairs) and its estimate with the coefficients in code;
@@ -111,10 +111,11 @@ def _child(osm: Path, *, radius: float, time_limit: float) -> dict[str, Any]:
 
 
 def _save(row: dict[str, Any], path: Path) -> list[dict[str, Any]]:
-    """Add ``row`` to the rows in ``path``, replacing the row of the same file; return them."""
+    """Add ``row`` to the rows in ``path``, replacing that of the same file and radius."""
     rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-    rows = [r for r in rows if r["file"] != row["file"]] + [row]
-    rows.sort(key=lambda r: (r["file"].startswith("chengdu_x"), r["homes"]))
+    rows = [r for r in rows if (r["file"], r["radius_m"]) != (row["file"], row["radius_m"])]
+    rows = sorted(rows + [row], key=lambda r: (r["file"].startswith("chengdu_x"), r["homes"],
+                                                r["radius_m"]))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(row), flush=True)
@@ -163,9 +164,9 @@ def report(rows: list[dict[str, Any]], command: str, load_start: float) -> str:
     a, b, c = fit_memory(rows)
     k = fit_solve(rows)
     lines = [
-        "| file | nodes | est. pairs | homes | pairs | parts | peak | guard now | × | "
+        "| file | radius m | nodes | est. pairs | homes | pairs | parts | peak | guard now | × | "
         "fit | × | solve s | k·pairs | × | walk s/pair | plan s | load |",
-        "|---|" + "---:|" * 16,
+        "|---|" + "---:|" * 17,
     ]
     worst_guard = worst_fit = worst_solve = 1.0
     for r in rows:
@@ -180,7 +181,8 @@ def report(rows: list[dict[str, Any]], command: str, load_start: float) -> str:
                     if r.get("walk_solve_s") is not None and r["pairs"] else "–")
         fs_text = "–" if math.isnan(fs) else f"{fs:.1f}"
         lines.append(
-            f"| {r['file']} | {r['nodes']:,} | {r['estimated_pairs']:,} | {r['homes']:,} | "
+            f"| {r['file']} | {r['radius_m']:g} | {r['nodes']:,} | {r['estimated_pairs']:,} | "
+            f"{r['homes']:,} | "
             f"{r['pairs']:,} | {r['parts']:,} | {r['peak_bytes'] / 2**30:.2f} GiB | "
             f"{guard / 2**30:.2f} GiB | {fg:.2f} | {fit / 2**30:.2f} GiB | {ff:.2f} | "
             f"{r['solve_s']:.1f} ({r['status']}) | {solve_est:.1f} | {fs_text} | {per_pair} | "
@@ -198,7 +200,9 @@ def report(rows: list[dict[str, Any]], command: str, load_start: float) -> str:
         "locker model's; `peak` the planning process's VmHWM; `guard now` the estimate of "
         "`geodata.guards.bytes_needed` as committed, `fit` this run's fit; `×` the factor "
         "between estimate and measurement; `solve s` the solve stage; `walk s/pair` the walk "
-        "phase's solver seconds per pair; `load` the 1-minute load average before and after.",
+        "phase's solver seconds per pair; `load` the 1-minute load average before and after. "
+        "Each row is saved in `benchmarks/results/size_guard.json` as it finishes, replacing the "
+        "row of the same file and radius.",
     ]
     text = "\n".join(lines)
     print(text)
@@ -210,8 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: measure the sizes, or with ``--report`` only rewrite the report."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--tiles", type=int, nargs="*", default=[1, 4, 16, 64, 121])
-    ap.add_argument("--real", nargs="*", default=["shanghai", "puyang"], choices=list(REAL))
+    ap.add_argument("--real", nargs="*", default=list(REAL), choices=list(REAL))
     ap.add_argument("--radius", type=float, default=300.0)
+    ap.add_argument("--longer-walk", type=float, default=600.0,
+                    help="radius (m) the 16-copy city is also planned at, so that the fit sees "
+                         "pairs vary apart from nodes (default 600)")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--report", action="store_true", help="only the report, from --out")
@@ -234,9 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for tiles in sorted(args.tiles):
             city = write_city(template, Path(tmp) / f"chengdu_x{tiles}.osm.pbf", tiles=tiles)
-            row = _child(city, radius=args.radius, time_limit=args.time_limit)
+            for radius in sorted({args.radius} | ({args.longer_walk} if tiles == 16 else set())):
+                rows = _save(_child(city, radius=radius, time_limit=args.time_limit), args.out)
             city.unlink()
-            rows = _save(row, args.out)
     report(rows, command, load_start)
     return 0
 
