@@ -64,6 +64,20 @@ def measure(osm: Path, *, radius: float, time_limit: float) -> dict[str, Any]:
     """Plan ``osm`` as one plan in this process; its sizes, peak memory and seconds.
 
     Run it in a fresh process: the peak is the process's own.
+
+    Parameters
+    ----------
+    osm
+        The OSM file.
+    radius
+        Walk radius (m).
+    time_limit
+        Solver seconds of the run.
+
+    Returns
+    -------
+    dict
+        One row of the table (see the module docstring).
     """
     import siting.pipeline
     from geodata.guards import SizeEstimate, estimate_size
@@ -157,8 +171,27 @@ def _factor(estimate: float, measured: float) -> float:
     return max(estimate / measured, measured / estimate)
 
 
-def report(rows: list[dict[str, Any]], command: str, load_start: float) -> str:
-    """Print and return the table, the fits and their largest error factors."""
+def report(rows: list[dict[str, Any]], command: str, load_start: float, *,
+           rewritten: bool = False) -> str:
+    """Print the table, the fits and their largest error factors; write the RESULTS.md entry.
+
+    Parameters
+    ----------
+    rows
+        The measured rows.
+    command
+        The command the entry is filed under.
+    load_start
+        The load average when this command started.
+    rewritten
+        Whether the report is rewritten from the JSON (``--report``): the machine line's load
+        is then the report's, each row's own load is in its ``load`` column.
+
+    Returns
+    -------
+    str
+        The entry's text.
+    """
     from geodata.guards import bytes_needed
 
     a, b, c = fit_memory(rows)
@@ -204,6 +237,10 @@ def report(rows: list[dict[str, Any]], command: str, load_start: float) -> str:
         "Each row is saved in `benchmarks/results/size_guard.json` as it finishes, replacing the "
         "row of the same file and radius.",
     ]
+    if rewritten:
+        lines.insert(0, f"Report rewritten from `{OUT.relative_to(OUT.parents[2])}` with "
+                        "`--report`: the machine line's load is the report's, each row's is in "
+                        "its `load` column.\n")
     text = "\n".join(lines)
     print(text)
     write_entry(command, text, load_start=load_start)
@@ -230,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()[0]
     command = "python benchmarks/size_guard.py"
     if args.report:
-        report(json.loads(args.out.read_text(encoding="utf-8")), command, load_start)
+        report(json.loads(args.out.read_text(encoding="utf-8")), command, load_start,
+               rewritten=True)
         return 0
     from benchmarks.city_tiles import EXTRACTS, clip_extract, write_city
 
