@@ -6,20 +6,15 @@ radius), how much memory the plan would need, and raises
 :class:`~geodata.errors.AreaTooLargeError` with the estimate and a hint when that is more than
 a share of the machine's physical memory.
 
-The estimate is deliberately rough and on the safe side. It was fitted on two measured runs
-(peak resident memory of ``siting.pipeline.plan`` without output, 2 cores):
-
-============================  ========  =====  ===========  =========
-extract                       nodes     ways   pairs        peak RSS
-============================  ========  =====  ===========  =========
-Chengdu, Tianfu Square        11,563    1,775  5,483        422 MB
-Shanghai centre (roads only)  21,786    4,701  20,635       641 MB
-============================  ========  =====  ===========  =========
-
-so ``bytes ≈ BASE + PER_NODE × nodes + PER_PAIR × pairs``. Every node of the file is read
-(osmnx parses the whole XML), whatever the boundary; the home–site pairs within the radius
-are estimated as ``demand points × candidate density × π r² × DETOUR`` with both demand points
-and candidates taken as a share of the ways inside the area.
+The estimate is ``bytes = BASE_BYTES + BYTES_PER_NODE × nodes + BYTES_PER_PAIR × pairs``
+(:func:`bytes_needed`), where ``nodes`` are the OSM file's nodes (every one is read, whatever the
+boundary) and ``pairs`` the home–site pairs within the radius estimated as
+``demand points × candidate density × π r² × DETOUR``, demand points and candidates taken as a
+share of the ways inside the area. Its coefficients are fitted on the peak resident memory of
+one plan per size, from a few hundred to about 48,000 homes, measured by
+``python benchmarks/size_guard.py`` (the table: ``benchmarks/results/size_guard.json`` and the
+command's entry in ``benchmarks/RESULTS.md``); on every size of that table the estimate is
+within :data:`ERROR_FACTOR` of the measured peak (``tests/test_guards.py`` checks it).
 """
 
 from __future__ import annotations
@@ -38,7 +33,10 @@ __all__ = [
     "BASE_BYTES",
     "BYTES_PER_NODE",
     "BYTES_PER_PAIR",
+    "ERROR_FACTOR",
+    "MAX_SHARE",
     "SizeEstimate",
+    "bytes_needed",
     "check_area_size",
     "estimate_size",
     "physical_memory",
@@ -46,12 +44,18 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Interpreter, numpy/geopandas/osmnx/HiGHS loaded, nothing read yet.
-BASE_BYTES = 250 * 2**20
-#: Per OSM node of the file: XML parse, osmnx graph and feature frames (measured ~15 kB).
-BYTES_PER_NODE = 15_000
-#: Per home–site pair within the radius: sparse distances, model columns and rows.
-BYTES_PER_PAIR = 500
+# Fitted by ``python benchmarks/size_guard.py`` (non-negative least squares on the relative
+# error of the peak resident memory of one plan per size; see its entry in benchmarks/RESULTS.md).
+#: Interpreter and libraries loaded, the smallest plan's working set.
+BASE_BYTES = 358_000_000
+#: Per OSM node of the file: the extract in memory, networks and feature frames.
+BYTES_PER_NODE = 3_910
+#: Per estimated home–site pair within the radius: distances, model columns and rows.
+BYTES_PER_PAIR = 617
+#: Largest factor between the estimate and the measured peak on the benchmark's table.
+ERROR_FACTOR = 1.5
+#: Largest share of the machine's memory a plan may take.
+MAX_SHARE = 0.75
 #: Share of the ways inside the area taken as demand points, and as candidate sites.
 WAY_SHARE = 0.3
 #: Walking paths are longer than straight lines: the walk disc is about this share of the
@@ -105,7 +109,8 @@ class SizeEstimate:
             f"{self.area_km2:,.1f} km², {self.n_nodes:,} OSM nodes and {self.n_ways:,} ways, "
             f"about {self.demand_points:,} demand points × {self.candidates:,} candidate sites "
             f"→ {self.pairs:,} home–site pairs: about {_gib(self.bytes_needed)} of memory "
-            f"needed, {_gib(self.max_share * self.memory_bytes)} usable "
+            f"needed (measured within {ERROR_FACTOR:.1f}x), "
+            f"{_gib(self.max_share * self.memory_bytes)} usable "
             f"({self.max_share:.0%} of {_gib(self.memory_bytes)})"
         )
 
@@ -131,13 +136,31 @@ def physical_memory() -> int:
     return int(pages) * int(size)
 
 
+def bytes_needed(n_nodes: int, pairs: float) -> float:
+    """Return the estimated peak memory of a plan (the fitted model of the module docstring).
+
+    Parameters
+    ----------
+    n_nodes
+        Nodes of the OSM file.
+    pairs
+        Estimated home–site pairs within the radius.
+
+    Returns
+    -------
+    float
+        Bytes.
+    """
+    return BASE_BYTES + BYTES_PER_NODE * n_nodes + BYTES_PER_PAIR * pairs
+
+
 def estimate_size(
     extract: OsmExtract,
     area: StudyArea,
     *,
     radius_m: float,
     memory_bytes: int | None = None,
-    max_share: float = 0.75,
+    max_share: float = MAX_SHARE,
 ) -> SizeEstimate:
     """Estimate the memory a plan of ``area`` needs, from cheap counts only.
 
@@ -179,7 +202,7 @@ def estimate_size(
     disc_km2 = math.pi * (radius_m / 1000.0) ** 2 * DETOUR
     per_point = min(sites, sites / area_km2 * disc_km2)
     pairs = demand * per_point
-    needed = BASE_BYTES + BYTES_PER_NODE * extract.n_nodes + BYTES_PER_PAIR * pairs
+    needed = bytes_needed(extract.n_nodes, pairs)
     return SizeEstimate(
         area_km2=area_km2,
         n_nodes=extract.n_nodes,
@@ -200,7 +223,7 @@ def check_area_size(
     *,
     radius_m: float,
     memory_bytes: int | None = None,
-    max_share: float = 0.75,
+    max_share: float = MAX_SHARE,
 ) -> SizeEstimate:
     """Refuse an area too large for this machine, early, with the estimate and a hint.
 

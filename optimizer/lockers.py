@@ -117,9 +117,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Solver seconds the walk phase's linear program takes per home-site pair, measured on the
-#: Shanghai street grid (14,212 pairs: 0.1 s idle, 0.7 s at a load of 10 on 2 cores); that
-#: much of a run's budget is kept for it.
+#: Solver seconds kept for the walk phase's linear program per home-site pair: that much of a
+#: run's budget is held back for it. Measured by ``python benchmarks/size_guard.py`` (column
+#: ``walk s/pair`` of its entry in benchmarks/RESULTS.md): 5-19 µs per pair on the extracts and
+#: tiled cities of 58 to 686,771 pairs at a load of 6-12 on 2 cores; 50 µs keeps 2.6 times the
+#: slowest.
 WALK_S_PER_PAIR = 5e-5
 
 #: Share of a part's budget left after its start that is kept for its cost phase, the solve

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geodata.errors import SitingError
+from siting.console_text import labelled
 
 __all__ = ["batch", "results_view"]
 
@@ -66,10 +67,10 @@ def batch(
         _err.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
     for _path, rejected in load_errors:
-        _err.print(f"[red]scenario file rejected:[/red] {rejected}", highlight=False)
+        _err.print(labelled("scenario file rejected:", "red", rejected), highlight=False)
     total = len(runs) + len(load_errors)
     with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("{task.description}"), console=_err,
+                  TimeElapsedColumn(), TextColumn("{task.description}", markup=False), console=_err,
                   transient=False) as bar:
         task = bar.add_task("", total=total)
 
@@ -91,10 +92,11 @@ def batch(
             raise typer.Exit(2) from None
     _out.print(results_view(result.table, _out))
     for name, path in result.files.items():
-        _out.print(f"{name}: {path}", highlight=False)
+        _out.print(Text(f"{name}: {path}"), highlight=False)
     failed = result.failed
     for _, row in failed.iterrows():
-        _err.print(f"[red]failed:[/red] {row['scenario']}: {row['error']}", highlight=False)
+        _err.print(labelled("failed:", "red", f"{row['scenario']}: {row['error']}"),
+                   highlight=False)
     if len(failed):
         raise typer.Exit(1)
 
@@ -133,7 +135,7 @@ def _wide(frame: Any) -> Table:
     for label in _LABELS:
         table.add_column(label, justify="right")
     for _, r in frame.iterrows():
-        table.add_row(str(r["scenario"]), _status(r), *_figures(r))
+        table.add_row(Text(str(r["scenario"])), Text(_status(r)), *_figures(r))
     return table
 
 

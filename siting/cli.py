@@ -11,10 +11,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from geodata.errors import SitingError
 from optimizer.rules import WALK_RADIUS_M
 from siting.batch_cli import batch
+from siting.console_text import labelled, stage_line
 from siting.template_cli import template
 
 app = typer.Typer(
@@ -107,7 +109,7 @@ def _hub_sites(debug: bool, path: Path | None, datum: PlannerDatum | None) -> An
 
 
 def _progress(stage: str, what: str, seconds: float) -> None:
-    console.print(f"[bold]{stage:>11}[/bold]  {what}  [dim]({seconds:.2f} s)[/dim]")
+    console.print(stage_line(stage, what, seconds), highlight=False)
 
 
 def _call(debug: bool, func: Callable[..., Any], **kwargs: object) -> Any:
@@ -121,7 +123,7 @@ def _call(debug: bool, func: Callable[..., Any], **kwargs: object) -> Any:
     except SitingError as err:
         if debug:
             raise
-        console.print(f"[red]error:[/red] {err}", highlight=False)
+        console.print(labelled("error:", "red", err), highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -141,20 +143,22 @@ def _warn_plan(summary: dict[str, Any]) -> None:
         why = (f"--mode max-cover --budget {budget} ({params.get('budget_kind', 'modules')}) "
                "opens no locker and the area has no existing one"
                if params.get("mode") == "max-cover" else "no candidate site is within the radius")
-        console.print(f"[yellow]warning:[/yellow] the plan serves none of the "
-                      f"{cov['demand_points']} demand points: {why}. Fix: raise --budget, or "
-                      "use --mode min-cost or a larger --radius-m", highlight=False)
+        console.print(labelled("warning:", "yellow", f"the plan serves none of the "
+                               f"{cov['demand_points']} demand points: {why}. Fix: raise "
+                               "--budget, or use --mode min-cost or a larger --radius-m"),
+                      highlight=False)
     records = summary.get("rules", [])
     for r in records:
         if not r.get("passed", True) and r.get("evaluated", True):
             where = f" in {r['place']}" if r.get("place") else ""
-            console.print(f"[yellow]rule not met:[/yellow] {r['id']}{where} [{r.get('clause', '')}]"
-                          f": required {r.get('required')}, achieved {r.get('achieved')}",
+            console.print(labelled("rule not met:", "yellow",
+                                   f"{r['id']}{where} [{r.get('clause', '')}]: required "
+                                   f"{r.get('required')}, achieved {r.get('achieved')}"),
                           highlight=False)
     unjudged = sorted({r["id"] for r in records if not r.get("evaluated", True)})
     if unjudged:
-        console.print(f"not evaluated (tier not planned or data missing, see summary.json "
-                      f"rules): {', '.join(unjudged)}", highlight=False)
+        console.print(Text(f"not evaluated (tier not planned or data missing, see "
+                           f"summary.json rules): {', '.join(unjudged)}"), highlight=False)
 
 
 def _gap(gap: float | None) -> str:
@@ -179,16 +183,16 @@ def _run(debug: bool, **kwargs: object) -> None:
         display.close()
     s = result.summary
     cov = s["coverage"]
-    console.print(
-        f"[bold green]{s['status']}[/bold green]: {s['counts']['lockers']} lockers, "
+    console.print(labelled(
+        f"{s['status']}:", "bold green", f"{s['counts']['lockers']} lockers, "
         f"{s['counts']['modules']} modules, {s['counts']['compartments']:.0f} compartments; "
         f"{cov['covered']} of {cov['demand_points']} buildings served "
-        f"({cov['parcel_share_covered']:.1%} of parcels); gap {_gap(s['gap'])}",
+        f"({cov['parcel_share_covered']:.1%} of parcels); gap {_gap(s['gap'])}"),
         highlight=False,
     )
     _warn_plan(s)
     if result.out is not None:
-        out_console.print(f"map: {result.out / 'map.html'}", highlight=False)
+        out_console.print(Text(f"map: {result.out / 'map.html'}"), highlight=False)
 
 
 @app.command()
@@ -319,7 +323,7 @@ def candidates(
         tianditu_key=tianditu_key,
     )
     console.print(f"{len(sites)} candidate sites", highlight=False)
-    out_console.print(f"map: {out / 'map.html'}", highlight=False)
+    out_console.print(Text(f"map: {out / 'map.html'}"), highlight=False)
 
 
 @app.command()
@@ -332,17 +336,19 @@ def rules(
     try:
         rule_set = load_preset(preset)
     except SitingError as err:
-        console.print(f"[red]error:[/red] {err}", highlight=False)
+        console.print(labelled("error:", "red", err), highlight=False)
         raise typer.Exit(2) from None
     table = Table(title=f"rules: {rule_set.name}", show_lines=False)
     for col in ("id", "rule", "value", "unit", "source", "clause"):
         table.add_column(col)
     for r in rule_set:
         source = r.source + (f" (from {r.inherited_from})" if r.inherited_from else "")
-        table.add_row(r.id, r.title_zh, r.value_text, r.unit, source, f"{r.clause}: {r.quote}")
+        table.add_row(*(Text(v) for v in (r.id, r.title_zh, r.value_text, r.unit, source,
+                                          f"{r.clause}: {r.quote}")))
     out_console.print(table)
     if rule_set.target is not None:
-        out_console.print(f"2025 target: {rule_set.target.describe()}", highlight=False)
+        out_console.print(Text(f"2025 target: {rule_set.target.describe()}"),
+                          highlight=False)
 
 
 app.command("batch")(batch)

@@ -19,8 +19,10 @@ from types import FrameType
 
 from rich.console import Console
 from rich.status import Status
+from rich.text import Text
 
 from optimizer.budget import SolveBudget, SolveProgress
+from siting.console_text import stage_line
 
 __all__ = ["SolveDisplay", "stop_on_ctrl_c"]
 
@@ -46,15 +48,15 @@ class SolveDisplay:
         line = update.describe()
         if update.status == "running" and self.console.is_terminal:
             if self._status is None:
-                self._status = self.console.status(line)
+                self._status = self.console.status(Text(line))
                 self._status.start()
             else:
-                self._status.update(line)
+                self._status.update(Text(line))
             return
         if update.status != "running" and update.elapsed_s < SHOW_DONE_AFTER_S:
             return
         self.close()
-        self.console.print(f"[bold]{'solving':>11}[/bold]  {line}", highlight=False)
+        self.console.print(stage_line("solving", line), highlight=False)
 
     def close(self) -> None:
         """Remove the live status line, if one is shown."""
