@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import networkx as nx
 import numpy as np
@@ -39,8 +40,14 @@ Segment = tuple[Node, Node]
 
 
 def _elements(path: Path) -> Iterator[ET.Element]:
-    opener = {".xz": lzma.open, ".bz2": bz2.open}.get(path.suffix, open)
-    with opener(path, "rb") as stream:
+    stream: IO[bytes]
+    if path.suffix == ".xz":
+        stream = lzma.open(path, "rb")
+    elif path.suffix == ".bz2":
+        stream = bz2.open(path, "rb")
+    else:
+        stream = path.open("rb")
+    with stream:
         for _, element in ET.iterparse(stream, events=("end",)):
             if element.tag in ("node", "way"):
                 yield element

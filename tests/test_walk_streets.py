@@ -28,9 +28,9 @@ NEAR_M = 100.0
 FACTOR = 1.5
 
 
-def _pairs_over(osm: Path, **options: float) -> tuple[int, list[str]]:
+def _pairs_over(osm: Path, time_limit: float = 60.0) -> tuple[int, list[str]]:
     """Plan ``osm``; return its pairs more than 100 m apart and those walking over 1.5 x r."""
-    assignments = plan(osm, radius_m=RADIUS_M, **options).layers["assignments"]
+    assignments = plan(osm, radius_m=RADIUS_M, time_limit=time_limit).layers["assignments"]
     ends = shapely.get_coordinates(assignments.geometry.to_numpy()).reshape(-1, 2, 2)
     homes, sites = ends[:, 0], ends[:, 1]
     far = np.hypot(*(homes - sites).T) > NEAR_M
