@@ -58,7 +58,8 @@ def chengdu_plan(chengdu_osm):
 @pytest.fixture(scope="module")
 def walk_graph(chengdu_osm):
     ex = read_osm(chengdu_osm)
-    return walk_network(ex, study_area(ex))
+    # the plan's network: the area grown by the stations' 500 m walk (siting.pipeline)
+    return walk_network(ex, study_area(ex), margin_m=500.0)
 
 
 def walks_to_nearest(walk, homes_xy: np.ndarray, stations_xy: np.ndarray) -> np.ndarray:

@@ -64,7 +64,7 @@ def test_puyang_pairs_walk_along_the_files_streets(puyang_osm: Path) -> None:
 
 @pytest.mark.slow
 def test_shanghai_grid_pairs_walk_along_the_files_streets(shanghai_osm: Path) -> None:
-    """Roads only: demand from the street grid, lockers at street corners; a 10 s solve."""
-    far, over = _pairs_over(shanghai_osm, time_limit=10.0)
+    """Roads only: demand from the street grid, lockers at street corners; a 30 s solve."""
+    far, over = _pairs_over(shanghai_osm, time_limit=30.0)
     assert far > 1000
     assert not over, f"{len(over)} of {far} pairs: " + "; ".join(over[:20])
