@@ -27,8 +27,8 @@ The pipeline (one INFO log line per network, with what was dropped at each step)
    geometry meets the grown area, with both its ends. Components are taken before the cut, so
    a street whose links run outside the area stays connected through them; and a walk of at
    most ``margin_m`` from a point in the area, or the access leg to its nearest street, never
-   leaves the grown area, so the cut changes neither (the pipeline grows the area by the walk
-   radius or the access cap, whichever is longer).
+   leaves the grown area, so the cut changes neither (the pipeline grows the area by the
+   plan's longest walk or the access cap, whichever is longer).
    **drive**: the graph is clipped to the study area polygon (a node is kept when it lies in
    the polygon or on its border, an edge when both its ends are kept), then only its largest
    weakly connected component is kept.
