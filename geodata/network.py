@@ -22,9 +22,16 @@ The pipeline (one INFO log line per network, with what was dropped at each step)
    :func:`geodata.edge_tags.resolve_merged_tags`: ``highway`` is the most important class of
    the merged ways, every other tag the sorted list of its values;
 4. it is projected to the study area's UTM CRS;
-5. it is clipped to the study area polygon: a node is kept when it lies in the polygon (or on
-   its border), an edge when both its ends are kept;
-6. only the largest weakly connected component is kept.
+5. **walk**: only the largest weakly connected component of the whole file's graph is kept,
+   then the graph is cut to the study area grown by ``margin_m``: an edge is kept when its
+   geometry meets the grown area, with both its ends. Components are taken before the cut, so
+   a street whose links run outside the area stays connected through them; and a walk of at
+   most ``margin_m`` from a point in the area, or the access leg to its nearest street, never
+   leaves the grown area, so the cut changes neither (the pipeline grows the area by the
+   plan's longest walk or the access cap, whichever is longer).
+   **drive**: the graph is clipped to the study area polygon (a node is kept when it lies in
+   the polygon or on its border, an edge when both its ends are kept), then only its largest
+   weakly connected component is kept.
 
 Edge lengths are osmnx's great-circle ``length`` in metres (summed along simplified edges).
 """
@@ -107,9 +114,11 @@ class Dropped:
     isolated_nodes
         Nodes left without any edge by the two filters above.
     outside_area_nodes, outside_area_edges
-        Nodes (and edges touching them) of the simplified graph outside the study area.
+        Nodes and edges of the simplified graph cut off at the study area (grown by the
+        margin, for a walk network).
     outside_component_nodes, outside_component_edges
-        Nodes and edges inside the area but outside the largest weakly connected component.
+        Nodes and edges outside the largest weakly connected component (of the whole graph for
+        a walk network, of the clipped graph for a drive network).
     """
 
     non_highway_edges: int
@@ -130,7 +139,8 @@ class Network:
     kind
         ``"walk"`` or ``"drive"``.
     graph
-        The simplified, projected, clipped osmnx ``MultiDiGraph`` (largest component only).
+        The simplified, projected, cut osmnx ``MultiDiGraph`` (largest component only; a walk
+        network reaches beyond the study area by its margin).
         Node ``x``/``y`` are metres in ``crs``; edge ``length`` is metres.
     node_ids
         OSM node ids; row ``i`` of ``xy`` and of ``adjacency`` is node ``node_ids[i]``
@@ -197,7 +207,7 @@ class Network:
         return np.asarray(index, dtype=np.int64), np.asarray(offset, dtype=float)
 
 
-def walk_network(extract: OsmExtract, area: StudyArea) -> Network:
+def walk_network(extract: OsmExtract, area: StudyArea, *, margin_m: float = 0.0) -> Network:
     """Build the walking network of a study area.
 
     Parameters
@@ -205,7 +215,10 @@ def walk_network(extract: OsmExtract, area: StudyArea) -> Network:
     extract
         The OSM data.
     area
-        The study area; the network is clipped to ``area.projected``, in ``area.crs``.
+        The study area; the network is in ``area.crs``.
+    margin_m
+        How far beyond the area walks may go, in metres: the network holds every edge of the
+        largest component that meets ``area.projected`` grown by it (module docstring, 5).
 
     Returns
     -------
@@ -216,8 +229,13 @@ def walk_network(extract: OsmExtract, area: StudyArea) -> Network:
     ------
     OsmFileError
         When the file has no walkable highway ways in the area.
+    ParameterError
+        When ``margin_m`` is negative or not finite.
     """
-    return _build(extract, area, "walk")
+    if not (np.isfinite(margin_m) and margin_m >= 0):
+        raise ParameterError(f"margin_m={margin_m!r} must be a finite number of metres >= 0. "
+                             "Fix: pass the walk radius, e.g. 300")
+    return _build(extract, area, "walk", margin_m)
 
 
 def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
@@ -240,7 +258,7 @@ def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
     OsmFileError
         When the file has no drivable highway ways in the area.
     """
-    return _build(extract, area, "drive")
+    return _build(extract, area, "drive", 0.0)
 
 
 def as_points(xy: ArrayLike) -> FloatArray:
@@ -274,7 +292,7 @@ def as_points(xy: ArrayLike) -> FloatArray:
     return points
 
 
-def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
+def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind, margin_m: float) -> Network:
     t0 = time.perf_counter()
     if not area.crs.is_projected:
         raise CRSError(
@@ -282,6 +300,58 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
             f"the study area's CRS {area.crs.to_string()} is not projected",
             "make the area with geodata.area.study_area",
         )
+    graph, n_non_highway, n_excluded, n_isolated = _projected_graph(extract, area, kind)
+    n_edges_before = graph.number_of_edges()
+    if kind == "walk":
+        graph, cut = _component_then_cut(graph, area.projected.buffer(margin_m))
+    else:
+        graph, cut = _clip_then_component(graph, area.projected)
+    if graph.number_of_edges() == 0:
+        raise OsmFileError(
+            extract.path,
+            f"the file has no {kind} highway ways inside the study area {area.name!r} "
+            f"({n_edges_before} edges outside it)",
+            "check the boundary, or export an OSM area that covers it",
+        )
+    dropped = Dropped(n_non_highway, n_excluded, n_isolated, *cut)
+    node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
+    xy = np.column_stack(
+        [
+            np.fromiter((graph.nodes[n]["x"] for n in node_ids), dtype=float),
+            np.fromiter((graph.nodes[n]["y"] for n in node_ids), dtype=float),
+        ]
+    )
+    adjacency = _adjacency(graph, node_ids, symmetric=kind == "walk")
+    network = Network(kind=kind, graph=graph, node_ids=node_ids, xy=xy, adjacency=adjacency,
+                      crs=area.crs, dropped=dropped)
+    log.info(
+        "%s_network: %d nodes, %d edges, %.1f km in %s (+%g m); dropped %d non-highway and %d "
+        "excluded edges, %d nodes/%d edges outside the area, %d nodes/%d edges outside the "
+        "largest component; %.2f s",
+        kind,
+        network.n_nodes,
+        network.n_edges,
+        float(adjacency.sum()) / 1000.0 / (2.0 if kind == "walk" else 1.0),
+        area.name,
+        margin_m,
+        n_non_highway,
+        n_excluded,
+        dropped.outside_area_nodes,
+        dropped.outside_area_edges,
+        dropped.outside_component_nodes,
+        dropped.outside_component_edges,
+        time.perf_counter() - t0,
+    )
+    return network
+
+
+def _projected_graph(
+    extract: OsmExtract, area: StudyArea, kind: NetworkKind
+) -> tuple[nx.MultiDiGraph, int, int, int]:
+    """Return the file's ways of the kind, simplified and projected to ``area.crs`` (1-4).
+
+    Returns the graph and the counts of non-highway edges, excluded edges and isolated nodes.
+    """
     raw, n_non_highway = extract.data.derived("highway_graph", _highway_graph)
     way_tags = extract.data.derived("highway_way_tags", _highway_way_tags)
     graph = raw.copy()
@@ -303,70 +373,55 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind) -> Network:
     graph = ox.simplify_graph(graph)
     resolve_merged_tags(graph)
     graph = ox.projection.project_graph(graph, to_crs=area.crs)
+    return graph, n_non_highway, len(excluded), len(isolated)
 
+
+def _component_then_cut(
+    graph: nx.MultiDiGraph, grown: shapely.Geometry
+) -> tuple[nx.MultiDiGraph, tuple[int, int, int, int]]:
+    """Keep the largest component, then its edges meeting ``grown`` (walk network, 5).
+
+    Returns the graph and the nodes and edges cut at the area, then outside the component.
+    """
+    n_nodes, n_edges = graph.number_of_nodes(), graph.number_of_edges()
+    largest = max(nx.weakly_connected_components(graph), key=len)
+    graph = graph.subgraph(largest).copy()
+    off_component = (n_nodes - graph.number_of_nodes(), n_edges - graph.number_of_edges())
+    edges: list[tuple[int, int, int, Any]] = list(graph.edges(keys=True, data="geometry"))
+    nodes = graph.nodes
+    lines = [line or shapely.LineString([(nodes[u]["x"], nodes[u]["y"]),
+                                          (nodes[v]["x"], nodes[v]["y"])])
+             for u, v, _, line in edges]
+    shapely.prepare(grown)
+    meets = shapely.intersects(grown, lines) if lines else np.empty(0, dtype=bool)
+    cut: list[Any] = [(u, v, k) for (u, v, k, _), keep in zip(edges, meets, strict=True)
+                      if not keep]
+    graph.remove_edges_from(cut)
+    isolated = [n for n, degree in graph.degree() if degree == 0]
+    graph.remove_nodes_from(isolated)
+    return graph, (len(isolated), len(cut), *off_component)
+
+
+def _clip_then_component(
+    graph: nx.MultiDiGraph, polygon: shapely.Geometry
+) -> tuple[nx.MultiDiGraph, tuple[int, int, int, int]]:
+    """Keep the nodes in ``polygon``, then the largest component (drive network, 5).
+
+    Returns the graph and the nodes and edges clipped at the area, then outside the component.
+    """
     nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     x = np.fromiter((graph.nodes[n]["x"] for n in nodes), dtype=float, count=len(nodes))
     y = np.fromiter((graph.nodes[n]["y"] for n in nodes), dtype=float, count=len(nodes))
-    inside = shapely.intersects_xy(area.projected, x, y)
+    inside = shapely.intersects_xy(polygon, x, y)
     n_edges_before = graph.number_of_edges()
     graph.remove_nodes_from(nodes[~inside].tolist())
-    n_out_nodes = int(np.count_nonzero(~inside))
-    n_out_edges = n_edges_before - graph.number_of_edges()
+    clipped = (int(np.count_nonzero(~inside)), n_edges_before - graph.number_of_edges())
     if graph.number_of_edges() == 0:
-        raise OsmFileError(
-            extract.path,
-            f"the file has no {kind} highway ways inside the study area {area.name!r} "
-            f"({n_edges_before} edges outside it)",
-            "check the boundary, or export an OSM area that covers it",
-        )
-
+        return graph, (*clipped, 0, 0)
     largest = max(nx.weakly_connected_components(graph), key=len)
-    n_before_cc = (graph.number_of_nodes(), graph.number_of_edges())
+    n_nodes, n_edges = graph.number_of_nodes(), graph.number_of_edges()
     graph.remove_nodes_from([n for n in list(graph.nodes) if n not in largest])
-    dropped = Dropped(
-        non_highway_edges=n_non_highway,
-        excluded_edges=len(excluded),
-        isolated_nodes=len(isolated),
-        outside_area_nodes=n_out_nodes,
-        outside_area_edges=n_out_edges,
-        outside_component_nodes=n_before_cc[0] - graph.number_of_nodes(),
-        outside_component_edges=n_before_cc[1] - graph.number_of_edges(),
-    )
-    node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
-    xy = np.column_stack(
-        [
-            np.fromiter((graph.nodes[n]["x"] for n in node_ids), dtype=float),
-            np.fromiter((graph.nodes[n]["y"] for n in node_ids), dtype=float),
-        ]
-    )
-    adjacency = _adjacency(graph, node_ids, symmetric=kind == "walk")
-    network = Network(
-        kind=kind,
-        graph=graph,
-        node_ids=node_ids,
-        xy=xy,
-        adjacency=adjacency,
-        crs=area.crs,
-        dropped=dropped,
-    )
-    log.info(
-        "%s_network: %d nodes, %d edges, %.1f km in %s; dropped %d non-highway and %d "
-        "excluded edges, %d nodes/%d edges outside the area, %d nodes/%d edges outside the "
-        "largest component; %.2f s",
-        kind,
-        network.n_nodes,
-        network.n_edges,
-        float(adjacency.sum()) / 1000.0 / (2.0 if kind == "walk" else 1.0),
-        area.name,
-        n_non_highway,
-        len(excluded),
-        n_out_nodes,
-        n_out_edges,
-        dropped.outside_component_nodes,
-        dropped.outside_component_edges,
-        time.perf_counter() - t0,
-    )
-    return network
+    return graph, (*clipped, n_nodes - graph.number_of_nodes(), n_edges - graph.number_of_edges())
 
 
 def _keeps(kind: NetworkKind, tags: dict[str, str]) -> bool:

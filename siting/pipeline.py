@@ -48,7 +48,7 @@ from geodata.planner_data import (
 )
 from geodata.rural import villages_from_osm
 from geodata.villages import communities_from_villages
-from geodata.walking import residential_compounds
+from geodata.walking import ACCESS_CAP_M, residential_compounds
 from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
 from maps.layers import locker_layers
@@ -72,6 +72,7 @@ from optimizer.lockers import (
     solve_lockers,
 )
 from optimizer.rules import WALK_RADIUS_M, RuleSet, preset
+from optimizer.stations import StationParameters
 from siting.options import PlanOptions
 from siting.summary import plan_summary
 from siting.tiers import run_tiers
@@ -610,12 +611,13 @@ def read_district(
     stages.done(
         "read", f"{Path(osm).name}, area {area.projected.area / 1e6:.2f} km² ({area.source})"
     )
-    walk = walk_network(extract, area)
+    margin_m = _walk_margin(options, radius_m)
+    walk = walk_network(extract, area, margin_m=margin_m)
     stages.done(
         "network",
         f"{walk.n_nodes} nodes, {walk.n_edges} edges; dropped "
         f"{walk.dropped.outside_component_nodes} nodes off the largest component, "
-        f"{walk.dropped.outside_area_nodes} outside the area",
+        f"{walk.dropped.outside_area_nodes} beyond {margin_m:g} m of the area",
     )
     features = read_siting_features(extract, tags=with_basemap_tags(SITING_TAGS))
     buildings = buildings_from_osm(extract, area, features=features)
@@ -659,6 +661,19 @@ def read_district(
     )
     return District(extract, area, walk, demand, communities, candidates, demand_source,
                     features, basemap)
+
+
+def _walk_margin(options: PlanOptions, radius_m: float) -> float:
+    """Return how far beyond the study area the walk network reaches, in metres.
+
+    The longest walk the plan measures (the locker radius; the stations' and cargo stations'
+    when that tier is planned) or the access cap, whichever is longer: a walk from a point in
+    the area, and the access leg to its nearest street, then run on the same streets as on the
+    whole file (:mod:`geodata.network`, 5).
+    """
+    p = StationParameters()
+    stations = max(p.radius_m, p.cargo_radius_m) if "stations" in options.tiers else 0.0
+    return max(radius_m, stations, ACCESS_CAP_M)
 
 
 def _owned_demand(demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,

@@ -47,7 +47,7 @@ def old_table(chengdu_inputs, tmp_path_factory):
 
 def test_g2_fails_where_areas_lie_beyond_the_lockers_walk(zhengzhou, chengdu_inputs):
     """The lockers follow the homes: some of the 72 commercial and government areas have none
-    within 300 m walk (17 on one optimal plan of the demo), 恒大广场 always (737 m from any
+    within 300 m walk (16 on one optimal plan of the demo), 恒大广场 always (654 m from any
     home's locker)."""
     extract, area, features, _ = chengdu_inputs
     areas = commercial_areas_from_osm(features, area)
@@ -144,4 +144,4 @@ def test_report_shows_goal_records_in_its_language(old_plan, zhengzhou, lang, tm
     need = "需要哪些小区是老旧小区" if zh else "not evaluated — needs which compounds are old"
     assert need in text
     assert ("G2 · 恒大广场" in text and
-            ("最近的快件箱步行 737 米" if zh else "nearest locker 737 m walk") in text)
+            ("最近的快件箱步行 654 米" if zh else "nearest locker 654 m walk") in text)

@@ -20,6 +20,7 @@ from geodata.network import (
     Network,
     _highway_way_tags,
     drive_network,
+    street_lines,
     walk_network,
 )
 from geodata.osm import OsmExtract, read_osm
@@ -34,6 +35,19 @@ def chengdu(chengdu_osm_plain: Path) -> tuple[OsmExtract, StudyArea]:
 @pytest.fixture(scope="module")
 def chengdu_walk(chengdu: tuple[OsmExtract, StudyArea]) -> Network:
     return walk_network(*chengdu)
+
+
+@pytest.fixture(scope="module")
+def centre(chengdu: tuple[OsmExtract, StudyArea], tmp_path_factory) -> StudyArea:
+    """A 600 m square in the middle of the Chengdu extract: streets run out of it on all sides."""
+    extract, area = chengdu
+    x, y = area.projected.centroid.coords[0]
+    frame = gpd.GeoDataFrame({"name": ["centre"]},
+                             geometry=[shapely.box(x - 300, y - 300, x + 300, y + 300)],
+                             crs=area.crs)
+    path = tmp_path_factory.mktemp("centre") / "centre.gpkg"
+    frame.to_file(path, driver="GPKG")
+    return study_area(extract, boundary=path)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +71,11 @@ def _assert_consistent(net: Network, area: StudyArea) -> None:
     assert net.adjacency.shape == (n, n)
     assert net.crs == area.crs
     assert set(net.graph.nodes) == set(net.node_ids.tolist())
-    assert nx.is_weakly_connected(net.graph)
-    assert shapely.intersects_xy(area.projected, net.xy[:, 0], net.xy[:, 1]).all()
+    if net.kind == "drive":
+        assert nx.is_weakly_connected(net.graph)
+        assert shapely.intersects_xy(area.projected, net.xy[:, 0], net.xy[:, 1]).all()
+    else:  # every edge meets the area, its ends may lie outside it
+        assert shapely.intersects(area.projected, street_lines(net).geometry.to_numpy()).all()
     for i in (0, n // 2, n - 1):
         node = net.graph.nodes[int(net.node_ids[i])]
         assert (node["x"], node["y"]) == tuple(net.xy[i])
@@ -71,20 +88,61 @@ def test_chengdu_walk_network(chengdu_walk: Network, chengdu) -> None:
     net = chengdu_walk
     _assert_consistent(net, area)
     assert net.kind == "walk"
-    # README (all highway classes): 622 nodes clipped, largest weak component 576. The walk
-    # filter also drops 9 private/construction/foot=no ways, so a few % fewer nodes remain.
-    assert 0.95 * 576 <= net.n_nodes <= 1.02 * 576
-    kept = net.n_nodes + net.dropped.outside_component_nodes
-    assert 0.95 * 622 <= kept <= 1.02 * 622
+    # README (all highway classes): 700 nodes simplified, 622 clipped to the box. The walk
+    # filter also drops 9 private/construction/foot=no ways; the largest component of the
+    # whole file has 633 nodes, 9 of which (28 edges) lie only on streets wholly outside the box
+    assert (net.n_nodes, net.n_edges) == (624, 1_724)
+    assert (net.dropped.outside_area_nodes, net.dropped.outside_area_edges) == (9, 28)
+    assert net.dropped.outside_component_nodes == 48
     # README pitfall: 21,246 of the raw osmnx edges have no highway tag
     assert net.dropped.non_highway_edges == 21_246
-    assert net.dropped.outside_area_nodes > 0
     assert not _edge_values(net.graph, "highway") & WALK_EXCLUDED_HIGHWAYS
     assert "footway" in _edge_values(net.graph, "highway")
     # walking both ways: symmetric adjacency, every edge has its reverse
     diff = net.adjacency - net.adjacency.T
     assert abs(diff).max() < 1e-9
     assert all(net.graph.has_edge(v, u) for u, v in net.graph.edges())
+
+
+def test_walk_network_keeps_the_streets_linked_outside_the_area(chengdu_walk, chengdu) -> None:
+    """长发街 and 东门街 by the north-west corner connect to the rest outside the box only:
+    clipped before its components were taken, the network lost them (82 edges)."""
+    names = _edge_values(chengdu_walk.graph, "name")
+    assert {"长发街", "东门街"} <= names
+    grown = walk_network(*chengdu, margin_m=300.0)
+    assert grown.dropped.outside_area_edges == 0  # the whole component lies within 300 m
+    assert nx.is_weakly_connected(grown.graph)
+
+
+def test_walks_from_the_area_are_those_of_the_whole_file(chengdu, centre: StudyArea) -> None:
+    """Cut to the area grown by the radius, no walk of at most the radius changes."""
+    from geodata.distances import network_distances
+
+    extract, _ = chengdu
+    x0, y0, x1, y1 = centre.projected.bounds
+    grid = np.array([(x, y) for x in np.arange(x0 + 10, x1, 40.0)
+                     for y in np.arange(y0 + 10, y1, 40.0)])
+    whole = walk_network(extract, centre, margin_m=1e5)
+    grown = walk_network(extract, centre, margin_m=300.0)
+    bare = walk_network(extract, centre)
+    assert grown.n_edges < whole.n_edges
+    reach = [network_distances(net, grid, grid[::3], radius_m=300.0)
+             for net in (whole, grown, bare)]
+    assert reach[0].nnz > 2_000
+    for k in ("rows", "cols", "dist_m", "access_m"):
+        np.testing.assert_array_equal(getattr(reach[1], k), getattr(reach[0], k))
+    # cut at the area itself, walks that leave it and come back are lost, and points by the
+    # edge are placed on a farther street
+    walks = [dict(zip(zip(r.rows.tolist(), r.cols.tolist(), strict=True), r.dist_m, strict=True))
+             for r in (reach[0], reach[2])]
+    changed = [p for p in walks[0].keys() | walks[1].keys()
+               if abs(walks[0].get(p, np.inf) - walks[1].get(p, np.inf)) > 1.0]
+    assert len(changed) > 100
+
+
+def test_walk_margin_must_be_metres(chengdu) -> None:
+    with pytest.raises(ParameterError, match="margin_m"):
+        walk_network(*chengdu, margin_m=-1.0)
 
 
 def test_walk_drops_ways_closed_to_walkers(chengdu_walk: Network, chengdu) -> None:
@@ -184,14 +242,15 @@ def test_snap_returns_nearest_node(chengdu_walk: Network) -> None:
 
 def test_area_without_streets(chengdu, tmp_path: Path) -> None:
     extract, _ = chengdu
-    # a 20 m square at the point of a 40 m grid farthest from every street node
-    net_nodes = walk_network(*chengdu).xy
+    # a 20 m square at the point of a 40 m grid farthest from every street
+    streets = shapely.union_all(street_lines(walk_network(*chengdu)).geometry.to_numpy())
     area = study_area(extract)
-    lo = net_nodes.min(axis=0)
+    lo = np.array(area.projected.bounds[:2])
     xs = np.arange(lo[0], lo[0] + 1500, 40.0)
     ys = np.arange(lo[1], lo[1] + 1500, 40.0)
     cells = np.array([(x, y) for x in xs for y in ys])
-    nearest = np.min(np.linalg.norm(cells[:, None] - net_nodes[None], axis=2), axis=1)
+    nearest = shapely.distance(streets, shapely.points(cells))
+    assert nearest.max() > 20
     x, y = cells[np.argmax(nearest)]
     square_utm = shapely.box(x - 10, y - 10, x + 10, y + 10)
     frame = gpd.GeoDataFrame({"name": ["empty"]}, geometry=[square_utm], crs=area.crs)

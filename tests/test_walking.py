@@ -110,7 +110,8 @@ def test_neighbours_nearer_than_their_street_walk_straight(bent_street: Network)
 def chengdu_plan(chengdu_inputs):
     extract, area, features, _ = chengdu_inputs
     result = plan(extract.path, out=None, time_limit=60)
-    return result, walk_network(extract, area), features, area
+    # the plan's network: the area grown by its 300 m radius (siting.pipeline)
+    return result, walk_network(extract, area, margin_m=300.0), features, area
 
 
 def _compound_of(features, area, points: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from collections import defaultdict
 import networkx as nx
 import numpy as np
 import shapely
+from osm_walks import place
 
 from geodata.network import Network
 
@@ -32,32 +33,6 @@ def segment_graph(net: Network) -> tuple[nx.Graph, list[tuple[tuple, tuple]]]:
                 graph.add_edge(a, b, weight=float(np.hypot(b[0] - a[0], b[1] - a[1])))
                 segments.append((a, b))
     return graph, segments
-
-
-def place(
-    graph: nx.Graph, segments: list[tuple[tuple, tuple]], points: np.ndarray, tag: str
-) -> np.ndarray:
-    """Split the nearest segment of each point at its nearest point; return the access legs.
-
-    The placed point of ``points[k]`` becomes node ``(tag, k)`` of ``graph``.
-    """
-    lines = [shapely.LineString(s) for s in segments]
-    tree = shapely.STRtree(lines)
-    on_segment: dict[int, list[tuple[float, tuple[str, int]]]] = defaultdict(list)
-    access = np.empty(len(points))
-    for k, xy in enumerate(points):
-        point = shapely.Point(xy)
-        s = int(tree.nearest(point))
-        access[k] = lines[s].distance(point)
-        on_segment[s].append((lines[s].project(point), (tag, k)))
-    for s, placed in on_segment.items():
-        a, b = segments[s]
-        length = lines[s].length
-        chain = [(0.0, a), *sorted(placed), (length, b)]
-        graph.remove_edge(a, b)
-        for (d0, n0), (d1, n1) in zip(chain[:-1], chain[1:], strict=True):
-            graph.add_edge(n0, n1, weight=max(d1 - d0, 0.0))
-    return access
 
 
 def walks(
