@@ -27,14 +27,23 @@ several values for some fields; the file then stands for the cartesian product o
 gives six scenarios named ``tianfu__radius_m-200__rules-national`` and so on (sweep keys in
 file order, values in list order).
 
+Every option of :class:`siting.options.Options` has its table: ``[demand]``, ``[lockers]``,
+``[stations]``, ``[rural]``, ``[hubs]``, ``[rules]``, ``[solver]``, ``[output]``, ``tiers``, and
+``boundary``/``boundary_crs`` in ``[area]``, e.g. ``[stations]`` ``radius_m = 400``. The
+``[parameters]`` keys and ``lang`` above set the same options (:data:`PARAMETER_PATHS`); an
+option set both ways is an error. A sweep key is a short name of :data:`SWEEP_ALIASES` or any
+dotted option path (``"stations.radius_m" = [400, 600]``).
+
 Rules of the file
 -----------------
 * Unknown keys and bad values are errors; every fault of a file is reported at once, naming
-  the file, the field, the value found and the fix (:class:`ScenarioError`).
+  the file, the field, the value found and the fix (:class:`ScenarioError`); an unknown key
+  names the nearest valid one.
 * Paths are relative to the scenario file and must stay inside its folder (or inside the
   ``root`` given to :func:`load_scenarios`): ``..`` that climbs out, or an absolute path
   elsewhere, is an error, so a scenario shared with a colleague cannot read files outside the
-  folder it came in. The word ``"demo"`` as ``area.osm`` names the vendored Chengdu extract.
+  folder it came in (``--root FOLDER`` widens it). The word ``"demo"`` as ``area.osm`` names
+  the vendored Chengdu extract.
 * ``growth = {rate, base_year, target_year}`` sets the growth factor
   ``(1 + rate) ** (target_year - base_year)``; ``growth_factor`` sets it directly.
 
@@ -704,6 +713,9 @@ def input_hash(scenario: Scenario) -> str:
     content = scenario.model_dump(mode="json")
     if content["solver"]["work_limit"] is None:  # unset: the hash of earlier runs holds
         del content["solver"]["work_limit"]
+    for group in ("demand", "lockers", "stations", "rural", "hubs", "output"):
+        if not getattr(scenario, group).model_fields_set:  # likewise for the later tables
+            del content[group]
     files = {}
     for key, path in sorted(_files_of(scenario).items()):
         p = Path(path)
