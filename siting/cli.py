@@ -6,20 +6,41 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from geodata.errors import SitingError
 from siting.batch_cli import batch
-from siting.cli_options import FLAGS, flag_help, plan_options_from_flags, scenario_run
-from siting.options import PlanOptions
-from siting.scenario import plan_options
+
+if TYPE_CHECKING:
+    from siting.options import PlanOptions
+
+
+class _Commands(TyperGroup):
+    """The commands; ``plan`` is loaded when used.
+
+    ``plan`` reads the options model, whose defaults come from every tier's model: imports
+    that ``siting rules``, ``siting batch`` and ``siting demo`` need not wait for.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), "plan"]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name == "plan" and "plan" not in self.commands:
+            from siting.plan_cli import plan_command
+
+            self.add_command(plan_command(), "plan")
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="siting",
+    cls=_Commands,
     help="Site parcel lockers, stations and hubs under China's 14th Five-Year postal plans.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -74,11 +95,13 @@ class Basemap(StrEnum):
 
 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
-BasemapOpt = Annotated[Basemap | None, typer.Option(help=flag_help("output.basemap"))]
-LangOpt = Annotated[Lang | None, typer.Option(help=flag_help("output.lang"))]
-RadiusOpt = Annotated[
-    float | None, typer.Option("--radius-m", help=flag_help("lockers.radius_m"))]
-TiandituOpt = Annotated[str | None, typer.Option(help=flag_help("output.tianditu_key"))]
+BasemapOpt = Annotated[
+    Basemap | None, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02; default osm).")
+]
+LangOpt = Annotated[Lang | None, typer.Option(help="Language of the map (default zh).")]
+TiandituOpt = Annotated[
+    str | None, typer.Option(help="Tianditu key (else the TIANDITU_KEY environment variable).")
+]
 
 
 def _progress(stage: str, what: str, seconds: float) -> None:
@@ -174,169 +197,12 @@ def demo(
     debug: DebugOpt = False,
 ) -> None:
     """Plan lockers for the embedded Chengdu extract (offline) and write the map and files."""
+    from siting.cli_options import plan_options_from_flags
     from siting.pipeline import DEMO_OSM
 
     options = _call(debug, lambda *, progress: plan_options_from_flags(
         {"lang": lang, "basemap": basemap}, ()))
     _run(debug, DEMO_OSM, out, options)
-
-
-@app.command("plan")
-def plan_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")],
-    osm: Annotated[
-        Path | None, typer.Option("--osm", help="OSM file: .osm, .osm.bz2, .osm.xz, .osm.pbf "
-                                  "(else the --scenario's).")
-    ] = None,
-    scenario: Annotated[
-        Path | None, typer.Option(help="Plan this scenario file (TOML, one run) in this "
-                                  "process; the flags below override its options.")
-    ] = None,
-    root: Annotated[
-        Path | None, typer.Option(help="Folder the --scenario's paths must stay inside "
-                                  "(default: the scenario file's folder).")
-    ] = None,
-    boundary: Annotated[Path | None, typer.Option(help=flag_help("area.boundary"))] = None,
-    boundary_crs: Annotated[
-        Datum | None, typer.Option(help=flag_help("area.boundary_crs"))] = None,
-    communities: Annotated[
-        Path | None, typer.Option(help="Planner's community table (CSV, XLSX, GeoJSON): name, "
-                                  "lon, lat, households or residents; its datum is --datum.")
-    ] = None,
-    inventory: Annotated[
-        Path | None, typer.Option(help="Planner's existing lockers and rooms (CSV, XLSX, "
-                                  "GeoJSON): kind (locker or station), lon, lat; optional "
-                                  "name, compartments, area_m2; its datum is --datum.")
-    ] = None,
-    datum: Annotated[
-        PlannerDatum | None, typer.Option(help="Datum of --communities and --inventory (and "
-                                          "--hub-sites without --hub-sites-datum).")
-    ] = None,
-    hub_sites: Annotated[
-        Path | None, typer.Option(help="Planner's hub sites (CSV, XLSX, GeoJSON): name, lon, "
-                                       "lat; optional capacity, fixed_cost, floor_area_m2.")
-    ] = None,
-    hub_sites_datum: Annotated[
-        PlannerDatum | None, typer.Option(help="Datum of --hub-sites (else --datum).")
-    ] = None,
-    tiers: Annotated[str | None, typer.Option(help=flag_help("tiers"))] = None,
-    radius_m: RadiusOpt = None,
-    mode: Annotated[Mode | None, typer.Option(help=flag_help("lockers.mode"))] = None,
-    budget: Annotated[int | None, typer.Option(help=flag_help("lockers.budget"))] = None,
-    budget_kind: Annotated[
-        str | None, typer.Option(help=flag_help("lockers.budget_kind"))] = None,
-    site_cost: Annotated[float | None, typer.Option(help=flag_help("lockers.site_cost"))] = None,
-    module_cost: Annotated[
-        float | None, typer.Option(help=flag_help("lockers.module_cost"))] = None,
-    compartments_per_module: Annotated[
-        int | None, typer.Option(help=flag_help("lockers.compartments_per_module"))] = None,
-    max_modules_per_site: Annotated[
-        int | None, typer.Option(help=flag_help("lockers.max_modules_per_site"))] = None,
-    parcels_per_resident: Annotated[
-        float | None, typer.Option(help=flag_help("demand.parcels_per_resident_per_year"))
-    ] = None,
-    locker_share: Annotated[
-        float | None, typer.Option(help=flag_help("demand.locker_share"))] = None,
-    growth_factor: Annotated[
-        float | None, typer.Option(help=flag_help("demand.growth_factor"))] = None,
-    station_radius_m: Annotated[
-        float | None, typer.Option(help=flag_help("stations.radius_m"))] = None,
-    cargo_radius_m: Annotated[
-        float | None, typer.Option(help=flag_help("stations.cargo_radius_m"))] = None,
-    village_radius_m: Annotated[
-        float | None, typer.Option(help=flag_help("rural.village_radius_m"))] = None,
-    seat_radius_m: Annotated[
-        float | None, typer.Option(help=flag_help("rural.seat_radius_m"))] = None,
-    max_drive_km: Annotated[
-        float | None, typer.Option(help=flag_help("hubs.max_drive_km"))] = None,
-    county_centre: Annotated[
-        str | None, typer.Option(help="Given county centre for hubs, as LON,LAT (WGS84).")
-    ] = None,
-    county_hubs: Annotated[int | None, typer.Option(help=flag_help("hubs.county_hubs"))] = None,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help=flag_help("solver.time_limit"))
-    ] = None,
-    work_limit: Annotated[
-        int | None, typer.Option("--work-limit", help=flag_help("solver.work_limit"))
-    ] = None,
-    solver: Annotated[Solver | None, typer.Option(help=flag_help("solver.name"))] = None,
-    rules: Annotated[str | None, typer.Option(help=flag_help("rules.preset"))] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Any option as GROUP.FIELD=VALUE, e.g. "
-                                       "stations.radius_m=400 or 'rules.overrides.R2=[1.0,1.2]'"
-                                       " (repeatable; --print-options lists them).")
-    ] = None,
-    print_options: Annotated[
-        bool, typer.Option("--print-options", help="Print the options this plan would use "
-                           "(JSON, by group) and exit without planning.")
-    ] = False,
-    lang: LangOpt = None,
-    basemap: BasemapOpt = None,
-    tianditu_key: TiandituOpt = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Plan lockers (and the other tiers) for one district from an OSM file or a scenario."""
-    flags = {k: v for k, v in locals().items() if k in FLAGS}
-    base, run = None, None
-    if scenario is not None:
-        run = _call(debug, lambda *, progress: scenario_run(scenario, root=root))
-        base = _call(debug, lambda *, progress: plan_options(run.scenario))
-    tables = _planner_tables(debug, communities=communities, inventory=inventory,
-                             hub_sites=hub_sites, datum=datum, hub_sites_datum=hub_sites_datum)
-    options = _call(debug, lambda *, progress: plan_options_from_flags(
-        flags, set_ or (), base=base, tables=tables))
-    if print_options:
-        out_console.print_json(data=options.settings.record())
-        return
-    if run is not None and run.scenario.area.districts is not None:
-        _plan_city(debug, run.scenario, out, changed=bool(tables) or (
-            base is not None and options.settings != base.settings))
-        return
-    source = osm or (None if run is None else Path(run.scenario.area.osm))
-    if source is None:
-        raise typer.BadParameter("give --osm FILE or --scenario FILE")
-    _run(debug, source, out, options)
-
-
-def _planner_tables(debug: bool, *, communities: Path | None, inventory: Path | None,
-                    hub_sites: Path | None, datum: PlannerDatum | None,
-                    hub_sites_datum: PlannerDatum | None) -> dict[str, Any]:
-    """Read the planner's tables given on the command line (their datum declared)."""
-    from geodata import user_inputs
-
-    if hub_sites_datum is not None and hub_sites is None:
-        raise typer.BadParameter("--hub-sites-datum is given without --hub-sites FILE")
-    tables: dict[str, Any] = {}
-    for key, path, given in (("communities", communities, datum),
-                             ("inventory", inventory, datum),
-                             ("hub_sites", hub_sites, hub_sites_datum or datum)):
-        if path is None:
-            continue
-        if given is None:
-            flag = "--hub-sites-datum or --datum" if key == "hub_sites" else "--datum"
-            raise typer.BadParameter(f"--{key.replace('_', '-')} needs its datum: add {flag} "
-                                     "wgs84 (GPS, OSM) or gcj02 (Gaode/AutoNavi, Tencent)")
-        reader = getattr(user_inputs, f"read_{key}")
-        tables[key] = _call(debug, lambda *, progress, r=reader, p=path, d=given.value: r(
-            p, datum=d))
-    return tables
-
-
-def _plan_city(debug: bool, scenario: Any, out: Path, *, changed: bool) -> None:
-    """Plan a city scenario (``area.districts``) in this process, its districts in turn."""
-    from siting.city import plan_city
-
-    if changed:
-        raise typer.BadParameter("a city scenario (area.districts) is planned with the "
-                                 "options of its file: change them there")
-    _check_out(debug, out)
-    result = _call(debug, lambda *, progress: plan_city(scenario, out=out))
-    s = result.summary
-    console.print(f"[bold green]{s['status']}[/bold green]: {s['counts']['lockers']} lockers, "
-                  f"{s['counts']['modules']} modules in {len(result.districts)} districts; gap "
-                  f"{_gap(s['gap'])}", highlight=False)
-    _warn_plan(s)
-    out_console.print(f"map: {out / 'map.html'}", highlight=False)
 
 
 @app.command()
@@ -349,13 +215,14 @@ def candidates(
         Path | None, typer.Option(help="GeoJSON or GPKG polygon to clip the study area to.")
     ] = None,
     boundary_crs: Annotated[
-        Datum | None, typer.Option(help=flag_help("area.boundary_crs"))] = None,
+        Datum | None, typer.Option(help="Datum of the boundary (default auto).")] = None,
     lang: LangOpt = None,
     basemap: BasemapOpt = None,
     tianditu_key: TiandituOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Export the candidate-site map and tables of a district, before any optimization."""
+    from siting.cli_options import plan_options_from_flags
     from siting.pipeline import export_candidates
 
     _check_out(debug, out)

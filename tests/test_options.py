@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from geodata.defaults import DemandParameters
 from optimizer.hubs import HubParameters
 from optimizer.lockers import LockerParameters
 from optimizer.rural import RuralParameters
 from optimizer.stations import StationParameters
+from siting.cli import app
+from siting.cli_options import FLAGS
 from siting.options import (
     KEYWORDS,
     PARAMETER_KEYWORDS,
@@ -27,6 +30,7 @@ from siting.options import (
     with_values,
 )
 from siting.pipeline import plan
+from siting.plan_cli import plan_command
 from siting.scenario import PARAMETER_PATHS, SWEEP_ALIASES, Parameters, load_scenarios
 
 PATHS = field_paths()
@@ -194,3 +198,59 @@ def test_a_swept_dotted_option_and_a_misspelt_one(tmp_path: Path) -> None:
                     'radius_m = 250\n', encoding="utf-8")
     with pytest.raises(Exception, match="set twice"):
         load_scenarios(file)
+
+
+def _printed(args: list[str]) -> dict[str, Any]:
+    result = CliRunner().invoke(app, ["plan", "--out", "unused", "--print-options", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _at(record: dict[str, Any], path: str) -> Any:
+    node: Any = record
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def test_the_cli_reaches_every_option_with_set() -> None:
+    defaults = _printed([])
+    assert defaults == Options().record()
+    for path in PATHS:
+        args = [a for k, v in other_values(path).items() for a in ("--set",
+                                                                   f"{k}={_toml_value(v)}")]
+        expected = with_values(None, other_values(path)).record()
+        assert _printed(args) == expected, path
+
+
+def _flag_text(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def test_each_option_flag_sets_its_option_and_holds_no_default() -> None:
+    params = {p.name: p for p in plan_command().params}
+    for name, path in FLAGS.items():
+        assert path in PATHS, name
+        assert params[name].default is None, name  # the model's default, not the flag's
+        value = other_value(path)
+        flag = params[name].opts[0]
+        got = _printed([flag, _flag_text(value)] + (
+            ["--budget", "5"] if path == "lockers.mode" else []))
+        assert _at(got, path) == json.loads(json.dumps(value)) or (
+            path == "output.tianditu_key" and _at(got, path) == "(given)"), name
+    result = CliRunner().invoke(app, ["plan", "--out", "x", "--print-options", "--set",
+                                      "stations.radiusm=400"])
+    assert result.exit_code == 2
+    assert "did you mean 'stations.radius_m'" in " ".join(result.output.split())
+
+
+def test_summary_parameters_name_every_option(chengdu_osm: Path) -> None:
+    """One real plan: summary.json's parameters hold every option, as given."""
+    result = plan(chengdu_osm, settings={"stations.cargo_radius_m": 250,
+                                         "demand.locker_share": 0.8}, time_limit=60)
+    recorded = result.summary["parameters"]["options"]
+    for path in PATHS:
+        _at(recorded, path)
+    assert recorded["stations"]["cargo_radius_m"] == 250
+    assert recorded["demand"]["locker_share"] == 0.8
+    assert result.summary["parameters"]["demand"]["locker_share"] == 0.8

@@ -1,0 +1,111 @@
+"""``siting plan`` on real data: tier radii from the command line, and ``--scenario`` (one
+scenario in this process) giving the plan ``siting batch`` gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+from siting.cli import app
+
+
+def _plan(out: Path, *args: str) -> tuple[dict[str, Any], Any, Any]:
+    result = CliRunner().invoke(app, ["plan", "--out", str(out), *args])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    stations = pyogrio.read_dataframe(out / "plan.gpkg", layer="stations")
+    cargo = pyogrio.read_dataframe(out / "plan.gpkg", layer="cargo_stations")
+    return summary, stations, cargo
+
+
+@pytest.mark.slow
+def test_station_and_cargo_radii_from_the_cli_move_the_stations_tier(
+        tmp_path: Path, chengdu_osm: Path) -> None:
+    """500 m station / 300 m cargo walks (the defaults) against 300 m / 500 m.
+
+    The community-station model is solved before the cargo stations, so the count of
+    stations answers to the station radius alone, and a cargo walk over 300 m to the cargo
+    radius alone.
+    """
+    common = ["--osm", str(chengdu_osm), "--tiers", "lockers,stations", "--time-limit", "600"]
+    s0, stations0, cargo0 = _plan(tmp_path / "default", *common)
+    s1, stations1, cargo1 = _plan(tmp_path / "changed", *common, "--station-radius-m", "300",
+                                  "--cargo-radius-m", "500")
+    assert s1["parameters"]["options"]["stations"] | {} == {
+        **s0["parameters"]["options"]["stations"], "radius_m": 300.0, "cargo_radius_m": 500.0}
+    assert s0["tiers"]["stations"]["status"] == s1["tiers"]["stations"]["status"] == "optimal"
+    # a 300 m walk needs more end-stations than a 500 m one to serve every community (R1)
+    assert s0["tiers"]["stations"]["counts"]["communities_passing_r1"] == \
+        s0["tiers"]["stations"]["counts"]["communities"]
+    assert s1["tiers"]["stations"]["counts"]["communities_passing_r1"] == \
+        s1["tiers"]["stations"]["counts"]["communities"]
+    assert len(stations1) > len(stations0)
+    # cargo stations: within 300 m by default; the 500 m radius reaches a centre 300 m missed
+    assert cargo0["walk_m"].max() <= 300.0
+    assert 300.0 < cargo1["walk_m"].max() <= 500.0
+    assert len(cargo1) > len(cargo0)
+    assert any("300 m" in p for p in s0["tiers"]["cargo_stations"]["problems"])
+
+
+SCENARIO = """
+name = "one"
+[area]
+osm = "chengdu.osm.xz"
+[lockers]
+radius_m = 250
+site_cost = 15000
+[solver]
+time_limit = 120
+work_limit = 500
+"""
+
+
+def _lockers(folder: Path) -> list[str]:
+    layer = pyogrio.read_dataframe(folder / "plan.gpkg", layer="lockers")
+    return sorted(f"{s}:{m}" for s, m in zip(layer["site_id"], layer["modules"], strict=True))
+
+
+@pytest.mark.slow
+def test_plan_scenario_gives_the_batch_plan(tmp_path: Path, chengdu_osm: Path) -> None:
+    (tmp_path / "chengdu.osm.xz").symlink_to(chengdu_osm)
+    scenario = tmp_path / "one.toml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    single = CliRunner().invoke(app, ["plan", "--scenario", str(scenario), "--out",
+                                      str(tmp_path / "single")])
+    assert single.exit_code == 0, single.output
+    batch = CliRunner().invoke(app, ["batch", str(scenario), "--out", str(tmp_path / "batch"),
+                                     "--workers", "1"])
+    assert batch.exit_code == 0, batch.output
+    a = json.loads((tmp_path / "single" / "summary.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "batch" / "one" / "summary.json").read_text(encoding="utf-8"))
+    assert a["parameters"]["options"] == b["parameters"]["options"]
+    assert a["parameters"]["options"]["lockers"]["radius_m"] == 250
+    assert (a["status"], a["objective"], a["counts"]) == (b["status"], b["objective"],
+                                                          b["counts"])
+    assert _lockers(tmp_path / "single") == _lockers(tmp_path / "batch" / "one")
+
+
+def test_plan_scenario_refuses_a_sweep_and_names_root(tmp_path: Path, chengdu_osm: Path) -> None:
+    (tmp_path / "chengdu.osm.xz").symlink_to(chengdu_osm)
+    swept = tmp_path / "s.toml"
+    swept.write_text('[area]\nosm = "chengdu.osm.xz"\n[sweep]\nradius_m = [200, 300]\n',
+                     encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "--scenario", str(swept), "--out",
+                                      str(tmp_path / "o")])
+    assert result.exit_code == 2 and "siting batch" in result.output
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    outside = inner / "o.toml"
+    outside.write_text(f'[area]\nosm = "{tmp_path / "chengdu.osm.xz"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "--scenario", str(outside), "--out",
+                                      str(tmp_path / "o"), "--print-options"])
+    assert result.exit_code == 2 and "--root" in result.output
+    result = CliRunner().invoke(app, ["plan", "--scenario", str(outside), "--root",
+                                      str(tmp_path), "--out", str(tmp_path / "o"),
+                                      "--print-options"])
+    assert result.exit_code == 0, result.output
