@@ -672,12 +672,12 @@ def export_candidates(
     out: str | Path,
     *,
     boundary: str | Path | None = None,
-    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
+    boundary_crs: Literal["auto", "wgs84", "gcj02"] | None = None,
     inventory: gpd.GeoDataFrame | None = None,
-    lang: Literal["zh", "en"] = "zh",
-    basemap: str = "osm",
+    lang: Literal["zh", "en"] | None = None,
+    basemap: str | None = None,
     tianditu_key: str | None = None,
-    offline_map: bool = True,
+    offline_map: bool | None = None,
     progress: Progress | None = None,
 ) -> gpd.GeoDataFrame:
     """Export the candidate sites of a district before any optimization.
@@ -688,7 +688,7 @@ def export_candidates(
     Parameters
     ----------
     osm, boundary, boundary_crs, inventory, lang, basemap, tianditu_key, offline_map, progress
-        As for :func:`plan`.
+        As for :func:`plan` (``None``: the default of :class:`siting.options.Options`).
     out
         Output folder.
 
@@ -698,7 +698,9 @@ def export_candidates(
         The candidate sites (projected CRS).
     """
     stages = _Stages(progress)
-    options = PlanOptions(boundary=boundary, boundary_crs=boundary_crs, inventory=inventory)
+    options = PlanOptions(boundary=boundary, boundary_crs=boundary_crs, inventory=inventory,
+                          lang=lang, basemap=basemap, tianditu_key=tianditu_key,
+                          offline_map=offline_map)
     d = read_district(osm, options, stages=stages)
     layers = {
         "boundary": gpd.GeoDataFrame(
@@ -706,17 +708,18 @@ def export_candidates(
         ),
         "candidates": d.candidates,
     }
-    title = f"{d.area.name} 候选站点" if lang == "zh" else f"{d.area.name}: candidate sites"
+    title = (f"{d.area.name} 候选站点" if options.lang == "zh"
+             else f"{d.area.name}: candidate sites")
     with atomic_folder(out) as tmp:
         write_candidates_csv(d.candidates, tmp / "candidates.csv")
         export_sites(d.candidates, tmp / "exports", stem="candidates", roads=street_lines(d.walk))
         fmap = plan_map(
             layers,
             title=title,
-            lang=lang,
-            offline=offline_map,
-            basemap=basemap,
-            tianditu_key=tianditu_key,
+            lang=options.lang,
+            offline=options.offline_map,
+            basemap=options.basemap,
+            tianditu_key=options.tianditu_key,
             base_features=d.basemap,
         )
         save_map(fmap, tmp / "map.html")

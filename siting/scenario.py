@@ -419,7 +419,7 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"settings": options.settings, "out": out}
     for key in (*KEYWORDS, *PARAMETER_KEYWORDS, *INPUT_KEYS):
         value = getattr(options, key)
-        if value is not None:
+        if value is not None or (key in KEYWORDS and key != "rule_overrides"):
             kwargs[key] = list(value) if key == "tiers" else value
     return kwargs
 
