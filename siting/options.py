@@ -199,7 +199,8 @@ class LockerOptions(_Group):
     @model_validator(mode="after")
     def _budget(self) -> LockerOptions:
         if self.mode == "max-cover" and self.budget is None:
-            raise ValueError("mode 'max-cover' needs a budget")
+            raise ValueError("mode 'max-cover' needs a budget (new modules or sites): give "
+                             "budget = N")
         return self
 
 

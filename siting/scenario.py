@@ -521,10 +521,11 @@ def _faults_from(err: ValidationError, *, swept: Mapping[str, str]) -> list[dict
             msg = msg[len("Value error, "):]
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
-        value = e.get("input")
+        # a check of the whole scenario's options names its fields in its message
+        value = _value_text(e.get("input")) if loc else "(the scenario's options)"
         faults.append({
             "field": where,
-            "value": "(absent)" if e["type"] == "missing" else _value_text(value),
+            "value": "(absent)" if e["type"] == "missing" else value,
             "problem": msg,
             "fix": _fix_for(e, loc),
         })

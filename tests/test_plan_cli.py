@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from siting.cli import app
+from siting.options import field_paths
 
 
 def _plan(out: Path, *args: str) -> tuple[dict[str, Any], Any, Any]:
@@ -36,7 +37,12 @@ def test_station_and_cargo_radii_from_the_cli_move_the_stations_tier(
     s0, stations0, cargo0 = _plan(tmp_path / "default", *common)
     s1, stations1, cargo1 = _plan(tmp_path / "changed", *common, "--station-radius-m", "300",
                                   "--cargo-radius-m", "500")
-    assert s1["parameters"]["options"]["stations"] | {} == {
+    # summary.json's parameters name every option of the model, as given
+    for path in field_paths():
+        group, _, key = path.partition(".")
+        assert key in s1["parameters"]["options"][group] if key else group in s1[
+            "parameters"]["options"], path
+    assert s1["parameters"]["options"]["stations"] == {
         **s0["parameters"]["options"]["stations"], "radius_m": 300.0, "cargo_radius_m": 500.0}
     assert s0["tiers"]["stations"]["status"] == s1["tiers"]["stations"]["status"] == "optimal"
     # a 300 m walk needs more end-stations than a 500 m one to serve every community (R1)
