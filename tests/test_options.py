@@ -19,7 +19,7 @@ from optimizer.hubs import HubParameters
 from optimizer.lockers import LockerParameters
 from optimizer.rural import RuralParameters
 from optimizer.stations import StationParameters
-from siting.cli import app
+from siting.cli import app, plan_command
 from siting.cli_options import FLAGS
 from siting.options import (
     KEYWORDS,
@@ -31,7 +31,6 @@ from siting.options import (
     with_values,
 )
 from siting.pipeline import plan
-from siting.plan_cli import plan_command
 from siting.scenario import PARAMETER_PATHS, SWEEP_ALIASES, Parameters, load_scenarios
 
 PATHS = field_paths()
