@@ -104,9 +104,9 @@ class Basemap(StrEnum):
 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 BasemapOpt = Annotated[
-    Basemap | None, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02; default osm).")
+    Basemap | None, typer.Option(help="Map tiles (Gaode draws the plan in GCJ-02).")
 ]
-LangOpt = Annotated[Lang | None, typer.Option(help="Language of the map (default zh).")]
+LangOpt = Annotated[Lang | None, typer.Option(help="Language of the map.")]
 TiandituOpt = Annotated[
     str | None, typer.Option(help="Tianditu key (else the TIANDITU_KEY environment variable).")
 ]
@@ -385,7 +385,7 @@ def candidates(
         Path | None, typer.Option(help="GeoJSON or GPKG polygon to clip the study area to.")
     ] = None,
     boundary_crs: Annotated[
-        Datum | None, typer.Option(help="Datum of the boundary (default auto).")] = None,
+        Datum | None, typer.Option(help="Datum of the boundary.")] = None,
     lang: LangOpt = None,
     basemap: BasemapOpt = None,
     tianditu_key: TiandituOpt = None,
