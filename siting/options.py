@@ -646,23 +646,86 @@ class PlanOptions:
         object.__setattr__(self, "inventory", inventory)
         object.__setattr__(self, "hub_sites", hub_sites)
 
-    # The attributes below read the settings under the names of plan()'s keywords.
-    boundary = property(lambda self: self.settings.area.boundary)
-    boundary_crs = property(lambda self: self.settings.area.boundary_crs)
-    radius_m = property(lambda self: self.settings.lockers.radius_m)
-    mode = property(lambda self: self.settings.lockers.mode)
-    budget = property(lambda self: self.settings.lockers.budget)
-    budget_kind = property(lambda self: self.settings.lockers.budget_kind)
-    time_limit = property(lambda self: self.settings.solver.time_limit)
-    work_limit = property(lambda self: self.settings.solver.work_limit)
-    solver = property(lambda self: self.settings.solver.name)
-    rules = property(lambda self: self.settings.rules.preset)
-    lang = property(lambda self: self.settings.output.lang)
-    offline_map = property(lambda self: self.settings.output.offline_map)
-    basemap = property(lambda self: self.settings.output.basemap)
-    tianditu_key = property(lambda self: self.settings.output.tianditu_key)
-    tiers = property(lambda self: self.settings.tiers)
-    county_centre = property(lambda self: self.settings.hubs.county_centre)
+    # plan()'s keywords, read from the settings
+    @property
+    def boundary(self) -> str | None:
+        """``area.boundary``."""
+        return self.settings.area.boundary
+
+    @property
+    def boundary_crs(self) -> Datum:
+        """``area.boundary_crs``."""
+        return self.settings.area.boundary_crs
+
+    @property
+    def radius_m(self) -> float:
+        """``lockers.radius_m``."""
+        return self.settings.lockers.radius_m
+
+    @property
+    def mode(self) -> Literal["min-cost", "max-cover"]:
+        """``lockers.mode``."""
+        return self.settings.lockers.mode
+
+    @property
+    def budget(self) -> int | None:
+        """``lockers.budget``."""
+        return self.settings.lockers.budget
+
+    @property
+    def budget_kind(self) -> Literal["modules", "sites"]:
+        """``lockers.budget_kind``."""
+        return self.settings.lockers.budget_kind
+
+    @property
+    def time_limit(self) -> float:
+        """``solver.time_limit``."""
+        return self.settings.solver.time_limit
+
+    @property
+    def work_limit(self) -> int | None:
+        """``solver.work_limit``."""
+        return self.settings.solver.work_limit
+
+    @property
+    def solver(self) -> Literal["highs", "cbc"]:
+        """``solver.name``."""
+        return self.settings.solver.name
+
+    @property
+    def rules(self) -> str:
+        """``rules.preset``."""
+        return self.settings.rules.preset
+
+    @property
+    def lang(self) -> Literal["zh", "en"]:
+        """``output.lang``."""
+        return self.settings.output.lang
+
+    @property
+    def offline_map(self) -> bool:
+        """``output.offline_map``."""
+        return self.settings.output.offline_map
+
+    @property
+    def basemap(self) -> str:
+        """``output.basemap``."""
+        return self.settings.output.basemap
+
+    @property
+    def tianditu_key(self) -> str | None:
+        """``output.tianditu_key``."""
+        return self.settings.output.tianditu_key
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """``tiers``."""
+        return self.settings.tiers
+
+    @property
+    def county_centre(self) -> tuple[float, float] | None:
+        """``hubs.county_centre``."""
+        return self.settings.hubs.county_centre
 
     @property
     def rule_overrides(self) -> dict[str, Any] | None:
