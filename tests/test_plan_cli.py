@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyogrio
 import pytest
 from typer.testing import CliRunner
 
+from geodata.coords import wgs84_to_gcj02
 from siting.cli import app
 from siting.options import field_paths
 
@@ -115,3 +117,32 @@ def test_plan_scenario_refuses_a_sweep_and_names_root(tmp_path: Path, chengdu_os
                                       str(tmp_path), "--out", str(tmp_path / "o"),
                                       "--print-options"])
     assert result.exit_code == 0, result.output
+
+
+def test_planner_tables_from_the_cli_in_gcj02(tmp_path: Path, chengdu_osm: Path) -> None:
+    """--communities and --inventory with --datum gcj02 reach the plan, at their WGS84 place."""
+    points = {"文翁小区": (104.0600, 30.6600), "商业街小区": (104.0660, 30.6640),
+              "丰巢 A": (104.0661, 30.6641)}
+    gcj = {k: wgs84_to_gcj02(np.array([lon]), np.array([lat])) for k, (lon, lat) in
+           points.items()}
+    text = {k: f"{float(x[0]):.7f},{float(y[0]):.7f}" for k, (x, y) in gcj.items()}
+    communities = tmp_path / "communities.csv"
+    communities.write_text("name,lon,lat,households\n"
+                           f"文翁小区,{text['文翁小区']},800\n"
+                           f"商业街小区,{text['商业街小区']},1200\n", encoding="utf-8")
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(f"kind,name,lon,lat,compartments\nlocker,丰巢 A,{text['丰巢 A']},120\n",
+                         encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "--osm", str(chengdu_osm), "--out",
+                                      str(tmp_path / "out"), "--communities", str(communities),
+                                      "--inventory", str(inventory), "--datum", "gcj02"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["demand_source"] == "the planner's community table"
+    assert summary["counts"]["residents"] == pytest.approx(2000 * 2.62, rel=1e-6)
+    lockers = pyogrio.read_dataframe(tmp_path / "out" / "plan.gpkg", layer="lockers")
+    existing = lockers[lockers["existing"].astype(bool)].to_crs(4326)
+    assert len(existing) == 1 and existing["compartments"].iloc[0] == 120
+    # read back in WGS84, the existing locker stands where the planner's GCJ-02 point says
+    assert abs(existing.geometry.x.iloc[0] - 104.0661) < 1e-5
+    assert abs(existing.geometry.y.iloc[0] - 30.6641) < 1e-5
