@@ -131,7 +131,7 @@ def _nan(value: object) -> float:
 
 def _base_row(run: ScenarioRun, folder: Path) -> dict[str, Any]:
     s = run.scenario
-    p = s.parameters
+    o = s.options()
     return {
         "scenario": run.name,
         "status": "failed",
@@ -139,8 +139,9 @@ def _base_row(run: ScenarioRun, folder: Path) -> dict[str, Any]:
         "stations": math.nan, "hubs": math.nan, "coverage": math.nan, "cost": math.nan,
         "rules_passed": math.nan, "rules_total": math.nan, "gap": math.nan,
         "seconds": math.nan, "error": "", "skipped": False,
-        "radius_m": float(p.radius_m), "rules": s.rules.preset, "mode": p.mode,
-        "budget": _nan(p.budget), "growth_factor": _nan(p.effective_growth_factor or 1.0),
+        "radius_m": float(o.lockers.radius_m), "rules": s.rules.preset, "mode": o.lockers.mode,
+        "budget": _nan(o.lockers.budget),
+        "growth_factor": _nan(o.demand.parameters().growth_factor),
         "solver": s.solver.name, "time_limit": float(s.solver.time_limit),
         "tiers": ",".join(s.tiers), "area": Path(s.area.osm).name,
         "source": str(run.source), "folder": str(folder), "input_hash": run.input_hash,
