@@ -346,7 +346,7 @@ class Scenario(_Model):
         """
         doc: dict[str, Any] = {g: getattr(self, g).model_dump(exclude_unset=True)
                                for g in GROUPS if g != "area"}
-        doc["area"] = self.area.model_dump(include={"boundary", "boundary_crs"})
+        doc["area"] = self.area.model_dump(include=set(AreaOptions.model_fields))
         doc["tiers"] = tuple(self.tiers)
         legacy = {PARAMETER_PATHS[k]: getattr(self.parameters, k)
                   for k in self.parameters.model_fields_set}

@@ -120,7 +120,8 @@ def test_plan_scenario_refuses_a_sweep_and_names_root(tmp_path: Path, chengdu_os
 
 
 def test_planner_tables_from_the_cli_in_gcj02(tmp_path: Path, chengdu_osm: Path) -> None:
-    """--communities and --inventory with --datum gcj02 reach the plan, at their WGS84 place."""
+    """--communities (planned on, --demand communities) and --inventory with --datum gcj02 reach
+    the plan, at their WGS84 place."""
     points = {"文翁小区": (104.0600, 30.6600), "商业街小区": (104.0660, 30.6640),
               "丰巢 A": (104.0661, 30.6641)}
     gcj = {k: wgs84_to_gcj02(np.array([lon]), np.array([lat])) for k, (lon, lat) in
@@ -135,7 +136,8 @@ def test_planner_tables_from_the_cli_in_gcj02(tmp_path: Path, chengdu_osm: Path)
                          encoding="utf-8")
     result = CliRunner().invoke(app, ["plan", "--osm", str(chengdu_osm), "--out",
                                       str(tmp_path / "out"), "--communities", str(communities),
-                                      "--inventory", str(inventory), "--datum", "gcj02"])
+                                      "--inventory", str(inventory), "--datum", "gcj02",
+                                      "--demand", "communities"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["demand_source"] == "the planner's community table"
