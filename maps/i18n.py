@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Literal
 
 from geodata.errors import ParameterError
+from optimizer.compliance import RuleState
 
-__all__ = ["LABELS", "Lang", "LANGS", "label", "check_lang"]
+__all__ = ["LABELS", "Lang", "LANGS", "label", "check_lang", "rule_state_label"]
 
 Lang = Literal["zh", "en"]
 
@@ -139,8 +140,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "report.kpis": ("关键指标", "Key figures"),
     "report.rules": ("规划规则符合性", "Compliance with the plan rules"),
-    "report.rules_count": ("共 {n} 条检查，未通过 {failed} 条，未评估 {unevaluated} 条",
-                           "{n} checks, {failed} failed, {unevaluated} not evaluated"),
+    "report.rules_count": ("共 {n} 条检查：通过 {passed} 条，未通过 {failed} 条，"
+                           "未评估 {unevaluated} 条，不适用 {not_applicable} 条",
+                           "{n} checks: {passed} passed, {failed} failed, {unevaluated} not "
+                           "evaluated, {not_applicable} not applicable"),
     "report.no_rules": ("摘要中没有规则检查结果", "The summary has no rule checks"),
     "report.communities": ("各社区格口与日件量", "Compartments and daily parcels by community"),
     "report.no_communities": ("没有社区图层", "No communities layer"),
@@ -212,6 +215,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "rule.pass": ("通过", "pass"),
     "rule.fail": ("未通过", "fail"),
     "rule.not_evaluated": ("未评估", "not evaluated"),
+    "rule.not_applicable": ("不适用", "not applicable"),
     # values
     "value.existing": ("现有", "existing"),
     "value.new": ("新建", "new"),
@@ -277,3 +281,27 @@ def label(key: str, lang: str, **values: object) -> str:
     """
     text = LABELS[key][LANGS.index(check_lang(lang))]
     return text.format(**values) if values else text
+
+
+#: The label of each rule state (:func:`optimizer.compliance.rule_state`).
+_STATE_LABELS: dict[str, str] = {"passed": "rule.pass", "failed": "rule.fail",
+                                 "not evaluated": "rule.not_evaluated",
+                                 "not applicable": "rule.not_applicable"}
+
+
+def rule_state_label(state: RuleState, lang: str) -> str:
+    """Return the wording of a rule record's state in ``lang`` (通过, 未通过, 未评估, 不适用).
+
+    Parameters
+    ----------
+    state
+        A state of :data:`optimizer.compliance.RULE_STATES`.
+    lang
+        One of {"zh", "en"}.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    return label(_STATE_LABELS[state], lang)

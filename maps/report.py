@@ -35,8 +35,9 @@ from matplotlib.figure import Figure
 from geodata.demand import UNASSIGNED
 from geodata.errors import InputDataError, OutputError, ParameterError
 from maps.fonts import drawing_style
-from maps.i18n import LABELS, check_lang, label
+from maps.i18n import LABELS, check_lang, label, rule_state_label
 from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
+from optimizer.compliance import rule_state, rule_state_counts
 
 __all__ = ["write_report", "report_html", "report_figures"]
 
@@ -171,14 +172,14 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
     return out
 
 
+#: CSS class of each rule state.
+_STATE_CLASS = {"passed": "pass", "failed": "fail", "not evaluated": "na", "not applicable": "na"}
+
+
 def _verdict(rule: Mapping[str, Any], lang: str) -> tuple[str, str]:
-    """Return a record's result in ``lang`` and its CSS class: pass, fail or not evaluated."""
-    if rule.get("evaluated") is False:
-        return label("rule.not_evaluated", lang), "na"
-    if rule.get("passed") is None:
-        return label("value.none", lang), ""
-    return (label("rule.pass", lang), "pass") if rule["passed"] else (label("rule.fail", lang),
-                                                                      "fail")
+    """Return a record's state in ``lang`` and its CSS class (pass, fail, not evaluated, n/a)."""
+    state = rule_state(rule)
+    return rule_state_label(state, lang), _STATE_CLASS[state]
 
 
 def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
@@ -201,7 +202,7 @@ def _text_of(rule: Mapping[str, Any], field: str, lang: str) -> str:
     """
     zh = rule.get(_ZH_FIELDS[field])
     text = str(zh) if lang == "zh" and zh else _fmt(rule.get(field), lang)
-    if field == "achieved" and rule.get("passed") is False and rule.get("reason"):
+    if field == "achieved" and rule_state(rule) != "passed" and rule.get("reason"):
         text += f" — {_text_of(rule, 'reason', lang)}"
     return text
 
@@ -452,12 +453,13 @@ def report_html(
                 ]
             )
         parts.append(_table_html(header, rows))
-        unevaluated = sum(1 for r in rules if r.get("evaluated") is False)
-        failed = sum(1 for r in rules if r.get("passed") is False) - unevaluated
+        counts = rule_state_counts(rules)
         parts.append(
             '<p class="note">'
-            + html.escape(label("report.rules_count", lang, n=len(rules), failed=failed,
-                                unevaluated=unevaluated))
+            + html.escape(label("report.rules_count", lang, n=len(rules),
+                                passed=counts["passed"], failed=counts["failed"],
+                                unevaluated=counts["not evaluated"],
+                                not_applicable=counts["not applicable"]))
             + "</p>"
         )
     else:

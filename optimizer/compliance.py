@@ -1,13 +1,20 @@
 """Check a plan against the plans' rules: required, achieved, passed, and the clause.
 
 Every record is a dict with the keys ``summary.json`` promises: ``id``, ``clause``,
-``required``, ``achieved``, ``passed``, plus ``source`` (seed file id), ``quote``, and where a
-rule is checked per place, ``place`` and ``reason``.
+``required``, ``achieved``, ``passed``, ``evaluated``, ``applicable``, plus ``source`` (seed
+file id), ``quote``, and where a rule is checked per place, ``place`` and ``reason``.
+
+A record is in one of four states (:func:`rule_state`): passed, failed, not evaluated (the data
+or tier that decides it is missing: ``passed`` None, ``evaluated`` False) or not applicable
+(``passed`` None, ``applicable`` False). A rule not evaluated is not failed, and one that does
+not apply is not passed: counts of failed rules count only ``passed is False``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,8 +28,12 @@ from .targets import target_share
 __all__ = [
     "community_compartments",
     "locker_compliance",
+    "RULE_STATES",
+    "RuleState",
     "not_evaluated_record",
     "rule_record",
+    "rule_state",
+    "rule_state_counts",
     "target_compliance",
     "unevaluated_records",
 ]
@@ -30,13 +41,17 @@ __all__ = [
 #: Tolerance of the rule comparisons (solver round-off).
 _TOL = 1e-6
 
+#: The state of a record (:func:`rule_state`), in the order reports count them.
+RuleState = Literal["passed", "failed", "not evaluated", "not applicable"]
+RULE_STATES: tuple[RuleState, ...] = ("passed", "failed", "not evaluated", "not applicable")
+
 
 def rule_record(
     rule: Rule,
     *,
     required: str,
     achieved: str,
-    passed: bool,
+    passed: bool | None,
     achieved_zh: str | None = None,
     **extra: Any,
 ) -> dict:
@@ -49,23 +64,77 @@ def rule_record(
     required, achieved
         What the rule asks and what the plan gives, as English text.
     passed
-        Whether the rule is met.
+        Whether the rule is met; ``None`` exactly when it is not evaluated or not applicable.
     achieved_zh
         ``achieved`` in Chinese, for Chinese reports (kept as ``achieved_zh``).
     **extra
-        ``place``, ``reason`` and other keys; ``None`` values are left out.
+        ``place``, ``reason`` and other keys; ``None`` values are left out. ``evaluated``
+        (default True) is False when the data or tier that decides the rule is missing;
+        ``applicable`` (default True) is False when the rule does not apply to the place.
 
     Returns
     -------
     dict
         JSON-ready record for ``summary.json["rules"]``, with the rule's ``source`` and
-        ``quote`` (its wording in the plan).
+        ``quote`` (its wording in the plan), and always ``passed`` (bool or None),
+        ``evaluated`` and ``applicable`` (bool).
+
+    Raises
+    ------
+    ParameterError
+        If ``passed`` is None for a rule evaluated and applicable, or a bool for one that is not.
     """
-    rec = {"id": rule.id, "clause": f"{rule.source} {rule.clause}", "required": required,
-           "achieved": achieved, "passed": bool(passed), "source": rule.source,
-           "quote": rule.quote, "achieved_zh": achieved_zh}
-    rec.update(extra)
-    return {k: v for k, v in rec.items() if v is not None}
+    evaluated = bool(extra.pop("evaluated", True))
+    applicable = bool(extra.pop("applicable", True))
+    if (passed is None) == (evaluated and applicable):
+        raise ParameterError(
+            f"{rule.id}: passed={passed!r} with evaluated={evaluated}, applicable={applicable}; "
+            "a record is passed or failed exactly when it is evaluated and applicable")
+    rec: dict[str, Any] = {"id": rule.id, "clause": f"{rule.source} {rule.clause}",
+                           "required": required, "achieved": achieved, "source": rule.source,
+                           "quote": rule.quote, "achieved_zh": achieved_zh, **extra}
+    out = {k: v for k, v in rec.items() if v is not None}
+    out.update(passed=None if passed is None else bool(passed), evaluated=evaluated,
+               applicable=applicable)
+    return out
+
+
+def rule_state(record: Mapping[str, Any]) -> RuleState:
+    """Return the state of a rule record: passed, failed, not evaluated or not applicable.
+
+    Parameters
+    ----------
+    record
+        A record of ``summary.json["rules"]`` (older summaries may lack ``evaluated`` and
+        ``applicable``: they count as True).
+
+    Returns
+    -------
+    str
+        One of :data:`RULE_STATES`.
+    """
+    if record.get("applicable") is False:
+        return "not applicable"
+    if record.get("evaluated") is False:
+        return "not evaluated"
+    return "passed" if record.get("passed") else "failed"
+
+
+def rule_state_counts(records: Iterable[Mapping[str, Any]]) -> dict[RuleState, int]:
+    """Return how many records are in each state (:data:`RULE_STATES`, all keys present).
+
+    Parameters
+    ----------
+    records
+        Rule records.
+
+    Returns
+    -------
+    dict
+        State -> count.
+    """
+    counts = Counter(rule_state(r) for r in records)
+    return {state: counts[state] for state in RULE_STATES}
 
 
 def community_compartments(
@@ -233,11 +302,11 @@ def not_evaluated_record(rule: Rule, *, need: str, need_zh: str, **extra: Any) -
     Returns
     -------
     dict
-        A :func:`rule_record` with ``evaluated`` False and ``passed`` False (the plan is not
-        shown to meet it), ``reason`` and ``reason_zh`` naming the data needed.
+        A :func:`rule_record` with ``evaluated`` False and ``passed`` None (neither met nor
+        failed), ``reason`` and ``reason_zh`` naming the data needed.
     """
     return rule_record(rule, required=rule.title_en, achieved="not evaluated",
-                       achieved_zh="未评估", passed=False, evaluated=False,
+                       achieved_zh="未评估", passed=None, evaluated=False,
                        reason=f"needs {need}", reason_zh=f"需要{need_zh}",
                        **extra)
 
@@ -319,6 +388,8 @@ def target_compliance(
         "achieved": " and ".join(got),
         "achieved_zh": "，".join(got_zh),
         "passed": all(r is not None and r >= 1.0 for r in ratios),
+        "evaluated": True,
+        "applicable": True,
         "source": share["source"],
         "quote": share["quote"],
     }

@@ -80,8 +80,9 @@ from geodata.errors import ParameterError, SolverError
 from .compliance import rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
-from .rules import WALK_RADIUS_M, Rule, RuleSet
+from .rules import WALK_RADIUS_M, RuleSet
 from .solve_record import RULE_BASED, SolveRecord
+from .tier_records import not_applicable_record
 
 __all__ = [
     "REUSE_ORDER",
@@ -418,7 +419,12 @@ def plan_community_stations(
         achieved_zh=f"{len(frame)} 个社区中 {npass} 个达标；共 {len(stations)} 个站点（利用现有 "
                     f"{int(stations['reused'].sum())} 个）", passed=npass == len(frame),
         new_communities=_scope(new, pr.new_marked)))
-    records.extend(_not_new_records(r1, pr.community[~new], pr.community_name[~new]))
+    for k, name in zip(pr.community[~new], pr.community_name[~new], strict=True):
+        records.extend(not_applicable_record(
+            rules, "R1", "an end-station in a new residential community",
+            "the planner's communities table marks this community as not new (R1 is for "
+            "新建居住社区)", place=name, community=k,
+            reason_zh="规划方社区表标明该社区非新建居住社区（R1 针对新建居住社区）"))
     dt = time.perf_counter() - t0
     log.info("community stations: %d stations for %d communities (%d pass R1), %d columns, "
              "%d pairs, %s, in %.2f s", len(stations), len(frame), npass, ncol, npair,
@@ -433,14 +439,6 @@ def _scope(new: np.ndarray, marked: bool | None) -> str:
                 "(default: no 'new' column in a planner's communities table)")
     how = "marked in the planner's communities table" if marked else "default: all new"
     return f"{int(new.sum())} of {len(new)} communities are new ({how})"
-
-
-def _not_new_records(r1: Rule, ids: np.ndarray, names: np.ndarray) -> list[dict]:
-    return [rule_record(r1, required="an end-station in a new residential community",
-                        achieved="not applicable", passed=True, applicable=False, place=name,
-                        community=k, reason="not applicable: the planner's communities table "
-                        "marks this community as not new (R1 is for 新建居住社区)")
-            for k, name in zip(ids, names, strict=True)]
 
 
 @dataclass(frozen=True)

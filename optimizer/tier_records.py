@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .compliance import rule_record
+from .compliance import rule_record, rule_state
 from .rules import RuleSet
 from .solve_record import SolveRecord
 
@@ -46,7 +46,7 @@ def tier_summary(
     problems = [
         f"{r['id']} {r.get('place', '')}: {r.get('reason') or r['achieved']}".replace("  ", " ")
         for r in records
-        if not r["passed"] and "place" in r
+        if rule_state(r) == "failed" and "place" in r
     ]
     rec = SolveRecord(solve) if isinstance(solve, str) else solve
     return {"status": rec.status, "objective": rec.objective, "bound": rec.bound, "gap": rec.gap,
@@ -54,8 +54,9 @@ def tier_summary(
             **extra}
 
 
-def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str) -> list[dict]:
-    """Return the record of a rule that does not apply to the area (none if not in the preset).
+def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str,
+                          **extra: Any) -> list[dict]:
+    """Return the record of a rule that does not apply to a place (none if not in the preset).
 
     Parameters
     ----------
@@ -67,14 +68,18 @@ def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str)
         What the rule asks.
     why
         Why it does not apply here.
+    **extra
+        More keys of the record (``place``, ``community``, ``reason_zh``, ...).
 
     Returns
     -------
     list of dict
-        One passing record with ``applicable=False``, or none.
+        One record with ``passed`` None (neither met nor failed) and ``applicable`` False, or
+        none.
     """
     rule = rules.get(rule_id)
     if rule is None:
         return []
-    return [rule_record(rule, required=required, achieved="not applicable", passed=True,
-                        reason=f"not applicable: {why}", applicable=False)]
+    return [rule_record(rule, required=required, achieved="not applicable",
+                        achieved_zh="不适用", passed=None, applicable=False,
+                        reason=why, **extra)]

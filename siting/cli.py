@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from geodata.errors import SitingError
+from optimizer.compliance import rule_state, rule_state_counts
 from optimizer.rules import WALK_RADIUS_M
 from siting.batch_cli import batch
 
@@ -145,15 +147,21 @@ def _warn_plan(summary: dict[str, Any]) -> None:
                       "use --mode min-cost or a larger --radius-m", highlight=False)
     records = summary.get("rules", [])
     for r in records:
-        if not r.get("passed", True) and r.get("evaluated", True):
+        if rule_state(r) == "failed":
             where = f" in {r['place']}" if r.get("place") else ""
-            console.print(f"[yellow]rule not met:[/yellow] {r['id']}{where} [{r.get('clause', '')}]"
-                          f": required {r.get('required')}, achieved {r.get('achieved')}",
+            console.print(f"[yellow]rule not met:[/yellow] {r['id']}{where} "
+                          f"{escape('[' + str(r.get('clause', '')) + ']')}: required "
+                          f"{escape(str(r.get('required')))}, achieved "
+                          f"{escape(str(r.get('achieved')))}", highlight=False)
+    for state, why in (("not evaluated", "tier not planned or data missing"),
+                       ("not applicable", "the rule does not apply here")):
+        ids = sorted({r["id"] for r in records if rule_state(r) == state})
+        if ids:
+            console.print(f"{state} ({why}, see summary.json rules): {', '.join(ids)}",
                           highlight=False)
-    unjudged = sorted({r["id"] for r in records if not r.get("evaluated", True)})
-    if unjudged:
-        console.print(f"not evaluated (tier not planned or data missing, see summary.json "
-                      f"rules): {', '.join(unjudged)}", highlight=False)
+    counts = rule_state_counts(records)
+    console.print(", ".join(f"{n} {state}" for state, n in counts.items())
+                  + f" of {len(records)} rule checks", highlight=False)
 
 
 def _gap(gap: float | None) -> str:

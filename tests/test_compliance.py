@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.compliance import community_compartments, locker_compliance
+from geodata.errors import ParameterError
+from optimizer.compliance import (
+    community_compartments,
+    locker_compliance,
+    rule_record,
+    rule_state,
+    rule_state_counts,
+)
 from optimizer.rules import BASICALLY_FULL, preset
 from siting.pipeline import plan
 
@@ -111,6 +118,30 @@ def test_every_rule_applied_has_a_record(demo):
     checked = {r["id"] for r in demo.summary["rules"]}
     assert set(applied) <= checked
     g3 = next(r for r in demo.summary["rules"] if r["id"] == "G3")
-    assert g3["evaluated"] is False and not g3["passed"]
+    assert g3["evaluated"] is False and g3["passed"] is None
     assert "old" in g3["reason"] and "start_date" in g3["reason"]
     assert all(r.get("evaluated", True) for r in demo.summary["rules"] if r["id"] in ("R2", "G1"))
+
+
+def test_not_evaluated_is_neither_passed_nor_failed(demo):
+    """The demo has no data on the compounds' age: G3 is not evaluated, ``passed`` None, and the
+    count of failed rules leaves it out. Every record carries the three keys."""
+    records = demo.summary["rules"]
+    assert all(isinstance(r["evaluated"], bool) and isinstance(r["applicable"], bool)
+               and (r["passed"] is None) == (not (r["evaluated"] and r["applicable"]))
+               for r in records)
+    g3 = next(r for r in records if r["id"] == "G3")
+    assert (g3["passed"], g3["evaluated"], g3["applicable"]) == (None, False, True)
+    assert rule_state(g3) == "not evaluated"
+    counts = rule_state_counts(records)
+    assert counts["failed"] == sum(r["passed"] is False for r in records)
+    assert counts["not evaluated"] == sum(r["evaluated"] is False for r in records) >= 1
+    assert sum(counts.values()) == len(records)
+
+
+def test_a_record_judged_has_a_verdict_and_one_not_judged_has_none():
+    r2 = preset("national")["R2"]
+    with pytest.raises(ParameterError, match="passed=None"):
+        rule_record(r2, required="1–1.3", achieved="1.1", passed=None)
+    with pytest.raises(ParameterError, match="passed=True"):
+        rule_record(r2, required="1–1.3", achieved="n/a", passed=True, applicable=False)

@@ -27,6 +27,7 @@ from geodata.network import walk_network
 from geodata.osm import read_osm
 from geodata.planner_data import sites_from_inventory
 from geodata.tier_inputs import points_xy
+from optimizer.compliance import rule_state
 from optimizer.rules import preset
 from optimizer.stations import (
     REUSE_ORDER,
@@ -34,6 +35,7 @@ from optimizer.stations import (
     plan_cargo_stations,
     plan_community_stations,
 )
+from optimizer.tier_records import tier_summary
 from siting.tier_problems import cargo_problem, station_problem
 
 
@@ -189,6 +191,9 @@ def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
                                    preset("guangdong"))
     old = [r for r in plan.records if r.get("applicable") is False]
     assert [r["place"] for r in old] == [comms["name"].iloc[0]]
+    assert old[0]["passed"] is None and rule_state(old[0]) == "not applicable"
+    assert not any(comms["name"].iloc[0] in p for p in tier_summary(
+        plan.solve, records=plan.records)["problems"])
     assert comms["community"].iloc[0] not in set(plan.stations["community"])
     assert "marked in the planner's communities table" in plan.records[0]["new_communities"]
 
