@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from geodata.demand import UNASSIGNED
 from geodata.errors import ParameterError
 
 from .lockers import LockerPlan
@@ -35,6 +36,7 @@ __all__ = [
     "rule_state",
     "rule_state_counts",
     "target_compliance",
+    "unassigned_locker_compartments",
     "unevaluated_records",
 ]
 
@@ -137,6 +139,40 @@ def rule_state_counts(records: Iterable[Mapping[str, Any]]) -> dict[RuleState, i
     return {state: counts[state] for state in RULE_STATES}
 
 
+def _compartment_shares(
+    plan: LockerPlan, parcels: np.ndarray, community: np.ndarray
+) -> pd.DataFrame:
+    """Return each locker's compartments and served parcels by community, one row per share.
+
+    New lockers' compartments go to communities as the model gave them (``plan.attribution_*``,
+    :math:`w_{jc}`); the rest of each locker's compartments (all of an existing locker's, and
+    the share of homes the model held per locker) goes to the homes not so attributed, in
+    proportion to the parcels they send there. Columns ``community``, ``site``, ``new`` (a new
+    locker: it has modules), ``served_parcels`` and ``compartments``.
+    """
+    flow = plan.pair_share * parcels[plan.pair_demand]
+    given = pd.MultiIndex.from_arrays([plan.attribution_site,
+                                       plan.attribution_community.astype(str)])
+    free = flow * ~pd.MultiIndex.from_arrays([plan.pair_site, community[plan.pair_demand]]
+                                             ).isin(given)
+    size = int(plan.sites.max(initial=-1)) + 1
+    rest = np.zeros(size)
+    rest[plan.sites] = plan.compartments
+    np.subtract.at(rest, plan.attribution_site, plan.attribution_compartments)
+    free_load = np.bincount(plan.pair_site, weights=free, minlength=size)
+    per_site = np.divide(rest, free_load, out=np.zeros(size), where=free_load > 0)
+    new = np.zeros(size, dtype=bool)
+    new[plan.sites] = plan.modules > 0
+    site = np.r_[plan.pair_site, plan.attribution_site].astype(np.int64)
+    return pd.DataFrame({
+        "community": np.r_[community[plan.pair_demand], plan.attribution_community.astype(str)],
+        "site": site,
+        "new": new[site],
+        "served_parcels": np.r_[flow, np.zeros(len(plan.attribution_site))],
+        "compartments": np.r_[free * per_site[plan.pair_site], plan.attribution_compartments],
+    })
+
+
 def community_compartments(
     plan: LockerPlan,
     daily_parcels: np.ndarray,
@@ -144,10 +180,10 @@ def community_compartments(
 ) -> pd.DataFrame:
     """Attribute each locker's compartments to communities (rule R2, seed 004 五(二)).
 
-    New lockers' compartments go to communities as the model gave them (``plan.attribution_*``,
-    R2 held per community on all its parcels); the rest of each locker's compartments (all of
-    an existing locker's, and the share of homes the model held per locker) goes to the homes
-    not so attributed, in proportion to the parcels they send there.
+    New lockers' compartments go to communities as the model gave them (``plan.attribution_*``);
+    the rest of each locker's compartments (all of an existing locker's, and the share of homes
+    the model held per locker) goes to the homes not so attributed, in proportion to the
+    parcels they send there.
 
     Parameters
     ----------
@@ -163,32 +199,16 @@ def community_compartments(
     pandas.DataFrame
         Indexed by community: ``daily_parcels`` (all, served or not), ``served_parcels``,
         ``compartments``, ``ratio`` (compartments per served daily parcel; NaN where none is
-        served) and ``community_ratio`` (compartments per daily parcel of the whole community,
-        what R2 asks; NaN for a community without parcels).
+        served), ``community_ratio`` (compartments per daily parcel of the whole community;
+        NaN for a community without parcels), and the part of new lockers, on which the model
+        holds R2: ``new_served_parcels`` and ``new_compartments``.
     """
     parcels = np.asarray(daily_parcels, dtype=float)
     community = np.asarray(community).astype(str)
-    flow = plan.pair_share * parcels[plan.pair_demand]
-    given = pd.MultiIndex.from_arrays([plan.attribution_site,
-                                       plan.attribution_community.astype(str)])
-    free = flow * ~pd.MultiIndex.from_arrays([plan.pair_site, community[plan.pair_demand]]
-                                             ).isin(given)
-    size = int(plan.sites.max(initial=-1)) + 1
-    rest = np.zeros(size)
-    rest[plan.sites] = plan.compartments
-    np.subtract.at(rest, plan.attribution_site, plan.attribution_compartments)
-    free_load = np.bincount(plan.pair_site, weights=free, minlength=size)
-    per_site = np.divide(rest, free_load, out=np.zeros(size), where=free_load > 0)
-    frame = pd.DataFrame(
-        {
-            "community": np.r_[community[plan.pair_demand],
-                               plan.attribution_community.astype(str)],
-            "served_parcels": np.r_[flow, np.zeros(len(plan.attribution_site))],
-            "compartments": np.r_[free * per_site[plan.pair_site],
-                                  plan.attribution_compartments],
-        }
-    )
-    table = frame.groupby("community").sum()
+    frame = _compartment_shares(plan, parcels, community)
+    frame["new_served_parcels"] = frame["served_parcels"].where(frame["new"], 0.0)
+    frame["new_compartments"] = frame["compartments"].where(frame["new"], 0.0)
+    table = frame.drop(columns=["site", "new"]).groupby("community").sum()
     totals = pd.Series(parcels, index=community).groupby(level=0).sum().rename("daily_parcels")
     table = table.reindex(totals.index, fill_value=0.0).join(totals)
     table["ratio"] = table["compartments"] / table["served_parcels"].where(
@@ -197,7 +217,126 @@ def community_compartments(
     table["community_ratio"] = table["compartments"] / table["daily_parcels"].where(
         table["daily_parcels"] > 0
     )
-    return table[["daily_parcels", "served_parcels", "compartments", "ratio", "community_ratio"]]
+    return table[["daily_parcels", "served_parcels", "compartments", "ratio", "community_ratio",
+                  "new_served_parcels", "new_compartments"]]
+
+
+def unassigned_locker_compartments(
+    plan: LockerPlan,
+    daily_parcels: np.ndarray,
+    community: np.ndarray,
+) -> pd.DataFrame:
+    """Per new locker, the compartments and parcels of its homes in no community (R2 per locker).
+
+    Homes in no mapped community have no community's deliveries to be measured against: the
+    model holds R2 for them per locker (:mod:`optimizer.lockers`, (3)-(4) at a plain site,
+    (3b)/(4b) for :math:`w_{j0}` at a communal one), and so does the check.
+
+    Parameters
+    ----------
+    plan
+        The locker plan.
+    daily_parcels, community
+        Per demand point (:data:`geodata.demand.UNASSIGNED` for a home in no community).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by site (index into the candidate sites), one row per new locker serving such
+        homes: ``served_parcels``, ``compartments`` and ``ratio``.
+    """
+    frame = _compartment_shares(plan, np.asarray(daily_parcels, dtype=float),
+                                np.asarray(community).astype(str))
+    mine = frame[(frame["community"] == UNASSIGNED) & frame["new"]]
+    table = mine.groupby("site")[["served_parcels", "compartments"]].sum()
+    table = table[table["served_parcels"] > 0].copy()
+    table["ratio"] = table["compartments"] / table["served_parcels"]
+    return table
+
+
+def _within(value: pd.Series, low: pd.Series | float, high: pd.Series | float) -> pd.Series:
+    """Whether ``low <= value <= high`` up to solver round-off (relative to the figures)."""
+    tol = _TOL * np.maximum(1.0, np.abs(value))
+    return (value >= low - tol) & (value <= high + tol)
+
+
+def _span(ratio: pd.Series) -> str:
+    return f"{ratio.min():.3f}–{ratio.max():.3f}" if len(ratio) else "–"
+
+
+def _r2_records(
+    r2: Rule,
+    table: pd.DataFrame,
+    lockers: pd.DataFrame,
+    names: dict[str, str],
+) -> list[dict]:
+    r"""R2 records as the model holds R2: per community, and per locker for homes in none.
+
+    A community (seed 004 五(二)) gets, at its new lockers, at least :math:`\rho^-` compartments
+    per parcel they take from it ((3b) summed) and at most :math:`\rho^+` times all its daily
+    parcels ((4a)). A parcel no locker takes (no site in reach, or left out by a budget) is
+    G1's shortfall, not R2's: a compartment for it would stand where its home cannot walk.
+    Existing lockers keep their compartments (the model gives them none and holds them to
+    their capacity only). Homes in no community: :math:`\rho^-`–:math:`\rho^+` compartments
+    per parcel at each new locker.
+    """
+    lo, hi = r2.low, r2.high
+    comm = table[(table.index != UNASSIGNED) & (table["daily_parcels"] > 0)]
+    ok = _within(comm["new_compartments"], lo * comm["new_served_parcels"],
+                 hi * comm["daily_parcels"])
+    lock_ok = _within(lockers["ratio"], lo, hi)
+    records = [rule_record(
+        r2,
+        required=f"per community: its new lockers' compartments at least {lo:g} x the parcels "
+        f"they take from it and at most {hi:g} x all its daily parcels; homes in no "
+        f"community: {lo:g}–{hi:g} compartments per parcel at each new locker",
+        achieved=f"{int(ok.sum())} of {len(comm)} communities within range; homes in no "
+        f"community: {int(lock_ok.sum())} of {len(lockers)} lockers within range "
+        f"(ratios {_span(lockers['ratio'])})",
+        achieved_zh=f"{len(comm)} 个社区中 {int(ok.sum())} 个达标；未划入社区的楼栋："
+        f"{len(lockers)} 个快件箱中 {int(lock_ok.sum())} 个达标"
+        f"（格口比 {_span(lockers['ratio'])}）",
+        passed=bool(ok.all() and lock_ok.all()))]
+    records += [_community_r2_record(r2, cid, row, passed=bool(ok[cid]),
+                                     name=names.get(str(cid), str(cid)))
+                for cid, row in comm.iterrows()]
+    if len(lockers):
+        records.append(_unassigned_r2_record(r2, lockers, lock_ok,
+                                             name=names.get(UNASSIGNED, UNASSIGNED)))
+    return records
+
+
+def _community_r2_record(r2: Rule, cid: Any, row: pd.Series, *, passed: bool, name: str) -> dict:
+    """R2 record of one community: its new lockers' compartments against (3b) and (4a)."""
+    lo, hi = r2.low, r2.high
+    took, total, comp = row["new_served_parcels"], row["daily_parcels"], row["new_compartments"]
+    return rule_record(
+        r2, required=f">= {lo:g} x {took:.1f} and <= {hi:g} x {total:.1f}",
+        achieved=f"{comp:.0f} compartments for the {took:.1f} parcels/day its new lockers take "
+        f"of its {total:.1f} ({comp / total:.3f} x all)",
+        achieved_zh=f"新建快件箱 {comp:.0f} 个格口，承接日均 {took:.1f} 件（社区日均共 "
+        f"{total:.1f} 件，为其 {comp / total:.3f} 倍）",
+        passed=passed, place=name, community=str(cid), compartments=float(comp),
+        served_parcels=float(took), daily_parcels=float(total),
+        ratio_served=float(comp / took) if took > 0 else None, ratio_all=float(comp / total))
+
+
+def _unassigned_r2_record(r2: Rule, lockers: pd.DataFrame, ok: pd.Series, *, name: str) -> dict:
+    """R2 record of the homes in no community, judged at each new locker that serves them."""
+    lo, hi = r2.low, r2.high
+    bad = lockers[~ok]
+    comp, took = lockers["compartments"].sum(), lockers["served_parcels"].sum()
+    return rule_record(
+        r2, required=f"{lo:g}–{hi:g} compartments per parcel at each new locker (held per "
+        "locker: homes in no community have no community's deliveries)",
+        achieved=f"{int(ok.sum())} of {len(lockers)} lockers within range; ratios "
+        f"{_span(lockers['ratio'])}; {comp:.0f} compartments for {took:.1f} parcels/day",
+        achieved_zh=f"{len(lockers)} 个快件箱中 {int(ok.sum())} 个达标；格口比 "
+        f"{_span(lockers['ratio'])}；{comp:.0f} 个格口，日均 {took:.1f} 件",
+        passed=bool(ok.all()), place=name, community=UNASSIGNED, judged="per locker",
+        compartments=float(comp), served_parcels=float(took),
+        reason=("outside the range at sites " + ", ".join(
+            f"#{s} ({r:.3f})" for s, r in bad["ratio"].items())) if len(bad) else None)
 
 
 def locker_compliance(
@@ -208,11 +347,12 @@ def locker_compliance(
     community: np.ndarray,
     community_names: dict[str, str] | None = None,
 ) -> list[dict]:
-    """Compliance records of the locker tier: R2 per community and G1 coverage.
+    """Compliance records of the locker tier: R2 as the model holds it, and G1 coverage.
 
-    R2 (seed 004 五(二): compartments 1 to 1.3 times *the community's* average daily
-    deliveries) is judged on all daily parcels of each community, served or not: a
-    half-served community fails. G1 passes when the share of daily parcels within a locker's
+    R2 (seed 004 五(二): compartments 1 to 1.3 times the community's average daily
+    deliveries) is judged per community and, for homes in no community, per locker, exactly as
+    :mod:`optimizer.lockers` holds it (:func:`_r2_records`): a parcel no locker takes is G1's
+    shortfall, not R2's. G1 passes when the share of daily parcels within a locker's
     walk reaches the rule's value (:data:`optimizer.rules.BASICALLY_FULL` for "基本全覆盖",
     or the scenario's override).
 
@@ -230,45 +370,15 @@ def locker_compliance(
     Returns
     -------
     list of dict
-        One R2 record for the district, one per community with parcels, and one G1 record.
+        One R2 record for the district, one per community with parcels, one for the homes in
+        no community (judged per locker) when a new locker serves some, and one G1 record.
     """
     names = community_names or {}
     r2 = rules.get("R2")
     if r2 is None:
         raise ParameterError("the rule set carries no R2; build it with optimizer.rules.preset")
-    lo, hi = r2.low, r2.high
-    table = community_compartments(plan, daily_parcels, community)
-    judged = table[table["daily_parcels"] > 0]
-    ratio = judged["community_ratio"]
-    ok = (ratio >= lo - _TOL) & (ratio <= hi + _TOL)
-    span = f"{ratio.min():.3f}–{ratio.max():.3f}" if len(judged) else ""
-    records = [
-        rule_record(
-            r2,
-            required=f"{lo:g}–{hi:g} compartments per daily parcel of every community "
-            "(all its parcels, served or not)",
-            achieved=(f"{int(ok.sum())} of {len(judged)} communities within range; ratios {span}"
-                      if len(judged) else "no community has parcels"),
-            achieved_zh=(f"{len(judged)} 个社区中 {int(ok.sum())} 个达标；格口比 {span}"
-                         if len(judged) else "无社区有件量"),
-            passed=bool(ok.all()),
-        )
-    ]
-    for cid, row in judged.iterrows():
-        records.append(
-            rule_record(
-                r2,
-                required=f"{lo:g}–{hi:g}",
-                achieved=f"{row['community_ratio']:.3f} ({row['compartments']:.0f} compartments "
-                f"for {row['daily_parcels']:.1f} parcels/day, {row['served_parcels']:.1f} "
-                "served)",
-                achieved_zh=f"{row['community_ratio']:.3f}（{row['compartments']:.0f} 个格口，日均 "
-                f"{row['daily_parcels']:.1f} 件，其中 {row['served_parcels']:.1f} 件获服务）",
-                passed=bool(ok[cid]),
-                place=names.get(str(cid), str(cid)),
-                community=str(cid),
-            )
-        )
+    records = _r2_records(r2, community_compartments(plan, daily_parcels, community),
+                          unassigned_locker_compartments(plan, daily_parcels, community), names)
     g1 = rules.get("G1")
     if g1 is not None:
         parcels = np.asarray(daily_parcels, dtype=float)
