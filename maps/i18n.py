@@ -99,6 +99,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "field.status": ("状态", "Status"),
     "field.demand_id": ("需求点编号", "Demand id"),
     "field.community": ("社区", "Community"),
+    "field.id": ("编号", "Id"),
     "field.community_name": ("社区", "Community"),
     "field.residents": ("居民数", "Residents"),
     "field.daily_parcels": ("日均件量", "Daily parcels"),
@@ -120,6 +121,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "field.required_m2": ("所需面积（平方米）", "Required area (m²)"),
     "field.planned_area_m2": ("规划使用面积（平方米）", "Planned usable area (m²)"),
     "field.available_area_m2": ("站点可用面积（平方米）", "Available area at the site (m²)"),
+    "field.area_basis": ("可用面积依据", "Available area rests on"),
+    "field.area_parameter": ("默认值参数", "Default set by"),
+    "field.capped_by_area": ("面积限制件量", "Load capped by the area"),
     "field.area_source": ("可用面积来源", "Source of the available area"),
     "field.reused": ("利用现有网点", "Reuses an outlet"),
     "field.centre": ("街坊中心", "Neighbourhood centre"),
@@ -180,6 +184,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "count.covered": ("已覆盖需求点", "covered demand points"),
     "count.uncovered": ("未覆盖需求点", "uncovered demand points"),
     "count.parcel_share_covered": ("件量覆盖率", "share of parcels covered"),
+    "report.r2_note": (
+        "R2 按模型的口径判定：每个社区的新建快件箱格口不少于其承接该社区日均件量的 {low} 倍，"
+        "且不多于该社区全部日均件量的 {high} 倍；未划入社区的楼栋没有可依的社区投递量，按每个"
+        "新建快件箱判定（格口为这些楼栋在该箱日均件量的 {low}–{high} 倍）。没有快件箱可承接的"
+        "件量计入 G1 覆盖率，不计入 R2。",
+        "R2 is judged as the model holds it: each community's new lockers carry at least {low} "
+        "compartment(s) per daily parcel they take from it and at most {high} per daily parcel "
+        "of all its parcels; homes in no community have no community's deliveries to measure "
+        "against and are judged per new locker ({low}–{high} compartments per daily parcel they "
+        "send there). Parcels no locker takes count against G1's coverage, not R2.",
+    ),
+    "report.stations": ("末端综合服务站面积（R1）", "End-station floor areas (R1)"),
+    "report.area_default": (
+        "{n} 个站点的可用面积为默认假设值（参数 {parameter}），并非实测或规划方清单所给；"
+        "其中 {capped} 个站点的件量受该面积限制。",
+        "{n} station(s) stand on a stated default area (parameter {parameter}), neither "
+        "measured nor from a planner's inventory; that figure caps the load of {capped} of them.",
+    ),
+    "basis.planner inventory": ("规划方清单", "planner inventory"),
+    "basis.OSM measured": ("OSM 实测", "OSM measured"),
+    "basis.default": ("默认假设值", "stated default"),
+    "basis.unknown": ("未知", "unknown"),
     "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
     "report.data_coverage": ("OSM 数据覆盖边界比例", "Boundary covered by the OSM data"),
     "report.boundary_km2": ("边界面积", "Boundary area"),

@@ -163,6 +163,8 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("community_name", "field.community"),
         ("planned_area_m2", "field.planned_area_m2"),
         ("available_area_m2", "field.available_area_m2"),
+        ("area_basis", "field.area_basis"),
+        ("area_parameter", "field.area_parameter"),
         ("area_source", "field.area_source"),
         ("daily_parcels", "field.daily_parcels"),
         ("existing", "field.reused"),

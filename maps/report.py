@@ -207,6 +207,15 @@ def _text_of(rule: Mapping[str, Any], field: str, lang: str) -> str:
     return text
 
 
+def _r2_range(summary: Mapping[str, Any]) -> tuple[str, str]:
+    """Return R2's range as applied (``summary["rules_applied"]``), else the plans' default."""
+    for rule in summary.get("rules_applied") or []:
+        value = rule.get("value") if isinstance(rule, Mapping) else None
+        if isinstance(value, Sequence) and len(value) == 2 and rule.get("id") == "R2":
+            return f"{float(value[0]):g}", f"{float(value[1]):g}"
+    return f"{RATIO_RANGE[0]:g}", f"{RATIO_RANGE[1]:g}"
+
+
 def _rules(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     rules = summary.get("rules") or []
     if not isinstance(rules, Sequence) or not all(isinstance(r, Mapping) for r in rules):
@@ -376,6 +385,32 @@ def _table_html(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+#: Columns of the stations' floor-area table (R1), in order.
+_STATION_AREA_COLUMNS = ("id", "community_name", "daily_parcels", "planned_area_m2",
+                         "available_area_m2", "area_basis", "area_parameter")
+
+
+def _station_areas_html(stations: gpd.GeoDataFrame | None, lang: str) -> list[str]:
+    """Return the table of each station's planned and available area and that area's basis.
+
+    Empty when the plan has no station or a layer from before the area's basis was kept.
+    """
+    if stations is None or stations.empty or "area_basis" not in stations:
+        return []
+    header = [label(f"field.{c}", lang) for c in _STATION_AREA_COLUMNS]
+    rows = [[(label(f"basis.{rec[c]}", lang) if c == "area_basis" else _fmt(rec[c], lang),
+              "num" if c.endswith(("_m2", "parcels")) else "")
+             for c in _STATION_AREA_COLUMNS] for _, rec in stations.iterrows()]
+    out = [f"<h2>{html.escape(label('report.stations', lang))}</h2>", _table_html(header, rows)]
+    default = stations[stations["area_basis"] == "default"]
+    if len(default):
+        note = label("report.area_default", lang, n=len(default),
+                     parameter=", ".join(sorted(set(default["area_parameter"]))),
+                     capped=int(default["capped_by_area"].astype(bool).sum()))
+        out.append(f'<p class="note">{html.escape(note)}</p>')
+    return out
+
+
 def report_html(
     summary: Mapping[str, Any],
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -462,6 +497,10 @@ def report_html(
                                 not_applicable=counts["not applicable"]))
             + "</p>"
         )
+        if any(r.get("id") == "R2" for r in rules):
+            low, high = _r2_range(summary)
+            parts.append(f'<p class="note">'
+                         f'{html.escape(label("report.r2_note", lang, low=low, high=high))}</p>')
     else:
         parts.append(f'<p class="note">{html.escape(label("report.no_rules", lang))}</p>')
 
@@ -488,6 +527,7 @@ def report_html(
             rows.append(row)
         parts.append(_table_html(header, rows))
 
+    parts += _station_areas_html(layers.get("stations"), lang)
     parts.append(f"<h2>{html.escape(label('report.map', lang))}</h2>")
     parts.append(f'<img alt="{html.escape(label("report.map", lang))}" src="{_data_uri(map_png)}">')
     parts.append(f"<h2>{html.escape(label('report.chart_title', lang))}</h2>")

@@ -110,6 +110,11 @@ def test_rules_read_in_the_report_language(report, layers, tmp_path):
     en = "".join(_parse(write_report(SUMMARY, layers, tmp_path, lang="en", printable=())).text)
     assert "1.0–1.3" in en and "0.92 of demand — one module too few" in en
     assert "0.92 倍日均件量" not in en
+    # R2's two readings explained: per community, and per locker for homes in no community
+    assert label("report.r2_note", "zh", low="1", high="1.3") in zh
+    assert "按每个新建快件箱判定" in zh
+    assert label("report.r2_note", "en", low="1", high="1.3") in en
+    assert "judged per new locker (1–1.3 compartments" in en
 
 
 def test_english_report(layers, tmp_path):
