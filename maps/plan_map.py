@@ -166,6 +166,7 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("area_basis", "field.area_basis"),
         ("area_parameter", "field.area_parameter"),
         ("area_source", "field.area_source"),
+        ("capped_by_area", "field.capped_by_area"),
         ("daily_parcels", "field.daily_parcels"),
         ("existing", "field.reused"),
     ),
