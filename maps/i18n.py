@@ -185,27 +185,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "count.uncovered": ("未覆盖需求点", "uncovered demand points"),
     "count.parcel_share_covered": ("件量覆盖率", "share of parcels covered"),
     "report.r2_note": (
-        "R2 按模型的口径判定：每个社区的新建快件箱格口不少于其承接该社区日均件量的 {low} 倍，"
-        "且不多于该社区全部日均件量的 {high} 倍；未划入社区的楼栋没有可依的社区投递量，按每个"
-        "新建快件箱判定（格口为这些楼栋在该箱日均件量的 {low}–{high} 倍）。没有快件箱可承接的"
-        "件量计入 G1 覆盖率，不计入 R2。",
-        "R2 is judged as the model holds it: each community's new lockers carry at least {low} "
-        "compartment(s) per daily parcel they take from it and at most {high} per daily parcel "
-        "of all its parcels; homes in no community have no community's deliveries to measure "
-        "against and are judged per new locker ({low}–{high} compartments per daily parcel they "
-        "send there). Parcels no locker takes count against G1's coverage, not R2.",
+        "R2 按模型的口径判定：每个新建快件箱为某社区配设的格口不少于该箱承接该社区日均件量的 "
+        "{low} 倍，该社区的格口合计不多于其全部日均件量的 {high} 倍；"
+        "未划入社区的楼栋没有可依的社区投递量，按每个新建快件箱判定"
+        "（格口为这些楼栋在该箱日均件量的 {low}–{high} 倍）。"
+        "没有快件箱可承接的件量计入 G1 覆盖率，不计入 R2。",
+        "R2 is judged as the model holds it: each new locker carries at least {low} "
+        "compartment(s) per daily parcel it takes from a community, and the community's "
+        "compartments in all are at most {high} per daily parcel of all its parcels; homes in "
+        "no community have no community's deliveries to measure against and are judged per new "
+        "locker ({low}–{high} compartments per daily parcel they send there). Parcels no locker "
+        "takes count against G1's coverage, not R2.",
     ),
-    "report.stations": ("末端综合服务站面积（R1）", "End-station floor areas (R1)"),
-    "report.area_default": (
-        "{n} 个站点的可用面积为默认假设值（参数 {parameter}），并非实测或规划方清单所给；"
-        "其中 {capped} 个站点的件量受该面积限制。",
-        "{n} station(s) stand on a stated default area (parameter {parameter}), neither "
-        "measured nor from a planner's inventory; that figure caps the load of {capped} of them.",
-    ),
-    "basis.planner inventory": ("规划方清单", "planner inventory"),
-    "basis.OSM measured": ("OSM 实测", "OSM measured"),
-    "basis.default": ("默认假设值", "stated default"),
-    "basis.unknown": ("未知", "unknown"),
     "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
     "report.data_coverage": ("OSM 数据覆盖边界比例", "Boundary covered by the OSM data"),
     "report.boundary_km2": ("边界面积", "Boundary area"),

@@ -28,6 +28,7 @@ from .targets import target_share
 
 __all__ = [
     "community_compartments",
+    "locker_community_compartments",
     "locker_compliance",
     "RULE_STATES",
     "RuleState",
@@ -36,7 +37,6 @@ __all__ = [
     "rule_state",
     "rule_state_counts",
     "target_compliance",
-    "unassigned_locker_compartments",
     "unevaluated_records",
 ]
 
@@ -221,34 +221,35 @@ def community_compartments(
                   "new_served_parcels", "new_compartments"]]
 
 
-def unassigned_locker_compartments(
+def locker_community_compartments(
     plan: LockerPlan,
     daily_parcels: np.ndarray,
     community: np.ndarray,
 ) -> pd.DataFrame:
-    """Per new locker, the compartments and parcels of its homes in no community (R2 per locker).
+    r"""Per new locker and community, the compartments and the parcels it takes (R2 per locker).
 
-    Homes in no mapped community have no community's deliveries to be measured against: the
-    model holds R2 for them per locker (:mod:`optimizer.lockers`, (3)-(4) at a plain site,
-    (3b)/(4b) for :math:`w_{j0}` at a communal one), and so does the check.
+    The model holds R2's lower end at each new locker for each community it serves ((3b): at
+    least :math:`\rho^-` compartments per parcel), and both ends for the homes in no mapped
+    community (:data:`geodata.demand.UNASSIGNED`), which have no community's deliveries to be
+    measured against ((3)-(4) at a plain site, (3b)/(4b) at a communal one).
 
     Parameters
     ----------
     plan
         The locker plan.
     daily_parcels, community
-        Per demand point (:data:`geodata.demand.UNASSIGNED` for a home in no community).
+        Per demand point.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by site (index into the candidate sites), one row per new locker serving such
-        homes: ``served_parcels``, ``compartments`` and ``ratio``.
+        Indexed by (community, site), one row per new locker and community it takes parcels
+        from: ``served_parcels``, ``compartments`` and ``ratio``.
     """
     frame = _compartment_shares(plan, np.asarray(daily_parcels, dtype=float),
                                 np.asarray(community).astype(str))
-    mine = frame[(frame["community"] == UNASSIGNED) & frame["new"]]
-    table = mine.groupby("site")[["served_parcels", "compartments"]].sum()
+    table = frame[frame["new"]].groupby(["community", "site"])[
+        ["served_parcels", "compartments"]].sum()
     table = table[table["served_parcels"] > 0].copy()
     table["ratio"] = table["compartments"] / table["served_parcels"]
     return table
@@ -272,24 +273,29 @@ def _r2_records(
 ) -> list[dict]:
     r"""R2 records as the model holds R2: per community, and per locker for homes in none.
 
-    A community (seed 004 五(二)) gets, at its new lockers, at least :math:`\rho^-` compartments
-    per parcel they take from it ((3b) summed) and at most :math:`\rho^+` times all its daily
-    parcels ((4a)). A parcel no locker takes (no site in reach, or left out by a budget) is
-    G1's shortfall, not R2's: a compartment for it would stand where its home cannot walk.
+    A community (seed 004 五(二)) gets, at each new locker, at least :math:`\rho^-`
+    compartments per parcel it takes from it ((3b)) and in all at most :math:`\rho^+` times
+    all its daily parcels ((4a)). A parcel no locker takes (no site in reach, or left out by a
+    budget) is G1's shortfall, not R2's: a compartment for it would stand where its home
+    cannot walk.
     Existing lockers keep their compartments (the model gives them none and holds them to
     their capacity only). Homes in no community: :math:`\rho^-`–:math:`\rho^+` compartments
     per parcel at each new locker.
     """
     lo, hi = r2.low, r2.high
     comm = table[(table.index != UNASSIGNED) & (table["daily_parcels"] > 0)]
+    mapped = lockers[lockers.index.get_level_values("community") != UNASSIGNED]
+    short = mapped[~_within(mapped["ratio"], lo, np.inf)].reset_index("site")
     ok = _within(comm["new_compartments"], lo * comm["new_served_parcels"],
-                 hi * comm["daily_parcels"])
+                 hi * comm["daily_parcels"]) & ~comm.index.isin(short.index)
+    lockers = (lockers.loc[UNASSIGNED] if UNASSIGNED in lockers.index.get_level_values(0)
+               else lockers.iloc[:0].droplevel("community"))
     lock_ok = _within(lockers["ratio"], lo, hi)
     records = [rule_record(
         r2,
-        required=f"per community: its new lockers' compartments at least {lo:g} x the parcels "
-        f"they take from it and at most {hi:g} x all its daily parcels; homes in no "
-        f"community: {lo:g}–{hi:g} compartments per parcel at each new locker",
+        required=f"per community: at each new locker at least {lo:g} compartment(s) per parcel "
+        f"it takes from the community, in all at most {hi:g} x all its daily parcels; homes "
+        f"in no community: {lo:g}–{hi:g} compartments per parcel at each new locker",
         achieved=f"{int(ok.sum())} of {len(comm)} communities within range; homes in no "
         f"community: {int(lock_ok.sum())} of {len(lockers)} lockers within range "
         f"(ratios {_span(lockers['ratio'])})",
@@ -298,7 +304,8 @@ def _r2_records(
         f"（格口比 {_span(lockers['ratio'])}）",
         passed=bool(ok.all() and lock_ok.all()))]
     records += [_community_r2_record(r2, cid, row, passed=bool(ok[cid]),
-                                     name=names.get(str(cid), str(cid)))
+                                     name=names.get(str(cid), str(cid)),
+                                     short=short.loc[[cid]] if cid in short.index else None)
                 for cid, row in comm.iterrows()]
     if len(lockers):
         records.append(_unassigned_r2_record(r2, lockers, lock_ok,
@@ -306,8 +313,13 @@ def _r2_records(
     return records
 
 
-def _community_r2_record(r2: Rule, cid: Any, row: pd.Series, *, passed: bool, name: str) -> dict:
-    """R2 record of one community: its new lockers' compartments against (3b) and (4a)."""
+def _community_r2_record(r2: Rule, cid: Any, row: pd.Series, *, passed: bool, name: str,
+                         short: pd.DataFrame | None) -> dict:
+    r"""R2 record of one community: its new lockers' compartments against (3b) and (4a).
+
+    ``short`` lists the new lockers (``site``, ``ratio``) giving it fewer than
+    :math:`\rho^-` compartments per parcel they take from it, or is ``None``.
+    """
     lo, hi = r2.low, r2.high
     took, total, comp = row["new_served_parcels"], row["daily_parcels"], row["new_compartments"]
     return rule_record(
@@ -318,7 +330,10 @@ def _community_r2_record(r2: Rule, cid: Any, row: pd.Series, *, passed: bool, na
         f"{total:.1f} 件，为其 {comp / total:.3f} 倍）",
         passed=passed, place=name, community=str(cid), compartments=float(comp),
         served_parcels=float(took), daily_parcels=float(total),
-        ratio_served=float(comp / took) if took > 0 else None, ratio_all=float(comp / total))
+        ratio_served=float(comp / took) if took > 0 else None, ratio_all=float(comp / total),
+        reason=None if short is None else "fewer compartments than parcels taken at sites "
+        + ", ".join(f"#{s} ({r:.3f})" for s, r in zip(short["site"], short["ratio"],
+                                                       strict=True)))
 
 
 def _unassigned_r2_record(r2: Rule, lockers: pd.DataFrame, ok: pd.Series, *, name: str) -> dict:
@@ -378,7 +393,7 @@ def locker_compliance(
     if r2 is None:
         raise ParameterError("the rule set carries no R2; build it with optimizer.rules.preset")
     records = _r2_records(r2, community_compartments(plan, daily_parcels, community),
-                          unassigned_locker_compartments(plan, daily_parcels, community), names)
+                          locker_community_compartments(plan, daily_parcels, community), names)
     g1 = rules.get("G1")
     if g1 is not None:
         parcels = np.asarray(daily_parcels, dtype=float)

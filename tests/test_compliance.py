@@ -11,11 +11,11 @@ from geodata.demand import UNASSIGNED
 from geodata.errors import ParameterError
 from optimizer.compliance import (
     community_compartments,
+    locker_community_compartments,
     locker_compliance,
     rule_record,
     rule_state,
     rule_state_counts,
-    unassigned_locker_compartments,
 )
 from optimizer.rules import BASICALLY_FULL, preset
 from siting.pipeline import plan
@@ -97,6 +97,24 @@ def test_r2_fails_below_the_parcels_taken_and_above_the_community(demo):
     assert not high["passed"] and high["compartments"] == pytest.approx(np.floor(cap) + 1)
 
 
+def test_r2_fails_at_a_locker_short_of_its_community_parcels(demo):
+    """Compartments moved between two of 升平社区's lockers keep its total (887 for 887.0
+    parcels a day) but leave one locker a compartment short of the parcels it takes from the
+    community: R2 fails there, as the model's (3b) would, and the record names the site."""
+    plan = demo.locker_plan
+    pairs = locker_community_compartments(
+        plan, demo.layers["demand"]["daily_parcels"].to_numpy(),
+        demo.layers["demand"]["community"].to_numpy()).loc[SHENGPING]
+    assert len(pairs) >= 2 and (pairs["ratio"] >= 1.0 - 1e-9).all()
+    a, b = pairs.index[:2]
+    cut = 1.0 + max(0.0, np.floor(pairs.loc[a, "compartments"] - pairs.loc[a, "served_parcels"]))
+    moved = _moved(_moved(plan, a, SHENGPING, -cut), b, SHENGPING, cut)
+    rec = next(r for r in _r2(demo, moved) if r.get("place") == "升平社区")
+    assert rec["compartments"] == pytest.approx(next(
+        r for r in _r2(demo, plan) if r.get("place") == "升平社区")["compartments"])
+    assert not rec["passed"] and f"#{a} (" in rec["reason"] and f"#{b} (" not in rec["reason"]
+
+
 def test_r2_is_held_per_locker_for_homes_in_no_community(demo):
     """The demo's homes in no community are judged at each of the 6 new lockers serving them
     (as the model holds them), not as a ninth community: 2,257 compartments for the 2,246
@@ -110,9 +128,9 @@ def test_r2_is_held_per_locker_for_homes_in_no_community(demo):
     assert rest["compartments"] == pytest.approx(2257.0, abs=0.5)
     assert rest["served_parcels"] == pytest.approx(2246.0, abs=0.05)
     assert rest["achieved"].startswith("6 of 6 lockers within range")
-    lockers = unassigned_locker_compartments(
+    lockers = locker_community_compartments(
         plan, demo.layers["demand"]["daily_parcels"].to_numpy(),
-        demo.layers["demand"]["community"].to_numpy())
+        demo.layers["demand"]["community"].to_numpy()).loc[UNASSIGNED]
     site = lockers["ratio"].idxmin()
     taken = lockers.loc[site, "served_parcels"]
     cut = 1.0 + max(0.0, np.floor(lockers.loc[site, "compartments"] - taken))
