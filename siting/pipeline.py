@@ -796,9 +796,11 @@ def _map_rules(records: list[dict], lang: str) -> dict[str, str]:
     for r in records:
         if "place" not in r and r["id"] not in lines:
             state = rule_state(r)
-            achieved = r.get("achieved_zh") if lang == "zh" else None
+            # a rule not judged says why; a judged one what the plan achieved
+            key = "achieved" if state in ("passed", "failed") else "reason"
+            text = (r.get(f"{key}_zh") if lang == "zh" else None) or r.get(key) or ""
             lines[r["id"]] = (f"{_STATE_MARK[state]} {rule_state_label(state, lang)}: "
-                              f"{achieved or r['achieved']} [{r['clause']}]")
+                              f"{text} [{r['clause']}]")
     return lines
 
 
