@@ -197,6 +197,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "locker ({low}–{high} compartments per daily parcel they send there). Parcels no locker "
         "takes count against G1's coverage, not R2.",
     ),
+    "report.stations": ("末端综合服务站面积（R1）", "End-station floor areas (R1)"),
+    "report.area_default": (
+        "{n} 个站点的可用面积为默认假设值（参数 {parameter}），并非实测或规划方清单所给；"
+        "其中 {capped} 个站点的件量受该面积限制。",
+        "{n} station(s) stand on a stated default area (parameter {parameter}), neither "
+        "measured nor from a planner's inventory; that figure caps the load of {capped} of them.",
+    ),
+    "basis.planner inventory": ("规划方清单", "planner inventory"),
+    "basis.OSM measured": ("OSM 实测", "OSM measured"),
+    "basis.default": ("默认假设值", "stated default"),
+    "basis.unknown": ("未知", "unknown"),
     "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
     "report.data_coverage": ("OSM 数据覆盖边界比例", "Boundary covered by the OSM data"),
     "report.boundary_km2": ("边界面积", "Boundary area"),

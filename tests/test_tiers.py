@@ -122,6 +122,7 @@ def test_station_areas_reach_the_gpkg_the_records_and_the_report(chengdu_osm, tm
     capped = st[st["capped_by_area"].astype(bool)]
     assert np.allclose(capped["daily_parcels"], 1000.0)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["tiers"]["stations"]["counts"]["communities_without_homes"] == 1  # 宽巷子社区
     listed = [s for r in summary["rules"] if r["id"] == "R1" for s in r.get("stations", [])]
     assert sorted(s["site_id"] for s in listed) == sorted(st["site_id"])
     report = (out / "report.html").read_text(encoding="utf-8")
