@@ -331,7 +331,7 @@ def plan_community_stations(
     amin = r1.low
     pr, sites = problem, problem.sites
     comm, d, area = pr.point_community, pr.daily_parcels, sites.area_m2
-    # a community with no home mapped has 0 parcels a day: no station for it (_no_home_record)
+    # a community with no home mapped has 0 parcels a day: no station for it (_NO_HOME)
     keep = (area[pr.pair_site] >= amin) & (pr.pair_point < pr.n_homes)
     ri, rj, rw = pr.pair_point[keep], pr.pair_site[keep], pr.pair_walk_m[keep]
     cols = _columns(pr, ri, rj)
@@ -425,7 +425,8 @@ def plan_community_stations(
     frame = pd.DataFrame(table, columns=["community", "name", "homes", "daily_parcels", "stations",
                                          "max_walk_m", "passed", "evaluated", "reason"])
     npass, judged = int(frame["passed"].sum()), int(frame["evaluated"].sum())
-    unjudged = f"; {len(frame) - judged} with no home mapped, not evaluated" * (judged < len(frame))
+    unjudged = (f"; {len(frame) - judged} with no home mapped, not evaluated"
+                if judged < len(frame) else "")
     records.insert(0, rule_record(
         r1, required=f"a >= {amin:g} m2 end-station in each of {judged} communities with homes",
         achieved=f"{npass} of {judged} communities; {len(stations)} stations "
