@@ -266,7 +266,7 @@ def _span(ratio: pd.Series) -> str:
 
 
 def _r2_records(
-    r2: Rule,
+    rules: RuleSet,
     table: pd.DataFrame,
     lockers: pd.DataFrame,
     names: dict[str, str],
@@ -280,10 +280,14 @@ def _r2_records(
     cannot walk.
     Existing lockers keep their compartments (the model gives them none and holds them to
     their capacity only). Homes in no community: :math:`\rho^-`–:math:`\rho^+` compartments
-    per parcel at each new locker.
+    per parcel at each new locker. A community no new locker serves: not applicable.
     """
+    r2 = rules["R2"]
     lo, hi = r2.low, r2.high
     comm = table[(table.index != UNASSIGNED) & (table["daily_parcels"] > 0)]
+    # a community no new locker serves has no compartments to configure: R2 does not apply
+    idle = comm[(comm["new_compartments"] <= _TOL) & (comm["new_served_parcels"] <= _TOL)]
+    comm = comm.drop(idle.index)
     mapped = lockers[lockers.index.get_level_values("community") != UNASSIGNED]
     short = mapped[~_within(mapped["ratio"], lo, np.inf)].reset_index("site")
     ok = _within(comm["new_compartments"], lo * comm["new_served_parcels"],
@@ -296,21 +300,40 @@ def _r2_records(
         required=f"per community: at each new locker at least {lo:g} compartment(s) per parcel "
         f"it takes from the community, in all at most {hi:g} x all its daily parcels; homes "
         f"in no community: {lo:g}–{hi:g} compartments per parcel at each new locker",
-        achieved=f"{int(ok.sum())} of {len(comm)} communities within range; homes in no "
-        f"community: {int(lock_ok.sum())} of {len(lockers)} lockers within range "
-        f"(ratios {_span(lockers['ratio'])})",
-        achieved_zh=f"{len(comm)} 个社区中 {int(ok.sum())} 个达标；未划入社区的楼栋："
-        f"{len(lockers)} 个快件箱中 {int(lock_ok.sum())} 个达标"
+        achieved=f"{int(ok.sum())} of {len(comm)} communities within range ({len(idle)} "
+        f"served by no new locker); homes in no community: {int(lock_ok.sum())} of "
+        f"{len(lockers)} lockers within range (ratios {_span(lockers['ratio'])})",
+        achieved_zh=f"{len(comm)} 个社区中 {int(ok.sum())} 个达标（另 {len(idle)} 个无新建快件箱"
+        f"服务）；未划入社区的楼栋：{len(lockers)} 个快件箱中 {int(lock_ok.sum())} 个达标"
         f"（格口比 {_span(lockers['ratio'])}）",
-        passed=bool(ok.all() and lock_ok.all()))]
+        passed=bool(ok.all() and lock_ok.all()) if len(comm) or len(lockers) else None,
+        applicable=bool(len(comm) or len(lockers)))]
     records += [_community_r2_record(r2, cid, row, passed=bool(ok[cid]),
                                      name=names.get(str(cid), str(cid)),
                                      short=short.loc[[cid]] if cid in short.index else None)
                 for cid, row in comm.iterrows()]
+    records += [_idle_r2_record(rules, cid, row, name=names.get(str(cid), str(cid)))
+                for cid, row in idle.iterrows()]
     if len(lockers):
         records.append(_unassigned_r2_record(r2, lockers, lock_ok,
                                              name=names.get(UNASSIGNED, UNASSIGNED)))
     return records
+
+
+def _idle_r2_record(rules: RuleSet, cid: Any, row: pd.Series, *, name: str) -> dict:
+    """R2 record of a community no new locker serves: not applicable, its parcels are G1's."""
+    # imported here: optimizer.tier_records builds on this module's rule_record
+    from .tier_records import not_applicable_record
+
+    r2 = rules["R2"]
+    (record,) = not_applicable_record(
+        rules, "R2", f"{r2.low:g}–{r2.high:g} compartments per parcel its new lockers take",
+        f"no new locker takes its {row['daily_parcels']:.1f} parcels/day: there are no "
+        "compartments to configure; goal G1 counts the parcels left out",
+        reason_zh=f"无新建快件箱承接其日均 {row['daily_parcels']:.1f} 件，无格口可配；"
+        "未覆盖件量计入 G1", place=name, community=str(cid),
+        daily_parcels=float(row["daily_parcels"]))
+    return record
 
 
 def _community_r2_record(r2: Rule, cid: Any, row: pd.Series, *, passed: bool, name: str,
@@ -392,7 +415,7 @@ def locker_compliance(
     r2 = rules.get("R2")
     if r2 is None:
         raise ParameterError("the rule set carries no R2; build it with optimizer.rules.preset")
-    records = _r2_records(r2, community_compartments(plan, daily_parcels, community),
+    records = _r2_records(rules, community_compartments(plan, daily_parcels, community),
                           locker_community_compartments(plan, daily_parcels, community), names)
     g1 = rules.get("G1")
     if g1 is not None:

@@ -151,11 +151,28 @@ def test_r2_holds_under_a_budget_and_g1_counts_what_is_left_out(budgeted):
     assert len(half) >= 1
     assert (half["new_compartments"] >= half["new_served_parcels"] - 1e-6).all()
     r2 = _records(budgeted, "R2")
-    assert all(r["passed"] for r in r2)
+    assert r2[0]["passed"] is True and not [r for r in r2 if r["passed"] is False]
+    judged = {r["community"]: r for r in r2[1:] if r["passed"]}
+    assert set(half.index) <= set(judged)
     g1 = _records(budgeted, "G1")[0]
     share = budgeted.summary["coverage"]["parcel_share_covered"]
     assert not g1["passed"] and g1["threshold"] == BASICALLY_FULL and share < BASICALLY_FULL
     assert f"{share:.1%}" in g1["achieved"]
+
+
+def test_r2_does_not_apply_to_a_community_no_locker_serves(chengdu_osm):
+    """Within a budget of 0 modules no locker opens: no community has compartments to
+    configure, so R2 is not applicable to any (not passed, not failed), and G1 fails at 0 %."""
+    empty = plan(chengdu_osm, mode="max-cover", budget=0, time_limit=10, out=None)
+    r2 = _records(empty, "R2")
+    assert (r2[0]["passed"], r2[0]["applicable"]) == (None, False)
+    assert r2[0]["achieved"].startswith("0 of 0 communities within range (8 served by no new")
+    assert len(r2) == 9 and all(rule_state(r) == "not applicable" for r in r2)
+    shengping = next(r for r in r2 if r.get("place") == "升平社区")
+    assert shengping["daily_parcels"] == pytest.approx(887.0, abs=0.05)
+    assert "no new locker takes its 887.0 parcels/day" in shengping["reason"]
+    g1 = _records(empty, "G1")[0]
+    assert g1["passed"] is False and g1["achieved"].startswith("0.0%")
 
 
 def test_unserved_homes_keep_their_true_reason(narrow, budgeted):
