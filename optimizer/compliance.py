@@ -32,6 +32,7 @@ __all__ = [
     "locker_compliance",
     "RULE_STATES",
     "RuleState",
+    "not_applicable_record",
     "not_evaluated_record",
     "rule_record",
     "rule_state",
@@ -322,9 +323,6 @@ def _r2_records(
 
 def _idle_r2_record(rules: RuleSet, cid: Any, row: pd.Series, *, name: str) -> dict:
     """R2 record of a community no new locker serves: not applicable, its parcels are G1's."""
-    # imported here: optimizer.tier_records builds on this module's rule_record
-    from .tier_records import not_applicable_record
-
     r2 = rules["R2"]
     (record,) = not_applicable_record(
         rules, "R2", f"{r2.low:g}–{r2.high:g} compartments per parcel its new lockers take",
@@ -433,6 +431,37 @@ def locker_compliance(
             )
         )
     return records
+
+
+def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str,
+                          **extra: Any) -> list[dict]:
+    """Return the record of a rule that does not apply to a place (none if not in the preset).
+
+    Parameters
+    ----------
+    rules
+        The rule set applied.
+    rule_id
+        The rule (e.g. ``"R1"`` where the area has no residential community).
+    required
+        What the rule asks.
+    why
+        Why it does not apply here.
+    **extra
+        More keys of the record (``place``, ``community``, ``reason_zh``, ...).
+
+    Returns
+    -------
+    list of dict
+        One record with ``passed`` None (neither met nor failed) and ``applicable`` False, or
+        none.
+    """
+    rule = rules.get(rule_id)
+    if rule is None:
+        return []
+    return [rule_record(rule, required=required, achieved="not applicable",
+                        achieved_zh="不适用", passed=None, applicable=False,
+                        reason=why, **extra)]
 
 
 def not_evaluated_record(rule: Rule, *, need: str, need_zh: str, **extra: Any) -> dict:

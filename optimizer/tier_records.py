@@ -1,5 +1,8 @@
 """The record of each tier above the lockers in ``summary.json["tiers"]``, and "not applicable".
 
+:func:`not_applicable_record` lives in :mod:`optimizer.compliance` (the R2 check builds such
+records too) and is re-exported here, where the tiers import it.
+
 Every tier reports one shape: ``status``, ``objective``, ``bound``, ``gap``, ``solve_s``,
 ``counts`` and ``problems`` (one sentence per failed per-place check: rule, place, what is
 missing), plus what the tier adds (``method``, ``fed_by``, ...).
@@ -10,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .compliance import rule_record, rule_state
-from .rules import RuleSet
+from .compliance import not_applicable_record, rule_state
 from .solve_record import SolveRecord
 
 __all__ = ["not_applicable_record", "tier_summary"]
@@ -52,34 +54,3 @@ def tier_summary(
     return {"status": rec.status, "objective": rec.objective, "bound": rec.bound, "gap": rec.gap,
             "solve_s": round(float(rec.solve_s), 3), "counts": counts or {}, "problems": problems,
             **extra}
-
-
-def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str,
-                          **extra: Any) -> list[dict]:
-    """Return the record of a rule that does not apply to a place (none if not in the preset).
-
-    Parameters
-    ----------
-    rules
-        The rule set applied.
-    rule_id
-        The rule (e.g. ``"R1"`` where the area has no residential community).
-    required
-        What the rule asks.
-    why
-        Why it does not apply here.
-    **extra
-        More keys of the record (``place``, ``community``, ``reason_zh``, ...).
-
-    Returns
-    -------
-    list of dict
-        One record with ``passed`` None (neither met nor failed) and ``applicable`` False, or
-        none.
-    """
-    rule = rules.get(rule_id)
-    if rule is None:
-        return []
-    return [rule_record(rule, required=required, achieved="not applicable",
-                        achieved_zh="不适用", passed=None, applicable=False,
-                        reason=why, **extra)]
