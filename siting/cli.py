@@ -161,18 +161,25 @@ def _warn_plan(summary: dict[str, Any]) -> None:
                                f"{cov['demand_points']} demand points: {why}. Fix: raise "
                                "--budget, or use --mode min-cost or a larger --radius-m"),
                       highlight=False)
+    from optimizer.compliance import rule_state, rule_state_counts
+
     records = summary.get("rules", [])
     for r in records:
-        if not r.get("passed", True) and r.get("evaluated", True):
+        if rule_state(r) == "failed":
             where = f" in {r['place']}" if r.get("place") else ""
             console.print(labelled("rule not met:", "yellow",
                                    f"{r['id']}{where} [{r.get('clause', '')}]: required "
                                    f"{r.get('required')}, achieved {r.get('achieved')}"),
                           highlight=False)
-    unjudged = sorted({r["id"] for r in records if not r.get("evaluated", True)})
-    if unjudged:
-        console.print(Text(f"not evaluated (tier not planned or data missing, see "
-                           f"summary.json rules): {', '.join(unjudged)}"), highlight=False)
+    for state, why in (("not evaluated", "tier not planned or data missing"),
+                       ("not applicable", "the rule does not apply here")):
+        ids = sorted({r["id"] for r in records if rule_state(r) == state})
+        if ids:
+            console.print(Text(f"{state} ({why}, see summary.json rules): {', '.join(ids)}"),
+                          highlight=False)
+    counts = rule_state_counts(records)
+    console.print(", ".join(f"{n} {state}" for state, n in counts.items())
+                  + f" of {len(records)} rule checks", highlight=False)
 
 
 def _gap(gap: float | None) -> str:

@@ -51,12 +51,15 @@ from geodata.villages import communities_from_villages
 from geodata.walking import ACCESS_CAP_M, residential_compounds
 from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
+from maps.i18n import rule_state_label
 from maps.layers import locker_layers
 from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
 from optimizer.budget import SolveBudget, stage
 from optimizer.compliance import (
     locker_compliance,
+    rule_state,
+    rule_state_counts,
     target_compliance,
     unevaluated_records,
 )
@@ -368,9 +371,9 @@ def run_plan(
     summary.update(tiers=tier_summary, target_2025=target, time_budget=run_budget.as_record())
     summary["study_area"] = data_coverage(
         d.area, d.walk, shapely.get_coordinates(d.demand.geometry)).as_record()
-    stages.done(
-        "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
-    )
+    stages.done("compliance", ", ".join(f"{n} {state}" for state, n in
+                                        rule_state_counts(records).items())
+                + f" of {len(records)} rule checks")
     summary.update(demand_source=d.demand_source, timings_s=dict(stages.timings))
     summary["input_rows"] = input_rows(d.area, d.demand, d.candidates,
                                        communities=options.communities,
@@ -535,7 +538,7 @@ def write_plan(out: str | Path, layers: dict[str, gpd.GeoDataFrame], summary: di
     title = _title(d.area.name, options.lang)
     with atomic_folder(out) as tmp:
         write_plan_files(tmp, layers, summary, title=title, lang=options.lang,
-                         offline_map=options.offline_map, rules=_map_rules(records),
+                         offline_map=options.offline_map, rules=_map_rules(records, options.lang),
                          basemap=options.basemap, tianditu_key=options.tianditu_key,
                          base_features=d.basemap)
         write_report(summary, layers, tmp, lang=options.lang, title=title)
@@ -852,14 +855,22 @@ def _title(name: str, lang: str) -> str:
     return f"{name} 智能快件箱布局方案" if lang == "zh" else f"{name}: smart parcel locker plan"
 
 
-def _map_rules(records: list[dict]) -> dict[str, str]:
-    """One legend line per rule id: the district-level record."""
+def _map_rules(records: list[dict], lang: str) -> dict[str, str]:
+    """One legend line per rule id: the district-level record, its state in ``lang``."""
     lines: dict[str, str] = {}
     for r in records:
         if "place" not in r and r["id"] not in lines:
-            mark = "–" if r.get("evaluated") is False else "✓" if r["passed"] else "✗"
-            lines[r["id"]] = f"{mark} {r['achieved']} [{r['clause']}]"
+            state = rule_state(r)
+            # a rule not judged says why; a judged one what the plan achieved
+            key = "achieved" if state in ("passed", "failed") else "reason"
+            text = (r.get(f"{key}_zh") if lang == "zh" else None) or r.get(key) or ""
+            lines[r["id"]] = (f"{_STATE_MARK[state]} {rule_state_label(state, lang)}: "
+                              f"{text} [{r['clause']}]")
     return lines
+
+
+#: The legend's mark of each rule state.
+_STATE_MARK = {"passed": "✓", "failed": "✗", "not evaluated": "–", "not applicable": "○"}
 
 
 def describe_size(size: ModelSize) -> str:
