@@ -174,11 +174,12 @@ def test_street_grid_box_under_a_work_limit_is_the_same_for_every_hash_seed(
     """The path of the test below on a box of the grid: its solve stops unproven by node count.
 
     Two processes side by side, each under the other's load; a box whose locker model one
-    node does not prove (``conftest.SHANGHAI_CENTRE_BOX``).
+    node does not prove at a 250 m walk (``conftest.SHANGHAI_CENTRE_BOX``).
     """
     a, b = _siting_per_seed(
         ["plan", "--osm", str(shanghai_osm), "--boundary", str(shanghai_centre),
-         "--work-limit", "1", "--time-limit", "600", "--lang", "en", "--basemap", "none"],
+         "--work-limit", "1", "--time-limit", "600", "--radius-m", "250", "--lang", "en",
+         "--basemap", "none"],
         tmp_path)
     summary = _assert_same_plan(a, b)
     assert summary["demand_source"].startswith("a street grid")
@@ -269,7 +270,8 @@ communities = { path = "communities.csv", datum = "wgs84" }
     assert len(names) == 2
     for name in names:
         summary = _assert_same_plan(a / name, b / name)
-        assert summary["demand_source"] == "the planner's community table"
+        assert summary["demand_source"] == ("buildings, labelled and weighted by the "
+                                            "planner's community table")
 
 
 @pytest.mark.slow
