@@ -24,8 +24,9 @@ residential area, whatever the building inside it is tagged. The same holds for 
 road nodes; the planner's own sites are kept as given. Where the data has
 none (the Chengdu, Shanghai and Puyang extracts map no industrial or logistics land), the
 fallback is stated in every site's ``source`` (``drive-node-main-road``): the drive-network
-nodes on trunk or primary roads (else on secondary roads), thinned to the node nearest the
-centre of each ``fallback_spacing_m`` grid cell. A road node is never a residential building.
+nodes in the study area on trunk or primary roads (else on secondary roads), thinned to the
+node nearest the centre of each ``fallback_spacing_m`` grid cell. A road node is never a
+residential building.
 
 Capacity and fixed cost come from floor area: ``capacity = parcels_per_m2 x floor area`` and
 ``fixed_cost = cost_per_m2 x floor area``; they are NaN where the floor area is unknown (a
@@ -278,8 +279,8 @@ def _edge_lines(network: Network, classes: tuple[str, ...]) -> list[shapely.Line
 
 def _fallback_sites(network: Network, p: HubSiteParameters, residential: shapely.Geometry
                     ) -> gpd.GeoDataFrame:
-    """Drive nodes on trunk/primary roads (else secondary), off residential land, one a cell."""
-    outside = ~shapely.within(shapely.points(network.xy), residential)
+    """Area drive nodes on trunk/primary roads (else secondary), off residential land, 1 a cell."""
+    outside = ~shapely.within(shapely.points(network.xy), residential) & network.in_area
     rows, road = np.flatnonzero(outside), "any"
     for classes, label in zip(MAIN_ROADS, ("trunk or primary", "secondary"), strict=True):
         on = {n for u, v, d in network.graph.edges(data=True) if _on_class(d, classes)
