@@ -176,8 +176,8 @@ def test_chengdu_drive_network(chengdu_drive: Network, chengdu) -> None:
     net = chengdu_drive
     _assert_consistent(net, area)
     assert net.kind == "drive"
-    # the file's largest strong component: 232 of the 260 nodes of its largest weak one (the
-    # one-way streets leaving the file are driven in or out only), 204 of them in <bounds>
+    # the file's largest strong component: 232 of the 260 nodes of its largest weak one (28
+    # are on one-way ends, driven in or out only), 204 of them in <bounds>
     # (the shared data README's 213 nodes and 415 edges are the drive classes clipped to it)
     assert (net.n_nodes, net.n_edges, int(net.in_area.sum())) == (232, 483, 204)
     assert (net.dropped.outside_component_nodes, net.dropped.outside_component_edges) == (28, 34)
