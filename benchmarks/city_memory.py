@@ -17,7 +17,6 @@ Writes the tiled **synthetic** city of :mod:`benchmarks.bench_city` and plans it
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import sys
 import tempfile
@@ -45,12 +44,15 @@ def in_process(path: Path, districts: int, limit: float) -> None:
     """Plan the first ``districts`` districts in turn here; print memory after each."""
     from geodata.osm import read_osm
     from siting.city import district_areas, district_plan, split_districts
+    from siting.options import PlanOptions
     from siting.scenario import load_scenarios, plan_options
 
     scenario = load_scenarios(path)[0].scenario
     extract = read_osm(scenario.area.osm)
     found, city = split_districts(scenario, extract=extract)
-    options = dataclasses.replace(plan_options(scenario), time_limit=limit)
+    base = plan_options(scenario)
+    options = PlanOptions(base.settings, time_limit=limit, communities=base.communities,
+                          inventory=base.inventory, hub_sites=base.hub_sites)
     areas = district_areas(found, city, buffer_m=float(options.radius_m))
     print(f"in one process: {len(areas)} districts, start {_rss_mb()[0]} MB", flush=True)
     for k, (area, owned) in enumerate(areas[:districts]):

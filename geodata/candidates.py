@@ -53,6 +53,8 @@ from geodata.errors import InputDataError, ParameterError
 from geodata.osm import OsmExtract
 
 __all__ = [
+    "AREA_BASES",
+    "AREA_PARAMETER",
     "CANDIDATE_COLUMNS",
     "COURIER_BRANDS",
     "GROUND_FLOOR_UNIT_M2",
@@ -60,6 +62,7 @@ __all__ = [
     "LOCKER_BRANDS",
     "candidates_from_osm",
     "classify_poi",
+    "station_area_basis",
     "station_floor_areas",
 ]
 
@@ -380,6 +383,33 @@ def candidates_from_osm(
     return sites[CANDIDATE_COLUMNS]
 
 
+def _area_cases(candidates: gpd.GeoDataFrame, unit_m2: float
+                ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Return the sites' given floor areas and the masks of :data:`AREA_BASES`' cases, in order.
+
+    The cases: a planner's room with its area; a planner's room without one; an OSM building
+    larger than one ground-floor unit (the stated default); a smaller OSM building (its
+    measured footprint). Sites in none of them stand in no mapped building.
+    """
+    if not unit_m2 > 0:
+        raise ParameterError(f"unit_m2={unit_m2!r} must be a positive floor area in m2 "
+                             f"(default {GROUND_FLOOR_UNIT_M2:g}, one ground-floor unit)")
+    given = candidates["floor_area_m2"].to_numpy(dtype=float)
+    planner = candidates["source"].astype(str).str.startswith(PLANNER_SOURCE).to_numpy()
+    known = np.isfinite(given)
+    return given, [planner & known, planner, known & (given > unit_m2), known]
+
+
+#: Where a site's available floor area comes from, one per case of :func:`_area_cases` (the
+#: last for a site in no mapped building): ``planner inventory``, ``OSM measured`` (the
+#: building's footprint), ``default`` (the stated ground-floor unit) or ``unknown``.
+AREA_BASES: tuple[str, ...] = ("planner inventory", "unknown", "default", "OSM measured",
+                               "unknown")
+
+#: The parameter that sets the ``default`` floor area.
+AREA_PARAMETER = "StationParameters.ground_floor_unit_m2"
+
+
 def station_floor_areas(
     candidates: gpd.GeoDataFrame, *, unit_m2: float = GROUND_FLOOR_UNIT_M2
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -404,15 +434,11 @@ def station_floor_areas(
     ParameterError
         If ``unit_m2`` is not a positive number.
     """
-    if not unit_m2 > 0:
-        raise ParameterError(f"unit_m2={unit_m2!r} must be a positive floor area in m2 "
-                             f"(default {GROUND_FLOOR_UNIT_M2:g}, one ground-floor unit)")
-    given = candidates["floor_area_m2"].to_numpy(dtype=float)
-    planner = candidates["source"].astype(str).str.startswith(PLANNER_SOURCE).to_numpy()
-    known = np.isfinite(given)
+    given, cases = _area_cases(candidates, unit_m2)
+    planner, known = cases[1], cases[3]
     available = np.where(known, np.where(planner, given, np.minimum(given, unit_m2)), 0.0)
     source = np.select(
-        [planner & known, planner, known & (given > unit_m2), known],
+        cases,
         [
             "planner inventory (area_m2)",
             "planner inventory gives no area_m2: unknown",
@@ -422,3 +448,33 @@ def station_floor_areas(
         "OSM site in no mapped building: unknown",
     )
     return available, source.astype(str)
+
+
+def station_area_basis(
+    candidates: gpd.GeoDataFrame, *, unit_m2: float = GROUND_FLOOR_UNIT_M2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per candidate, what its available floor area rests on, as data.
+
+    Parameters
+    ----------
+    candidates
+        Candidate sites (``source``, ``floor_area_m2``).
+    unit_m2
+        Floor area of one ground-floor unit at an OSM site (see :func:`station_floor_areas`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``area_basis`` (one of :data:`AREA_BASES`) and ``area_parameter`` (the name of the
+        parameter that set the figure, :data:`AREA_PARAMETER`, where the basis is
+        ``default``; else empty) per candidate.
+
+    Raises
+    ------
+    ParameterError
+        If ``unit_m2`` is not a positive number.
+    """
+    _, cases = _area_cases(candidates, unit_m2)
+    basis = np.select(cases, list(AREA_BASES[:-1]), AREA_BASES[-1]).astype(str)
+    parameter = np.where(basis == "default", AREA_PARAMETER, "").astype(str)
+    return basis, parameter

@@ -204,8 +204,9 @@ def _cell(value: object, column: str, lang: str) -> str:
 
 
 _SHOWN: Sequence[str] = ("scenario", "status", "sites", "modules", "compartments", "stations",
-                         "hubs", "coverage", "cost", "rules_passed", "rules_total", "gap",
-                         "seconds", "skipped", "error")
+                         "hubs", "coverage", "cost", "rules_passed", "rules_total", "rules_failed",
+                         "rules_not_evaluated", "rules_not_applicable", "gap", "seconds",
+                         "skipped", "error")
 
 _PAGE = """<!DOCTYPE html>
 <html lang="{html_lang}"><head><meta charset="utf-8">
@@ -230,7 +231,7 @@ img {{ max-width: 100%; }}
 def _row_html(row: pd.Series, lang: str) -> str:
     cells = []
     for c in _SHOWN:
-        text = html.escape(_cell(row[c], c, lang))
+        text = html.escape(_cell(row.get(c, math.nan), c, lang))
         if c == "scenario" and row["status"] != "failed":
             link = html.escape(f"{row['scenario']}/map.html", quote=True)
             text = f'<a href="{link}">{text}</a>'

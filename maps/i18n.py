@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Literal
 
 from geodata.errors import ParameterError
+from optimizer.compliance import RuleState
 
-__all__ = ["LABELS", "Lang", "LANGS", "label", "check_lang"]
+__all__ = ["LABELS", "Lang", "LANGS", "label", "check_lang", "rule_state_label"]
 
 Lang = Literal["zh", "en"]
 
@@ -98,6 +99,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "field.status": ("状态", "Status"),
     "field.demand_id": ("需求点编号", "Demand id"),
     "field.community": ("社区", "Community"),
+    "field.id": ("编号", "Id"),
     "field.community_name": ("社区", "Community"),
     "field.residents": ("居民数", "Residents"),
     "field.daily_parcels": ("日均件量", "Daily parcels"),
@@ -120,6 +122,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "field.required_m2": ("所需面积（平方米）", "Required area (m²)"),
     "field.planned_area_m2": ("规划使用面积（平方米）", "Planned usable area (m²)"),
     "field.available_area_m2": ("站点可用面积（平方米）", "Available area at the site (m²)"),
+    "field.area_basis": ("可用面积依据", "Available area rests on"),
+    "field.area_parameter": ("默认值参数", "Default set by"),
+    "field.capped_by_area": ("面积限制件量", "Load capped by the area"),
     "field.area_source": ("可用面积来源", "Source of the available area"),
     "field.reused": ("利用现有网点", "Reuses an outlet"),
     "field.centre": ("街坊中心", "Neighbourhood centre"),
@@ -140,8 +145,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "report.kpis": ("关键指标", "Key figures"),
     "report.rules": ("规划规则符合性", "Compliance with the plan rules"),
-    "report.rules_count": ("共 {n} 条检查，未通过 {failed} 条，未评估 {unevaluated} 条",
-                           "{n} checks, {failed} failed, {unevaluated} not evaluated"),
+    "report.rules_count": ("共 {n} 条检查：通过 {passed} 条，未通过 {failed} 条，"
+                           "未评估 {unevaluated} 条，不适用 {not_applicable} 条",
+                           "{n} checks: {passed} passed, {failed} failed, {unevaluated} not "
+                           "evaluated, {not_applicable} not applicable"),
     "report.no_rules": ("摘要中没有规则检查结果", "The summary has no rule checks"),
     "report.communities": ("各社区格口与日件量", "Compartments and daily parcels by community"),
     "report.no_communities": ("没有社区图层", "No communities layer"),
@@ -188,6 +195,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "count.covered": ("已覆盖需求点", "covered demand points"),
     "count.uncovered": ("未覆盖需求点", "uncovered demand points"),
     "count.parcel_share_covered": ("件量覆盖率", "share of parcels covered"),
+    "report.r2_note": (
+        "R2 按模型的口径判定：每个新建快件箱为某社区配设的格口不少于该箱承接该社区日均件量的 "
+        "{low} 倍，该社区的格口合计不多于其全部日均件量的 {high} 倍；"
+        "未划入社区的楼栋没有可依的社区投递量，按每个新建快件箱判定"
+        "（格口为这些楼栋在该箱日均件量的 {low}–{high} 倍）。"
+        "没有快件箱可承接的件量计入 G1 覆盖率，不计入 R2。",
+        "R2 is judged as the model holds it: each new locker carries at least {low} "
+        "compartment(s) per daily parcel it takes from a community, and the community's "
+        "compartments in all are at most {high} per daily parcel of all its parcels; homes in "
+        "no community have no community's deliveries to measure against and are judged per new "
+        "locker ({low}–{high} compartments per daily parcel they send there). Parcels no locker "
+        "takes count against G1's coverage, not R2.",
+    ),
+    "report.stations": ("末端综合服务站面积（R1）", "End-station floor areas (R1)"),
+    "report.area_default": (
+        "{n} 个站点的可用面积为默认假设值（参数 {parameter}），并非实测或规划方清单所给；"
+        "其中 {capped} 个站点的件量受该面积限制。",
+        "{n} station(s) stand on a stated default area (parameter {parameter}), neither "
+        "measured nor from a planner's inventory; that figure caps the load of {capped} of them.",
+    ),
+    "basis.planner inventory": ("规划方清单", "planner inventory"),
+    "basis.OSM measured": ("OSM 实测", "OSM measured"),
+    "basis.default": ("默认假设值", "stated default"),
+    "basis.unknown": ("未知", "unknown"),
     "report.unassigned": ("未划入社区的楼栋", "buildings outside any community"),
     "report.data_coverage": ("OSM 数据覆盖边界比例", "Boundary covered by the OSM data"),
     "report.boundary_km2": ("边界面积", "Boundary area"),
@@ -224,6 +255,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "rule.pass": ("通过", "pass"),
     "rule.fail": ("未通过", "fail"),
     "rule.not_evaluated": ("未评估", "not evaluated"),
+    "rule.not_applicable": ("不适用", "not applicable"),
     # values
     "value.existing": ("现有", "existing"),
     "value.new": ("新建", "new"),
@@ -289,3 +321,27 @@ def label(key: str, lang: str, **values: object) -> str:
     """
     text = LABELS[key][LANGS.index(check_lang(lang))]
     return text.format(**values) if values else text
+
+
+#: The label of each rule state (:func:`optimizer.compliance.rule_state`).
+_STATE_LABELS: dict[str, str] = {"passed": "rule.pass", "failed": "rule.fail",
+                                 "not evaluated": "rule.not_evaluated",
+                                 "not applicable": "rule.not_applicable"}
+
+
+def rule_state_label(state: RuleState, lang: str) -> str:
+    """Return the wording of a rule record's state in ``lang`` (通过, 未通过, 未评估, 不适用).
+
+    Parameters
+    ----------
+    state
+        A state of :data:`optimizer.compliance.RULE_STATES`.
+    lang
+        One of {"zh", "en"}.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    return label(_STATE_LABELS[state], lang)

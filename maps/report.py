@@ -35,8 +35,9 @@ from matplotlib.figure import Figure
 from geodata.demand import UNASSIGNED
 from geodata.errors import InputDataError, OutputError, ParameterError
 from maps.fonts import drawing_style
-from maps.i18n import LABELS, check_lang, label
+from maps.i18n import LABELS, check_lang, label, rule_state_label
 from maps.layer_styles import RATIO_COLOURS, RATIO_RANGE, community_ratio, is_missing, ratio_class
+from optimizer.compliance import rule_state, rule_state_counts
 
 __all__ = ["write_report", "report_html", "report_figures"]
 
@@ -171,14 +172,14 @@ def _kpis(summary: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], la
     return out
 
 
+#: CSS class of each rule state.
+_STATE_CLASS = {"passed": "pass", "failed": "fail", "not evaluated": "na", "not applicable": "na"}
+
+
 def _verdict(rule: Mapping[str, Any], lang: str) -> tuple[str, str]:
-    """Return a record's result in ``lang`` and its CSS class: pass, fail or not evaluated."""
-    if rule.get("evaluated") is False:
-        return label("rule.not_evaluated", lang), "na"
-    if rule.get("passed") is None:
-        return label("value.none", lang), ""
-    return (label("rule.pass", lang), "pass") if rule["passed"] else (label("rule.fail", lang),
-                                                                      "fail")
+    """Return a record's state in ``lang`` and its CSS class (pass, fail, not evaluated, n/a)."""
+    state = rule_state(rule)
+    return rule_state_label(state, lang), _STATE_CLASS[state]
 
 
 def _rule_id(rule: Mapping[str, Any], lang: str) -> str:
@@ -201,9 +202,18 @@ def _text_of(rule: Mapping[str, Any], field: str, lang: str) -> str:
     """
     zh = rule.get(_ZH_FIELDS[field])
     text = str(zh) if lang == "zh" and zh else _fmt(rule.get(field), lang)
-    if field == "achieved" and rule.get("passed") is False and rule.get("reason"):
+    if field == "achieved" and rule_state(rule) != "passed" and rule.get("reason"):
         text += f" — {_text_of(rule, 'reason', lang)}"
     return text
+
+
+def _r2_range(summary: Mapping[str, Any]) -> tuple[str, str]:
+    """Return R2's range as applied (``summary["rules_applied"]``), else the plans' default."""
+    for rule in summary.get("rules_applied") or []:
+        value = rule.get("value") if isinstance(rule, Mapping) else None
+        if isinstance(value, Sequence) and len(value) == 2 and rule.get("id") == "R2":
+            return f"{float(value[0]):g}", f"{float(value[1]):g}"
+    return f"{RATIO_RANGE[0]:g}", f"{RATIO_RANGE[1]:g}"
 
 
 def _rules(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -392,6 +402,32 @@ def _input_rows_html(summary: Mapping[str, Any], lang: str) -> list[str]:
                                                    n=len(records), dropped=dropped)) + "</p>"]
 
 
+#: Columns of the stations' floor-area table (R1), in order.
+_STATION_AREA_COLUMNS = ("id", "community_name", "daily_parcels", "planned_area_m2",
+                         "available_area_m2", "area_basis", "area_parameter")
+
+
+def _station_areas_html(stations: gpd.GeoDataFrame | None, lang: str) -> list[str]:
+    """Return the table of each station's planned and available area and that area's basis.
+
+    Empty when the plan has no station or a layer from before the area's basis was kept.
+    """
+    if stations is None or stations.empty or "area_basis" not in stations:
+        return []
+    header = [label(f"field.{c}", lang) for c in _STATION_AREA_COLUMNS]
+    rows = [[(label(f"basis.{rec[c]}", lang) if c == "area_basis" else _fmt(rec[c], lang),
+              "num" if c.endswith(("_m2", "parcels")) else "")
+             for c in _STATION_AREA_COLUMNS] for _, rec in stations.iterrows()]
+    out = [f"<h2>{html.escape(label('report.stations', lang))}</h2>", _table_html(header, rows)]
+    default = stations[stations["area_basis"] == "default"]
+    if len(default):
+        note = label("report.area_default", lang, n=len(default),
+                     parameter=", ".join(sorted(set(default["area_parameter"]))),
+                     capped=int(default["capped_by_area"].astype(bool).sum()))
+        out.append(f'<p class="note">{html.escape(note)}</p>')
+    return out
+
+
 def report_html(
     summary: Mapping[str, Any],
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -469,14 +505,19 @@ def report_html(
                 ]
             )
         parts.append(_table_html(header, rows))
-        unevaluated = sum(1 for r in rules if r.get("evaluated") is False)
-        failed = sum(1 for r in rules if r.get("passed") is False) - unevaluated
+        counts = rule_state_counts(rules)
         parts.append(
             '<p class="note">'
-            + html.escape(label("report.rules_count", lang, n=len(rules), failed=failed,
-                                unevaluated=unevaluated))
+            + html.escape(label("report.rules_count", lang, n=len(rules),
+                                passed=counts["passed"], failed=counts["failed"],
+                                unevaluated=counts["not evaluated"],
+                                not_applicable=counts["not applicable"]))
             + "</p>"
         )
+        if any(r.get("id") == "R2" for r in rules):
+            low, high = _r2_range(summary)
+            parts.append(f'<p class="note">'
+                         f'{html.escape(label("report.r2_note", lang, low=low, high=high))}</p>')
     else:
         parts.append(f'<p class="note">{html.escape(label("report.no_rules", lang))}</p>')
 
@@ -504,6 +545,7 @@ def report_html(
         parts.append(_table_html(header, rows))
 
     parts.extend(_input_rows_html(summary, lang))
+    parts += _station_areas_html(layers.get("stations"), lang)
     parts.append(f"<h2>{html.escape(label('report.map', lang))}</h2>")
     parts.append(f'<img alt="{html.escape(label("report.map", lang))}" src="{_data_uri(map_png)}">')
     parts.append(f"<h2>{html.escape(label('report.chart_title', lang))}</h2>")

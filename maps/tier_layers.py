@@ -92,6 +92,8 @@ def station_layer(stations: pd.DataFrame, candidates: gpd.GeoDataFrame) -> gpd.G
         "required_m2": st["required_m2"], "daily_parcels": st["daily_parcels"],
         "planned_area_m2": st["planned_area_m2"],
         "available_area_m2": st["available_area_m2"], "area_source": st["area_source"],
+        "area_basis": st["area_basis"], "area_parameter": st["area_parameter"],
+        "capped_by_area": st["capped_by_area"].astype(bool),
     }, geometry=_at_sites(candidates, st["site"]).values, crs=candidates.crs)
 
 

@@ -38,8 +38,10 @@ its compartments to the communities :math:`c \in C(j)` of the homes it reaches (
 (3) for every locker, so a locker always has a compartment per parcel it takes (its physical
 capacity), and a community fully served has at least :math:`\rho^-` compartments per daily
 parcel. Homes without a community are held per locker, as a plain site holds all its homes:
-(3)-(4) and (3b)/(4b). A community not fully served fails R2's lower end: that is reported
-(:mod:`optimizer.compliance`), not forced, since the model first serves the most parcels.
+(3)-(4) and (3b)/(4b). R2's lower end is held on the parcels the lockers take: a parcel no
+locker takes (no site in its reach, or left out by a budget) is goal G1's shortfall, not R2's,
+since a compartment for it would stand where its home cannot walk. The check
+(:func:`optimizer.compliance.locker_compliance`) reads R2 the same way.
 Existing lockers keep (3'), are not attributed and do not draw on (4a): their compartments
 exist already; the check counts them in proportion to the parcels they take.
 

@@ -55,9 +55,14 @@ REGISTRY: dict[str, RuleEntry] = {e.id: e for e in (
            "optimizer.stations.plan_community_stations",
            "optimizer.stations.plan_community_stations",
            "test_stations.py::test_r1_fails_named_where_every_candidate_is_too_small"),
-    _entry("R2", "constraint (3)-(4) of the locker model, per locker",
+    _entry("R2", "constraints (3a)-(4b) of the locker model per community (at least 1 "
+           "compartment per parcel each new locker takes from it, at most 1.3 x all its daily "
+           "parcels), "
+           "and (3)-(4)/(3b)-(4b) per locker for homes in no community",
            "optimizer.lockers.solve_lockers", "optimizer.compliance.locker_compliance",
-           "test_compliance.py::test_r2_fails_where_a_community_is_not_fully_served"),
+           "test_compliance.py::test_r2_fails_below_the_parcels_taken_and_above_the_community",
+           "test_compliance.py::test_r2_fails_at_a_locker_short_of_its_community_parcels",
+           "test_compliance.py::test_r2_is_held_per_locker_for_homes_in_no_community"),
     _entry("R3", "placement per village on the drive network", "optimizer.rural.plan_rural",
            "optimizer.rural.plan_rural",
            "test_rural.py::test_r3_fails_where_a_village_has_no_site_for_a_second_station"),

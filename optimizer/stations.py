@@ -8,8 +8,8 @@ strictly: every residential building (demand point) :math:`i` of community :math
 within the station radius :math:`r` (default 500 m walk, the 10-minute circle of GB
 50180-2018) of a station of its community. A weighted centre would leave the far homes of a
 large community out of reach, which the planner would not accept; when one station cannot reach
-every home the model opens a second. A community with no residential building is served at
-its polygon's representative point.
+every home the model opens a second. A community with no residential building mapped gets no
+station (it would handle 0 parcels a day): its R1 record is "not evaluated" and says why.
 
 The clause is for *new* residential communities: a planner's communities table may mark them
 (column ``new``); without it every community counts as new, and the R1 record says which
@@ -68,6 +68,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,11 +78,12 @@ from scipy.optimize import linear_sum_assignment
 from geodata.candidates import GROUND_FLOOR_UNIT_M2
 from geodata.errors import ParameterError, SolverError
 
-from .compliance import rule_record
+from .compliance import not_evaluated_record, rule_record
 from .milp import SolverName
 from .models import capacitated_facility_location
 from .rules import WALK_RADIUS_M, Rule, RuleSet
 from .solve_record import RULE_BASED, SolveRecord
+from .tier_records import not_applicable_record
 
 __all__ = [
     "REUSE_ORDER",
@@ -159,13 +161,20 @@ class StationSites:
     area_m2
         Floor area a station could use there (:func:`geodata.candidates.station_floor_areas`).
     area_source
-        Where that figure comes from.
+        Where that figure comes from, in words.
+    area_basis
+        The same as data: ``planner inventory``, ``OSM measured``, ``default`` or ``unknown``
+        (:data:`geodata.candidates.AREA_BASES`).
+    area_parameter
+        The parameter that set a ``default`` figure (empty otherwise).
     """
 
     site_id: np.ndarray
     kind: np.ndarray
     area_m2: np.ndarray
     area_source: np.ndarray
+    area_basis: np.ndarray
+    area_parameter: np.ndarray
 
 
 def station_sites(area_m2: np.ndarray, rules: RuleSet, *, taken: np.ndarray | None = None
@@ -243,11 +252,14 @@ class StationPlan:
         ``site_id``, ``kind``, ``reused``, ``daily_parcels`` (load), ``planned_area_m2`` (the
         station's usable area, max(R1 minimum, m2 per daily parcel x load)),
         ``available_area_m2`` (what the site offers), ``area_source`` (where that figure comes
-        from), ``floor_area_m2`` (= the available area, kept for old scripts) and
-        ``required_m2`` (= the planned area).
+        from, in words), ``area_basis`` and ``area_parameter`` (the same as data, see
+        :class:`StationSites`), ``capped_by_area`` (the planned area reaches the available
+        one: the site's figure caps the station's load), ``floor_area_m2`` (= the available
+        area, kept for old scripts) and ``required_m2`` (= the planned area).
     communities
         Per community: ``community``, ``name``, ``homes``, ``daily_parcels``, ``stations``,
-        ``max_walk_m``, ``passed``, ``reason``.
+        ``max_walk_m``, ``passed``, ``evaluated`` (False for a community with no home mapped:
+        it gets no station, and its R1 record says so), ``reason``.
     records
         R1 records: one per community and one overall.
     solve
@@ -319,7 +331,8 @@ def plan_community_stations(
     amin = r1.low
     pr, sites = problem, problem.sites
     comm, d, area = pr.point_community, pr.daily_parcels, sites.area_m2
-    keep = area[pr.pair_site] >= amin
+    # a community with no home mapped has 0 parcels a day: no station for it (_NO_HOME)
+    keep = (area[pr.pair_site] >= amin) & (pr.pair_point < pr.n_homes)
     ri, rj, rw = pr.pair_point[keep], pr.pair_site[keep], pr.pair_walk_m[keep]
     cols = _columns(pr, ri, rj)
     col_of, col_j, col_k = cols.of_pair, cols.site, cols.community
@@ -360,13 +373,21 @@ def plan_community_stations(
         "daily_parcels": load[open_c],
         "planned_area_m2": np.maximum(amin, p.m2_per_daily_parcel * load[open_c]),
         "available_area_m2": area[at], "area_source": sites.area_source[at],
+        "area_basis": sites.area_basis[at], "area_parameter": sites.area_parameter[at],
     })
+    # the site's floor area, not the parcels, sets the station's size: its load is capped there
+    stations["capped_by_area"] = stations["planned_area_m2"] >= stations["available_area_m2"] - 1e-6
     stations["floor_area_m2"] = stations["available_area_m2"]
     stations["required_m2"] = stations["planned_area_m2"]
     any_reach = np.bincount(ri, minlength=n) > 0
     table, records = [], []
     for k in pr.community[new]:
         mine = np.flatnonzero(comm == k)
+        if not (mine < pr.n_homes).any():
+            table.append((k, names[k], 0, 0.0, 0, float("nan"), False, False, _NO_HOME[0]))
+            records.append(not_evaluated_record(r1, need=_NO_HOME[0], need_zh=_NO_HOME[1],
+                                                place=names[k], community=k))
+            continue
         ck = open_c[col_k[open_c] == k]
         served = np.isin(ri, mine) & np.isin(col_of, ck) & (x > 1e-6)
         miss = mine[s[mine] > 1e-6]
@@ -396,34 +417,89 @@ def plan_community_stations(
         ok = reason is None and len(ck) > 0
         walk = float(rw[served].max()) if served.any() else float("nan")
         table.append((k, names[k], int((mine < pr.n_homes).sum()), float(d[mine].sum()), len(ck),
-                      walk, ok, reason or ""))
-        planned = np.maximum(amin, a_per * load[ck])
-        records.append(rule_record(
-            r1, required=f">= {amin:g} m2 station within {p.radius_m:g} m walk of every home",
-            achieved=(f"{len(ck)} station(s), planned/available " + ", ".join(
-                f"{m:.0f}/{area[col_j[q]]:.0f} m2" for m, q in zip(planned, ck, strict=True))
-                + (f"; longest walk {walk:.0f} m" if served.any() else "")),
-            achieved_zh=(f"{len(ck)} 个站点，规划/可用面积 " + "、".join(
-                f"{m:.0f}/{area[col_j[q]]:.0f} 平方米" for m, q in zip(planned, ck, strict=True))
-                + (f"；最远步行 {walk:.0f} 米" if served.any() else "")),
-            passed=ok, place=names[k], community=k, reason=reason, reason_zh=reason_zh,
-        ))
+                      walk, ok, True, reason or ""))
+        records.append(_community_record(
+            r1, sites, col_j[ck], np.maximum(amin, a_per * load[ck]), radius_m=p.radius_m,
+            walk=walk, passed=ok, place=names[k], community=k, reason=reason,
+            reason_zh=reason_zh))
     frame = pd.DataFrame(table, columns=["community", "name", "homes", "daily_parcels", "stations",
-                                         "max_walk_m", "passed", "reason"])
-    npass = int(frame["passed"].sum())
+                                         "max_walk_m", "passed", "evaluated", "reason"])
+    npass, judged = int(frame["passed"].sum()), int(frame["evaluated"].sum())
+    unjudged = (f"; {len(frame) - judged} with no home mapped, not evaluated"
+                if judged < len(frame) else "")
     records.insert(0, rule_record(
-        r1, required=f"a >= {amin:g} m2 end-station in each of {len(frame)} communities",
-        achieved=f"{npass} of {len(frame)} communities; {len(stations)} stations "
-                 f"({int(stations['reused'].sum())} reused)",
-        achieved_zh=f"{len(frame)} 个社区中 {npass} 个达标；共 {len(stations)} 个站点（利用现有 "
-                    f"{int(stations['reused'].sum())} 个）", passed=npass == len(frame),
-        new_communities=_scope(new, pr.new_marked)))
-    records.extend(_not_new_records(r1, pr.community[~new], pr.community_name[~new]))
+        r1, required=f"a >= {amin:g} m2 end-station in each of {judged} communities with homes",
+        achieved=f"{npass} of {judged} communities; {len(stations)} stations "
+                 f"({int(stations['reused'].sum())} reused){unjudged}",
+        achieved_zh=f"{judged} 个社区中 {npass} 个达标；共 {len(stations)} 个站点（利用现有 "
+                    f"{int(stations['reused'].sum())} 个）"
+                    + (f"；{len(frame) - judged} 个社区无楼栋数据，未评估" if unjudged else ""),
+        passed=npass == judged, new_communities=_scope(new, pr.new_marked)))
+    for k, name in zip(pr.community[~new], pr.community_name[~new], strict=True):
+        records.extend(not_applicable_record(
+            rules, "R1", "an end-station in a new residential community",
+            "the planner's communities table marks this community as not new (R1 is for "
+            "新建居住社区)", place=name, community=k,
+            reason_zh="规划方社区表标明该社区非新建居住社区（R1 针对新建居住社区）"))
     dt = time.perf_counter() - t0
     log.info("community stations: %d stations for %d communities (%d pass R1), %d columns, "
              "%d pairs, %s, in %.2f s", len(stations), len(frame), npass, ncol, npair,
              sol.status, dt)
     return StationPlan(stations, frame, records, SolveRecord.of(sol, build_s=dt - sol.solve_s))
+
+
+def _community_record(r1: Rule, sites: StationSites, at: np.ndarray, planned: np.ndarray, *,
+                      radius_m: float, walk: float, **extra: Any) -> dict:
+    """R1 record of one community: its stations' planned and available areas, text and data."""
+    basis = [str(sites.area_basis[j]) for j in at]
+    pairs = list(zip(planned, sites.area_m2[at], basis, strict=True))
+    far = np.isfinite(walk)
+    return rule_record(
+        r1, required=f">= {r1.low:g} m2 station within {radius_m:g} m walk of every home",
+        achieved=f"{len(at)} station(s), planned/available " + ", ".join(
+            f"{m:.0f}/{a:.0f} m2 ({b})" for m, a, b in pairs)
+        + (f"; longest walk {walk:.0f} m" if far else ""),
+        achieved_zh=f"{len(at)} 个站点，规划/可用面积 " + "、".join(
+            f"{m:.0f}/{a:.0f} 平方米（{_BASIS_ZH[b]}）" for m, a, b in pairs)
+        + (f"；最远步行 {walk:.0f} 米" if far else ""),
+        stations=_station_areas(sites, at, planned), **extra)
+
+
+#: Chinese words of each area basis (:data:`geodata.candidates.AREA_BASES`).
+_BASIS_ZH = {"planner inventory": "规划方清单", "OSM measured": "OSM 实测",
+             "default": "默认假设值", "unknown": "未知"}
+
+
+def _station_areas(sites: StationSites, at: np.ndarray, planned: np.ndarray) -> list[dict]:
+    """Each station's planned area, its site's available area and that figure's source, as data.
+
+    Parameters
+    ----------
+    sites
+        The candidate sites.
+    at
+        Site index of each station.
+    planned
+        Planned area of each station (m2).
+
+    Returns
+    -------
+    list of dict
+        ``site_id``, ``planned_area_m2``, ``available_area_m2``, ``area_basis``,
+        ``area_parameter`` (empty unless the basis is the stated default) and ``area_source``.
+    """
+    return [{"site_id": str(sites.site_id[j]), "planned_area_m2": round(float(m), 2),
+             "available_area_m2": round(float(sites.area_m2[j]), 2),
+             "area_basis": str(sites.area_basis[j]),
+             "area_parameter": str(sites.area_parameter[j]),
+             "area_source": str(sites.area_source[j])}
+            for j, m in zip(at, planned, strict=True)]
+
+
+#: What would decide R1 for a community in which no home is mapped (it gets no station).
+_NO_HOME = ("the community's homes: no residential building is mapped in it, so a station "
+            "would handle 0 parcels a day and none is planned",
+            "该社区的住宅楼栋数据：社区内未标注住宅楼栋，站点日处理量为 0 件，故不设站")
 
 
 def _scope(new: np.ndarray, marked: bool | None) -> str:
@@ -433,14 +509,6 @@ def _scope(new: np.ndarray, marked: bool | None) -> str:
                 "(default: no 'new' column in a planner's communities table)")
     how = "marked in the planner's communities table" if marked else "default: all new"
     return f"{int(new.sum())} of {len(new)} communities are new ({how})"
-
-
-def _not_new_records(r1: Rule, ids: np.ndarray, names: np.ndarray) -> list[dict]:
-    return [rule_record(r1, required="an end-station in a new residential community",
-                        achieved="not applicable", passed=True, applicable=False, place=name,
-                        community=k, reason="not applicable: the planner's communities table "
-                        "marks this community as not new (R1 is for 新建居住社区)")
-            for k, name in zip(ids, names, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The record of each tier above the lockers in ``summary.json["tiers"]``, and "not applicable".
 
+:func:`not_applicable_record` lives in :mod:`optimizer.compliance` (the R2 check builds such
+records too) and is re-exported here, where the tiers import it.
+
 Every tier reports one shape: ``status``, ``objective``, ``bound``, ``gap``, ``solve_s``,
 ``counts`` and ``problems`` (one sentence per failed per-place check: rule, place, what is
 missing), plus what the tier adds (``method``, ``fed_by``, ...).
@@ -10,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .compliance import rule_record
-from .rules import RuleSet
+from .compliance import not_applicable_record, rule_state
 from .solve_record import SolveRecord
 
 __all__ = ["not_applicable_record", "tier_summary"]
@@ -46,35 +48,9 @@ def tier_summary(
     problems = [
         f"{r['id']} {r.get('place', '')}: {r.get('reason') or r['achieved']}".replace("  ", " ")
         for r in records
-        if not r["passed"] and "place" in r
+        if rule_state(r) == "failed" and "place" in r
     ]
     rec = SolveRecord(solve) if isinstance(solve, str) else solve
     return {"status": rec.status, "objective": rec.objective, "bound": rec.bound, "gap": rec.gap,
             "solve_s": round(float(rec.solve_s), 3), "counts": counts or {}, "problems": problems,
             **extra}
-
-
-def not_applicable_record(rules: RuleSet, rule_id: str, required: str, why: str) -> list[dict]:
-    """Return the record of a rule that does not apply to the area (none if not in the preset).
-
-    Parameters
-    ----------
-    rules
-        The rule set applied.
-    rule_id
-        The rule (e.g. ``"R1"`` where the area has no residential community).
-    required
-        What the rule asks.
-    why
-        Why it does not apply here.
-
-    Returns
-    -------
-    list of dict
-        One passing record with ``applicable=False``, or none.
-    """
-    rule = rules.get(rule_id)
-    if rule is None:
-        return []
-    return [rule_record(rule, required=required, achieved="not applicable", passed=True,
-                        reason=f"not applicable: {why}", applicable=False)]

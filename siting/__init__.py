@@ -2,7 +2,8 @@
 
 ``siting.plan``, ``siting.export_candidates`` and ``siting.run_batch`` are the Python face of
 ``siting plan``, ``siting candidates`` and ``siting batch``; ``siting.run_plan`` runs the same
-district pipeline on a :class:`~siting.options.PlanOptions` value (``siting.PlanOptions``).
+district pipeline on a :class:`~siting.options.PlanOptions` value (``siting.PlanOptions``);
+``siting.Options`` declares every option once (:mod:`siting.options`).
 They are imported on first use, so ``import siting`` stays cheap.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["PlanOptions", "export_candidates", "plan", "run_batch", "run_plan"]
+__all__ = ["Options", "PlanOptions", "export_candidates", "plan", "run_batch", "run_plan"]
 
 _HOMES = {"plan": "siting.pipeline", "export_candidates": "siting.pipeline",
           "run_plan": "siting.pipeline", "PlanOptions": "siting.options",
+          "Options": "siting.options",
           "run_batch": "siting.batch"}
 
 

@@ -51,6 +51,7 @@ from geodata.errors import (
 from maps.batch_charts import comparison_charts, comparison_page
 from maps.files import atomic_file
 from optimizer.budget import SolveBudget, SolveProgress
+from optimizer.compliance import rule_state_counts
 from siting.scenario import ScenarioError, ScenarioRun, plan_kwargs
 
 __all__ = [
@@ -82,7 +83,8 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "scenario", "status", "sites", "compartments", "modules", "stations", "hubs", "coverage",
     "cost", "rules_passed", "rules_total", "gap", "seconds", "error", "skipped", "radius_m",
     "rules", "mode", "budget", "growth_factor", "solver", "time_limit", "tiers", "area",
-    "source", "folder", "input_hash",
+    "source", "folder", "input_hash", "rules_failed", "rules_not_evaluated",
+    "rules_not_applicable",
 )
 
 _INPUT_ERRORS = (InputDataError, ParameterError, InfeasiblePlanError)
@@ -131,16 +133,18 @@ def _nan(value: object) -> float:
 
 def _base_row(run: ScenarioRun, folder: Path) -> dict[str, Any]:
     s = run.scenario
-    p = s.parameters
+    o = s.options()
     return {
         "scenario": run.name,
         "status": "failed",
         "sites": math.nan, "compartments": math.nan, "modules": math.nan,
         "stations": math.nan, "hubs": math.nan, "coverage": math.nan, "cost": math.nan,
-        "rules_passed": math.nan, "rules_total": math.nan, "gap": math.nan,
+        "rules_passed": math.nan, "rules_total": math.nan, "rules_failed": math.nan,
+        "rules_not_evaluated": math.nan, "rules_not_applicable": math.nan, "gap": math.nan,
         "seconds": math.nan, "error": "", "skipped": False,
-        "radius_m": float(p.radius_m), "rules": s.rules.preset, "mode": p.mode,
-        "budget": _nan(p.budget), "growth_factor": _nan(p.effective_growth_factor or 1.0),
+        "radius_m": float(o.lockers.radius_m), "rules": s.rules.preset, "mode": o.lockers.mode,
+        "budget": _nan(o.lockers.budget),
+        "growth_factor": _nan(o.demand.parameters().growth_factor),
         "solver": s.solver.name, "time_limit": float(s.solver.time_limit),
         "tiers": ",".join(s.tiers), "area": Path(s.area.osm).name,
         "source": str(run.source), "folder": str(folder), "input_hash": run.input_hash,
@@ -171,6 +175,7 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
     counts = summary.get("counts", {})
     records = [r for r in summary.get("rules", []) if isinstance(r, Mapping)]
     tiers = set(run.scenario.tiers)
+    states = rule_state_counts(records)
     row.update({
         "status": str(summary.get("status", "unknown")),
         "sites": _nan(counts.get("lockers")),
@@ -180,8 +185,11 @@ def summary_row(summary: Mapping[str, Any], run: ScenarioRun, folder: Path, seco
         "hubs": _tier_count(summary, tiers, "hubs", "open"),
         "coverage": _nan(summary.get("coverage", {}).get("parcel_share_covered")),
         "cost": _nan(summary.get("objective")),
-        "rules_passed": float(sum(bool(r.get("passed")) for r in records)),
+        "rules_passed": float(states["passed"]),
         "rules_total": float(len(records)),
+        "rules_failed": float(states["failed"]),
+        "rules_not_evaluated": float(states["not evaluated"]),
+        "rules_not_applicable": float(states["not applicable"]),
         "gap": _nan(summary.get("gap")),
         "seconds": round(seconds, 3),
     })

@@ -119,6 +119,9 @@ def _figures(r: Any) -> list[str]:
     """Return the text of each of :data:`_LABELS` for one results row."""
     rules = (f"{_fmt(r['rules_passed'])}/{_fmt(r['rules_total'])}"
              if r["status"] != "failed" else "")
+    failed = r.get("rules_failed")
+    if rules and failed is not None and not math.isnan(failed):
+        rules += f" ({_fmt(failed)} failed)"
     return [_fmt(r["sites"]), _fmt(r["modules"], ",.0f"), _fmt(r["compartments"], ",.0f"),
             _fmt(r["coverage"], ".1%"), _fmt(r["cost"], ",.0f"), rules, _fmt(r["gap"], ".2g"),
             _fmt(r["seconds"], ".1f")]

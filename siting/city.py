@@ -438,7 +438,7 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
         [p["summary"] for p in parts], layers,
         districts=[{"district": d, "name": n}
                    for d, n in zip(districts["district"], districts["name"], strict=True)],
-        city={"scenario": scenario.name, "radius_m": scenario.parameters.radius_m,
+        city={"scenario": scenario.name, "radius_m": options.radius_m,
               "districts": asdict_districts(scenario)},
         target_2025=_city_target(options, layers), seconds=seconds, bound=bound)
     summary["study_area"] = city_coverage(
@@ -449,10 +449,10 @@ def plan_city(scenario: Scenario, *, out: str | Path | None = None, client: Any 
     written = None
     if out is not None:
         title = (f"{city.name} 智能快件箱布局方案（{len(districts)} 个分区）"
-                 if scenario.lang == "zh"
+                 if options.lang == "zh"
                  else f"{city.name}: smart parcel locker plan, {len(districts)} districts")
         with atomic_folder(out) as tmp:
-            write_plan_files(tmp, layers, summary, title=title, lang=scenario.lang,
+            write_plan_files(tmp, layers, summary, title=title, lang=options.lang,
                              offline_map=offline_map)
         written = Path(out)
     log.info("city: %d districts, %d lockers, %d modules, %.1f%% of parcels covered, %s, "

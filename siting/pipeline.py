@@ -51,12 +51,15 @@ from geodata.villages import communities_from_villages
 from geodata.walking import ACCESS_CAP_M, residential_compounds
 from maps.exports import export_sites
 from maps.files import atomic_folder, write_candidates_csv, write_gpkg, write_summary
+from maps.i18n import rule_state_label
 from maps.layers import locker_layers
 from maps.plan_map import LAYER_COLUMNS, plan_map, save_map
 from maps.report import write_report
 from optimizer.budget import SolveBudget, stage
 from optimizer.compliance import (
     locker_compliance,
+    rule_state,
+    rule_state_counts,
     target_compliance,
     unevaluated_records,
 )
@@ -72,8 +75,9 @@ from optimizer.lockers import (
     solve_lockers,
 )
 from optimizer.rules import WALK_RADIUS_M, RuleSet, preset
+from optimizer.rural import RuralParameters
 from optimizer.stations import StationParameters
-from siting.options import PlanOptions
+from siting.options import Options, PlanOptions, with_values
 from siting.summary import plan_summary
 from siting.tiers import run_tiers
 
@@ -146,37 +150,42 @@ def plan(
     osm: str | Path,
     *,
     boundary: str | Path | None = None,
-    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
+    boundary_crs: Literal["auto", "wgs84", "gcj02"] | None = None,
     out: str | Path | None = None,
-    radius_m: float = WALK_RADIUS_M,
-    mode: Literal["min-cost", "max-cover"] = "min-cost",
+    radius_m: float | None = None,
+    mode: Literal["min-cost", "max-cover"] | None = None,
     budget: int | None = None,
-    budget_kind: Literal["modules", "sites"] = "modules",
-    time_limit: float = 60.0,
+    budget_kind: Literal["modules", "sites"] | None = None,
+    time_limit: float | None = None,
     work_limit: int | None = None,
-    solver: Literal["highs", "cbc"] = "highs",
-    rules: str = "national",
-    lang: Literal["zh", "en"] = "zh",
-    offline_map: bool = True,
+    solver: Literal["highs", "cbc"] | None = None,
+    rules: str | None = None,
+    lang: Literal["zh", "en"] | None = None,
+    offline_map: bool | None = None,
     demand_params: DemandParameters | None = None,
     locker_params: LockerParameters | None = None,
     rule_overrides: Mapping[str, Any] | None = None,
     communities: gpd.GeoDataFrame | None = None,
     inventory: gpd.GeoDataFrame | None = None,
-    tiers: Sequence[str] = ("lockers",),
+    tiers: Sequence[str] | None = None,
     county_centre: tuple[float, float] | None = None,
     hub_sites: gpd.GeoDataFrame | None = None,
     hub_params: HubParameters | None = None,
-    basemap: str = "osm",
+    basemap: str | None = None,
     tianditu_key: str | None = None,
     progress: Progress | None = None,
     solve_budget: SolveBudget | None = None,
+    station_params: StationParameters | None = None,
+    rural_params: RuralParameters | None = None,
+    settings: Options | Mapping[str, Any] | None = None,
     district: str | None = None,
-    demand_mode: Literal["buildings", "communities"] = "buildings",
+    demand_mode: Literal["buildings", "communities"] | None = None,
 ) -> PlanResult:
     """Plan smart parcel lockers (and the tiers asked for) for one district.
 
-    The keyword face of :func:`run_plan`: the options become one :class:`PlanOptions`.
+    The keyword face of :func:`run_plan`: the options become one :class:`PlanOptions`. Every
+    option is declared, with its default, unit and bounds, in :class:`siting.options.Options`;
+    a keyword left at ``None`` keeps the value of ``settings`` (else the model's default).
 
     Parameters
     ----------
@@ -241,6 +250,12 @@ def plan(
     solve_budget
         The run's solver budget, with its stop flag and live progress callable
         (:class:`optimizer.budget.SolveBudget`); ``None`` for one of ``time_limit`` seconds.
+    station_params, rural_params
+        Station and rural tier parameters (:class:`optimizer.stations.StationParameters`,
+        :class:`optimizer.rural.RuralParameters`), e.g. the 500 m station and 300 m cargo radii.
+    settings
+        Every option as an :class:`siting.options.Options`, or a mapping of dotted paths (or
+        groups) to values, e.g. ``{"stations.radius_m": 400}``; the keywords above override it.
     district
         The feature of a boundary file of several districts to plan, by name or adcode
         (``"all"``: their union); required for such a file (:func:`geodata.area.study_area`).
@@ -258,9 +273,14 @@ def plan(
     Raises
     ------
     geodata.errors.SitingError
-        Any input, parameter, solver or output problem, with a message naming the fix.
+        Any input, parameter, solver or output problem, with a message naming the fix; an
+        unknown option names the nearest valid one.
     """
-    options = PlanOptions.of(locals())
+    base = settings if isinstance(settings, Options) or settings is None else with_values(
+        None, settings, source="settings")
+    keywords = {k: v for k, v in locals().items()
+                if k not in ("osm", "out", "progress", "solve_budget", "settings", "base")}
+    options = PlanOptions(base, **keywords)
     return run_plan(osm, options, out=out, progress=progress, solve_budget=solve_budget)
 
 
@@ -332,7 +352,9 @@ def run_plan(
                              lockers=layers["lockers"], communities=d.communities,
                              candidates=d.candidates, rules=rule_set, solver=options.solver,
                              time_limit=options.time_limit, county_centre=options.county_centre,
-                             hub_sites=options.hub_sites, hub_params=options.hub_params)
+                             hub_sites=options.hub_sites, hub_params=options.hub_params,
+                             station_params=options.station_params,
+                             rural_params=options.rural_params)
         layers.update(done.layers)
         records.extend(done.records)
         tier_summary = done.summary
@@ -343,15 +365,15 @@ def run_plan(
     records.extend(unevaluated_records(rule_set, records, tiers=tuple(options.tiers)))
     summary = plan_summary(
         locker_plan, problem, layers, parameters=_parameters(osm, options), lp=lp,
-        dp=options.demand_params or DemandParameters(), records=records,
+        dp=options.demand_params, records=records,
         rules_applied=rule_set.as_records(), walk_nodes=d.walk.n_nodes,
         walk_edges=d.walk.n_edges)
     summary.update(tiers=tier_summary, target_2025=target, time_budget=run_budget.as_record())
     summary["study_area"] = data_coverage(
         d.area, d.walk, shapely.get_coordinates(d.demand.geometry)).as_record()
-    stages.done(
-        "compliance", f"{sum(r['passed'] for r in records)} of {len(records)} rule checks passed"
-    )
+    stages.done("compliance", ", ".join(f"{n} {state}" for state, n in
+                                        rule_state_counts(records).items())
+                + f" of {len(records)} rule checks")
     summary.update(demand_source=d.demand_source, timings_s=dict(stages.timings))
     summary["input_rows"] = input_rows(d.area, d.demand, d.candidates,
                                        communities=options.communities,
@@ -380,7 +402,7 @@ def locker_parameters(options: PlanOptions, rules: RuleSet) -> LockerParameters:
     LockerParameters
         ``options.locker_params`` (or the defaults) with ``radius_m`` and ``ratio`` set.
     """
-    base = options.locker_params or LockerParameters()
+    base = options.locker_params
     r2 = rules.get("R2")
     ratio = base.ratio if r2 is None else (r2.low, r2.high)
     return replace(base, radius_m=float(options.radius_m), ratio=ratio)
@@ -395,7 +417,7 @@ def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
         "mode": options.mode, "budget": options.budget, "budget_kind": options.budget_kind,
         "solver": options.solver, "time_limit": options.time_limit,
         "work_limit": options.work_limit, "rules": options.rules,
-        "tiers": list(options.tiers),
+        "tiers": list(options.tiers), "options": options.settings.record(),
     }
 
 
@@ -516,7 +538,7 @@ def write_plan(out: str | Path, layers: dict[str, gpd.GeoDataFrame], summary: di
     title = _title(d.area.name, options.lang)
     with atomic_folder(out) as tmp:
         write_plan_files(tmp, layers, summary, title=title, lang=options.lang,
-                         offline_map=options.offline_map, rules=_map_rules(records),
+                         offline_map=options.offline_map, rules=_map_rules(records, options.lang),
                          basemap=options.basemap, tianditu_key=options.tianditu_key,
                          base_features=d.basemap)
         write_report(summary, layers, tmp, lang=options.lang, title=title)
@@ -623,7 +645,7 @@ def read_district(
     buildings = buildings_from_osm(extract, area, features=features)
     basemap = basemap_features(area, streets=street_lines(walk), buildings=buildings,
                                land_cover=land_cover_from_features(features, area))
-    params = options.demand_params or DemandParameters()
+    params = options.demand_params
     if options.communities is not None and options.demand_mode == "communities":
         homes, communities = homes_from_planner_communities(
             options.communities, buildings, area,
@@ -695,12 +717,12 @@ def export_candidates(
     out: str | Path,
     *,
     boundary: str | Path | None = None,
-    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto",
+    boundary_crs: Literal["auto", "wgs84", "gcj02"] | None = None,
     inventory: gpd.GeoDataFrame | None = None,
-    lang: Literal["zh", "en"] = "zh",
-    basemap: str = "osm",
+    lang: Literal["zh", "en"] | None = None,
+    basemap: str | None = None,
     tianditu_key: str | None = None,
-    offline_map: bool = True,
+    offline_map: bool | None = None,
     progress: Progress | None = None,
 ) -> gpd.GeoDataFrame:
     """Export the candidate sites of a district before any optimization.
@@ -711,7 +733,7 @@ def export_candidates(
     Parameters
     ----------
     osm, boundary, boundary_crs, inventory, lang, basemap, tianditu_key, offline_map, progress
-        As for :func:`plan`.
+        As for :func:`plan` (``None``: the default of :class:`siting.options.Options`).
     out
         Output folder.
 
@@ -721,7 +743,9 @@ def export_candidates(
         The candidate sites (projected CRS).
     """
     stages = _Stages(progress)
-    options = PlanOptions(boundary=boundary, boundary_crs=boundary_crs, inventory=inventory)
+    options = PlanOptions(boundary=boundary, boundary_crs=boundary_crs, inventory=inventory,
+                          lang=lang, basemap=basemap, tianditu_key=tianditu_key,
+                          offline_map=offline_map)
     d = read_district(osm, options, stages=stages)
     layers = {
         "boundary": gpd.GeoDataFrame(
@@ -729,17 +753,18 @@ def export_candidates(
         ),
         "candidates": d.candidates,
     }
-    title = f"{d.area.name} 候选站点" if lang == "zh" else f"{d.area.name}: candidate sites"
+    title = (f"{d.area.name} 候选站点" if options.lang == "zh"
+             else f"{d.area.name}: candidate sites")
     with atomic_folder(out) as tmp:
         write_candidates_csv(d.candidates, tmp / "candidates.csv")
         export_sites(d.candidates, tmp / "exports", stem="candidates", roads=street_lines(d.walk))
         fmap = plan_map(
             layers,
             title=title,
-            lang=lang,
-            offline=offline_map,
-            basemap=basemap,
-            tianditu_key=tianditu_key,
+            lang=options.lang,
+            offline=options.offline_map,
+            basemap=options.basemap,
+            tianditu_key=options.tianditu_key,
             base_features=d.basemap,
         )
         save_map(fmap, tmp / "map.html")
@@ -830,14 +855,22 @@ def _title(name: str, lang: str) -> str:
     return f"{name} 智能快件箱布局方案" if lang == "zh" else f"{name}: smart parcel locker plan"
 
 
-def _map_rules(records: list[dict]) -> dict[str, str]:
-    """One legend line per rule id: the district-level record."""
+def _map_rules(records: list[dict], lang: str) -> dict[str, str]:
+    """One legend line per rule id: the district-level record, its state in ``lang``."""
     lines: dict[str, str] = {}
     for r in records:
         if "place" not in r and r["id"] not in lines:
-            mark = "–" if r.get("evaluated") is False else "✓" if r["passed"] else "✗"
-            lines[r["id"]] = f"{mark} {r['achieved']} [{r['clause']}]"
+            state = rule_state(r)
+            # a rule not judged says why; a judged one what the plan achieved
+            key = "achieved" if state in ("passed", "failed") else "reason"
+            text = (r.get(f"{key}_zh") if lang == "zh" else None) or r.get(key) or ""
+            lines[r["id"]] = (f"{_STATE_MARK[state]} {rule_state_label(state, lang)}: "
+                              f"{text} [{r['clause']}]")
     return lines
+
+
+#: The legend's mark of each rule state.
+_STATE_MARK = {"passed": "✓", "failed": "✗", "not evaluated": "–", "not applicable": "○"}
 
 
 def describe_size(size: ModelSize) -> str:

@@ -27,14 +27,23 @@ several values for some fields; the file then stands for the cartesian product o
 gives six scenarios named ``tianfu__radius_m-200__rules-national`` and so on (sweep keys in
 file order, values in list order).
 
+Every option of :class:`siting.options.Options` has its table: ``[demand]``, ``[lockers]``,
+``[stations]``, ``[rural]``, ``[hubs]``, ``[rules]``, ``[solver]``, ``[output]``, ``tiers``, and
+``boundary``/``boundary_crs`` in ``[area]``, e.g. ``[stations]`` ``radius_m = 400``. The
+``[parameters]`` keys and ``lang`` above set the same options (:data:`PARAMETER_PATHS`); an
+option set both ways is an error. A sweep key is a short name of :data:`SWEEP_ALIASES` or any
+dotted option path (``"stations.radius_m" = [400, 600]``).
+
 Rules of the file
 -----------------
 * Unknown keys and bad values are errors; every fault of a file is reported at once, naming
-  the file, the field, the value found and the fix (:class:`ScenarioError`).
+  the file, the field, the value found and the fix (:class:`ScenarioError`); an unknown key
+  names the nearest valid one.
 * Paths are relative to the scenario file and must stay inside its folder (or inside the
   ``root`` given to :func:`load_scenarios`): ``..`` that climbs out, or an absolute path
   elsewhere, is an error, so a scenario shared with a colleague cannot read files outside the
-  folder it came in. The word ``"demo"`` as ``area.osm`` names the vendored Chengdu extract.
+  folder it came in (``--root FOLDER`` widens it). The word ``"demo"`` as ``area.osm`` names
+  the vendored Chengdu extract.
 * ``growth = {rate, base_year, target_year}`` sets the growth factor
   ``(1 + rate) ** (target_year - base_year)``; ``growth_factor`` sets it directly.
 
@@ -54,24 +63,46 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from copy import deepcopy
+from copy import copy, deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from geodata.cache import file_sha256
-from geodata.errors import InputDataError, ParameterError
-from optimizer.hierarchy import TIERS, unknown_tiers
-from optimizer.rules import WALK_RADIUS_M
-
-if TYPE_CHECKING:
-    from siting.options import PlanOptions
+from geodata.errors import InputDataError
+from optimizer.hierarchy import TIERS
+from siting.options import (
+    GROUPS,
+    AreaOptions,
+    DemandOptions,
+    Growth,
+    HubOptions,
+    LockerOptions,
+    Options,
+    OutputOptions,
+    PlanOptions,
+    RuleOptions,
+    RuralOptions,
+    SolverOptions,
+    StationOptions,
+    check_tier_list,
+    nearest_key,
+    option_faults,
+)
 
 __all__ = [
     "INPUT_KEYS",
     "KNOWN_TIERS",
+    "PARAMETER_PATHS",
     "SWEEP_ALIASES",
     "Area",
     "Districts",
@@ -95,34 +126,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Tiers a scenario may ask for; only ``lockers`` exists in every pipeline version.
 #: The tiers a scenario may list (the one vocabulary of :mod:`optimizer.hierarchy`).
 KNOWN_TIERS: tuple[str, ...] = TIERS
-
-#: Short sweep keys and the field each one varies (any dotted field path works too).
-SWEEP_ALIASES: Mapping[str, str] = {
-    "radius_m": "parameters.radius_m",
-    "mode": "parameters.mode",
-    "budget": "parameters.budget",
-    "budget_kind": "parameters.budget_kind",
-    "parcels_per_resident_per_year": "parameters.parcels_per_resident_per_year",
-    "locker_share": "parameters.locker_share",
-    "floor_area_per_resident_m2": "parameters.floor_area_per_resident_m2",
-    "growth_factor": "parameters.growth_factor",
-    "compartments_per_module": "parameters.compartments_per_module",
-    "site_cost": "parameters.site_cost",
-    "module_cost": "parameters.module_cost",
-    "county_hubs": "parameters.county_hubs",
-    "hub_sorting_capacity": "parameters.hub_sorting_capacity",
-    "automatic_sorting": "parameters.automatic_sorting",
-    "rules": "rules.preset",
-    "preset": "rules.preset",
-    "solver": "solver.name",
-    "time_limit": "solver.time_limit",
-    "work_limit": "solver.work_limit",
-    "tiers": "tiers",
-    "lang": "lang",
-}
 
 #: ``area.osm`` value that names the vendored Chengdu extract.
 DEMO_KEYWORD = "demo"
@@ -193,91 +198,53 @@ class Districts(_Model):
         return self
 
 
-class Area(_Model):
+class Area(AreaOptions):
     """Where to plan: an OSM file, optionally cut to a boundary or split into districts."""
 
     osm: str = Field(min_length=1)
-    boundary: str | None = None
-    boundary_crs: Literal["auto", "wgs84", "gcj02"] = "auto"
     districts: Districts | None = None
 
 
-class Growth(_Model):
-    """Parcel growth from a base year to a target year at a yearly rate."""
+def _legacy(path: str) -> Any:
+    """Return the ``[parameters]`` field that sets option ``path``, with its bounds and help.
 
-    rate: float = Field(gt=-0.5, le=2.0)
-    base_year: int = Field(ge=1990, le=2100)
-    target_year: int = Field(ge=1990, le=2100)
-
-    @model_validator(mode="after")
-    def _order(self) -> Growth:
-        if self.target_year < self.base_year:
-            raise ValueError(
-                f"target_year {self.target_year} is before base_year {self.base_year}"
-            )
-        return self
-
-    @property
-    def factor(self) -> float:
-        """``(1 + rate) ** (target_year - base_year)``."""
-        return float((1.0 + self.rate) ** (self.target_year - self.base_year))
-
-
-class Rules(_Model):
-    """Rules preset and overrides (rule id to a number or a ``[low, high]`` pair)."""
-
-    preset: str = "national"
-    overrides: dict[str, float | tuple[float, float]] = Field(default_factory=dict)
-
-    @field_validator("preset")
-    @classmethod
-    def _known_preset(cls, value: str) -> str:
-        from optimizer.rules import PRESETS
-
-        key = value.lower()
-        if key not in PRESETS:
-            raise ValueError(f"unknown rules preset; presets are {', '.join(PRESETS)}")
-        return key
-
-    @model_validator(mode="after")
-    def _valid_overrides(self) -> Rules:
-        from optimizer.rules import preset
-
-        try:
-            preset(self.preset, overrides=self.overrides or None)
-        except ParameterError as err:
-            raise ValueError(str(err)) from None
-        return self
+    Its default is ``None`` (the option's default applies), but for the radius, mode and budget
+    kind, which the first scenario files recorded with their values.
+    """
+    group, name = path.split(".")
+    model = Options.model_fields[group].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    info = copy(model.model_fields[name])
+    if name not in ("radius_m", "mode", "budget_kind"):
+        info.default = None
+    info.json_schema_extra = {**(info.json_schema_extra or {}), "option": path}  # type: ignore[dict-item]
+    return info
 
 
 class Parameters(_Model):
-    """Model parameters; ``None`` keeps the documented default."""
+    """``[parameters]``, the first scenario files' table: each key sets one option.
 
-    radius_m: float = Field(default=WALK_RADIUS_M, gt=0, le=5000)
-    mode: Literal["min-cost", "max-cover"] = "min-cost"
-    budget: int | None = Field(default=None, ge=0)
-    budget_kind: Literal["modules", "sites"] = "modules"
-    parcels_per_resident_per_year: float | None = Field(default=None, gt=0, le=10_000)
-    locker_share: float | None = Field(default=None, gt=0, le=1)
-    floor_area_per_resident_m2: float | None = Field(default=None, gt=0, le=1000)
-    growth_factor: float | None = Field(default=None, gt=0, le=100)
-    growth: Growth | None = None
-    compartments_per_module: int | None = Field(default=None, gt=0, le=1000)
-    site_cost: float | None = Field(default=None, ge=0)
-    module_cost: float | None = Field(default=None, ge=0)
-    max_modules_per_site: int | None = Field(default=None, gt=0)
-    county_hubs: int | None = Field(default=None, ge=1, le=100)
-    hub_sorting_capacity: float | None = Field(default=None, gt=0)
-    automatic_sorting: bool = True
+    The option (its default, unit, bounds and help) is the one :data:`PARAMETER_PATHS` names;
+    ``None`` keeps its default.
+    """
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Parameters:
-        if self.growth is not None and self.growth_factor is not None:
-            raise ValueError("give growth = {rate, base_year, target_year} or growth_factor, "
-                             "not both")
-        if self.mode == "max-cover" and self.budget is None:
-            raise ValueError("mode 'max-cover' needs a budget")
-        return self
+    radius_m: float = _legacy("lockers.radius_m")
+    mode: Literal["min-cost", "max-cover"] = _legacy("lockers.mode")
+    budget: int | None = _legacy("lockers.budget")
+    budget_kind: Literal["modules", "sites"] = _legacy("lockers.budget_kind")
+    parcels_per_resident_per_year: float | None = _legacy(
+        "demand.parcels_per_resident_per_year")
+    locker_share: float | None = _legacy("demand.locker_share")
+    floor_area_per_resident_m2: float | None = _legacy("demand.floor_area_per_resident_m2")
+    growth_factor: float | None = _legacy("demand.growth_factor")
+    growth: Growth | None = _legacy("demand.growth")
+    compartments_per_module: int | None = _legacy("lockers.compartments_per_module")
+    site_cost: float | None = _legacy("lockers.site_cost")
+    module_cost: float | None = _legacy("lockers.module_cost")
+    max_modules_per_site: int | None = _legacy("lockers.max_modules_per_site")
+    county_hubs: int | None = _legacy("hubs.county_hubs")
+    hub_sorting_capacity: float | None = _legacy("hubs.sorting_capacity")
+    automatic_sorting: bool | None = _legacy("hubs.automatic_sorting")
 
     @property
     def effective_growth_factor(self) -> float | None:
@@ -285,16 +252,27 @@ class Parameters(_Model):
         return self.growth.factor if self.growth is not None else self.growth_factor
 
 
-class SolverSettings(_Model):
-    """MILP solver and the solver seconds of the whole run (:mod:`optimizer.budget`).
+#: The keys of ``[parameters]`` and the option each sets.
+PARAMETER_PATHS: Mapping[str, str] = {
+    k: str((f.json_schema_extra or {})["option"])  # type: ignore[index]
+    for k, f in Parameters.model_fields.items()}
 
-    ``work_limit`` (branch-and-bound nodes of each MIP solve) makes the plan independent of
-    the machine's speed and load; ``time_limit`` is then each solve's safety limit.
-    """
+#: Short sweep keys and the field each one varies (any dotted field path works too, e.g.
+#: ``stations.radius_m``).
+SWEEP_ALIASES: Mapping[str, str] = {
+    **{k: f"parameters.{k}" for k in PARAMETER_PATHS if k != "growth"},
+    "rules": "rules.preset",
+    "preset": "rules.preset",
+    "solver": "solver.name",
+    "time_limit": "solver.time_limit",
+    "work_limit": "solver.work_limit",
+    "tiers": "tiers",
+    "lang": "lang",
+}
 
-    name: Literal["highs", "cbc"] = "highs"
-    time_limit: float = Field(default=60.0, gt=0, le=86_400)
-    work_limit: int | None = Field(default=None, gt=0)
+#: The rules and solver tables are the options' groups.
+Rules = RuleOptions
+SolverSettings = SolverOptions
 
 
 class UserInput(_Model):
@@ -317,29 +295,74 @@ class Inputs(_Model):
 
 
 class Scenario(_Model):
-    """One what-if run (a sweep already expanded)."""
+    """One what-if run (a sweep already expanded).
+
+    Its option tables are those of :class:`siting.options.Options` (``[demand]``,
+    ``[lockers]``, ``[stations]``, ``[rural]``, ``[hubs]``, ``[rules]``, ``[solver]``,
+    ``[output]``, ``tiers``, and ``boundary``/``boundary_crs`` of ``[area]``); the first files'
+    ``[parameters]`` and ``lang`` set the same options (:data:`PARAMETER_PATHS`).
+    """
 
     name: str = Field(pattern=_NAME_RE)
     description: str = ""
     area: Area
-    rules: Rules = Field(default_factory=Rules)
+    rules: RuleOptions = Field(default_factory=RuleOptions)
     parameters: Parameters = Field(default_factory=Parameters)
     tiers: list[str] = Field(default_factory=lambda: ["lockers"], min_length=1)
-    solver: SolverSettings = Field(default_factory=SolverSettings)
+    solver: SolverOptions = Field(default_factory=SolverOptions)
     inputs: Inputs = Field(default_factory=Inputs)
-    lang: Literal["zh", "en"] = "zh"
+    lang: Literal["zh", "en"] = OutputOptions.model_fields["lang"].default
+    demand: DemandOptions = Field(default_factory=DemandOptions)
+    lockers: LockerOptions = Field(default_factory=LockerOptions)
+    stations: StationOptions = Field(default_factory=StationOptions)
+    rural: RuralOptions = Field(default_factory=RuralOptions)
+    hubs: HubOptions = Field(default_factory=HubOptions)
+    output: OutputOptions = Field(default_factory=OutputOptions)
 
     @field_validator("tiers")
     @classmethod
     def _tiers(cls, value: list[str]) -> list[str]:
-        bad = unknown_tiers(value)
-        if bad:
-            raise ValueError(f"unknown tier(s) {bad}; tiers are {list(KNOWN_TIERS)}"
-                             + ("; 'rural' is now 'villages' and 'townships'" if "rural" in bad
-                                else ""))
-        if len(set(value)) != len(value):
-            raise ValueError("a tier is listed twice")
+        check_tier_list(value)
         return value
+
+    @model_validator(mode="after")
+    def _valid_options(self) -> Scenario:
+        self.options()
+        return self
+
+    def options(self) -> Options:
+        """Return the scenario's options (:class:`siting.options.Options`).
+
+        Returns
+        -------
+        Options
+            Every option the scenario sets, defaults for the others.
+
+        Raises
+        ------
+        ValueError
+            When ``[parameters]`` (or ``lang``) and an option table set the same option, or
+            the options are inconsistent (``max-cover`` without a budget).
+        """
+        doc: dict[str, Any] = {g: getattr(self, g).model_dump(exclude_unset=True)
+                               for g in GROUPS if g != "area"}
+        doc["area"] = self.area.model_dump(include=set(AreaOptions.model_fields))
+        doc["tiers"] = tuple(self.tiers)
+        legacy = {PARAMETER_PATHS[k]: getattr(self.parameters, k)
+                  for k in self.parameters.model_fields_set}
+        if "lang" in self.model_fields_set:
+            legacy["output.lang"] = self.lang
+        for path, value in legacy.items():
+            group, key = path.split(".")
+            if key in doc[group]:
+                raise ValueError(f"{path} is set twice (also by [parameters] or lang); keep one")
+            if value is not None:
+                doc[group][key] = value
+        try:
+            return Options.model_validate(doc)
+        except ValidationError as err:
+            raise ValueError("; ".join(f"{f['field']}: {f['problem']}"
+                                       for f in option_faults(err))) from None
 
 
 #: The planner's tables of ``[inputs]``, each a :class:`UserInput`.
@@ -389,55 +412,17 @@ def plan_kwargs(scenario: Scenario, *, out: Path | None) -> dict[str, Any]:
     Returns
     -------
     dict
-        Keyword arguments for ``plan(scenario.area.osm, **kwargs)``; every scenario option,
-        so a city's districts (:func:`plan_options`) plan as a single plan does.
+        Keyword arguments for ``plan(scenario.area.osm, **kwargs)``: ``settings`` (every
+        option), the tables, ``out``, and each option under its ``plan()`` keyword too.
     """
-    from geodata import user_inputs
-    from geodata.defaults import DemandParameters
-    from optimizer.hubs import HubParameters
-    from optimizer.lockers import LockerParameters
+    from siting.options import KEYWORDS, PARAMETER_KEYWORDS
 
-    p = scenario.parameters
-    demand = {k: v for k, v in {
-        "floor_area_per_resident_m2": p.floor_area_per_resident_m2,
-        "parcels_per_resident_per_year": p.parcels_per_resident_per_year,
-        "locker_share": p.locker_share,
-        "growth_factor": p.effective_growth_factor,
-    }.items() if v is not None}
-    locker: dict[str, Any] = {k: v for k, v in {
-        "compartments_per_module": p.compartments_per_module,
-        "site_cost": p.site_cost,
-        "module_cost": p.module_cost,
-        "max_modules_per_site": p.max_modules_per_site,
-    }.items() if v is not None}
-    kwargs: dict[str, Any] = {
-        "boundary": scenario.area.boundary,
-        "boundary_crs": scenario.area.boundary_crs,
-        "out": out,
-        "radius_m": p.radius_m,
-        "mode": p.mode,
-        "budget": p.budget,
-        "budget_kind": p.budget_kind,
-        "time_limit": scenario.solver.time_limit,
-        "work_limit": scenario.solver.work_limit,
-        "solver": scenario.solver.name,
-        "rules": scenario.rules.preset,
-        "lang": scenario.lang,
-        "demand_params": DemandParameters(**demand),
-        "locker_params": LockerParameters(**locker),
-    }
-    kwargs["tiers"] = list(scenario.tiers)
-    if scenario.rules.overrides:
-        kwargs["rule_overrides"] = dict(scenario.rules.overrides)
-    if p.county_hubs is not None or p.hub_sorting_capacity is not None or not p.automatic_sorting:
-        kwargs["hub_params"] = HubParameters(county_hubs=p.county_hubs,
-                                             sorting_capacity=p.hub_sorting_capacity,
-                                             automatic_sorting=p.automatic_sorting)
-    for key in INPUT_KEYS:
-        item = getattr(scenario.inputs, key)
-        if item is not None:
-            reader = getattr(user_inputs, f"read_{key}")
-            kwargs[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
+    options = plan_options(scenario)
+    kwargs: dict[str, Any] = {"settings": options.settings, "out": out}
+    for key in (*KEYWORDS, *PARAMETER_KEYWORDS, *INPUT_KEYS):
+        value = getattr(options, key)
+        if value is not None or (key in KEYWORDS and key != "rule_overrides"):
+            kwargs[key] = list(value) if key == "tiers" else value
     return kwargs
 
 
@@ -452,11 +437,17 @@ def plan_options(scenario: Scenario) -> PlanOptions:
     Returns
     -------
     siting.options.PlanOptions
-        Every option of :func:`plan_kwargs` but the output folder.
+        The scenario's options and its planner's tables, read.
     """
-    from siting.options import PlanOptions
+    from geodata import user_inputs
 
-    return PlanOptions.of(plan_kwargs(scenario, out=None))
+    tables = {}
+    for key in INPUT_KEYS:
+        item = getattr(scenario.inputs, key)
+        if item is not None:
+            reader = getattr(user_inputs, f"read_{key}")
+            tables[key] = reader(item.path, datum=item.datum, sheet=item.sheet)
+    return PlanOptions(scenario.options(), **tables)
 
 
 def package_version() -> str:
@@ -502,7 +493,9 @@ def _fix_for(err: Mapping[str, Any], loc: Sequence[str | int]) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(Scenario, loc[:-1])
         allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
-        return f"remove the key or correct its spelling{allowed_text}"
+        near = nearest_key(str(loc[-1]), allowed or [])
+        near_text = f"did you mean '{near}'? " if near else ""
+        return f"{near_text}remove the key or correct its spelling{allowed_text}"
     if kind == "missing":
         return "add this field"
     if kind == "literal_error":
@@ -530,10 +523,11 @@ def _faults_from(err: ValidationError, *, swept: Mapping[str, str]) -> list[dict
             msg = msg[len("Value error, "):]
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
-        value = e.get("input")
+        # a check of the whole scenario's options names its fields in its message
+        value = _value_text(e.get("input")) if loc else "(the scenario's options)"
         faults.append({
             "field": where,
-            "value": "(absent)" if e["type"] == "missing" else _value_text(value),
+            "value": "(absent)" if e["type"] == "missing" else value,
             "problem": msg,
             "fix": _fix_for(e, loc),
         })
@@ -635,7 +629,9 @@ def _resolve_path(
         faults.append({
             "field": field_name, "value": _value_text(value),
             "problem": f"points outside the scenario's folder {root}",
-            "fix": "copy or link the file into the scenario's folder and give a relative path",
+            "fix": "give a path relative to the scenario file inside its folder, or name a "
+                   "folder that holds both with --root FOLDER (siting batch and siting plan "
+                   "--scenario)",
         })
         return str(candidate)
     if not candidate.is_file():
@@ -720,6 +716,9 @@ def input_hash(scenario: Scenario) -> str:
     content = scenario.model_dump(mode="json")
     if content["solver"]["work_limit"] is None:  # unset: the hash of earlier runs holds
         del content["solver"]["work_limit"]
+    for group in ("demand", "lockers", "stations", "rural", "hubs", "output"):
+        if not getattr(scenario, group).model_fields_set:  # likewise for the later tables
+            del content[group]
     files = {}
     for key, path in sorted(_files_of(scenario).items()):
         p = Path(path)

@@ -13,7 +13,7 @@ from typing import Any
 import geopandas as gpd
 from numpy.typing import ArrayLike
 
-from geodata.candidates import station_floor_areas
+from geodata.candidates import station_area_basis, station_floor_areas
 from geodata.network import Network
 from geodata.rural_reach import rural_inputs
 from geodata.tier_inputs import (
@@ -52,12 +52,14 @@ def station_site_table(candidates: gpd.GeoDataFrame, params: StationParameters |
     Returns
     -------
     optimizer.stations.StationSites
-        Ids, kinds and usable floor areas with their source.
+        Ids, kinds and usable floor areas with their source, its basis and parameter.
     """
     p = params or StationParameters()
     area, source = station_floor_areas(candidates, unit_m2=p.ground_floor_unit_m2)
+    basis, parameter = station_area_basis(candidates, unit_m2=p.ground_floor_unit_m2)
     return StationSites(site_id=candidates["site_id"].to_numpy(),
-                        kind=candidates["kind"].to_numpy(), area_m2=area, area_source=source)
+                        kind=candidates["kind"].to_numpy(), area_m2=area, area_source=source,
+                        area_basis=basis, area_parameter=parameter)
 
 
 def station_problem(

@@ -283,6 +283,7 @@ def _stations(
         out.summary["stations"] = tier_summary(
             sp.solve, counts={"communities": len(sp.communities),
                     "communities_passing_r1": int(sp.communities["passed"].sum()),
+                    "communities_without_homes": int((~sp.communities["evaluated"]).sum()),
                     "stations": len(sp.stations), "reused": int(sp.stations["reused"].sum())},
             records=sp.records)
     centres = centres_from_osm(extract, area)

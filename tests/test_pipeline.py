@@ -271,3 +271,21 @@ def test_a_run_reads_only_the_extract_it_is_given(chengdu_osm, chengdu_plan, tmp
     assert not (tmp_path / "not-there.osm").exists()
     assert result.summary["objective"] == chengdu_plan.summary["objective"]
     assert result.summary["counts"] == chengdu_plan.summary["counts"]
+
+
+def test_map_legend_and_report_word_each_rule_state(chengdu_plan):
+    """The demo has no data on the compounds' age: G3 reads 未评估 with what would decide it,
+    not 未通过, on the map and in the report's counts; R2 reads 通过 with what it achieved."""
+    rules = chengdu_plan.summary["rules"]
+    g3 = next(r for r in rules if r["id"] == "G3" and "place" not in r)
+    r2 = next(r for r in rules if r["id"] == "R2" and "place" not in r)
+    assert g3["passed"] is None and r2["passed"] is True
+    page = (chengdu_plan.out / "map.html").read_text(encoding="utf-8")
+    # the legend is JavaScript text in the page: non-ASCII characters as \uXXXX escapes
+    assert json.dumps(f"– 未评估: {g3['reason_zh']}")[1:-1] in page
+    assert json.dumps(f"✓ 通过: {r2['achieved_zh']}")[1:-1] in page
+    failed = sum(r["passed"] is False for r in rules)
+    unjudged = sum(r["evaluated"] is False for r in rules)
+    assert unjudged >= 1
+    report = (chengdu_plan.out / "report.html").read_text(encoding="utf-8")
+    assert f"未通过 {failed} 条，未评估 {unjudged} 条，不适用 0 条" in report

@@ -12,6 +12,9 @@ from test_map import XSS_COMMUNITY, plan_layers_from_osm
 from geodata.errors import InputDataError, ParameterError
 from maps.i18n import label
 from maps.report import write_report
+from optimizer.compliance import not_evaluated_record
+from optimizer.rules import preset
+from optimizer.tier_records import not_applicable_record
 
 XSS_CLAUSE = "004 五(一) <script>alert(1)</script>"
 XSS_PLACE = "\"文翁' <img src=x onerror=alert(2)>"
@@ -107,6 +110,11 @@ def test_rules_read_in_the_report_language(report, layers, tmp_path):
     en = "".join(_parse(write_report(SUMMARY, layers, tmp_path, lang="en", printable=())).text)
     assert "1.0–1.3" in en and "0.92 of demand — one module too few" in en
     assert "0.92 倍日均件量" not in en
+    # R2's two readings explained: per community, and per locker for homes in no community
+    assert label("report.r2_note", "zh", low="1", high="1.3") in zh
+    assert "按每个新建快件箱判定" in zh
+    assert label("report.r2_note", "en", low="1", high="1.3") in en
+    assert "judged per new locker (1–1.3 compartments" in en
 
 
 def test_english_report(layers, tmp_path):
@@ -163,3 +171,23 @@ def test_shares_read_as_percentages_and_partial_data_is_warned(tmp_path):
     whole = {**summary, "study_area": {**area, "data_coverage_share": 1.0, "partial": False}}
     page = write_report(whole, {}, tmp_path / "b", printable=()).read_text(encoding="utf-8")
     assert "100.0%" in page and 'class="warn"' not in page and "警告" not in page
+
+
+def test_not_evaluated_and_not_applicable_have_their_own_wording(layers, tmp_path):
+    """A rule not evaluated is not counted failed, one not applicable not counted passed."""
+    rules = preset("national")
+    summary = {**SUMMARY, "rules": [
+        *SUMMARY["rules"],
+        not_evaluated_record(rules["G3"], need="which compounds are old",
+                             need_zh="哪些小区是老旧小区"),
+        *not_applicable_record(rules, "R7", "a cargo station at each neighbourhood centre",
+                               "no neighbourhood centre is mapped"),
+    ]}
+    for lang, count in (("zh", "共 4 条检查：通过 1 条，未通过 1 条，未评估 1 条，不适用 1 条"),
+                        ("en", "4 checks: 1 passed, 1 failed, 1 not evaluated, 1 not applicable")):
+        text = "".join(_parse(write_report(summary, layers, tmp_path / lang, lang=lang,
+                                           printable=())).text)
+        assert count in text
+        assert label("rule.not_applicable", lang) in text
+        assert label("rule.not_evaluated", lang) in text
+    assert "no neighbourhood centre is mapped" in text

@@ -18,7 +18,12 @@ from walk_reference import walks
 
 from geodata.area import study_area
 from geodata.buildings import buildings_from_osm
-from geodata.candidates import GROUND_FLOOR_UNIT_M2, candidates_from_osm, station_floor_areas
+from geodata.candidates import (
+    GROUND_FLOOR_UNIT_M2,
+    candidates_from_osm,
+    station_area_basis,
+    station_floor_areas,
+)
 from geodata.centres import centres_from_osm
 from geodata.communities import communities_from_osm
 from geodata.demand import demand_from_buildings
@@ -27,6 +32,7 @@ from geodata.network import walk_network
 from geodata.osm import read_osm
 from geodata.planner_data import sites_from_inventory
 from geodata.tier_inputs import points_xy
+from optimizer.compliance import rule_state
 from optimizer.rules import preset
 from optimizer.stations import (
     REUSE_ORDER,
@@ -34,6 +40,7 @@ from optimizer.stations import (
     plan_cargo_stations,
     plan_community_stations,
 )
+from optimizer.tier_records import tier_summary
 from siting.tier_problems import cargo_problem, station_problem
 
 
@@ -109,12 +116,30 @@ def test_every_admin10_community_has_a_station_or_a_reason(chengdu):
     assert all(r["clause"] == "004 五(二) 公共末端工程" for r in r1)
 
 
+def test_a_community_with_no_home_gets_no_station_and_says_why(chengdu):
+    """宽巷子社区 has no residential building in the extract: no station for 0 parcels a day
+    (it used to get a 15 m2 one), and its R1 record is not evaluated, with the reason."""
+    plan = chengdu["plan"]
+    row = plan.communities.set_index("name").loc["宽巷子社区"]
+    assert row["homes"] == 0 and row["daily_parcels"] == 0.0 and row["stations"] == 0
+    assert not row["evaluated"] and "no residential building is mapped" in row["reason"]
+    assert row["community"] not in set(plan.stations["community"])
+    assert (plan.stations["daily_parcels"] > 0).all()
+    rec = next(r for r in plan.records if r.get("place") == "宽巷子社区")
+    assert (rec["passed"], rec["evaluated"]) == (None, False)
+    assert "no residential building is mapped" in rec["reason"]
+    judged = int(plan.communities["evaluated"].sum())
+    assert judged == len(plan.communities) - 1
+    assert plan.records[0]["achieved"].endswith("1 with no home mapped, not evaluated")
+
+
 def test_unmeetable_floor_area_is_reported_per_community(chengdu):
     rules = preset("guangdong", overrides={"R1": 1e6})
     plan = stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
                                    chengdu["walk"], rules)
     assert not plan.communities["passed"].any() and plan.stations.empty
-    assert (plan.communities["reason"] == "no candidate of >= 1e+06 m2 within 500 m walk").all()
+    judged = plan.communities[plan.communities["evaluated"]]
+    assert (judged["reason"] == "no candidate of >= 1e+06 m2 within 500 m walk").all()
     assert not plan.records[0]["passed"]
     assert {r["place"] for r in plan.records[1:]} == set(chengdu["comms"]["name"])
 
@@ -146,6 +171,34 @@ def test_stations_carry_planned_and_available_area_never_a_footprint(chengdu):
     assert "default" in chengdu["plan"].records[0]["new_communities"]
 
 
+def test_station_areas_are_data_with_their_basis(chengdu):
+    """On Chengdu every station stands on the stated 100 m2 default (no OSM building of the
+    sites is smaller, no inventory): the layer's columns and each R1 record say so as data,
+    with the parameter's name, and which stations that assumed figure caps (1,000 parcels a
+    day at 0.1 m2 per parcel)."""
+    plan = chengdu["plan"]
+    st = plan.stations
+    assert len(st) > 0 and set(st["area_basis"]) == {"default"}
+    assert (st["area_parameter"] == "StationParameters.ground_floor_unit_m2").all()
+    assert (st["available_area_m2"] == GROUND_FLOOR_UNIT_M2).all()
+    capped = st[st["capped_by_area"]]
+    assert len(capped) >= 1 and np.allclose(capped["daily_parcels"], 1000.0)
+    assert (st.loc[~st["capped_by_area"], "planned_area_m2"] < GROUND_FLOOR_UNIT_M2).all()
+    by_site = st.set_index("site_id")
+    listed = [s for r in plan.records if "stations" in r for s in r["stations"]]
+    assert sorted(s["site_id"] for s in listed) == sorted(st["site_id"])
+    for s in listed:
+        row = by_site.loc[s["site_id"]]
+        assert s["planned_area_m2"] == pytest.approx(row["planned_area_m2"], abs=0.01)
+        assert (s["available_area_m2"], s["area_basis"], s["area_parameter"]) == (
+            100.0, "default", "StationParameters.ground_floor_unit_m2")
+    # an OSM building smaller than one unit is measured, not assumed
+    small = chengdu["cand"].assign(floor_area_m2=60.0)
+    basis, parameter = station_area_basis(small)
+    osm = ~small["source"].astype(str).str.startswith("user:").to_numpy()
+    assert (basis[osm] == "OSM measured").all() and (parameter[osm] == "").all()
+
+
 def test_r1_fails_named_where_every_candidate_is_too_small(chengdu):
     """R1 at 120 m2, more than one ground-floor unit: with footprints as floor areas (954 m2
     and more) every community passed; with rooms of at most 100 m2 each fails, named."""
@@ -154,8 +207,8 @@ def test_r1_fails_named_where_every_candidate_is_too_small(chengdu):
     plan = stations(chengdu["demand"], chengdu["comms"], chengdu["cand"],
                                    chengdu["walk"], rules)
     assert plan.stations.empty and not plan.records[0]["passed"]
-    failed = {r["place"]: r["reason"] for r in plan.records[1:] if not r["passed"]}
-    assert set(failed) == set(chengdu["comms"]["name"])
+    failed = {r["place"]: r["reason"] for r in plan.records[1:] if r["passed"] is False}
+    assert set(failed) == set(chengdu["comms"]["name"]) - {"宽巷子社区"}  # it has no home
     assert all(v == "no candidate of >= 120 m2 within 500 m walk" for v in failed.values())
 
 
@@ -180,6 +233,11 @@ def test_r1_uses_the_rooms_of_a_planner_inventory(chengdu):
             got = plan.stations[used]
             assert (got["area_source"] == "planner inventory (area_m2)").all()
             assert (got["available_area_m2"] == 40.0).all()
+            assert (got["area_basis"] == "planner inventory").all()
+            assert (got["area_parameter"] == "").all()
+            rec = next(r for r in plan.records if r.get("community") == got["community"].iloc[0])
+            room = next(s for s in rec["stations"] if s["site_id"] == got["site_id"].iloc[0])
+            assert (room["available_area_m2"], room["area_basis"]) == (40.0, "planner inventory")
 
 
 def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
@@ -189,6 +247,9 @@ def test_r1_is_not_applicable_to_communities_marked_not_new(chengdu):
                                    preset("guangdong"))
     old = [r for r in plan.records if r.get("applicable") is False]
     assert [r["place"] for r in old] == [comms["name"].iloc[0]]
+    assert old[0]["passed"] is None and rule_state(old[0]) == "not applicable"
+    assert not any(comms["name"].iloc[0] in p for p in tier_summary(
+        plan.solve, records=plan.records)["problems"])
     assert comms["community"].iloc[0] not in set(plan.stations["community"])
     assert "marked in the planner's communities table" in plan.records[0]["new_communities"]
 
