@@ -72,6 +72,7 @@ __all__ = [
     "keyword_values",
     "nearest_key",
     "option_faults",
+    "set_path",
     "with_values",
 ]
 
@@ -225,7 +226,18 @@ def option_faults(err: ValidationError) -> list[dict[str, str]]:
     return faults
 
 
-def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
+def set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``value`` at a dotted path of nested dicts, making the dicts on the way.
+
+    Parameters
+    ----------
+    doc
+        The nested document, changed in place.
+    dotted
+        The path, e.g. ``"stations.radius_m"``.
+    value
+        The value to set.
+    """
     node = doc
     parts = dotted.split(".")
     for part in parts[:-1]:
@@ -266,9 +278,9 @@ def with_values(base: Options | None, values: Mapping[str, Any], *,
     for path, value in values.items():
         if isinstance(value, Mapping) and "." not in path and path in GROUPS:
             for key, item in value.items():
-                _set_path(doc, f"{path}.{key}", item)
+                set_path(doc, f"{path}.{key}", item)
         else:
-            _set_path(doc, path, value)
+            set_path(doc, path, value)
     try:
         return Options.model_validate(doc)
     except ValidationError as err:

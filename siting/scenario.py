@@ -97,6 +97,7 @@ from siting.options import (
     check_tier_list,
     nearest_key,
     option_faults,
+    set_path,
 )
 
 __all__ = [
@@ -534,18 +535,6 @@ def _faults_from(err: ValidationError, *, swept: Mapping[str, str]) -> list[dict
     return faults
 
 
-def _set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = raw
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
 def _slug(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -610,7 +599,7 @@ def expand_sweep(
         name = base_name
         swept: dict[str, Any] = {}
         for (key, path, _), value in zip(keys, combo, strict=True):
-            _set_path(one, path, deepcopy(value))
+            set_path(one, path, deepcopy(value))
             name += f"__{key}-{_slug(value)}"
             swept[path] = value
         one["name"] = name
