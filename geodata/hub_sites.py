@@ -242,12 +242,18 @@ def _depot_sites(area: StudyArea, features: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 def _planner_sites(inventory: gpd.GeoDataFrame | None, area: StudyArea,
                    roads: shapely.Geometry) -> gpd.GeoDataFrame:
-    """Return the planner's hub sites as given (capacity and cost where the table has them)."""
+    """Return the planner's hub sites in the study area (capacity and cost where given).
+
+    A site outside the area is left out (:func:`geodata.planner_data.input_rows` lists it).
+    """
     if inventory is None or inventory.empty:
         return _frame([], [], "planner", [], [], area.crs).assign(road_m=[])
     inv = inventory.to_crs(area.crs)
+    ids = [f"planner/{i + 1}" for i in range(len(inv))]
+    inside = inv.intersects(area.projected).to_numpy()
+    inv = inv[inside]
     floor = (inv["floor_area_m2"] if "floor_area_m2" in inv else pd.Series(np.nan, inv.index))
-    out = _frame([f"planner/{i + 1}" for i in range(len(inv))], _col(inv, "name"), "planner",
+    out = _frame(np.asarray(ids)[inside], _col(inv, "name"), "planner",
                  floor.astype(float), inv.geometry.representative_point(), area.crs)
     for key in ("capacity", "fixed_cost"):
         if key in inv.columns:

@@ -314,6 +314,7 @@ def input_rows(
     communities: gpd.GeoDataFrame | None = None,
     inventory: gpd.GeoDataFrame | None = None,
     hub_sites: gpd.GeoDataFrame | None = None,
+    hubs_planned: bool = True,
 ) -> list[dict[str, Any]]:
     """Say what became of every row of the planner's tables: used, or left out and why.
 
@@ -331,8 +332,10 @@ def input_rows(
     candidates
         The plan's candidate sites (inventory rows are ``"c-user/<row>"``).
     communities, inventory, hub_sites
-        The tables as read by :mod:`geodata.user_inputs` (``None`` when not given). Hub sites
-        report only the rows their reader left out: the hubs tier reports the sites it used.
+        The tables as read by :mod:`geodata.user_inputs` (``None`` when not given). A hub
+        site in the area is a candidate of the hubs tier, which reports the sites it opens.
+    hubs_planned
+        Whether the hubs tier is planned (else no hub site is used).
 
     Returns
     -------
@@ -348,6 +351,8 @@ def input_rows(
         rows.extend(_community_rows(communities, area, demand))
     if inventory is not None:
         rows.extend(_inventory_rows(inventory, area, candidates))
+    if hub_sites is not None:
+        rows.extend(_hub_site_rows(hub_sites, area, hubs_planned))
     rows.sort(key=lambda r: (r["table"], r["row"]))
     for r in rows:
         if r["status"] == "dropped":
@@ -413,4 +418,21 @@ def _inventory_rows(table: gpd.GeoDataFrame, area: StudyArea, candidates: gpd.Ge
             floor = (f"{row['area_m2']:g} m²" if pd.notna(row["area_m2"])
                      else "floor area not given")
             out.append(_row("inventory", row, True, f"{what}, a candidate site ({floor})"))
+    return out
+
+
+def _hub_site_rows(table: gpd.GeoDataFrame, area: StudyArea, planned: bool
+                   ) -> list[dict[str, Any]]:
+    """Rows of the hub-site table: a candidate of the hubs tier (R5) when in the area."""
+    proj, inside = _in_area(table, area)
+    out = []
+    for i, row in table.reset_index(drop=True).iterrows():
+        if not inside[i]:
+            out.append(_row("hub_sites", row, False, _outside(proj.geometry.iloc[i], area)))
+        elif not planned:
+            out.append(_row("hub_sites", row, False, "the hubs tier is not planned (--tiers)"))
+        else:
+            size = (f"{row['capacity']:,.0f} items/day" if pd.notna(row["capacity"])
+                    else "capacity from its floor area or the default")
+            out.append(_row("hub_sites", row, True, f"a candidate hub site ({size})"))
     return out

@@ -505,7 +505,8 @@ def read_hub_sites(path: str | Path, *, datum: Datum | None = None, sheet: str |
     Returns
     -------
     geopandas.GeoDataFrame
-        ``name``, :data:`HUB_SITE_FIELDS` (NaN where not given), ``source`` and WGS84 points,
+        ``name``, ``row`` (spreadsheet row), :data:`HUB_SITE_FIELDS` (NaN where not given),
+        ``source`` and WGS84 points,
         as :func:`geodata.hub_sites.hub_sites_from_osm` takes them (``inventory=``).
         ``attrs["input_rows"]`` lists the rows left out.
 
@@ -537,6 +538,7 @@ def read_hub_sites(path: str | Path, *, datum: Datum | None = None, sheet: str |
     frame = read.frame
     out = gpd.GeoDataFrame(
         {"name": frame["name"].astype(str).str.strip().to_numpy(object),
+         "row": frame["row"].to_numpy(int),
          **{k: _numeric(read, k, [], allow_missing=True).to_numpy(float)
             for k in HUB_SITE_FIELDS}, "source": f"user:{path.name}"},
         geometry=shapely.point_on_surface(frame.geometry.to_numpy()), crs=4326,

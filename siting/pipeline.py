@@ -335,7 +335,8 @@ def run_plan(
     d = read_district(osm, options, extract=extract, area=area, owned=owned, stages=stages,
                       radius_m=lp.radius_m)
     if owned is None:  # a city's district counts toward the city's coverage
-        require_coverage(d.area, d.walk, shapely.get_coordinates(d.demand.geometry))
+        require_coverage(d.area, d.walk, shapely.get_coordinates(d.demand.geometry),
+                         at_least=options.settings.area.min_coverage)
     problem, reach = locker_problem(d, lp)
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
@@ -377,7 +378,8 @@ def run_plan(
     summary.update(demand_source=d.demand_source, timings_s=dict(stages.timings))
     summary["input_rows"] = input_rows(d.area, d.demand, d.candidates,
                                        communities=options.communities,
-                                       inventory=options.inventory, hub_sites=options.hub_sites)
+                                       inventory=options.inventory, hub_sites=options.hub_sites,
+                                       hubs_planned="hubs" in options.tiers)
     written = None
     if out is not None:
         written = write_plan(out, layers, summary, records, options, d)
