@@ -22,7 +22,12 @@ tables, used or not, with what became of it.
 
 An inventory of existing lockers and stations joins the OSM candidate sites: lockers as
 ``existing_locker`` with their compartments (kept open by the locker model), stations and rooms
-as ``express_shop`` (reusable by the station tier, a room's ``area_m2`` its floor area).
+as ``express_shop`` (reusable by the station tier, a room's ``area_m2`` its floor area). Its
+sites (``site`` 点位) join as ``planner_site``, places for a new locker; a ``required`` (必选)
+site is forced open by the locker model (:func:`required_sites`); a ``prohibited`` (禁用) site
+joins nothing and removes the new candidate site nearest it within
+:data:`~geodata.table_columns.PROHIBITED_REACH_M` (:func:`prohibit_sites`) — ArcGIS
+Location-Allocation's required and prohibited facilities.
 """
 
 from __future__ import annotations
@@ -39,12 +44,15 @@ from .area import StudyArea
 from .candidates import CANDIDATE_COLUMNS
 from .defaults import DemandParameters
 from .demand import DEMAND_COLUMNS, demand_from_buildings
+from .table_columns import PROHIBITED_REACH_M
 
 __all__ = [
     "POINT_COMMUNITY_REACH_M",
     "homes_from_planner_communities",
     "input_rows",
     "label_demand",
+    "prohibit_sites",
+    "required_sites",
     "sites_from_inventory",
 ]
 
@@ -180,16 +188,18 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
     geopandas.GeoDataFrame
         Columns :data:`geodata.candidates.CANDIDATE_COLUMNS` in ``area.crs``; a station's
         ``floor_area_m2`` is its room's ``area_m2`` (see
-        :func:`geodata.candidates.station_floor_areas`).
+        :func:`geodata.candidates.station_floor_areas`). Prohibited sites are left out
+        (:func:`prohibit_sites` reads them).
     """
     inv, inside = _in_area(inventory, area)
-    inv = inv[inside].reset_index(drop=True)
+    inv = inv[inside & (_actions(inv) != "prohibited")].reset_index(drop=True)
     locker = (inv["kind"] == "locker").to_numpy()
     return gpd.GeoDataFrame(
         {
             "site_id": [f"c-{i}" for i in inv["site_id"]],
             "source": inv["source"].to_numpy(),
-            "kind": np.where(locker, "existing_locker", "express_shop"),
+            "kind": np.where(locker, "existing_locker",
+                             np.where(inv["kind"] == "site", "planner_site", "express_shop")),
             "name": inv["name"].to_numpy(),
             "name_en": "",
             "existing": locker,
@@ -200,6 +210,82 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
         geometry=inv.geometry.to_numpy(),
         crs=area.crs,
     )[CANDIDATE_COLUMNS]
+
+
+def _actions(inventory: gpd.GeoDataFrame) -> np.ndarray:
+    """Return each inventory row's ``action`` (``""`` where none is given)."""
+    if "action" not in inventory.columns:
+        return np.full(len(inventory), "", dtype=object)
+    return inventory["action"].fillna("").astype(str).to_numpy(object)
+
+
+def required_sites(candidates: gpd.GeoDataFrame, inventory: gpd.GeoDataFrame | None
+                   ) -> np.ndarray:
+    """Return the mask of candidate sites a planner's inventory requires (必选): forced open.
+
+    Parameters
+    ----------
+    candidates
+        The plan's candidate sites (inventory rows are ``"c-user/<row>"``).
+    inventory
+        From :func:`geodata.user_inputs.read_inventory`, or ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over ``candidates``.
+    """
+    if inventory is None:
+        return np.zeros(len(candidates), dtype=bool)
+    ids = {f"c-{i}" for i in inventory["site_id"][_actions(inventory) == "required"]}
+    return candidates["site_id"].isin(ids).to_numpy(bool)
+
+
+def prohibit_sites(candidates: gpd.GeoDataFrame, inventory: gpd.GeoDataFrame | None,
+                   area: StudyArea) -> tuple[gpd.GeoDataFrame, dict[str, dict[str, Any]]]:
+    """Remove the candidate site each prohibited (禁用) inventory row names.
+
+    A row names the new candidate site nearest its point within
+    :data:`~geodata.table_columns.PROHIBITED_REACH_M`, rows taken in table order, each site
+    removed once; existing lockers and required sites are never removed.
+
+    Parameters
+    ----------
+    candidates
+        The plan's candidate sites (``area.crs``).
+    inventory
+        From :func:`geodata.user_inputs.read_inventory`, or ``None``.
+    area
+        The study area.
+
+    Returns
+    -------
+    candidates : geopandas.GeoDataFrame
+        The sites kept.
+    removed : dict
+        For each prohibited row inside the area (by its ``site_id``): ``site_id``, ``name``
+        and ``distance_m`` of the site it removed, ``site_id`` ``""`` when none lies in reach.
+    """
+    if inventory is None or not (_actions(inventory) == "prohibited").any():
+        return candidates, {}
+    inv, inside = _in_area(inventory, area)
+    rows = inv[inside & (_actions(inv) == "prohibited")]
+    free = ~candidates["existing"].to_numpy(bool) & ~required_sites(candidates, inventory)
+    points = candidates.geometry.to_numpy()
+    removed: dict[str, dict[str, Any]] = {}
+    for sid, point in zip(rows["site_id"], rows.geometry, strict=True):
+        dist = np.where(free, shapely.distance(points, point), np.inf)
+        j = int(np.argmin(dist)) if len(dist) else -1
+        if j < 0 or dist[j] > PROHIBITED_REACH_M:
+            removed[sid] = {"site_id": "", "name": "", "distance_m": None}
+            continue
+        free[j] = False
+        removed[sid] = {"site_id": str(candidates["site_id"].iloc[j]),
+                        "name": str(candidates["name"].iloc[j] or ""),
+                        "distance_m": float(dist[j])}
+    gone = {r["site_id"] for r in removed.values() if r["site_id"]}
+    log.info("prohibited sites: %d of %d rows removed a candidate site", len(gone), len(removed))
+    return candidates[~candidates["site_id"].isin(gone)].reset_index(drop=True), removed
 
 
 def _nearest_community(points: np.ndarray, comm: gpd.GeoDataFrame) -> np.ndarray:
