@@ -33,6 +33,7 @@ Location-Allocation's required and prohibited facilities.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -400,6 +401,8 @@ def input_rows(
     communities: gpd.GeoDataFrame | None = None,
     inventory: gpd.GeoDataFrame | None = None,
     hub_sites: gpd.GeoDataFrame | None = None,
+    prohibited: Mapping[str, Mapping[str, Any]] | None = None,
+    opened: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Say what became of every row of the planner's tables: used, or left out and why.
 
@@ -419,6 +422,11 @@ def input_rows(
     communities, inventory, hub_sites
         The tables as read by :mod:`geodata.user_inputs` (``None`` when not given). Hub sites
         report only the rows their reader left out: the hubs tier reports the sites it used.
+    prohibited
+        What each prohibited inventory row removed (:func:`prohibit_sites`).
+    opened
+        New modules the plan gives each required site, by candidate ``site_id``; a required
+        site missing or at 0 could not open (too few parcels in reach for one module, R2).
 
     Returns
     -------
@@ -433,7 +441,7 @@ def input_rows(
     if communities is not None:
         rows.extend(_community_rows(communities, area, demand))
     if inventory is not None:
-        rows.extend(_inventory_rows(inventory, area, candidates))
+        rows.extend(_inventory_rows(inventory, area, candidates, prohibited or {}, opened))
     rows.sort(key=lambda r: (r["table"], r["row"]))
     for r in rows:
         if r["status"] == "dropped":
@@ -480,23 +488,52 @@ def _community_rows(table: gpd.GeoDataFrame, area: StudyArea, demand: gpd.GeoDat
     return out
 
 
-def _inventory_rows(table: gpd.GeoDataFrame, area: StudyArea, candidates: gpd.GeoDataFrame
-                    ) -> list[dict[str, Any]]:
+def _inventory_rows(table: gpd.GeoDataFrame, area: StudyArea, candidates: gpd.GeoDataFrame,
+                    prohibited: Mapping[str, Mapping[str, Any]],
+                    opened: Mapping[str, int] | None) -> list[dict[str, Any]]:
     proj, inside = _in_area(table, area)
     sites = set(candidates["site_id"])
+    actions = _actions(table)
     out = []
     for i, row in table.reset_index(drop=True).iterrows():
         if not inside[i]:
             out.append(_row("inventory", row, False, _outside(proj.geometry.iloc[i], area)))
+        elif actions[i] == "prohibited":
+            out.append(_prohibited_row(row, prohibited.get(row["site_id"])))
         elif f"c-{row['site_id']}" not in sites:
             out.append(_row("inventory", row, False, "lies in another district's part"))
         elif row["kind"] == "locker":
             size = (f"{row['compartments']:g} compartments" if pd.notna(row["compartments"])
                     else "compartments not given")
             out.append(_row("inventory", row, True, f"an existing locker, kept open ({size})"))
+        elif row["kind"] == "site":
+            out.append(_site_row(row, actions[i] == "required", opened))
         else:
             what = "an existing station" if row["kind"] == "station" else "a room for a station"
             floor = (f"{row['area_m2']:g} m²" if pd.notna(row["area_m2"])
                      else "floor area not given")
             out.append(_row("inventory", row, True, f"{what}, a candidate site ({floor})"))
     return out
+
+
+def _prohibited_row(row: pd.Series, removed: Mapping[str, Any] | None) -> dict[str, Any]:
+    if removed is None or not removed["site_id"]:
+        return _row("inventory", row, False, "prohibited, but no new candidate site lies "
+                    f"within {PROHIBITED_REACH_M:g} m of it: nothing removed")
+    name = f" ({removed['name']})" if removed["name"] else ""
+    return _row("inventory", row, True, f"prohibited: candidate site {removed['site_id']}"
+                f"{name}, {removed['distance_m']:,.0f} m away, removed")
+
+
+def _site_row(row: pd.Series, required: bool, opened: Mapping[str, int] | None
+              ) -> dict[str, Any]:
+    if not required:
+        return _row("inventory", row, True, "a candidate site for a new locker")
+    if opened is None:
+        return _row("inventory", row, True, "required: forced open as a new locker")
+    modules = int(opened.get(f"c-{row['site_id']}", 0))
+    if modules == 0:
+        return _row("inventory", row, False, "required, but not opened: within the walk "
+                    "radius it reaches too few parcels to fill one module under R2 (004 五(二))")
+    return _row("inventory", row, True, f"required: opened as a new locker with {modules} "
+                f"module{'s' if modules > 1 else ''}")

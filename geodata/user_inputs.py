@@ -20,10 +20,10 @@ it every community counts as new, and the outputs say so. Optional ``old`` (是/
 驿站, ``room`` 机房, a room a station can use, or ``site`` 点位, a place for a new locker) and may
 give ``compartments`` (lockers), ``area_m2`` (the usable floor area of a station or room),
 ``name`` and, on site rows, an ``action`` (``要求``): ``required`` 必选 (a new locker opens there)
-or ``prohibited`` 禁用 (no locker there: the candidate site nearest it is removed). A hub-site table names
-each site (``name``) and may give its ``capacity`` (items/day), ``fixed_cost`` (CNY/day) and
-``floor_area_m2``; what it leaves out is derived from floor area or takes the documented
-default (:mod:`geodata.hub_sites`).
+or ``prohibited`` 禁用 (no locker there: the candidate site nearest it is removed). A
+hub-site table names each site (``name``) and may give its ``capacity`` (items/day),
+``fixed_cost`` (CNY/day) and ``floor_area_m2``; what it leaves out is derived from floor
+area or takes the documented default (:mod:`geodata.hub_sites`).
 
 A row left empty, or one repeating an earlier row (the same name, or for the inventory the
 same kind, at the same point), is not used: the frame returned lists it in
@@ -497,8 +497,10 @@ def read_inventory(path: str | Path, *, datum: Datum | None = None, sheet: str |
 
 
 def _actions(read: _Sheet, kinds: pd.Series, faults: list[str]) -> np.ndarray:
-    """Return each row's ``action`` (``""`` when empty); a fault for a word not accepted or
-    an action on a row that is not a site."""
+    """Return each row's ``action`` (``""`` when empty).
+
+    A word not accepted, or an action on a row that is not a site, is a fault.
+    """
     frame = read.frame
     if "action" not in frame.columns:
         return np.full(len(frame), "", dtype=object)

@@ -56,18 +56,17 @@ new sites reach every point no existing locker reaches, and its new modules hold
 
 .. math:: f \cdot SC^* + g \lceil \rho^- (D - Q) / K \rceil
 
-is a lower bound of the whole problem, where :math:`SC^*` is the set-cover bound. With
-forced sites :math:`F`, :math:`SC^*` is :math:`|F|` plus the set-cover bound of the points
-neither an existing locker nor a forced site reaches, and the module count is at least
-:math:`|F|` (one module per forced site, (5)): both hold for every plan that opens :math:`F`. Modules sized
-on that cover give a plan, not a proof: the bound of a model with its sites fixed is no bound of
+is a lower bound of the whole problem, where :math:`SC^*` is the set-cover bound. With forced
+sites :math:`F`, :math:`SC^*` is :math:`|F|` plus the set-cover bound of the points neither an
+existing locker nor a forced site reaches, and the module count is at least :math:`|F|` (one
+module per forced site, (5)): both hold for every plan that opens :math:`F`. Modules sized on
+that cover give a plan, not a proof: the bound of a model with its sites fixed is no bound of
 the problem. The plan is proven optimal only when its cost meets the floor; otherwise the whole
 model is solved, starting from that plan, and its bound is the larger of the solver's bound of
 the whole model and the floor. A phase is ``optimal`` only when its objective is within the gap
-tolerance of such a bound. ``max-cover`` is lexicographic: most
-parcels served within the budget (phase *cover*), then least cost at that service (phase
-*cost*). Last, with sites and modules fixed, a linear program routes parcels to the nearest
-lockers (phase *walk*).
+tolerance of such a bound. ``max-cover`` is lexicographic: most parcels served within the
+budget (phase *cover*), then least cost at that service (phase *cost*). Last, with sites and
+modules fixed, a linear program routes parcels to the nearest lockers (phase *walk*).
 
 Exact reductions
 ----------------
@@ -78,12 +77,12 @@ can never hold one module; it is dropped. (Without communities the allowance is 
 in reach, the per-locker rule.)
 
 *Candidate dominance.* With no per-site module cap, a new site :math:`a` (not forced) whose
-reach set is contained in another new site :math:`b`'s can be dropped: moving its points, modules and
-attribution to :math:`b` (:math:`m_b + m_a`, :math:`w_{bc} + w_{ac}`; :math:`C(a) \subseteq
-C(b)`) keeps (1)–(5) and (3a)–(4b), since each is a sum over sites or holds term by term, and
-never costs more (if :math:`b` is forced it is open anyway). A forced site is never dropped;
-ties between equal reach sets keep a forced site, else the first site in the given order.
-A forced site that can never hold one module within R2 (its allowance, below) cannot be
+reach set is contained in another new site :math:`b`'s can be dropped: moving its points,
+modules and attribution to :math:`b` (:math:`m_b + m_a`, :math:`w_{bc} + w_{ac}`; :math:`C(a)
+\subseteq C(b)`) keeps (1)–(5) and (3a)–(4b), since each is a sum over sites or holds term by
+term, and never costs more (if :math:`b` is forced it is open anyway). A forced site is never
+dropped; ties between equal reach sets keep a forced site, else the first site in the given
+order. A forced site that can never hold one module within R2 (its allowance, above) cannot be
 opened: it is left out and the plan lists it (:attr:`LockerPlan.forced_refused`).
 
 *Parts.* (4a) links the communal sites of a community, so the homes of one community are
