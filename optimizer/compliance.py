@@ -326,8 +326,9 @@ def _r2_records(
 
 def _existing_share(row: pd.Series) -> dict[str, float]:
     """Return the compartments and parcels of a community's homes at existing lockers."""
-    return {"existing_compartments": float(row["compartments"] - row["new_compartments"]),
-            "existing_served_parcels": float(row["served_parcels"] - row["new_served_parcels"])}
+    return {"existing_compartments": max(0.0, float(row["compartments"] - row["new_compartments"])),
+            "existing_served_parcels": max(0.0, float(row["served_parcels"]
+                                                      - row["new_served_parcels"]))}
 
 
 def _idle_r2_record(rules: RuleSet, cid: Any, row: pd.Series, *, name: str) -> dict:
