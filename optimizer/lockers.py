@@ -180,6 +180,13 @@ REASON_CAPACITY = (
     "existing lockers in reach are full and no new site can be opened",
     "可达的现有快件箱已满，且无法新增站点",
 )
+REASON_FORCED = (
+    "the {n} required sites cannot all open, each with a module of {k} compartments, within "
+    "R2's {hi:g} compartments per daily parcel of the homes and communities they reach; "
+    "require fewer sites",
+    "{n} 个必选点位无法各配至少一个 {k} 格口模组而不超过 R2 的上限（所达住户与社区日均件量的 "
+    "{hi:g} 倍）；请减少必选点位",
+)
 REASON_NO_SOLUTION = (
     "the solver found no plan within the time limit ({status}); rerun with a longer --time-limit",
     "求解器在时限内未找到方案（{status}）；请加大 --time-limit 后重算",
@@ -1420,6 +1427,8 @@ def _reasons(
         args: dict = {"radius": params.radius_m, "k": k, "lo": lo, "hi": hi}
         if not len(sites):
             why = REASON_NO_SITE
+        elif unsolved and usable[i] and status == "infeasible" and red.forced.any():
+            why, args = REASON_FORCED, {"n": int(red.forced.sum()), "k": k, "hi": hi}
         elif unsolved and usable[i]:
             why, args = REASON_NO_SOLUTION, {"status": status}
         elif limit is not None and usable[i]:

@@ -333,6 +333,7 @@ def test_plan_is_never_better_than_proven_nor_proven_when_worse(seed: int) -> No
     forced = forced_of(case, plan.forced_refused)
     if plan.status == "infeasible":  # forced sites that cannot open together, within R2
         assert forced.any() and more_is_infeasible(full_model(case, forced), 0.0)
+        assert any("required sites cannot all open" in why for why in plan.reasons)
         return
     check_feasible(case, plan)
     for j in plan.forced_refused:  # no plan of the model opens a site the plan refuses
