@@ -8,6 +8,7 @@ prohibited point no candidate stands near gives the constrained plan.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from geodata.errors import InputDataError
 from geodata.table_columns import PROHIBITED_REACH_M
 from geodata.user_inputs import read_inventory
+from optimizer.lockers import LockerProblem, dominated_sites, solve_lockers
 from siting.pipeline import PlanResult, plan
 
 #: A ground-floor site the optimal plan leaves closed; 1,501 parcels/day in its walk.
@@ -119,3 +121,22 @@ def test_required_and_prohibited_read_in_english(tmp_path: Path) -> None:
     inv = read_inventory(table, datum="wgs84")
     assert inv["action"].tolist() == ["required", "prohibited", ""]
     assert not np.asarray(inv["existing"]).any()
+
+
+def test_a_forced_site_is_never_dominated() -> None:
+    # sites 0 and 1 reach homes {0, 1}; site 2 reaches {0}, inside both
+    problem = LockerProblem(
+        daily_parcels=np.array([30.0, 30.0]), pair_demand=np.array([0, 1, 0, 1, 0]),
+        pair_site=np.array([0, 0, 1, 1, 2]), pair_walk_m=np.full(5, 100.0), n_sites=3,
+        existing=np.zeros(3, dtype=bool), existing_capacity=np.zeros(3))
+    assert dominated_sites(problem).tolist() == [False, True, True]
+    forced = replace(problem, forced=np.array([False, True, True]))
+    assert dominated_sites(forced).tolist() == [True, False, False]
+    # 60 parcels need 3 modules of 24 (R2 >= 1 per parcel): one site holds them all (38,000
+    # CNY); forced, sites 1 and 2 open and share the 3 modules (58,000 CNY)
+    assert solve_lockers(problem).objective == pytest.approx(20_000 + 3 * 6_000)
+    plan_ = solve_lockers(forced)
+    assert plan_.status == "optimal" and plan_.sites.tolist() == [1, 2]
+    assert (plan_.modules >= 1).all()
+    assert plan_.objective == pytest.approx(2 * 20_000 + 3 * 6_000)
+    assert plan_.bound == pytest.approx(plan_.objective)
