@@ -13,9 +13,9 @@ part is. The rule:
    in for buildings) lies in it;
 4. the share is the area of the study area (the boundary within the extract's bounds) in
    squares that hold data, divided by the boundary's whole area; below :data:`PARTIAL_BELOW`
-   (95 %) the data is *partial* and a warning is logged; below :data:`TOO_LITTLE_BELOW` (5 %)
-   a plan would describe a corner of the boundary as if it were the whole, and
-   :func:`require_coverage` refuses it.
+   (95 %) the data is *partial* and a warning is logged; below :data:`TOO_LITTLE_BELOW` (5 %,
+   the default of the option ``area.min_coverage``) a plan would describe a corner of the
+   boundary as if it were the whole, and :func:`require_coverage` refuses it.
 
 The square is 1 km because rural data is sparse: on the complete Puyang extract (its own box,
 79 km²) 96 % of the area lies in 1 km squares with a street or a home, only 52 % in 250 m ones.
@@ -24,6 +24,7 @@ The square is 1 km because rural data is sparse: on the complete Puyang extract 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -169,7 +170,8 @@ def require_coverage(area: StudyArea, streets: Network, homes: NDArray[np.float6
     homes
         ``(n, 2)`` demand point coordinates in ``area.crs``, or ``None``.
     at_least
-        The smallest share planned (default :data:`TOO_LITTLE_BELOW`, 5 %).
+        The smallest share planned (default :data:`TOO_LITTLE_BELOW`, 5 %; the option
+        ``area.min_coverage``).
 
     Returns
     -------
@@ -190,8 +192,21 @@ def require_coverage(area: StudyArea, streets: Network, homes: NDArray[np.float6
             f"of {whole_m2 / 1e6:,.1f} km²), under the {100 * at_least:g} % a plan needs",
             "use an OSM extract that covers the boundary, or a boundary inside the extract "
             "(--district for one district of a file of several, or no --boundary to plan the "
-            "extract's own area)")
+            "extract's own area)" + _lower_floor(share))
     return share
+
+
+def _lower_floor(share: float) -> str:
+    """Name the floor that plans the part the data covers: the share, one digit, rounded down.
+
+    The floor is the option ``area.min_coverage`` (flag ``--set``, scenario ``[area]``).
+    """
+    if share <= 0:
+        return ""
+    step = 10.0 ** math.floor(math.log10(share))
+    floor = math.floor(share / step) * step
+    return (f"; or plan only the part the data covers with --set area.min_coverage={floor:.1g} "
+            f"(min_coverage = {floor:.1g} in a scenario's [area])")
 
 
 def _warn_partial(result: DataCoverage, name: str) -> None:

@@ -24,8 +24,9 @@ residential area, whatever the building inside it is tagged. The same holds for 
 road nodes; the planner's own sites are kept as given. Where the data has
 none (the Chengdu, Shanghai and Puyang extracts map no industrial or logistics land), the
 fallback is stated in every site's ``source`` (``drive-node-main-road``): the drive-network
-nodes on trunk or primary roads (else on secondary roads), thinned to the node nearest the
-centre of each ``fallback_spacing_m`` grid cell. A road node is never a residential building.
+nodes in the study area on trunk or primary roads (else on secondary roads), thinned to the
+node nearest the centre of each ``fallback_spacing_m`` grid cell. A road node is never a
+residential building.
 
 Capacity and fixed cost come from floor area: ``capacity = parcels_per_m2 x floor area`` and
 ``fixed_cost = cost_per_m2 x floor area``; they are NaN where the floor area is unknown (a
@@ -241,12 +242,18 @@ def _depot_sites(area: StudyArea, features: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 def _planner_sites(inventory: gpd.GeoDataFrame | None, area: StudyArea,
                    roads: shapely.Geometry) -> gpd.GeoDataFrame:
-    """Return the planner's hub sites as given (capacity and cost where the table has them)."""
+    """Return the planner's hub sites in the study area (capacity and cost where given).
+
+    A site outside the area is left out (:func:`geodata.planner_data.input_rows` lists it).
+    """
     if inventory is None or inventory.empty:
         return _frame([], [], "planner", [], [], area.crs).assign(road_m=[])
     inv = inventory.to_crs(area.crs)
+    ids = [f"planner/{i + 1}" for i in range(len(inv))]
+    inside = inv.intersects(area.projected).to_numpy()
+    inv = inv[inside]
     floor = (inv["floor_area_m2"] if "floor_area_m2" in inv else pd.Series(np.nan, inv.index))
-    out = _frame([f"planner/{i + 1}" for i in range(len(inv))], _col(inv, "name"), "planner",
+    out = _frame(np.asarray(ids)[inside], _col(inv, "name"), "planner",
                  floor.astype(float), inv.geometry.representative_point(), area.crs)
     for key in ("capacity", "fixed_cost"):
         if key in inv.columns:
@@ -278,8 +285,8 @@ def _edge_lines(network: Network, classes: tuple[str, ...]) -> list[shapely.Line
 
 def _fallback_sites(network: Network, p: HubSiteParameters, residential: shapely.Geometry
                     ) -> gpd.GeoDataFrame:
-    """Drive nodes on trunk/primary roads (else secondary), off residential land, one a cell."""
-    outside = ~shapely.within(shapely.points(network.xy), residential)
+    """Area drive nodes on trunk/primary roads (else secondary), off residential land, 1 a cell."""
+    outside = ~shapely.within(shapely.points(network.xy), residential) & network.in_area
     rows, road = np.flatnonzero(outside), "any"
     for classes, label in zip(MAIN_ROADS, ("trunk or primary", "secondary"), strict=True):
         on = {n for u, v, d in network.graph.edges(data=True) if _on_class(d, classes)

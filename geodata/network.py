@@ -22,16 +22,36 @@ The pipeline (one INFO log line per network, with what was dropped at each step)
    :func:`geodata.edge_tags.resolve_merged_tags`: ``highway`` is the most important class of
    the merged ways, every other tag the sorted list of its values;
 4. it is projected to the study area's UTM CRS;
-5. **walk**: only the largest weakly connected component of the whole file's graph is kept,
-   then the graph is cut to the study area grown by ``margin_m``: an edge is kept when its
-   geometry meets the grown area, with both its ends. Components are taken before the cut, so
-   a street whose links run outside the area stays connected through them; and a walk of at
-   most ``margin_m`` from a point in the area, or the access leg to its nearest street, never
-   leaves the grown area, so the cut changes neither (the pipeline grows the area by the
-   plan's longest walk or the access cap, whichever is longer).
-   **drive**: the graph is clipped to the study area polygon (a node is kept when it lies in
-   the polygon or on its border, an edge when both its ends are kept), then only its largest
-   weakly connected component is kept.
+5. only the largest connected component of the whole file's graph is kept (**walk**: weakly
+   connected; **drive**: strongly connected, below), then the graph is cut to the study area
+   grown by ``margin_m``: an edge is kept when its geometry meets the grown area, with both its
+   ends. Components are taken before the cut, so a street whose links run outside the area
+   stays connected through them.
+
+   **walk**: a walk of at most ``margin_m`` from a point in the area, or the access leg to its
+   nearest street, never leaves the grown area, so the cut changes neither (the pipeline grows
+   the area by the plan's longest walk or the access cap, whichever is longer).
+
+   **drive**: the *strongly* connected component, because a drive is a round trip: the hub's
+   vehicle goes to every station it serves and comes back, and a village or township station
+   is served the same way. In the weakly connected component a node can be reachable one way
+   only: in the Chengdu extract 28 of the 260 nodes of its largest weak component (5 of them in
+   the box) lie on one-way streets that end at the file's edge or where only roads outside the
+   drive classes go on, and a point snapped to one could be reached and never left, or left and
+   never reached. In the strong component every node reaches every other one and back on the
+   file's roads.
+
+   A shortest drive of length ``d`` (its straight legs to the network included) between two
+   points never runs farther than ``d / 2`` from the nearer of them, so cut at ``margin_m``
+   the network keeps exactly every drive of at most ``2 * margin_m`` between points of the
+   area, and the longer ones stay longer than that. :func:`siting.tiers.drive_margin_m` grows
+   the area by half the hub tier's longest drive (``max_drive_km``) plus 1 % for the
+   difference between the edges' great-circle lengths and distances in the projected CRS.
+   Measured against the file's roads read independently (``tests/test_drive_routes.py``): on
+   the Chengdu box every drive between its 204 nodes in the box is the file's; cut at the box
+   itself, 805 of those drives had no route and 394 were longer.
+   Places stay those of the study area: what stands on a drive node (a fallback hub site, a
+   village or township station) stands on a node in the area (:attr:`Network.in_area`).
 
 Edge lengths are osmnx's great-circle ``length`` in metres (summed along simplified edges).
 """
@@ -114,11 +134,11 @@ class Dropped:
     isolated_nodes
         Nodes left without any edge by the two filters above.
     outside_area_nodes, outside_area_edges
-        Nodes and edges of the simplified graph cut off at the study area (grown by the
-        margin, for a walk network).
+        Nodes and edges of the largest component cut off at the study area grown by the
+        margin.
     outside_component_nodes, outside_component_edges
-        Nodes and edges outside the largest weakly connected component (of the whole graph for
-        a walk network, of the clipped graph for a drive network).
+        Nodes and edges of the whole file's graph outside its largest component (weakly
+        connected for a walk network, strongly connected for a drive network).
     """
 
     non_highway_edges: int
@@ -139,8 +159,8 @@ class Network:
     kind
         ``"walk"`` or ``"drive"``.
     graph
-        The simplified, projected, cut osmnx ``MultiDiGraph`` (largest component only; a walk
-        network reaches beyond the study area by its margin).
+        The simplified, projected, cut osmnx ``MultiDiGraph`` (largest component only,
+        reaching beyond the study area by the margin).
         Node ``x``/``y`` are metres in ``crs``; edge ``length`` is metres.
     node_ids
         OSM node ids; row ``i`` of ``xy`` and of ``adjacency`` is node ``node_ids[i]``
@@ -156,6 +176,9 @@ class Network:
         The projected CRS of ``xy`` (the study area's UTM zone).
     dropped
         Counts of what the pipeline removed (see :class:`Dropped`).
+    in_area
+        ``(n,)`` bool: which nodes lie in the study area itself (its border included), not only
+        in the margin around it.
     """
 
     kind: str
@@ -165,10 +188,16 @@ class Network:
     adjacency: sp.csr_array
     crs: pyproj.CRS
     dropped: Dropped
+    in_area: NDArray[np.bool_]
     _tree: cKDTree = field(init=False, repr=False, compare=False)
+    _area_rows: IntArray = field(init=False, repr=False, compare=False)
+    _area_tree: cKDTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tree", cKDTree(self.xy))
+        rows = np.flatnonzero(self.in_area).astype(np.int64)
+        object.__setattr__(self, "_area_rows", rows)
+        object.__setattr__(self, "_area_tree", cKDTree(self.xy[rows].reshape(-1, 2)))
 
     @property
     def n_nodes(self) -> int:
@@ -180,13 +209,16 @@ class Network:
         """Number of edges of ``graph`` (directed, parallel edges counted)."""
         return int(self.graph.number_of_edges())
 
-    def snap(self, xy: ArrayLike) -> tuple[IntArray, FloatArray]:
+    def snap(self, xy: ArrayLike, *, in_area: bool = False) -> tuple[IntArray, FloatArray]:
         """Snap points to their nearest network node.
 
         Parameters
         ----------
         xy
             ``(m, 2)`` points in metres, in ``crs``.
+        in_area
+            Snap to the nodes in the study area only (:attr:`in_area`): where a station or a
+            site will stand. Distances snap to every node.
 
         Returns
         -------
@@ -198,13 +230,20 @@ class Network:
         Raises
         ------
         ParameterError
-            When ``xy`` is not an ``(m, 2)`` array of finite numbers.
+            When ``xy`` is not an ``(m, 2)`` array of finite numbers, or ``in_area`` is asked
+            of a network without a node in the area.
         """
         points = as_points(xy)
         if len(points) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=float)
-        offset, index = self._tree.query(points)
-        return np.asarray(index, dtype=np.int64), np.asarray(offset, dtype=float)
+        if not in_area:
+            offset, index = self._tree.query(points)
+            return np.asarray(index, dtype=np.int64), np.asarray(offset, dtype=float)
+        if len(self._area_rows) == 0:
+            raise ParameterError("the network has no node in the study area. Fix: snap to "
+                                 "every node (in_area=False)")
+        offset, index = self._area_tree.query(points)
+        return self._area_rows[np.asarray(index, dtype=np.int64)], np.asarray(offset, float)
 
 
 def walk_network(extract: OsmExtract, area: StudyArea, *, margin_m: float = 0.0) -> Network:
@@ -232,13 +271,17 @@ def walk_network(extract: OsmExtract, area: StudyArea, *, margin_m: float = 0.0)
     ParameterError
         When ``margin_m`` is negative or not finite.
     """
-    if not (np.isfinite(margin_m) and margin_m >= 0):
-        raise ParameterError(f"margin_m={margin_m!r} must be a finite number of metres >= 0. "
-                             "Fix: pass the walk radius, e.g. 300")
+    _check_margin(margin_m)
     return _build(extract, area, "walk", margin_m)
 
 
-def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
+def _check_margin(margin_m: float) -> None:
+    if not (np.isfinite(margin_m) and margin_m >= 0):
+        raise ParameterError(f"margin_m={margin_m!r} must be a finite number of metres >= 0. "
+                             "Fix: pass the longest walk or drive measured, e.g. 300")
+
+
+def drive_network(extract: OsmExtract, area: StudyArea, *, margin_m: float = 0.0) -> Network:
     """Build the driving network of a study area.
 
     Parameters
@@ -246,7 +289,12 @@ def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
     extract
         The OSM data.
     area
-        The study area; the network is clipped to ``area.projected``, in ``area.crs``.
+        The study area; the network is in ``area.crs``.
+    margin_m
+        How far beyond the area drives may go, in metres: the network holds every edge of the
+        largest strongly connected component that meets ``area.projected`` grown by it, and
+        every drive of at most ``2 * margin_m`` between points of the area is the whole file's
+        (module docstring, 5).
 
     Returns
     -------
@@ -256,9 +304,12 @@ def drive_network(extract: OsmExtract, area: StudyArea) -> Network:
     Raises
     ------
     OsmFileError
-        When the file has no drivable highway ways in the area.
+        When the file has no drivable highway node in the area.
+    ParameterError
+        When ``margin_m`` is negative or not finite.
     """
-    return _build(extract, area, "drive", 0.0)
+    _check_margin(margin_m)
+    return _build(extract, area, "drive", margin_m)
 
 
 def as_points(xy: ArrayLike) -> FloatArray:
@@ -302,11 +353,12 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind, margin_m: fl
         )
     graph, n_non_highway, n_excluded, n_isolated = _projected_graph(extract, area, kind)
     n_edges_before = graph.number_of_edges()
-    if kind == "walk":
-        graph, cut = _component_then_cut(graph, area.projected.buffer(margin_m))
-    else:
-        graph, cut = _clip_then_component(graph, area.projected)
-    if graph.number_of_edges() == 0:
+    graph, cut = _component_then_cut(graph, area.projected.buffer(margin_m),
+                                     strongly=kind == "drive")
+    node_ids, xy = _nodes(graph)
+    in_area = shapely.intersects_xy(area.projected, xy[:, 0], xy[:, 1])
+    # a drive network's places stand on its nodes in the area; a walk's on its edges
+    if graph.number_of_edges() == 0 or (kind == "drive" and not in_area.any()):
         raise OsmFileError(
             extract.path,
             f"the file has no {kind} highway ways inside the study area {area.name!r} "
@@ -314,16 +366,9 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind, margin_m: fl
             "check the boundary, or export an OSM area that covers it",
         )
     dropped = Dropped(n_non_highway, n_excluded, n_isolated, *cut)
-    node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
-    xy = np.column_stack(
-        [
-            np.fromiter((graph.nodes[n]["x"] for n in node_ids), dtype=float),
-            np.fromiter((graph.nodes[n]["y"] for n in node_ids), dtype=float),
-        ]
-    )
     adjacency = _adjacency(graph, node_ids, symmetric=kind == "walk")
     network = Network(kind=kind, graph=graph, node_ids=node_ids, xy=xy, adjacency=adjacency,
-                      crs=area.crs, dropped=dropped)
+                      crs=area.crs, dropped=dropped, in_area=in_area)
     log.info(
         "%s_network: %d nodes, %d edges, %.1f km in %s (+%g m); dropped %d non-highway and %d "
         "excluded edges, %d nodes/%d edges outside the area, %d nodes/%d edges outside the "
@@ -343,6 +388,14 @@ def _build(extract: OsmExtract, area: StudyArea, kind: NetworkKind, margin_m: fl
         time.perf_counter() - t0,
     )
     return network
+
+
+def _nodes(graph: nx.MultiDiGraph) -> tuple[IntArray, FloatArray]:
+    """Return the graph's node ids (ascending) and their ``(n, 2)`` coordinates."""
+    node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
+    x = np.fromiter((graph.nodes[n]["x"] for n in node_ids), dtype=float, count=len(node_ids))
+    y = np.fromiter((graph.nodes[n]["y"] for n in node_ids), dtype=float, count=len(node_ids))
+    return node_ids, np.column_stack([x, y]).reshape(-1, 2)
 
 
 def _projected_graph(
@@ -377,14 +430,16 @@ def _projected_graph(
 
 
 def _component_then_cut(
-    graph: nx.MultiDiGraph, grown: shapely.Geometry
+    graph: nx.MultiDiGraph, grown: shapely.Geometry, *, strongly: bool
 ) -> tuple[nx.MultiDiGraph, tuple[int, int, int, int]]:
-    """Keep the largest component, then its edges meeting ``grown`` (walk network, 5).
+    """Keep the largest (weak or strong) component, then its edges meeting ``grown`` (5).
 
     Returns the graph and the nodes and edges cut at the area, then outside the component.
     """
     n_nodes, n_edges = graph.number_of_nodes(), graph.number_of_edges()
-    largest = max(nx.weakly_connected_components(graph), key=len)
+    components = (nx.strongly_connected_components if strongly
+                  else nx.weakly_connected_components)
+    largest = max(components(graph), key=len)
     graph = graph.subgraph(largest).copy()
     off_component = (n_nodes - graph.number_of_nodes(), n_edges - graph.number_of_edges())
     edges: list[tuple[int, int, int, Any]] = list(graph.edges(keys=True, data="geometry"))
@@ -400,28 +455,6 @@ def _component_then_cut(
     isolated = [n for n, degree in graph.degree() if degree == 0]
     graph.remove_nodes_from(isolated)
     return graph, (len(isolated), len(cut), *off_component)
-
-
-def _clip_then_component(
-    graph: nx.MultiDiGraph, polygon: shapely.Geometry
-) -> tuple[nx.MultiDiGraph, tuple[int, int, int, int]]:
-    """Keep the nodes in ``polygon``, then the largest component (drive network, 5).
-
-    Returns the graph and the nodes and edges clipped at the area, then outside the component.
-    """
-    nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
-    x = np.fromiter((graph.nodes[n]["x"] for n in nodes), dtype=float, count=len(nodes))
-    y = np.fromiter((graph.nodes[n]["y"] for n in nodes), dtype=float, count=len(nodes))
-    inside = shapely.intersects_xy(polygon, x, y)
-    n_edges_before = graph.number_of_edges()
-    graph.remove_nodes_from(nodes[~inside].tolist())
-    clipped = (int(np.count_nonzero(~inside)), n_edges_before - graph.number_of_edges())
-    if graph.number_of_edges() == 0:
-        return graph, (*clipped, 0, 0)
-    largest = max(nx.weakly_connected_components(graph), key=len)
-    n_nodes, n_edges = graph.number_of_nodes(), graph.number_of_edges()
-    graph.remove_nodes_from([n for n in list(graph.nodes) if n not in largest])
-    return graph, (*clipped, n_nodes - graph.number_of_nodes(), n_edges - graph.number_of_edges())
 
 
 def _keeps(kind: NetworkKind, tags: dict[str, str]) -> bool:

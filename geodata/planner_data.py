@@ -22,12 +22,18 @@ tables, used or not, with what became of it.
 
 An inventory of existing lockers and stations joins the OSM candidate sites: lockers as
 ``existing_locker`` with their compartments (kept open by the locker model), stations and rooms
-as ``express_shop`` (reusable by the station tier, a room's ``area_m2`` its floor area).
+as ``express_shop`` (reusable by the station tier, a room's ``area_m2`` its floor area). Its
+sites (``site`` 点位) join as ``planner_site``, places for a new locker; a ``required`` (必选)
+site is forced open by the locker model (:func:`required_sites`); a ``prohibited`` (禁用) site
+joins nothing and removes the new candidate site nearest it within
+:data:`~geodata.table_columns.PROHIBITED_REACH_M` (:func:`prohibit_sites`) — ArcGIS
+Location-Allocation's required and prohibited facilities.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -39,12 +45,15 @@ from .area import StudyArea
 from .candidates import CANDIDATE_COLUMNS
 from .defaults import DemandParameters
 from .demand import DEMAND_COLUMNS, demand_from_buildings
+from .table_columns import PROHIBITED_REACH_M
 
 __all__ = [
     "POINT_COMMUNITY_REACH_M",
     "homes_from_planner_communities",
     "input_rows",
     "label_demand",
+    "prohibit_sites",
+    "required_sites",
     "sites_from_inventory",
 ]
 
@@ -180,16 +189,18 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
     geopandas.GeoDataFrame
         Columns :data:`geodata.candidates.CANDIDATE_COLUMNS` in ``area.crs``; a station's
         ``floor_area_m2`` is its room's ``area_m2`` (see
-        :func:`geodata.candidates.station_floor_areas`).
+        :func:`geodata.candidates.station_floor_areas`). Prohibited sites are left out
+        (:func:`prohibit_sites` reads them).
     """
     inv, inside = _in_area(inventory, area)
-    inv = inv[inside].reset_index(drop=True)
+    inv = inv[inside & (_actions(inv) != "prohibited")].reset_index(drop=True)
     locker = (inv["kind"] == "locker").to_numpy()
     return gpd.GeoDataFrame(
         {
             "site_id": [f"c-{i}" for i in inv["site_id"]],
             "source": inv["source"].to_numpy(),
-            "kind": np.where(locker, "existing_locker", "express_shop"),
+            "kind": np.where(locker, "existing_locker",
+                             np.where(inv["kind"] == "site", "planner_site", "express_shop")),
             "name": inv["name"].to_numpy(),
             "name_en": "",
             "existing": locker,
@@ -200,6 +211,82 @@ def sites_from_inventory(inventory: gpd.GeoDataFrame, area: StudyArea) -> gpd.Ge
         geometry=inv.geometry.to_numpy(),
         crs=area.crs,
     )[CANDIDATE_COLUMNS]
+
+
+def _actions(inventory: gpd.GeoDataFrame) -> np.ndarray:
+    """Return each inventory row's ``action`` (``""`` where none is given)."""
+    if "action" not in inventory.columns:
+        return np.full(len(inventory), "", dtype=object)
+    return inventory["action"].fillna("").astype(str).to_numpy(object)
+
+
+def required_sites(candidates: gpd.GeoDataFrame, inventory: gpd.GeoDataFrame | None
+                   ) -> np.ndarray:
+    """Return the mask of candidate sites a planner's inventory requires (必选): forced open.
+
+    Parameters
+    ----------
+    candidates
+        The plan's candidate sites (inventory rows are ``"c-user/<row>"``).
+    inventory
+        From :func:`geodata.user_inputs.read_inventory`, or ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over ``candidates``.
+    """
+    if inventory is None:
+        return np.zeros(len(candidates), dtype=bool)
+    ids = {f"c-{i}" for i in inventory["site_id"][_actions(inventory) == "required"]}
+    return candidates["site_id"].isin(ids).to_numpy(bool)
+
+
+def prohibit_sites(candidates: gpd.GeoDataFrame, inventory: gpd.GeoDataFrame | None,
+                   area: StudyArea) -> tuple[gpd.GeoDataFrame, dict[str, dict[str, Any]]]:
+    """Remove the candidate site each prohibited (禁用) inventory row names.
+
+    A row names the new candidate site nearest its point within
+    :data:`~geodata.table_columns.PROHIBITED_REACH_M`, rows taken in table order, each site
+    removed once; existing lockers and required sites are never removed.
+
+    Parameters
+    ----------
+    candidates
+        The plan's candidate sites (``area.crs``).
+    inventory
+        From :func:`geodata.user_inputs.read_inventory`, or ``None``.
+    area
+        The study area.
+
+    Returns
+    -------
+    candidates : geopandas.GeoDataFrame
+        The sites kept.
+    removed : dict
+        For each prohibited row inside the area (by its ``site_id``): ``site_id``, ``name``
+        and ``distance_m`` of the site it removed, ``site_id`` ``""`` when none lies in reach.
+    """
+    if inventory is None or not (_actions(inventory) == "prohibited").any():
+        return candidates, {}
+    inv, inside = _in_area(inventory, area)
+    rows = inv[inside & (_actions(inv) == "prohibited")]
+    free = ~candidates["existing"].to_numpy(bool) & ~required_sites(candidates, inventory)
+    points = candidates.geometry.to_numpy()
+    removed: dict[str, dict[str, Any]] = {}
+    for sid, point in zip(rows["site_id"], rows.geometry, strict=True):
+        dist = np.where(free, shapely.distance(points, point), np.inf)
+        j = int(np.argmin(dist)) if len(dist) else -1
+        if j < 0 or dist[j] > PROHIBITED_REACH_M:
+            removed[sid] = {"site_id": "", "name": "", "distance_m": None}
+            continue
+        free[j] = False
+        removed[sid] = {"site_id": str(candidates["site_id"].iloc[j]),
+                        "name": str(candidates["name"].iloc[j] or ""),
+                        "distance_m": float(dist[j])}
+    gone = {r["site_id"] for r in removed.values() if r["site_id"]}
+    log.info("prohibited sites: %d of %d rows removed a candidate site", len(gone), len(removed))
+    return candidates[~candidates["site_id"].isin(gone)].reset_index(drop=True), removed
 
 
 def _nearest_community(points: np.ndarray, comm: gpd.GeoDataFrame) -> np.ndarray:
@@ -314,6 +401,9 @@ def input_rows(
     communities: gpd.GeoDataFrame | None = None,
     inventory: gpd.GeoDataFrame | None = None,
     hub_sites: gpd.GeoDataFrame | None = None,
+    hubs_planned: bool = True,
+    prohibited: Mapping[str, Mapping[str, Any]] | None = None,
+    opened: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Say what became of every row of the planner's tables: used, or left out and why.
 
@@ -331,8 +421,15 @@ def input_rows(
     candidates
         The plan's candidate sites (inventory rows are ``"c-user/<row>"``).
     communities, inventory, hub_sites
-        The tables as read by :mod:`geodata.user_inputs` (``None`` when not given). Hub sites
-        report only the rows their reader left out: the hubs tier reports the sites it used.
+        The tables as read by :mod:`geodata.user_inputs` (``None`` when not given). A hub
+        site in the area is a candidate of the hubs tier, which reports the sites it opens.
+    hubs_planned
+        Whether the hubs tier is planned (else no hub site is used).
+    prohibited
+        What each prohibited inventory row removed (:func:`prohibit_sites`).
+    opened
+        New modules the plan gives each required site, by candidate ``site_id``; a required
+        site missing or at 0 could not open (too few parcels in reach for one module, R2).
 
     Returns
     -------
@@ -347,7 +444,9 @@ def input_rows(
     if communities is not None:
         rows.extend(_community_rows(communities, area, demand))
     if inventory is not None:
-        rows.extend(_inventory_rows(inventory, area, candidates))
+        rows.extend(_inventory_rows(inventory, area, candidates, prohibited or {}, opened))
+    if hub_sites is not None:
+        rows.extend(_hub_site_rows(hub_sites, area, hubs_planned))
     rows.sort(key=lambda r: (r["table"], r["row"]))
     for r in rows:
         if r["status"] == "dropped":
@@ -394,23 +493,69 @@ def _community_rows(table: gpd.GeoDataFrame, area: StudyArea, demand: gpd.GeoDat
     return out
 
 
-def _inventory_rows(table: gpd.GeoDataFrame, area: StudyArea, candidates: gpd.GeoDataFrame
-                    ) -> list[dict[str, Any]]:
+def _inventory_rows(table: gpd.GeoDataFrame, area: StudyArea, candidates: gpd.GeoDataFrame,
+                    prohibited: Mapping[str, Mapping[str, Any]],
+                    opened: Mapping[str, int] | None) -> list[dict[str, Any]]:
     proj, inside = _in_area(table, area)
     sites = set(candidates["site_id"])
+    actions = _actions(table)
     out = []
     for i, row in table.reset_index(drop=True).iterrows():
         if not inside[i]:
             out.append(_row("inventory", row, False, _outside(proj.geometry.iloc[i], area)))
+        elif actions[i] == "prohibited":
+            out.append(_prohibited_row(row, prohibited.get(row["site_id"])))
         elif f"c-{row['site_id']}" not in sites:
             out.append(_row("inventory", row, False, "lies in another district's part"))
         elif row["kind"] == "locker":
             size = (f"{row['compartments']:g} compartments" if pd.notna(row["compartments"])
                     else "compartments not given")
             out.append(_row("inventory", row, True, f"an existing locker, kept open ({size})"))
+        elif row["kind"] == "site":
+            out.append(_site_row(row, actions[i] == "required", opened))
         else:
             what = "an existing station" if row["kind"] == "station" else "a room for a station"
             floor = (f"{row['area_m2']:g} m²" if pd.notna(row["area_m2"])
                      else "floor area not given")
             out.append(_row("inventory", row, True, f"{what}, a candidate site ({floor})"))
     return out
+
+
+def _hub_site_rows(table: gpd.GeoDataFrame, area: StudyArea, planned: bool
+                   ) -> list[dict[str, Any]]:
+    """Rows of the hub-site table: a candidate of the hubs tier (R5) when in the area."""
+    proj, inside = _in_area(table, area)
+    out = []
+    for i, row in table.reset_index(drop=True).iterrows():
+        if not inside[i]:
+            out.append(_row("hub_sites", row, False, _outside(proj.geometry.iloc[i], area)))
+        elif not planned:
+            out.append(_row("hub_sites", row, False, "the hubs tier is not planned (--tiers)"))
+        else:
+            size = (f"{row['capacity']:,.0f} items/day" if pd.notna(row["capacity"])
+                    else "capacity from its floor area or the default")
+            out.append(_row("hub_sites", row, True, f"a candidate hub site ({size})"))
+    return out
+
+
+def _prohibited_row(row: pd.Series, removed: Mapping[str, Any] | None) -> dict[str, Any]:
+    if removed is None or not removed["site_id"]:
+        return _row("inventory", row, False, "prohibited, but no new candidate site lies "
+                    f"within {PROHIBITED_REACH_M:g} m of it: nothing removed")
+    name = f" ({removed['name']})" if removed["name"] else ""
+    return _row("inventory", row, True, f"prohibited: candidate site {removed['site_id']}"
+                f"{name}, {removed['distance_m']:,.0f} m away, removed")
+
+
+def _site_row(row: pd.Series, required: bool, opened: Mapping[str, int] | None
+              ) -> dict[str, Any]:
+    if not required:
+        return _row("inventory", row, True, "a candidate site for a new locker")
+    if opened is None:
+        return _row("inventory", row, True, "required: forced open as a new locker")
+    modules = int(opened.get(f"c-{row['site_id']}", 0))
+    if modules == 0:
+        return _row("inventory", row, False, "required, but not opened: within the walk "
+                    "radius it reaches too few parcels to fill one module under R2 (004 五(二))")
+    return _row("inventory", row, True, f"required: opened as a new locker with {modules} "
+                f"module{'s' if modules > 1 else ''}")

@@ -1,7 +1,10 @@
 """Array inputs of the rural tiers: villages, townships and sites on the drive network.
 
 :func:`rural_inputs` measures, once, everything :func:`optimizer.rural.plan_rural` needs from
-the geometry and the drive network, so the model sees only arrays and attribute tables:
+the geometry and the drive network, so the model sees only arrays and attribute tables (a
+station stands in the study area: every node below is one of the network's nodes in the area,
+:attr:`geodata.network.Network.in_area`, and a place's offset is to the nearest of them; the
+drive distances run on the whole network, beyond the area too):
 
 - each administrative village's snap offset and node on the network, the administrative
   village each hamlet and each candidate site belongs to (the nearest, a hamlet's within its
@@ -133,10 +136,10 @@ def rural_inputs(
     sites = candidates if candidates is not None else gpd.GeoDataFrame(
         {"site_id": [], "kind": []}, geometry=gpd.GeoSeries([], crs=villages.crs))
     vxy = points_xy(admin)
-    village_node, village_off = network.snap(vxy)
+    village_node, village_off = network.snap(vxy, in_area=True)
     tree = cKDTree(vxy)
     site_village = tree.query(points_xy(sites))[1] if len(sites) else np.zeros(0, np.int64)
-    nearest_village = tree.query(network.xy)[1]
+    nearest_village = np.where(network.in_area, tree.query(network.xy)[1], -1)
     t_node, t_off = _township_nodes(townships, admin, village_off, network)
     median = [_median(t, admin, network) if not t["has_seat"] else (None, None)
               for _, t in townships.iterrows()]
@@ -194,13 +197,13 @@ def _township_nodes(townships: gpd.GeoDataFrame, admin: gpd.GeoDataFrame,
     for i, (_, t) in enumerate(townships.iterrows()):
         mine = (admin["township"] == t["township_id"]).to_numpy()
         if t["has_seat"]:
-            at, o = network.snap([[t.geometry.x, t.geometry.y]])
+            at, o = network.snap([[t.geometry.x, t.geometry.y]], in_area=True)
         elif mine.any():
             off[i] = village_off[mine].min()
             continue
         elif t["territory"] is not None:
             rp = t["territory"].representative_point()
-            at, o = network.snap([[rp.x, rp.y]])
+            at, o = network.snap([[rp.x, rp.y]], in_area=True)
         else:
             continue
         node[i], off[i] = at[0], o[0]
@@ -213,10 +216,10 @@ def _median(t: pd.Series, admin: gpd.GeoDataFrame, network: Network
     mine = (admin["township"] == t["township_id"]).to_numpy()
     if not mine.any():
         return None, None
-    pool = np.arange(network.n_nodes)
+    pool = np.flatnonzero(network.in_area)
     if t["territory"] is not None:
-        inside = shapely.contains_xy(t["territory"], network.xy[:, 0], network.xy[:, 1])
-        pool = np.flatnonzero(inside) if inside.any() else pool
+        inside = shapely.contains_xy(t["territory"], *network.xy[pool].T)
+        pool = pool[inside] if inside.any() else pool
     reach = network_distances(network, network.xy[pool], points_xy(admin)[mine],
                               radius_m=MEDIAN_RADIUS_M)
     return pool, reach

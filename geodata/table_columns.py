@@ -21,6 +21,7 @@ from typing import Literal
 
 __all__ = [
     "COMMUNITY_TABLE",
+    "PROHIBITED_REACH_M",
     "HUB_SITE_TABLE",
     "INVENTORY_TABLE",
     "TABLES",
@@ -42,6 +43,11 @@ UNIT_SPELLINGS: Mapping[str, frozenset[str]] = {
 }
 #: How a Chinese header writes each unit.
 UNIT_ZH: Mapping[str, str] = {"m²": "m²", "°": "°", "items/day": "件/日", "CNY/day": "元/日"}
+
+#: How far from a prohibited site's point the candidate site it removes may lie (m): a map
+#: app's point and the OSM feature a candidate stands on (a shop's node, a building's
+#: representative point) are often tens of metres apart.
+PROHIBITED_REACH_M = 50.0
 
 _UNIT_IN_HEADER = re.compile(r"^(?P<base>.*?)\s*[(（\[【](?P<unit>[^)）\]】]*)[)）\]】]\s*$")
 
@@ -298,9 +304,12 @@ INVENTORY_TABLE = Table(
                                   "parcel locker"),
                        "station": ("驿站", "快递驿站", "服务站", "快递服务站", "末端服务站",
                                    "综合服务站", "community station"),
-                       "room": ("机房", "用房", "可用用房", "空置用房", "房间", "available room")},
-               help_zh="快件箱（已有）、驿站（已有）或机房（可建驿站的用房）",
-               help_en="locker (existing), station (existing) or room (a room a station can use)",
+                       "room": ("机房", "用房", "可用用房", "空置用房", "房间", "available room"),
+                       "site": ("点位", "候选点位", "选址点位", "快件箱点位", "candidate site")},
+               help_zh="快件箱（已有）、驿站（已有）、机房（可建驿站的用房）或点位（可新建快件箱的"
+                       "位置，配合「要求」列必选或禁用）",
+               help_en="locker (existing), station (existing), room (a room a station can use) "
+                       "or site (a place for a new locker; see action: required or prohibited)",
                example_zh="快件箱", example_en="locker"),
         Column("name", "名称", ("站点名称", "设施名称", "site name"), help_zh="名称",
                help_en="name", example_zh="丰巢 文翁路", example_en="Wenweng Rd locker"),
@@ -312,6 +321,16 @@ INVENTORY_TABLE = Table(
                help_en="usable floor area of a station or room (rule R1)",
                example_zh="", example_en=""),
         _LON, _LAT, _DATUM,
+        Column("action", "要求", ("处理", "选址要求", "必选禁用", "facility type"),
+               type="choice",
+               values={"required": ("必选", "必建", "强制", "必须", "force", "forced"),
+                       "prohibited": ("禁用", "禁止", "禁建", "不可用", "forbid", "forbidden")},
+               help_zh="仅用于点位行：必选＝在此新建快件箱（至少一个模组）；禁用＝不在此建箱"
+                       f"（移除 {PROHIBITED_REACH_M:g} 米内最近的候选点位）；空＝作为普通候选点位",
+               help_en="site rows only: required = open a new locker here (at least one "
+                       "module); prohibited = no locker here (the nearest candidate site within "
+                       f"{PROHIBITED_REACH_M:g} m is removed); empty = an ordinary candidate site",
+               example_zh="", example_en=""),
     ),
 )
 

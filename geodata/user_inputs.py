@@ -17,11 +17,13 @@ the new residential communities rule R1 applies to (seed 004 五(二): 新建居
 it every community counts as new, and the outputs say so. Optional ``old`` (是/否, 老旧) and
 ``built_year`` columns say which compounds are old (rule G3, see
 :mod:`geodata.old_compounds`). The inventory needs a ``kind`` (``locker`` 快件箱, ``station``
-驿站 or ``room`` 机房, a room a station can use) and may give ``compartments`` (lockers),
-``area_m2`` (the usable floor area of a station or room) and ``name``. A hub-site table names
-each site (``name``) and may give its ``capacity`` (items/day), ``fixed_cost`` (CNY/day) and
-``floor_area_m2``; what it leaves out is derived from floor area or takes the documented
-default (:mod:`geodata.hub_sites`).
+驿站, ``room`` 机房, a room a station can use, or ``site`` 点位, a place for a new locker) and may
+give ``compartments`` (lockers), ``area_m2`` (the usable floor area of a station or room),
+``name`` and, on site rows, an ``action`` (``要求``): ``required`` 必选 (a new locker opens there)
+or ``prohibited`` 禁用 (no locker there: the candidate site nearest it is removed). A
+hub-site table names each site (``name``) and may give its ``capacity`` (items/day),
+``fixed_cost`` (CNY/day) and ``floor_area_m2``; what it leaves out is derived from floor
+area or takes the documented default (:mod:`geodata.hub_sites`).
 
 A row left empty, or one repeating an earlier row (the same name, or for the inventory the
 same kind, at the same point), is not used: the frame returned lists it in
@@ -426,8 +428,9 @@ def read_inventory(path: str | Path, *, datum: Datum | None = None, sheet: str |
     path
         CSV, XLSX, GeoJSON or GPKG with the columns of
         :data:`geodata.table_columns.INVENTORY_TABLE`: ``kind`` (``类型``: ``locker`` 快件箱,
-        ``station`` 驿站 or ``room`` 机房), optional ``name``, ``compartments`` (lockers) and
-        ``area_m2`` (``使用面积``, the usable floor area of a station or room, rule R1).
+        ``station`` 驿站, ``room`` 机房 or ``site`` 点位), optional ``name``, ``compartments``
+        (lockers), ``area_m2`` (``使用面积``, the usable floor area of a station or room, rule
+        R1) and ``action`` (``要求``, site rows only: ``required`` 必选 or ``prohibited`` 禁用).
     datum
         {"wgs84", "gcj02", "cgcs2000"}: the datum of the rows that do not give one.
     sheet
@@ -437,8 +440,9 @@ def read_inventory(path: str | Path, *, datum: Datum | None = None, sheet: str |
     -------
     geopandas.GeoDataFrame
         ``site_id`` (``"user/<row>"``), ``row``, ``name``, ``kind``, ``compartments`` and
-        ``area_m2`` (NaN when not given), ``existing`` (True), ``datum``, ``source`` and WGS84
-        points. ``attrs["input_rows"]`` lists the rows left out.
+        ``area_m2`` (NaN when not given), ``action`` (``""`` when not given), ``existing``
+        (False for sites), ``datum``, ``source`` and WGS84 points. ``attrs["input_rows"]``
+        lists the rows left out.
 
     Raises
     ------
@@ -461,10 +465,13 @@ def read_inventory(path: str | Path, *, datum: Datum | None = None, sheet: str |
                       f"{read.frame['kind'].iloc[pos[0]]!r} is not {column.allowed()}")
     _numeric(read, "compartments", faults, allow_missing=True)
     _numeric(read, "area_m2", faults, allow_missing=True)
+    actions = _actions(read, kinds, faults)
     if faults:
         raise InputDataError(path, "; ".join(faults), "write the kind as 快件箱/locker, "
-                             "驿站/station or 机房/room, compartments and area_m2 as numbers >= 0")
+                             "驿站/station, 机房/room or 点位/site, compartments and area_m2 as "
+                             "numbers >= 0, and 必选/required or 禁用/prohibited only on 点位 rows")
     read.frame["kind"] = kinds.astype(str)
+    read.frame["action"] = actions
     read.frame = _to_wgs84(read, datum)
     _drop_repeats(read, "kind", "the same kind")
     frame = read.frame
@@ -475,15 +482,43 @@ def read_inventory(path: str | Path, *, datum: Datum | None = None, sheet: str |
          "name": names, "kind": frame["kind"].to_numpy(str),
          "compartments": _numeric(read, "compartments", [], allow_missing=True).to_numpy(float),
          "area_m2": _numeric(read, "area_m2", [], allow_missing=True).to_numpy(float),
-         "existing": True, "datum": frame["datum"].to_numpy(object),
+         "action": frame["action"].to_numpy(str),
+         "existing": (frame["kind"] != "site").to_numpy(bool),
+         "datum": frame["datum"].to_numpy(object),
          "source": f"user:{path.name}"},
         geometry=shapely.point_on_surface(frame.geometry.to_numpy()), crs=4326,
     )
     out.attrs["input_rows"] = read.dropped
-    log.info("user inventory: %d lockers, %d stations, %d rooms from %s, %d rows left out, "
-             "in %.2f s", *(int((out["kind"] == k).sum()) for k in ("locker", "station", "room")),
+    log.info("user inventory: %d lockers, %d stations, %d rooms, %d sites from %s, %d rows left "
+             "out, in %.2f s",
+             *(int((out["kind"] == k).sum()) for k in ("locker", "station", "room", "site")),
              path.name, len(read.dropped), time.perf_counter() - t0)
     return out
+
+
+def _actions(read: _Sheet, kinds: pd.Series, faults: list[str]) -> np.ndarray:
+    """Return each row's ``action`` (``""`` when empty).
+
+    A word not accepted, or an action on a row that is not a site, is a fault.
+    """
+    frame = read.frame
+    if "action" not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    column = INVENTORY_TABLE.column("action")
+    given = frame["action"].map(lambda v: not (pd.isna(v) or str(v).strip() == ""))
+    words = frame["action"].where(given, "")
+    actions = words.map(lambda v: column.choice(str(v)) if v != "" else "")
+    bad = given & actions.isna()
+    if bad.any():
+        pos = np.flatnonzero(bad.to_numpy()).tolist()
+        faults.append(f"column {read.header('action')!r}, rows {_rows(read, pos)}: value "
+                      f"{words.iloc[pos[0]]!r} is not {column.allowed()}")
+    misplaced = given & ~bad & (kinds != "site")
+    if misplaced.any():
+        pos = np.flatnonzero(misplaced.to_numpy()).tolist()
+        faults.append(f"column {read.header('action')!r}, rows {_rows(read, pos)}: only a "
+                      f"{read.header('kind')} of 点位/site can be required or prohibited")
+    return actions.fillna("").to_numpy(object)
 
 
 def read_hub_sites(path: str | Path, *, datum: Datum | None = None, sheet: str | None = None
@@ -505,7 +540,8 @@ def read_hub_sites(path: str | Path, *, datum: Datum | None = None, sheet: str |
     Returns
     -------
     geopandas.GeoDataFrame
-        ``name``, :data:`HUB_SITE_FIELDS` (NaN where not given), ``source`` and WGS84 points,
+        ``name``, ``row`` (spreadsheet row), :data:`HUB_SITE_FIELDS` (NaN where not given),
+        ``source`` and WGS84 points,
         as :func:`geodata.hub_sites.hub_sites_from_osm` takes them (``inventory=``).
         ``attrs["input_rows"]`` lists the rows left out.
 
@@ -537,6 +573,7 @@ def read_hub_sites(path: str | Path, *, datum: Datum | None = None, sheet: str |
     frame = read.frame
     out = gpd.GeoDataFrame(
         {"name": frame["name"].astype(str).str.strip().to_numpy(object),
+         "row": frame["row"].to_numpy(int),
          **{k: _numeric(read, k, [], allow_missing=True).to_numpy(float)
             for k in HUB_SITE_FIELDS}, "source": f"user:{path.name}"},
         geometry=shapely.point_on_surface(frame.geometry.to_numpy()), crs=4326,

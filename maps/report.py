@@ -566,7 +566,7 @@ def _printable(
     lang: str,
     title: str,
 ) -> Figure:
-    """One A4 portrait page: title, KPIs, map, chart and the rule table."""
+    """One A4 portrait page: title, KPIs, map, chart, the planner's rows and the rule table."""
     fig = Figure(figsize=(8.27, 11.69))
     fig.text(0.05, 0.978, title, fontsize=15, va="top")
     warning = _partial_warning(summary, lang)
@@ -578,7 +578,12 @@ def _printable(
         fig.text(0.05 + 0.235 * col, 0.925 - 0.035 * row, value, fontsize=11)
         fig.text(0.05 + 0.235 * col, 0.913 - 0.035 * row, key[:34], fontsize=6.5, color="#555555")
     _draw_map(fig.add_axes((0.03, 0.42, 0.5, 0.42)), layers, lang)
-    _draw_chart(fig.add_axes((0.66, 0.45, 0.31, 0.36)), _community_table(layers), lang)
+    rows_text = _input_rows_text(summary, lang)
+    chart_box = (0.66, 0.63, 0.31, 0.18) if rows_text else (0.66, 0.45, 0.31, 0.36)
+    _draw_chart(fig.add_axes(chart_box), _community_table(layers), lang)
+    if rows_text:
+        fig.text(0.56, 0.585, label("report.input_rows", lang), fontsize=9, va="top")
+        fig.text(0.56, 0.565, rows_text, fontsize=6, va="top", linespacing=1.4)
     rules = _rules(summary)
     ax = fig.add_axes((0.05, 0.03, 0.9, 0.36))
     ax.set_axis_off()
@@ -612,6 +617,31 @@ def _printable(
             fig.text(0.05, 0.006, label("legend.more_rules", lang, n=len(rules) - len(shown)),
                      fontsize=7, va="bottom")
     return fig
+
+
+#: Rows left out that the printable page lists (the HTML report lists every row).
+_PAGE_DROPPED_ROWS = 6
+
+
+def _input_rows_text(summary: Mapping[str, Any], lang: str) -> str:
+    """Return the printable page's account of the planner's table rows, or ``""``.
+
+    The count of rows used and not used, then each row not used with its reason (at most
+    :data:`_PAGE_DROPPED_ROWS`, two lines each; the rest counted).
+    """
+    records = summary.get("input_rows") or []
+    if not records:
+        return ""
+    dropped = [r for r in records if r["status"] == "dropped"]
+    lines = [label("report.input_rows_tally", lang, n=len(records),
+                   used=len(records) - len(dropped), dropped=len(dropped))]
+    lines.extend(_wrapped(label("report.input_row_line", lang, file=r["file"], row=r["row"],
+                                name=r["name"] or "-", reason=r["reason"]), 90, lines=2)
+                 for r in dropped[:_PAGE_DROPPED_ROWS])
+    if len(dropped) > _PAGE_DROPPED_ROWS:
+        lines.append(label("report.input_rows_more", lang,
+                           n=len(dropped) - _PAGE_DROPPED_ROWS))
+    return "\n".join(lines)
 
 
 def _wrapped(text: str, width: int, lines: int = 3) -> str:

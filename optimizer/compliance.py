@@ -280,8 +280,11 @@ def _r2_records(
     budget) is G1's shortfall, not R2's: a compartment for it would stand where its home
     cannot walk.
     Existing lockers keep their compartments (the model gives them none and holds them to
-    their capacity only). Homes in no community: :math:`\rho^-`–:math:`\rho^+` compartments
-    per parcel at each new locker. A community no new locker serves: not applicable.
+    their capacity only): each community's record gives their share, the compartments of the
+    existing lockers its homes use in proportion to the parcels they take there
+    (``existing_compartments``, ``existing_served_parcels``). Homes in no community:
+    :math:`\rho^-`–:math:`\rho^+` compartments per parcel at each new locker. A community no
+    new locker serves: not applicable.
     """
     r2 = rules["R2"]
     lo, hi = r2.low, r2.high
@@ -321,16 +324,33 @@ def _r2_records(
     return records
 
 
+def _existing_share(row: pd.Series) -> dict[str, float]:
+    """Return the compartments and parcels of a community's homes at existing lockers."""
+    return {"existing_compartments": max(0.0, float(row["compartments"] - row["new_compartments"])),
+            "existing_served_parcels": max(0.0, float(row["served_parcels"]
+                                                      - row["new_served_parcels"]))}
+
+
 def _idle_r2_record(rules: RuleSet, cid: Any, row: pd.Series, *, name: str) -> dict:
-    """R2 record of a community no new locker serves: not applicable, its parcels are G1's."""
+    """R2 record of a community no new locker serves: not applicable.
+
+    Its parcels are existing lockers' (their compartments are given) or G1's.
+    """
     r2 = rules["R2"]
+    old = _existing_share(row)
+    took = old["existing_served_parcels"]
+    held_en = held_zh = ""
+    if took > _TOL:
+        held_en = (f"existing lockers take {took:.1f} of them with "
+                   f"{old['existing_compartments']:.0f} compartments; ")
+        held_zh = f"现有快件箱以 {old['existing_compartments']:.0f} 个格口承接其中 {took:.1f} 件；"
     (record,) = not_applicable_record(
         rules, "R2", f"{r2.low:g}–{r2.high:g} compartments per parcel its new lockers take",
         f"no new locker takes its {row['daily_parcels']:.1f} parcels/day: there are no "
-        "compartments to configure; goal G1 counts the parcels left out",
-        reason_zh=f"无新建快件箱承接其日均 {row['daily_parcels']:.1f} 件，无格口可配；"
+        f"compartments to configure; {held_en}goal G1 counts the parcels left out",
+        reason_zh=f"无新建快件箱承接其日均 {row['daily_parcels']:.1f} 件，无格口可配；{held_zh}"
         "未覆盖件量计入 G1", place=name, community=str(cid),
-        daily_parcels=float(row["daily_parcels"]))
+        daily_parcels=float(row["daily_parcels"]), **old)
     return record
 
 
@@ -343,13 +363,20 @@ def _community_r2_record(r2: Rule, cid: Any, row: pd.Series, *, passed: bool, na
     """
     lo, hi = r2.low, r2.high
     took, total, comp = row["new_served_parcels"], row["daily_parcels"], row["new_compartments"]
+    old = _existing_share(row)
+    held_en = held_zh = ""
+    if old["existing_served_parcels"] > _TOL:
+        held_en = (f"; existing lockers: {old['existing_compartments']:.0f} compartments for "
+                   f"{old['existing_served_parcels']:.1f} parcels/day")
+        held_zh = (f"；现有快件箱 {old['existing_compartments']:.0f} 个格口，承接日均 "
+                   f"{old['existing_served_parcels']:.1f} 件")
     return rule_record(
         r2, required=f">= {lo:g} x {took:.1f} and <= {hi:g} x {total:.1f}",
         achieved=f"{comp:.0f} compartments for the {took:.1f} parcels/day its new lockers take "
-        f"of its {total:.1f} ({comp / total:.3f} x all)",
+        f"of its {total:.1f} ({comp / total:.3f} x all){held_en}",
         achieved_zh=f"新建快件箱 {comp:.0f} 个格口，承接日均 {took:.1f} 件（社区日均共 "
-        f"{total:.1f} 件，为其 {comp / total:.3f} 倍）",
-        passed=passed, place=name, community=str(cid), compartments=float(comp),
+        f"{total:.1f} 件，为其 {comp / total:.3f} 倍）{held_zh}",
+        **old, passed=passed, place=name, community=str(cid), compartments=float(comp),
         served_parcels=float(took), daily_parcels=float(total),
         ratio_served=float(comp / took) if took > 0 else None, ratio_all=float(comp / total),
         reason=None if short is None else "fewer compartments than parcels taken at sites "

@@ -13,7 +13,9 @@ of the problem.
 .. math:: \textstyle\sum_{j\,\text{new}} y_j \ge \lceil SC^* \rceil
 
 with :math:`SC^*` the proven set-cover bound (the site half of the floor, now inside the
-model, where the solver can add the module half to it).
+model, where the solver can add the module half to it). With sites the planner forces open,
+:math:`SC^*` counts them and covers only the points they leave: a bound of the problem with
+its forced sites.
 
 *Groups round up.* A group :math:`H` of points whose parcels only reach new sites
 :math:`N(H)` needs :math:`\sum_{j \in N(H)} K m_j \ge \rho^- \sum_{j \in N(H)} L_j \ge \rho^- D_H`

@@ -160,7 +160,8 @@ def joined_sites(
     Returns
     -------
     numpy.ndarray or None
-        The better mask (existing lockers included), or ``None`` when none was found.
+        The better mask (existing lockers and forced sites included), or ``None`` when none
+        was found.
     """
     limit = 15.0 if time_limit is None else time_limit / 4
     budget = active_budget()
@@ -174,4 +175,4 @@ def joined_sites(
     found, value = join_groups(cost, open_sites, time_limit=limit)
     if budget is not None:
         budget.charge(time.perf_counter() - t0)
-    return found | red.existing if value < cost(open_sites) - 1e-6 else None
+    return found | red.existing | red.forced if value < cost(open_sites) - 1e-6 else None

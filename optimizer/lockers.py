@@ -7,6 +7,9 @@ Demand points :math:`i` (residential buildings) have :math:`d_i` daily parcels; 
 radius (default 300 m: the 5-minute circle of GB 50180-2018). New sites open with
 :math:`y_j \in \{0,1\}` and get :math:`m_j \in \mathbb{Z}_{\ge 0}` modules of :math:`K`
 compartments; existing lockers stay open with their capacity :math:`Q_j` and get no modules.
+A planner may *force* new sites (ArcGIS Location-Allocation's required facilities): a forced
+site :math:`j \in F` opens, :math:`y_j = 1`, so by (5) it gets at least one module. Every
+bound below is of the problem with the planner's forced sites.
 A point's parcels may be split between lockers in its reach (:math:`x_{ij} \in [0,1]`, the
 share sent to :math:`j`), as couriers do when a locker is full; :math:`z_i \in \{0,1\}` says
 whether point :math:`i` is served at all.
@@ -53,15 +56,17 @@ new sites reach every point no existing locker reaches, and its new modules hold
 
 .. math:: f \cdot SC^* + g \lceil \rho^- (D - Q) / K \rceil
 
-is a lower bound of the whole problem, where :math:`SC^*` is the set-cover bound. Modules sized
-on that cover give a plan, not a proof: the bound of a model with its sites fixed is no bound of
+is a lower bound of the whole problem, where :math:`SC^*` is the set-cover bound. With forced
+sites :math:`F`, :math:`SC^*` is :math:`|F|` plus the set-cover bound of the points neither an
+existing locker nor a forced site reaches, and the module count is at least :math:`|F|` (one
+module per forced site, (5)): both hold for every plan that opens :math:`F`. Modules sized on
+that cover give a plan, not a proof: the bound of a model with its sites fixed is no bound of
 the problem. The plan is proven optimal only when its cost meets the floor; otherwise the whole
 model is solved, starting from that plan, and its bound is the larger of the solver's bound of
 the whole model and the floor. A phase is ``optimal`` only when its objective is within the gap
-tolerance of such a bound. ``max-cover`` is lexicographic: most
-parcels served within the budget (phase *cover*), then least cost at that service (phase
-*cost*). Last, with sites and modules fixed, a linear program routes parcels to the nearest
-lockers (phase *walk*).
+tolerance of such a bound. ``max-cover`` is lexicographic: most parcels served within the
+budget (phase *cover*), then least cost at that service (phase *cost*). Last, with sites and
+modules fixed, a linear program routes parcels to the nearest lockers (phase *walk*).
 
 Exact reductions
 ----------------
@@ -71,11 +76,14 @@ Exact reductions
 can never hold one module; it is dropped. (Without communities the allowance is the parcels
 in reach, the per-locker rule.)
 
-*Candidate dominance.* With no per-site module cap, a new site :math:`a` whose reach set is
-contained in another new site :math:`b`'s can be dropped: moving its points, modules and
-attribution to :math:`b` (:math:`m_b + m_a`, :math:`w_{bc} + w_{ac}`; :math:`C(a) \subseteq
-C(b)`) keeps (1)–(5) and (3a)–(4b), since each is a sum over sites or holds term by term, and
-never costs more. Ties between equal reach sets keep the first site in the given order.
+*Candidate dominance.* With no per-site module cap, a new site :math:`a` (not forced) whose
+reach set is contained in another new site :math:`b`'s can be dropped: moving its points,
+modules and attribution to :math:`b` (:math:`m_b + m_a`, :math:`w_{bc} + w_{ac}`; :math:`C(a)
+\subseteq C(b)`) keeps (1)–(5) and (3a)–(4b), since each is a sum over sites or holds term by
+term, and never costs more (if :math:`b` is forced it is open anyway). A forced site is never
+dropped; ties between equal reach sets keep a forced site, else the first site in the given
+order. A forced site that can never hold one module within R2 (its allowance, above) cannot be
+opened: it is left out and the plan lists it (:attr:`LockerPlan.forced_refused`).
 
 *Parts.* (4a) links the communal sites of a community, so the homes of one community are
 joined in the exact split into parts (:func:`_components`).
@@ -172,6 +180,13 @@ REASON_CAPACITY = (
     "existing lockers in reach are full and no new site can be opened",
     "可达的现有快件箱已满，且无法新增站点",
 )
+REASON_FORCED = (
+    "the {n} required sites cannot all open, each with a module of {k} compartments, within "
+    "R2's {hi:g} compartments per daily parcel of the homes and communities they reach; "
+    "require fewer sites",
+    "{n} 个必选点位无法各配至少一个 {k} 格口模组而不超过 R2 的上限（所达住户与社区日均件量的 "
+    "{hi:g} 倍）；请减少必选点位",
+)
 REASON_NO_SOLUTION = (
     "the solver found no plan within the time limit ({status}); rerun with a longer --time-limit",
     "求解器在时限内未找到方案（{status}）；请加大 --time-limit 后重算",
@@ -254,6 +269,9 @@ class LockerProblem:
     community
         Community id of each demand point, shape ``(n_demand,)``, or ``None`` when no point
         has one. ``None``, NaN, ``""`` and :data:`geodata.demand.UNASSIGNED` mean no community.
+    forced
+        ``True`` for new sites the planner forces open (each gets at least one module), shape
+        ``(n_sites,)``, or ``None`` when none is forced. Ignored for existing lockers.
     """
 
     daily_parcels: np.ndarray
@@ -264,11 +282,18 @@ class LockerProblem:
     existing: np.ndarray
     existing_capacity: np.ndarray
     community: np.ndarray | None = None
+    forced: np.ndarray | None = None
 
     @property
     def n_demand(self) -> int:
         """Number of demand points."""
         return len(self.daily_parcels)
+
+    def forced_mask(self) -> np.ndarray:
+        """Return the mask of forced new sites (never an existing locker)."""
+        if self.forced is None:
+            return np.zeros(self.n_sites, dtype=bool)
+        return np.asarray(self.forced, dtype=bool) & ~np.asarray(self.existing, dtype=bool)
 
     def coverage(self) -> sparse.csr_array:
         """Return the demand x site 0/1 reach matrix."""
@@ -334,6 +359,9 @@ class LockerPlan:
         Seconds spent building models and in the solver, over all phases.
     kept_sites
         Number of candidate sites left after the exact reductions.
+    forced_refused
+        Forced sites that cannot be opened: within the walk radius they reach fewer parcels
+        than one module needs under R2's upper end (module docstring, *Unusable sites*).
     """
 
     status: str
@@ -358,6 +386,7 @@ class LockerPlan:
     build_s: float = 0.0
     solve_s: float = 0.0
     kept_sites: int = 0
+    forced_refused: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def solve(self) -> SolveRecord:
@@ -379,8 +408,8 @@ def dominated_sites(problem: LockerProblem) -> np.ndarray:
     """Return a mask of new candidate sites that an exact reduction may drop.
 
     A new site is dominated when another new site reaches a superset of its demand points;
-    among sites with equal reach sets the first one is kept. Sites that reach no demand are
-    dominated too.
+    among sites with equal reach sets a forced one is kept, else the first one. Sites that
+    reach no demand are dominated too. A forced site (:attr:`LockerProblem.forced`) never is.
 
     Parameters
     ----------
@@ -395,18 +424,21 @@ def dominated_sites(problem: LockerProblem) -> np.ndarray:
     cover = problem.coverage()
     size = np.asarray(cover.sum(axis=0)).ravel()
     new = ~problem.existing
+    forced = problem.forced_mask()
     dropped = new & (size == 0)
     cov_new = cover[:, np.flatnonzero(new & (size > 0))]
     cols = np.flatnonzero(new & (size > 0))
     if len(cols) == 0:
-        return dropped
+        return dropped & ~forced
     overlap = sparse.coo_array(cov_new.T @ cov_new)
     a, b, shared = overlap.row, overlap.col, overlap.data
     ja, jb = cols[a], cols[b]
-    # a is within b when they share all of a's points; equal sets keep the lower index.
-    inside = (a != b) & (shared == size[ja]) & ((size[jb] > size[ja]) | (jb < ja))
+    # a is within b when they share all of a's points; equal sets keep a forced site, else
+    # the lower index.
+    first = (forced[jb] & ~forced[ja]) | ((forced[jb] == forced[ja]) & (jb < ja))
+    inside = (a != b) & (shared == size[ja]) & ((size[jb] > size[ja]) | first)
     dropped[ja[inside]] = True
-    return dropped
+    return dropped & ~forced
 
 
 class _Layout:
@@ -436,6 +468,7 @@ class _Reduced:
     capacity: np.ndarray
     community: np.ndarray
     community_parcels: np.ndarray
+    forced: np.ndarray
 
     @property
     def new_sites(self) -> np.ndarray:
@@ -558,8 +591,9 @@ def _reduce(problem: LockerProblem, params: LockerParameters) -> _Reduced:
     unusable = ~problem.existing & (
         _allowance(problem, codes) < params.compartments_per_module / params.ratio[1]
     )
+    # a forced site is never dominated; one that cannot hold a module is refused (LockerPlan)
     drop = unusable | (
-        dominated_sites(problem)
+        dominated_sites(problem) & ~problem.forced_mask()
         if params.max_modules_per_site is None
         else np.zeros(problem.n_sites, dtype=bool)
     )
@@ -583,6 +617,7 @@ def _reduce(problem: LockerProblem, params: LockerParameters) -> _Reduced:
         capacity=np.asarray(problem.existing_capacity, dtype=float)[sites],
         community=codes[demand],
         community_parcels=np.bincount(codes[codes >= 0], weights=parcels[codes >= 0]),
+        forced=problem.forced_mask()[sites],
     )
 
 
@@ -599,9 +634,9 @@ def _build(
 ) -> tuple[Milp, _Layout]:
     """Build one phase's MILP on the reduced instance, fully vectorised.
 
-    ``fixed_sites`` (a mask over reduced sites) closes every other site; ``fixed_modules``
-    fixes the module counts of new sites (then the problem is a linear program);
-    ``serve_all`` fixes every ``z_i`` at 1.
+    ``fixed_sites`` (a mask over reduced sites) closes every other site but the forced ones;
+    ``fixed_modules`` fixes the module counts of new sites (then the problem is a linear
+    program); ``serve_all`` fixes every ``z_i`` at 1. Existing and forced sites are open.
     """
     n_sites, n_pairs, n_dem = len(red.sites), len(red.pair_d), len(red.demand)
     new = red.new_sites
@@ -691,11 +726,11 @@ def _build(
         cost[lay.x : lay.x + n_pairs] = weights * red.pair_walk
     col_lower = np.zeros(lay.n)
     col_upper = np.ones(lay.n)
-    col_lower[lay.y + np.flatnonzero(red.existing)] = 1.0  # existing lockers stay open
+    col_lower[lay.y + np.flatnonzero(red.existing | red.forced)] = 1.0  # existing, forced open
     col_upper[lay.m : lay.m + n_new] = np.inf
     col_upper[lay.w :] = np.inf
     if fixed_sites is not None:
-        col_upper[lay.y + np.flatnonzero(~fixed_sites)] = 0.0
+        col_upper[lay.y + np.flatnonzero(~fixed_sites & ~red.forced)] = 0.0
     if fixed_modules is not None:
         col_lower[lay.m : lay.m + n_new] = fixed_modules
         col_upper[lay.m : lay.m + n_new] = fixed_modules
@@ -803,28 +838,40 @@ def _set_cover_sites(
     time_limit: float | None,
     gap: float,
 ) -> tuple[np.ndarray, Solution]:
-    """Fewest new sites reaching every point that no existing locker reaches (proven)."""
+    """Fewest new sites reaching every point that no existing locker reaches (proven).
+
+    The forced sites are open: the cover is theirs plus the fewest other new sites reaching
+    the points neither they nor an existing locker reach; its objective and bound count them.
+    """
     n_dem, n_sites = len(red.demand), len(red.sites)
     cover = sparse.csr_array(
         (np.ones(len(red.pair_d)), (red.pair_d, red.pair_s)), shape=(n_dem, n_sites)
     )
-    by_existing = np.asarray(cover[:, np.flatnonzero(red.existing)].sum(axis=1)).ravel() > 0
-    new = red.new_sites
+    by_open = np.asarray(
+        cover[:, np.flatnonzero(red.existing | red.forced)].sum(axis=1)).ravel() > 0
+    new = np.flatnonzero(~red.existing & ~red.forced)
     with stage("sites"):
-        sol = set_cover(cover[np.flatnonzero(~by_existing)][:, new], solver=solver,
+        sol = set_cover(cover[np.flatnonzero(~by_open)][:, new], solver=solver,
                         time_limit=time_limit, gap=gap)
-    chosen = np.zeros(n_sites, dtype=bool)
+    chosen = red.forced.copy()
     chosen[new[sol.open_sites]] = True
+    n_forced = int(red.forced.sum())
+    if n_forced:
+        sol = replace(sol, objective=None if sol.objective is None else sol.objective + n_forced,
+                      bound=None if sol.bound is None else sol.bound + n_forced)
     return chosen, sol
 
 
 def _module_floor(red: _Reduced, params: LockerParameters) -> int:
-    """Fewest new modules any plan serving every point needs: ceil(lo * (D - Q) / K)."""
+    """Fewest new modules any plan serving every point needs: ceil(lo * (D - Q) / K).
+
+    At least one per forced site, too (constraint (5)).
+    """
     n_sites = len(red.sites)
     reach = np.bincount(red.pair_s, weights=red.parcels[red.pair_d], minlength=n_sites)
     held = np.minimum(red.capacity, reach)[red.existing].sum()
     need = params.ratio[0] * max(0.0, float(red.parcels.sum()) - held)
-    return int(np.ceil(need / params.compartments_per_module - 1e-9))
+    return max(int(red.forced.sum()), int(np.ceil(need / params.compartments_per_module - 1e-9)))
 
 
 def _solve(
@@ -930,7 +977,7 @@ def solve_lockers(
     Raises
     ------
     ParameterError
-        If the mode, budget or solver is invalid.
+        If the mode, budget or solver is invalid, or the budget cannot open the forced sites.
     """
     params = params or LockerParameters()
     if mode not in ("min-cost", "max-cover"):
@@ -942,6 +989,10 @@ def solve_lockers(
     if budget_kind not in ("modules", "sites"):
         raise ParameterError(f"budget_kind={budget_kind!r} must be 'modules' or 'sites'")
     limit = (budget_kind, int(budget)) if budget is not None else None
+    forced = int(problem.forced_mask().sum())
+    if budget is not None and budget < forced:
+        raise ParameterError(f"budget={budget!r} {budget_kind} is below the {forced} forced "
+                             "sites, each opened with a module: raise the budget")
     opts = {"solver": solver, "time_limit": time_limit, "gap": gap}
 
     t0 = time.perf_counter()
@@ -1009,7 +1060,7 @@ def _part(red: _Reduced, demand: np.ndarray, sites: np.ndarray, pairs: np.ndarra
     return _Reduced(red.demand[demand], red.sites[sites], red.parcels[demand],
                     dpos[red.pair_d[pairs]], spos[red.pair_s[pairs]], red.pair_walk[pairs],
                     red.existing[sites], red.capacity[sites], red.community[demand],
-                    red.community_parcels)
+                    red.community_parcels, red.forced[sites])
 
 
 def _min_cost_by_component(
@@ -1332,6 +1383,7 @@ def _plan_from(
         build_s=sum(p.build_s for p in phases),
         solve_s=sum(p.solve_s for p in phases),
         kept_sites=len(red.sites),
+        forced_refused=np.setdiff1d(np.flatnonzero(problem.forced_mask()), red.sites),
     )
 
 
@@ -1375,6 +1427,8 @@ def _reasons(
         args: dict = {"radius": params.radius_m, "k": k, "lo": lo, "hi": hi}
         if not len(sites):
             why = REASON_NO_SITE
+        elif unsolved and usable[i] and status == "infeasible" and red.forced.any():
+            why, args = REASON_FORCED, {"n": int(red.forced.sum()), "k": k, "hi": hi}
         elif unsolved and usable[i]:
             why, args = REASON_NO_SOLUTION, {"status": status}
         elif limit is not None and usable[i]:

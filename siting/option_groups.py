@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from geodata.coverage import TOO_LITTLE_BELOW
 from geodata.defaults import DemandParameters
 from geodata.errors import ParameterError
 from optimizer.hierarchy import TIERS, unknown_tiers
@@ -72,6 +73,9 @@ class AreaOptions(OptionGroup):
     district: str | None = _opt(
         None, "The district of a boundary file of several, by name or adcode; 'all': their "
         "union (needed for such a file)")
+    min_coverage: float = _opt(
+        TOO_LITTLE_BELOW, "Smallest share of the boundary the OSM data must cover for a plan; "
+        "lower it to plan only the part an extract covers", "share", ge=0, le=1)
 
     @field_validator("boundary", mode="before")
     @classmethod

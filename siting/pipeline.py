@@ -44,6 +44,8 @@ from geodata.planner_data import (
     homes_from_planner_communities,
     input_rows,
     label_demand,
+    prohibit_sites,
+    required_sites,
     sites_from_inventory,
 )
 from geodata.rural import villages_from_osm
@@ -335,8 +337,9 @@ def run_plan(
     d = read_district(osm, options, extract=extract, area=area, owned=owned, stages=stages,
                       radius_m=lp.radius_m)
     if owned is None:  # a city's district counts toward the city's coverage
-        require_coverage(d.area, d.walk, shapely.get_coordinates(d.demand.geometry))
-    problem, reach = locker_problem(d, lp)
+        require_coverage(d.area, d.walk, shapely.get_coordinates(d.demand.geometry),
+                         at_least=options.settings.area.min_coverage)
+    problem, reach = locker_problem(d, lp, inventory=options.inventory)
     stages.done("distances", f"{len(problem.pair_demand):,} home–site pairs within "
                 f"{lp.radius_m:g} m walk")
     stages.done("model", describe_size(model_size(problem, lp)))
@@ -375,9 +378,12 @@ def run_plan(
                                         rule_state_counts(records).items())
                 + f" of {len(records)} rule checks")
     summary.update(demand_source=d.demand_source, timings_s=dict(stages.timings))
-    summary["input_rows"] = input_rows(d.area, d.demand, d.candidates,
-                                       communities=options.communities,
-                                       inventory=options.inventory, hub_sites=options.hub_sites)
+    summary["input_rows"] = input_rows(
+        d.area, d.demand, d.candidates, communities=options.communities,
+        inventory=options.inventory, hub_sites=options.hub_sites, prohibited=d.prohibited,
+        opened=dict(zip(d.candidates["site_id"].to_numpy()[locker_plan.sites],
+                        locker_plan.modules.tolist(), strict=True)),
+        hubs_planned="hubs" in options.tiers)
     written = None
     if out is not None:
         written = write_plan(out, layers, summary, records, options, d)
@@ -421,7 +427,8 @@ def _parameters(osm: str | Path, options: PlanOptions) -> dict[str, Any]:
     }
 
 
-def locker_problem(d: District, lp: LockerParameters) -> tuple[LockerProblem, Reach]:
+def locker_problem(d: District, lp: LockerParameters, *,
+                   inventory: gpd.GeoDataFrame | None = None) -> tuple[LockerProblem, Reach]:
     """Build the locker model's input: walking distances of every home–site pair in reach.
 
     Parameters
@@ -430,6 +437,8 @@ def locker_problem(d: District, lp: LockerParameters) -> tuple[LockerProblem, Re
         The district.
     lp
         Locker parameters (``radius_m``, ``existing_capacity``).
+    inventory
+        The planner's inventory: its required sites (必选) are forced open.
 
     Returns
     -------
@@ -451,6 +460,7 @@ def locker_problem(d: District, lp: LockerParameters) -> tuple[LockerProblem, Re
         n_sites=len(d.candidates),
         existing=d.candidates["existing"].to_numpy(dtype=bool),
         existing_capacity=np.where(np.isnan(capacity), lp.existing_capacity, capacity),
+        forced=required_sites(d.candidates, inventory),
         # R2 per community (004 五(二)) on mapped communities; road-block stand-ins per locker
         community=d.demand["community"].where(d.demand["community"].isin(
             d.communities.loc[d.communities["source"] != "road-block", "community"])).to_numpy(),
@@ -588,6 +598,8 @@ class District:
     demand_source: str
     features: gpd.GeoDataFrame
     basemap: gpd.GeoDataFrame | None = None
+    #: What each prohibited inventory row removed (:func:`geodata.planner_data.prohibit_sites`).
+    prohibited: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def read_district(
@@ -677,12 +689,13 @@ def read_district(
         foreign = candidates["existing"].to_numpy(bool) & ~shapely.covered_by(
             candidates.geometry.to_numpy(), owned)
         candidates = candidates[~foreign].reset_index(drop=True)
+    candidates, prohibited = prohibit_sites(candidates, options.inventory, area)
     stages.done(
         "candidates",
         f"{len(candidates)} sites ({int(candidates['existing'].sum())} existing lockers)",
     )
     return District(extract, area, walk, demand, communities, candidates, demand_source,
-                    features, basemap)
+                    features, basemap, prohibited)
 
 
 def _walk_margin(options: PlanOptions, radius_m: float) -> float:

@@ -81,7 +81,7 @@ from optimizer.stations import StationParameters, plan_cargo_stations, plan_comm
 from optimizer.tier_records import not_applicable_record, tier_summary
 from siting.tier_problems import cargo_problem, drive_hub_problem, rural_plan, station_problem
 
-__all__ = ["TIER_LAYERS", "TierOutputs", "run_tiers"]
+__all__ = ["TIER_LAYERS", "TierOutputs", "drive_margin_m", "run_tiers"]
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +183,11 @@ def run_tiers(
         nonlocal drive
         if drive is None:
             t0 = time.perf_counter()
-            drive = drive_network(extract, area)
-            log.info("tiers: drive network %d nodes, %d edges (%.2f s)", drive.n_nodes,
-                     drive.n_edges, time.perf_counter() - t0)
+            margin_m = drive_margin_m(hub_params)
+            drive = drive_network(extract, area, margin_m=margin_m)
+            log.info("tiers: drive network %d nodes (%d in the area), %d edges, area grown by "
+                     "%g m (%.2f s)", drive.n_nodes, int(drive.in_area.sum()), drive.n_edges,
+                     margin_m, time.perf_counter() - t0)
         return drive
 
     if "stations" in tiers:
@@ -203,6 +205,35 @@ def run_tiers(
                   lockers=lockers, communities=communities, rules=rules, centre_xy=centre_xy,
                   params=hub_params, hub_sites=hub_sites, solver=solver, time_limit=time_limit)
     return out
+
+
+def drive_margin_m(params: HubParameters | None = None) -> float:
+    """Return how far beyond the study area the drive network reaches, in metres.
+
+    Half the longest drive the hub tier keeps (``max_drive_km``), plus 1 % for the difference
+    between the edges' great-circle lengths and straight distances in the projected CRS: a
+    drive of at most ``max_drive_km`` between two points of the area never runs farther than
+    half of it from the area, so the cut network measures it as the whole file does
+    (:mod:`geodata.network`, 5). The rural tiers' drives (a township's villages to its 1-median)
+    are exact up to the same length.
+
+    Parameters
+    ----------
+    params
+        The hub parameters (the documented defaults when ``None``).
+
+    Returns
+    -------
+    float
+        The margin in metres (50,500 m at the default 100 km).
+    """
+    p = params or HubParameters()
+    return 0.5 * p.max_drive_km * 1000.0 * _PROJECTION_SLACK
+
+
+#: Allowance for straight distances in the projected CRS against great-circle edge lengths
+#: (UTM's scale factor is within 0.1 % of 1 in its zone; the sphere against the ellipsoid, 0.5 %).
+_PROJECTION_SLACK = 1.01
 
 
 def _project_centre(centre: tuple[float, float], area: StudyArea) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,10 +46,26 @@ def test_siting_plan_without_district_lists_them(chengdu_osm: Path, datav_dir: P
     run = subprocess.run(base, capture_output=True, text=True, env=env, timeout=300)
     said = " ".join(run.stderr.split())
     assert run.returncode == 2 and "holds 20 areas: 锦江区 (510104) *, 青羊区 (510105) *" in said
+    assert "简阳市 (510185)" in said and "--district all" in said
     run = subprocess.run([*base, "--district", "青羊区"], capture_output=True, text=True,
                          env=env, timeout=300)
     said = " ".join(run.stderr.split())
     assert run.returncode == 2 and "covers only 3.74 % of 青羊区" in said
+    # the error names the fix: a lower floor plans the part the extract covers
+    assert "--set area.min_coverage=0.03" in said
+    run = subprocess.run([*base, "--district", "510105", "--set", "area.min_coverage=0.03",
+                          "--tiers", "lockers", "--radius-m", "250"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "optimal"
+    assert summary["parameters"]["district"] == "510105"
+    assert summary["parameters"]["options"]["area"]["min_coverage"] == 0.03
+    block = summary["study_area"]
+    assert 66.0 < block["boundary_km2"] < 66.6
+    assert block["data_coverage_share"] == pytest.approx(0.0374, abs=5e-5)
+    # only the part of 青羊区 inside the extract is planned: less than the extract's own box
+    assert block["study_area_km2"] < 3.2
 
 
 @pytest.mark.parametrize(("district", "figure"), [

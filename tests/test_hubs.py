@@ -245,8 +245,11 @@ def test_every_parcel_of_chengdu_reaches_a_hub_once(chengdu_osm):
     t = summary["tiers"]["hubs"]
     assert t["fed_by"] == "stations+lockers+homes"
     assert t["counts"]["daily_parcels"] == pytest.approx(total, abs=0.1)
-    # the demo's clipped drive network: no road-node candidate reaches both st-018 and the one
-    # home no locker serves, so two hubs open and R5 (one per county) fails, saying why
+    # on the file's roads (not cut at the box, one-way streets driven both ways round) one
+    # road-node hub reaches all 27 feeders, st-018 and the one home no locker serves included:
+    # one hub opens and R5 (one per county) holds. Clipped at the box before, two opened.
     r5 = next(r for r in summary["rules"] if r["id"] == "R5")
-    assert len(hubs) == 2 and r5["passed"] is False
-    assert r5["reason"].startswith("no hub candidate reaches every station on the drive network")
+    assert t["counts"]["open"] == len(hubs) == 1 and r5["passed"] is True
+    assert t["counts"]["stations"] == 27 and int(hubs["stations"].iloc[0]) == 27
+    assert len(links) == 27 and (links["hub_id"] == hubs["id"].iloc[0]).all()
+    assert {"st-018", "homes-none"} <= set(links["station_id"])

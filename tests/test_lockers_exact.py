@@ -12,7 +12,9 @@ square, a fifth of the homes in none), so R2 is held per community on all its da
 (seed 004 五(二)); the rest have none, and R2 is held per locker. The plan may never claim
 ``optimal`` above the true optimum, never report a bound beyond it, and never serve fewer
 parcels than possible; its sites, modules, shares and attribution of compartments to
-communities must satisfy the model.
+communities must satisfy the model. A third of the instances force one or two new sites open
+(the planner's required sites): the model here fixes their y_j = 1, the plan must open each
+with a module, and a forced site the plan refuses must open in no plan of the model here.
 """
 
 from __future__ import annotations
@@ -69,13 +71,31 @@ def planar_case(seed: int) -> Case:
         existing=existing,
         existing_capacity=capacity,
         community=community if seed % 5 else None,
+        forced=forced_sites(rng, existing) if seed % 3 == 2 else None,
     )
     params = LockerParameters(radius_m=radius)
     if seed % 2:
         kind: Literal["modules", "sites"] = "modules" if module_budget else "sites"
         budget = int(rng.integers(1, 6) if kind == "sites" else rng.integers(2, 30))
+        budget = max(budget, int(problem.forced_mask().sum()))  # room for the forced sites
         return Case(problem, params, "max-cover", budget, kind)
     return Case(problem, params, "min-cost", None, "modules")
+
+
+def forced_sites(rng: np.random.Generator, existing: np.ndarray) -> np.ndarray:
+    """One or two new sites picked at random, forced open."""
+    new = np.flatnonzero(~existing)
+    forced = np.zeros(len(existing), dtype=bool)
+    forced[rng.choice(new, size=min(len(new), int(rng.integers(1, 3))), replace=False)] = True
+    return forced
+
+
+def forced_of(case: Case, refused: np.ndarray) -> np.ndarray:
+    """The case's forced sites (a mask), less ``refused``."""
+    p = case.problem
+    forced = np.zeros(p.n_sites, dtype=bool) if p.forced is None else np.array(p.forced, bool)
+    forced[refused] = False
+    return forced
 
 
 @dataclass(frozen=True)
@@ -109,8 +129,11 @@ class FullModel:
     cost: np.ndarray  # the objective "cost of new sites and modules"
 
 
-def full_model(case: Case) -> FullModel:
-    """The model of the module docstring with binary service, written with no reduction."""
+def full_model(case: Case, forced: np.ndarray | None = None) -> FullModel:
+    """The model of the module docstring with binary service, written with no reduction.
+
+    ``forced`` (a mask over sites) fixes those sites open, y_j = 1.
+    """
     p, prm = case.problem, case.params
     n, ns, npairs = p.n_demand, p.n_sites, len(p.pair_demand)
     k, (lo, hi) = prm.compartments_per_module, prm.ratio
@@ -161,6 +184,8 @@ def full_model(case: Case) -> FullModel:
     a_mat = sparse.csr_array((vals, (r_idx, c_idx)), shape=(len(rows), ncol))
     col_lo, col_hi = np.zeros(ncol), np.ones(ncol)
     col_lo[y + np.flatnonzero(p.existing)] = 1.0
+    if forced is not None:
+        col_lo[y + np.flatnonzero(forced)] = 1.0
     col_hi[m : m + ns] = np.where(p.existing, 0.0, np.inf)
     col_hi[w:] = np.inf
     integral = np.zeros(ncol, dtype=np.int64)
@@ -185,7 +210,8 @@ def exact_gap(step: float, largest: float) -> Any:  # scipy types its options di
     return {"mip_rel_gap": step / (2.0 * max(largest, step)), "time_limit": 60}
 
 
-def independent_optimum(case: Case, witnessed: float, witness_cost: float) -> Optimum:
+def independent_optimum(case: Case, witnessed: float, witness_cost: float,
+                        forced: np.ndarray) -> Optimum:
     """Most parcels, then least cost: the full model with binary service, no reductions.
 
     A plan checked against the model (:func:`check_feasible`) serves ``witnessed`` parcels at
@@ -194,9 +220,9 @@ def independent_optimum(case: Case, witnessed: float, witness_cost: float) -> Op
     infeasible, ``witnessed`` is the most, and no plan serving it costs more than the
     optimum, so ``witness_cost`` caps the least-cost search; else the most is solved for. The
     costs are whole multiples of the site and module costs' common divisor; each optimising
-    solve stops at the optimum by :func:`exact_gap`.
+    solve stops at the optimum by :func:`exact_gap`. ``forced`` sites are fixed open.
     """
-    full = full_model(case)
+    full = full_model(case, forced)
     total = float(full.parcels.sum())
     assert np.allclose(full.parcels * 10, np.round(full.parcels * 10)), "parcels in tenths"
     if more_is_infeasible(full, witnessed + 0.05):
@@ -304,9 +330,21 @@ def test_plan_is_never_better_than_proven_nor_proven_when_worse(seed: int) -> No
     case = planar_case(seed)
     plan = solve_lockers(case.problem, case.params, mode=case.mode, budget=case.budget,
                          budget_kind=case.budget_kind, time_limit=30)
+    forced = forced_of(case, plan.forced_refused)
+    if plan.status == "infeasible":  # forced sites that cannot open together, within R2
+        assert forced.any() and more_is_infeasible(full_model(case, forced), 0.0)
+        assert any("required sites cannot all open" in why for why in plan.reasons)
+        return
     check_feasible(case, plan)
+    for j in plan.forced_refused:  # no plan of the model opens a site the plan refuses
+        alone = np.zeros(case.problem.n_sites, dtype=bool)
+        alone[j] = True
+        assert more_is_infeasible(full_model(case, alone), 0.0), f"site {j} can open"
+    modules = np.zeros(case.problem.n_sites)
+    modules[plan.sites] = plan.modules
+    assert (modules[forced] >= 1).all(), "a forced site is not open with a module"
     served, cost = served_parcels(case, plan), plan_cost(case, plan)
-    truth = independent_optimum(case, served, cost)
+    truth = independent_optimum(case, served, cost, forced)
     assert plan.status == "optimal", f"tiny instance not proven: {plan.status}"
     assert served >= truth.parcels - TOL * max(truth.parcels, 1), "serves fewer than possible"
     assert cost <= truth.cost * (1 + 1e-6) + 1e-6, (

@@ -24,6 +24,7 @@ from geodata.network import (
     walk_network,
 )
 from geodata.osm import OsmExtract, read_osm
+from siting.tiers import drive_margin_m
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def centre(chengdu: tuple[OsmExtract, StudyArea], tmp_path_factory) -> StudyArea
 
 @pytest.fixture(scope="module")
 def chengdu_drive(chengdu: tuple[OsmExtract, StudyArea]) -> Network:
-    return drive_network(*chengdu)
+    return drive_network(*chengdu, margin_m=drive_margin_m())
 
 
 def _edge_values(graph: nx.MultiDiGraph, key: str) -> set:
@@ -71,9 +72,8 @@ def _assert_consistent(net: Network, area: StudyArea) -> None:
     assert net.adjacency.shape == (n, n)
     assert net.crs == area.crs
     assert set(net.graph.nodes) == set(net.node_ids.tolist())
-    if net.kind == "drive":
-        assert nx.is_weakly_connected(net.graph)
-        assert shapely.intersects_xy(area.projected, net.xy[:, 0], net.xy[:, 1]).all()
+    if net.kind == "drive":  # the plan's margin holds the whole file: one strong component
+        assert net.dropped.outside_area_nodes == 0 and nx.is_strongly_connected(net.graph)
     else:  # every edge meets the area, its ends may lie outside it
         assert shapely.intersects(area.projected, street_lines(net).geometry.to_numpy()).all()
     for i in (0, n // 2, n - 1):
@@ -176,10 +176,11 @@ def test_chengdu_drive_network(chengdu_drive: Network, chengdu) -> None:
     net = chengdu_drive
     _assert_consistent(net, area)
     assert net.kind == "drive"
-    # README: drive classes clipped to <bounds>: 213 nodes, 415 edges, one component
-    assert 0.95 * 213 <= net.n_nodes <= 1.02 * 213
-    assert 0.95 * 415 <= net.n_edges <= 1.02 * 415
-    assert net.dropped.outside_component_nodes == 0
+    # the file's largest strong component: 232 of the 260 nodes of its largest weak one (28
+    # are on one-way ends, driven in or out only), 204 of them in <bounds>
+    # (the shared data README's 213 nodes and 415 edges are the drive classes clipped to it)
+    assert (net.n_nodes, net.n_edges, int(net.in_area.sum())) == (232, 483, 204)
+    assert (net.dropped.outside_component_nodes, net.dropped.outside_component_edges) == (28, 34)
     assert _edge_values(net.graph, "highway") <= DRIVE_HIGHWAYS
     # one-way streets stay one-way
     assert abs(net.adjacency - net.adjacency.T).max() > 1.0
@@ -200,24 +201,25 @@ def test_adjacency_holds_the_shortest_parallel_edge(chengdu_walk: Network) -> No
         assert value == pytest.approx(best[(int(i), int(j))])
 
 
-def test_puyang_drive_matches_readme(puyang_osm: Path) -> None:
+def test_puyang_drive_network_is_the_files_strong_component(puyang_osm: Path) -> None:
     extract = read_osm(puyang_osm)
-    net = drive_network(extract, study_area(extract))
-    # README: clipped to <bounds>, 542 nodes and 1,480 edges; largest weak component 528
-    assert net.n_nodes == pytest.approx(528, rel=0.02)
-    assert net.n_nodes + net.dropped.outside_component_nodes == pytest.approx(542, rel=0.02)
-    assert net.n_edges + net.dropped.outside_component_edges == pytest.approx(1_480, rel=0.02)
+    net = drive_network(extract, study_area(extract), margin_m=drive_margin_m())
+    # the file's 595 drive nodes, 581 in its largest strong component, 528 of them in <bounds>
+    # (the shared data README: 542 nodes and 1,480 edges clipped to <bounds>)
+    assert (net.n_nodes, net.n_edges, int(net.in_area.sum())) == (581, 1_588, 528)
+    assert net.n_nodes + net.dropped.outside_component_nodes == 595
+    assert nx.is_strongly_connected(net.graph)
 
 
 @pytest.mark.slow
-def test_shanghai_drive_matches_readme(shanghai_osm: Path) -> None:
+def test_shanghai_drive_network_is_the_files_strong_component(shanghai_osm: Path) -> None:
     extract = read_osm(shanghai_osm)
-    net = drive_network(extract, study_area(extract))
-    # README: 3,827 nodes and 8,970 edges simplified, 3,813 in the largest weak component
-    # (no <bounds>: the area is the node extent, so almost nothing is clipped)
-    assert net.n_nodes == pytest.approx(3_813, rel=0.02)
-    assert net.n_edges == pytest.approx(8_970, rel=0.02)
-    assert net.dropped.outside_area_nodes < 10
+    net = drive_network(extract, study_area(extract), margin_m=drive_margin_m())
+    # README: 3,827 nodes and 8,970 edges simplified, 3,813 in the largest weak component;
+    # 3,679 in the largest strong one (no <bounds>: the area is the node extent)
+    assert (net.n_nodes, net.n_edges) == (3_679, 8_790)
+    assert net.dropped.outside_component_nodes == 141
+    assert int(net.in_area.sum()) >= 3_670 and nx.is_strongly_connected(net.graph)
 
 
 def test_snap_returns_nearest_node(chengdu_walk: Network) -> None:

@@ -58,14 +58,17 @@ def test_template_filled_in_reads_back(tmp_path: Path, lang: str) -> None:
         assert np.allclose(got.geometry.x, LON, atol=2e-5)
         assert np.allclose(got.geometry.y, LAT, atol=2e-5)
         headers = list(read(inventory).columns)
-        kinds = {"zh": ("快件箱", "驿站", "机房"), "en": ("locker", "station", "room")}[lang]
-        filled = pd.DataFrame([[kinds[0], "柜", 60, None, LON[0], LAT[0], "WGS84"],
-                               [kinds[1], "站", None, 45.5, LON[1], LAT[1], "WGS84"],
-                               [kinds[2], "房", None, 30, LON[0], LAT[1], "WGS84"]],
+        kinds = {"zh": ("快件箱", "驿站", "机房", "点位", "必选"),
+                 "en": ("locker", "station", "room", "site", "required")}[lang]
+        filled = pd.DataFrame([[kinds[0], "柜", 60, None, LON[0], LAT[0], "WGS84", None],
+                               [kinds[1], "站", None, 45.5, LON[1], LAT[1], "WGS84", None],
+                               [kinds[2], "房", None, 30, LON[0], LAT[1], "WGS84", None],
+                               [kinds[3], "点", None, None, LON[1], LAT[0], "WGS84", kinds[4]]],
                               columns=headers)
         _write(filled, inventory)
         inv = read_inventory(inventory)
-        assert inv["kind"].tolist() == ["locker", "station", "room"]
+        assert inv["kind"].tolist() == ["locker", "station", "room", "site"]
+        assert inv["action"].tolist() == ["", "", "", "required"]
         assert inv["compartments"].iloc[0] == 60 and inv["area_m2"].iloc[1] == 45.5
 
 

@@ -191,3 +191,32 @@ def test_not_evaluated_and_not_applicable_have_their_own_wording(layers, tmp_pat
         assert label("rule.not_applicable", lang) in text
         assert label("rule.not_evaluated", lang) in text
     assert "no neighbourhood centre is mapped" in text
+
+
+def _row(row: int, status: str, reason: str) -> dict[str, Any]:
+    return {"table": "communities", "file": "社区表.xlsx", "row": row, "name": f"小区{row}",
+            "status": status, "reason": reason}
+
+
+@pytest.mark.parametrize(("lang", "tally", "line", "more"), [
+    ("zh", "共 9 行：已用 1 行，未用 8 行", "社区表.xlsx 第 3 行（小区3）未用：outside",
+     "另有 2 行未用，见 HTML 报告"),
+    ("en", "9 rows: 1 used, 8 not used", "社区表.xlsx row 3 (小区3) not used: outside",
+     "2 more rows not used in the HTML report"),
+])
+def test_the_pdf_lists_the_rows_not_used(tmp_path: Path, lang: str, tally: str, line: str,
+                                         more: str) -> None:
+    """The printable page counts the planner's rows and lists the first six left out."""
+    from pypdf import PdfReader
+
+    rows = [_row(2, "used", "labels 3 buildings"),
+            *(_row(n, "dropped", f"outside the study area, {n}00 m from its edge")
+              for n in range(3, 11))]
+    write_report({**SUMMARY, "input_rows": rows}, {}, tmp_path / "with", lang=lang,
+                 printable=("pdf",))
+    text = " ".join(PdfReader(tmp_path / "with" / "report.pdf").pages[0].extract_text().split())
+    assert tally in text and line in text and more in text
+    assert "小区8" in text and "小区9" not in text  # the sixth left out is shown, not the 7th
+    write_report(SUMMARY, {}, tmp_path / "without", lang=lang, printable=("pdf",))
+    text = PdfReader(tmp_path / "without" / "report.pdf").pages[0].extract_text()
+    assert label("report.input_rows", lang) not in text

@@ -24,6 +24,7 @@ from optimizer.hubs import solve_hubs
 from optimizer.rules import preset
 from optimizer.rural import RuralParameters, three_tier_record
 from siting.tier_problems import drive_hub_problem, rural_plan
+from siting.tiers import drive_margin_m
 
 
 def tags_of(el):
@@ -47,7 +48,7 @@ def puyang(puyang_osm):
             relations.add(re.sub("(镇|乡)$", "", t["name"]))
     extract = read_osm(puyang_osm)
     area = study_area(extract)
-    net = drive_network(extract, area)
+    net = drive_network(extract, area, margin_m=drive_margin_m())
     v, t = rural_places_from_osm(extract, area)
     cand = candidates_from_osm(extract, area, buildings_from_osm(extract, area))
     return {"villages": villages, "townships": towns | relations, "extract": extract,
@@ -144,7 +145,9 @@ def test_villages_beyond_the_drive_network_keep_stations_and_fail_g4(puyang, tmp
     v = puyang["v"]
     admin = (v["place"] == "village").to_numpy()
     vxy = np.c_[v.geometry.x, v.geometry.y]
-    dist = np.hypot(*(vxy[:, None, :] - net.xy[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    # a station stands on the network's nodes in the area: distances are to them
+    nxy = net.xy[net.in_area]
+    dist = np.hypot(*(vxy[:, None, :] - nxy[None, :, :]).transpose(2, 0, 1)).min(axis=1)
     far = dict(zip(v.loc[admin & (dist > 1000), "village_id"], dist[admin & (dist > 1000)],
                    strict=True))
     assert far
@@ -185,7 +188,7 @@ def test_r3_fails_where_a_village_has_no_site_for_a_second_station(puyang):
     v = puyang["v"]
     admin = v[v["place"] == "village"]
     vxy = np.c_[admin.geometry.x, admin.geometry.y]
-    nxy = puyang["net"].xy
+    nxy = puyang["net"].xy[puyang["net"].in_area]  # the nodes in the area, where stations stand
     d = np.hypot(*(nxy[:, None, :] - vxy[None, :, :]).transpose(2, 0, 1))
     first = plan.village_stations[plan.village_stations["rank"] == 1].set_index("village_id")
     lonely = set()
@@ -230,7 +233,7 @@ def test_unreached_township_fails_r4_and_breaks_g5(puyang, tmp_path):
     failed = {p for p, r in r4.items() if not r["passed"]}
     assert failed == {"庆祖镇", "海通乡"} and len(r4) == 4
     seat = t.loc[t["name"] == "庆祖镇"].geometry.iloc[0]
-    off = float(np.hypot(*(net.xy - [seat.x, seat.y]).T).min())
+    off = float(np.hypot(*(net.xy[net.in_area] - [seat.x, seat.y]).T).min())
     assert off > 1000 and f"{off:,.0f} m from its nearest node" in r4["庆祖镇"]["reason"]
     assert all(r4[p]["achieved"] == "0 stations" for p in failed)
     assert set(plan.township_stations["township"]) == set(r4) - failed
