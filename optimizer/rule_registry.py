@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .rules import PRESETS, RuleValue, preset
+from .rules import PRESETS, RULE_IDS, Rule, RuleValue, preset
 
-__all__ = ["REGISTRY", "RuleEntry", "resolve", "rule_values"]
+__all__ = ["REGISTRY", "RuleEntry", "resolve", "rule_values", "rules_markdown"]
 
 
 @dataclass(frozen=True)
@@ -137,3 +137,53 @@ def rule_values(rule_id: str) -> dict[str, RuleValue]:
             if (rule := preset(name).get(rule_id)) is not None}
 
 
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _rule_section(entry: RuleEntry, by_preset: dict[str, Rule]) -> list[str]:
+    first = next(iter(by_preset.values()))
+    lines = [f"## {entry.id}: {first.title_en} ({first.title_zh})", "",
+             f"- kind: {first.kind}",
+             f"- enforced: {entry.enforced}",
+             f"- where: `{entry.where}`",
+             f"- record written by: `{entry.check}`",
+             "- tests, each failing when the rule is missed on real data:",
+             *(f"  - `tests/{ref}`" for ref in entry.tests),
+             "", "| preset | value | unit | source | clause | quote |", "|---|---|---|---|---|---|"]
+    for name, rule in by_preset.items():
+        origin = f" (from {rule.inherited_from})" if rule.inherited_from else ""
+        lines.append(f"| {name} | {rule.value_text} | {_cell(rule.unit)} | {rule.source}{origin} "
+                     f"| {_cell(rule.clause)} | {_cell(rule.quote)} |")
+    also = dict.fromkeys(c for rule in by_preset.values() for c in rule.also)
+    if also:
+        lines += ["", "Also stated, without its number, in:", "",
+                  *(f"- {c.source} {c.clause}: {c.quote}" for c in also)]
+    return [*lines, ""]
+
+
+def rules_markdown() -> str:
+    """Render the registry and the presets' rule values as the markdown of ``docs/rules.md``.
+
+    Each rule id gets a section: how it is enforced, the function that enforces it, the
+    function that writes its record, its tests, and its value, unit and clause in each preset
+    that carries it (clauses of :mod:`optimizer.rules`, from ``PLAN_RULES.md``).
+
+    Returns
+    -------
+    str
+        The page, ending with a newline.
+    """
+    sets = {name: preset(name) for name in PRESETS}
+    lines = ["# Rules", "",
+             "Generated from `optimizer/rule_registry.py` and the presets of `optimizer/rules.py` "
+             "by `python -m siting rules --markdown > docs/rules.md`; do not edit by hand "
+             "(`tests/test_rule_registry.py` fails when this page is stale). How the locker model "
+             "holds R2 and when each check fails are told in [model.md](model.md).", ""]
+    for rule_id in RULE_IDS:
+        by_preset = {name: rule for name, rules in sets.items()
+                     if (rule := rules.get(rule_id)) is not None}
+        lines += _rule_section(REGISTRY[rule_id], by_preset)
+    return "\n".join(lines)

@@ -437,10 +437,18 @@ def candidates(
 @app.command()
 def rules(
     preset: Annotated[str, typer.Option(help="Plan preset.")] = "national",
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print docs/rules.md instead: every rule, how it is enforced and "
+                           "checked, its tests and its value in each preset.")] = False,
 ) -> None:
     """Print the rules of a plan preset with the clause each comes from."""
     from optimizer.rules import preset as load_preset
 
+    if markdown:
+        from optimizer.rule_registry import rules_markdown
+
+        typer.echo(rules_markdown(), nl=False)
+        return
     try:
         rule_set = load_preset(preset)
     except SitingError as err:

@@ -110,3 +110,19 @@ def test_defaults_are_declared_once() -> None:
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
             if literal.search(line) and p.name != "rules.py"]
     assert not hits, f"R2's window or the walk radius declared again: {hits}"
+
+
+def test_docs_rules_page_is_what_the_registry_renders() -> None:
+    """``docs/rules.md`` is generated: regenerate it with ``siting rules --markdown``."""
+    from typer.testing import CliRunner
+
+    from siting.cli import app
+
+    result = CliRunner().invoke(app, ["rules", "--markdown"])
+    assert result.exit_code == 0, result.output
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert result.output == committed, (
+        "docs/rules.md is stale: python -m siting rules --markdown > docs/rules.md")
+    for rule_id in RULE_IDS:
+        assert f"## {rule_id}: " in committed
+        assert REGISTRY[rule_id].where in committed
