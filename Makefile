@@ -49,7 +49,7 @@ bench-prove: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/prove_lockers.py $(if $(QUICK),--quick)
 
 # City mode on synthetic tiled cities (the Chengdu extract 1, 4 and 16 times; TILES="1 4 16 36
-# 100" for the README's table) on a local Dask cluster of 2 workers: time, worker memory, cost,
+# 100" for the table in docs/measurements.md) on a local Dask cluster of 2 workers: time, worker memory, cost,
 # bound, gap; the cities of up to 4 copies are also planned as one plan, the reference.
 TILES ?= 1 4 16
 bench-city: $(VENV)/.bench-installed
