@@ -57,7 +57,7 @@ from ._inputs import check_options, check_p, cost_pairs, nonnegative_vector
 from .cover import greedy_set_cover
 from .median_heuristic import MedianPairs, nearest_open
 from .reductions import reduce_set_cover
-from .solution import Solution, failed_solution, relative_gap
+from .solution import Solution, failed_solution
 
 __all__ = ["p_center"]
 
@@ -369,18 +369,8 @@ def _solution(
     """Return the :class:`Solution` of the plan ``open_sites``: radius, nearest sites, gap."""
     site, _ = _nearest(pairs, open_sites)
     objective = _radius(pairs, wd, open_sites)
-    bound = min(bound, objective)
-    log.info("p_center: %s, radius %.6g with p=%d, %d rows uncovered, solved in %.3f s (%s)",
-             status, objective, open_sites.size, uncovered.size, solve_s, solver)
-    return Solution(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound),
-        open_sites=open_sites,
-        assignment=site,
-        uncovered=uncovered,
-        build_s=time.perf_counter() - t0 if build_s is None else build_s,
-        solve_s=solve_s,
-        solver=solver,
+    build_s = time.perf_counter() - t0 if build_s is None else build_s
+    return Solution.from_result(
+        status, objective, bound, open_sites, site, uncovered, build_s, solve_s, solver,
+        name="p_center", measure="radius",
     )

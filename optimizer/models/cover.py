@@ -20,7 +20,7 @@ from ..milp import Milp, MilpResult, SolverName, solve_milp
 from ._inputs import check_options, check_p, coverage_matrix, nonnegative_vector
 from .cover_bounds import CoverBound, FixedCover, fix_sites, lagrangian_max_cover
 from .reductions import reduce_max_cover, reduce_set_cover
-from .solution import Solution, failed_solution, relative_gap
+from .solution import Solution, failed_solution
 
 __all__ = ["first_open_site", "max_cover", "set_cover"]
 
@@ -129,28 +129,9 @@ def set_cover(
         return failed_solution(status, bound, uncovered, build_s, solve_s, solver, name="set_cover")
     open_sites = np.unique(np.concatenate((forced, chosen))).astype(np.int64)
     objective = float(cost0[open_sites].sum())
-    if bound is not None:
-        bound = min(bound, objective)
-    log.info(
-        "set_cover: %s, cost %.6g with %d sites, %d rows uncoverable, solved in %.3f s (%s)",
-        status,
-        objective,
-        open_sites.size,
-        uncovered.size,
-        solve_s,
-        solver,
-    )
-    return Solution(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound),
-        open_sites=open_sites,
-        assignment=first_open_site(a0, open_sites),
-        uncovered=uncovered,
-        build_s=build_s,
-        solve_s=solve_s,
-        solver=solver,
+    return Solution.from_result(
+        status, objective, bound, open_sites, first_open_site(a0, open_sites), uncovered,
+        build_s, solve_s, solver, name="set_cover",
     )
 
 
@@ -240,28 +221,9 @@ def max_cover(
     assignment = first_open_site(a0, open_sites)
     objective = float(w0[assignment >= 0].sum())
     bound = objective if status == "optimal" and upper is None else upper
-    if bound is not None:
-        bound = max(bound, objective)
-    log.info(
-        "max_cover: %s, weight %.6g covered by %d sites (p=%d), solved in %.3f s (%s)",
-        status,
-        objective,
-        open_sites.size,
-        p,
-        solve_s,
-        solver,
-    )
-    return Solution(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound),
-        open_sites=open_sites,
-        assignment=assignment,
-        uncovered=uncovered,
-        build_s=build_s,
-        solve_s=solve_s,
-        solver=solver,
+    return Solution.from_result(
+        status, objective, bound, open_sites, assignment, uncovered, build_s, solve_s, solver,
+        name="max_cover", measure="weight covered", maximise=True,
     )
 
 

@@ -54,7 +54,7 @@ from geodata.errors import ParameterError
 from ..milp import Milp, SolverName, solve_milp
 from ._inputs import check_options, cost_pairs, nonnegative_vector
 from .facility_start import FacilityPairs, greedy_start
-from .solution import Solution, failed_solution, relative_gap
+from .solution import Solution, failed_solution
 
 __all__ = ["capacitated_facility_location"]
 
@@ -271,27 +271,9 @@ def capacitated_facility_location(
     if overflow_cost is not None:
         load = np.bincount(pc, weights=d[pr] * x, minlength=m)
         objective += overflow_cost * float(np.clip(load - s, 0.0, None).sum())
-    bound = res.bound if res.bound is None else min(res.bound, objective)
-    log.info(
-        "capacitated_facility_location: %s, cost %.6g with %d sites, solved in %.3f s (%s)",
-        res.status,
-        objective,
-        int(y.sum()),
-        res.solve_s,
-        solver,
-    )
-    return Solution(
-        status=res.status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound),
-        open_sites=np.flatnonzero(y).astype(np.int64),
-        assignment=assignment,
-        uncovered=uncovered,
-        build_s=build_s,
-        solve_s=res.solve_s,
-        solver=solver,
-        allocation=allocation,
+    return Solution.from_result(
+        res.status, objective, res.bound, np.flatnonzero(y), assignment, uncovered, build_s,
+        res.solve_s, solver, name="capacitated_facility_location", allocation=allocation,
     )
 
 

@@ -59,7 +59,7 @@ from ._inputs import check_options, check_p, cost_pairs, nonnegative_vector
 from .median_bounds import LagrangeBound, lagrangian_bound
 from .median_heuristic import MedianPairs, nearest_open, pmedian_heuristic
 from .reductions import identical_rows
-from .solution import Solution, failed_solution, relative_gap
+from .solution import Solution, failed_solution
 
 __all__ = ["p_median"]
 
@@ -193,28 +193,9 @@ def p_median(
     site, pos = nearest_open(full, is_open)
     served = pos >= 0
     objective = float(np.sum(w0[served] * full.dist[pos[served]]))
-    if bound is not None:
-        bound = min(bound, objective)
-    log.info(
-        "p_median: %s, cost %.6g with p=%d, %d rows uncovered, solved in %.3f s (%s)",
-        status,
-        objective,
-        p,
-        uncovered.size,
-        solve_s,
-        solver,
-    )
-    return Solution(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound),
-        open_sites=np.flatnonzero(is_open).astype(np.int64),
-        assignment=site,
-        uncovered=uncovered,
-        build_s=build_s,
-        solve_s=solve_s,
-        solver=solver,
+    return Solution.from_result(
+        status, objective, bound, np.flatnonzero(is_open), site, uncovered, build_s, solve_s,
+        solver, name="p_median",
     )
 
 

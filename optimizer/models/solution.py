@@ -67,6 +67,84 @@ class Solution:
     solver: str
     allocation: sparse.csr_array | None = None
 
+    @classmethod
+    def from_result(
+        cls,
+        status: str,
+        objective: float,
+        bound: float | None,
+        open_sites: np.ndarray,
+        assignment: np.ndarray,
+        uncovered: np.ndarray,
+        build_s: float,
+        solve_s: float,
+        solver: str,
+        *,
+        name: str,
+        measure: str = "cost",
+        maximise: bool = False,
+        allocation: sparse.csr_array | None = None,
+    ) -> Solution:
+        """Return the :class:`Solution` of a run that found a feasible plan.
+
+        The solver's bound is clamped to the plan's own objective, which is itself a bound
+        (no better plan than one in hand can be worse than it), and the gap is computed from
+        the two.
+
+        Parameters
+        ----------
+        status
+            The solver's status (``"optimal"``, ``"time_limit"``, ...).
+        objective
+            The plan's objective, recomputed on the caller's full matrices.
+        bound
+            Proven bound from the solver, or ``None`` when unknown.
+        open_sites
+            Site (column) indices opened, in the caller's indices.
+        assignment, uncovered, build_s, solve_s, solver
+            Stored as given; see the class attributes.
+        name
+            Model name for the log line.
+        measure
+            What the objective measures, for the log line (``"cost"``, ``"radius"``, ...).
+        maximise
+            ``True`` for a maximising model (:func:`max_cover`): the bound is an upper bound and
+            is raised to the objective; otherwise it is a lower bound and lowered to it.
+        allocation
+            Demand x site fractions (capacitated facility location only).
+
+        Returns
+        -------
+        Solution
+            With the clamped bound, its relative gap and the open sites sorted as int64.
+        """
+        if bound is not None:
+            bound = max(bound, objective) if maximise else min(bound, objective)
+        log.info(
+            "%s: %s, %s %.6g with %d sites, %d rows uncovered, solved in %.3f s (%s)",
+            name,
+            status,
+            measure,
+            objective,
+            len(open_sites),
+            uncovered.size,
+            solve_s,
+            solver,
+        )
+        return cls(
+            status=status,
+            objective=objective,
+            bound=bound,
+            gap=relative_gap(objective, bound),
+            open_sites=np.sort(np.asarray(open_sites, dtype=np.int64)),
+            assignment=assignment,
+            uncovered=uncovered,
+            build_s=build_s,
+            solve_s=solve_s,
+            solver=solver,
+            allocation=allocation,
+        )
+
     @property
     def is_optimal(self) -> bool:
         """Whether the solver proved the solution optimal within the gap tolerance."""
