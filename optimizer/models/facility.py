@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,52 @@ def capacitated_facility_location(
     """
     t0 = time.perf_counter()
     check_options(solver, time_limit, gap)
+    full, groups = _check(
+        cost, demand, capacity, fixed_cost, single_source=single_source, force_open=force_open,
+        unserved_cost=unserved_cost, overflow_cost=overflow_cost, exclusive=exclusive,
+    )
+    counts = np.bincount(full.row, minlength=full.demand.size)
+    uncovered, rows_kept = np.flatnonzero(counts == 0), np.flatnonzero(counts > 0)
+    pairs, link, xub = _reduce(full, reduce)
+    milp = _build(pairs, groups, rows_kept, link, xub)
+    build_s = time.perf_counter() - t0
+    log.info(
+        "capacitated_facility_location: built %d x %d model (%d nnz, %d links) from %d x %d "
+        "in %.3f s",
+        milp.shape[0],
+        milp.shape[1],
+        milp.a.nnz,
+        int(link.sum()),
+        full.demand.size,
+        full.capacity.size,
+        build_s,
+    )
+    # a rough start: a spent run budget still gives the solver its floor (keep_start=False)
+    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap,
+                     start=_start_columns(pairs, rows_kept), keep_start=False)
+    if res.x is None:
+        return failed_solution(res.status, res.bound, uncovered, build_s, res.solve_s, solver,
+                               name="capacitated_facility_location")
+    y, objective, assignment, allocation = _read_plan(pairs, rows_kept, res.x)
+    return Solution.from_result(
+        res.status, objective, res.bound, np.flatnonzero(y), assignment, uncovered, build_s,
+        res.solve_s, solver, name="capacitated_facility_location", allocation=allocation,
+    )
+
+
+def _check(
+    cost: Any,
+    demand: Any,
+    capacity: Any,
+    fixed_cost: Any,
+    *,
+    single_source: bool,
+    force_open: Any,
+    unserved_cost: Any,
+    overflow_cost: float | None,
+    exclusive: Any,
+) -> tuple[FacilityPairs, sparse.csr_array]:
+    """Check the inputs; return all allowed pairs and the group x site matrix of ``exclusive``."""
     pairs = cost_pairs(cost)
     n, m = pairs.shape
     d = nonnegative_vector(demand, n, name="demand")
@@ -161,27 +208,49 @@ def capacitated_facility_location(
     if overflow_cost is not None and not (np.isfinite(overflow_cost) and overflow_cost >= 0):
         raise ParameterError(f"overflow_cost={overflow_cost!r} must be a non-negative number")
     groups = _exclusive_rows(exclusive, m)
-    counts = np.diff(pairs.indptr)
-    uncovered = np.flatnonzero(counts == 0)
-    rows_kept = np.flatnonzero(counts > 0)
+    group_rows, group_cols = groups.nonzero()
+    group_of = np.full(m, -1, dtype=np.int64)
+    group_of[group_cols] = group_rows
+    facility = FacilityPairs(pairs.rows, pairs.cols, pairs.values, d, s, f, forced, group_of,
+                             v_cost, overflow_cost, single_source)
+    return facility, groups
+
+
+def _reduce(pairs: FacilityPairs, reduce: bool) -> tuple[FacilityPairs, np.ndarray, np.ndarray]:
+    r"""Drop pairs a single source cannot use; mark the pairs that need (3) and bound x.
+
+    Returns the pairs kept, a bool per pair that needs its linking row (3) and the upper bound
+    of each pair's :math:`x_{ij}`. Without ``reduce``, or with priced overflow (a site may then
+    serve beyond its capacity), every pair is kept and linked, with :math:`x_{ij} \le 1`.
+    """
+    if not reduce or pairs.overflow is not None:
+        return pairs, np.ones(pairs.row.size, dtype=bool), np.ones(pairs.row.size)
+    if pairs.single_source:
+        usable = pairs.demand[pairs.row] <= pairs.capacity[pairs.site]
+        pairs = replace(pairs, row=pairs.row[usable], site=pairs.site[usable],
+                        cost=pairs.cost[usable])
+    dq, sq = pairs.demand[pairs.row], pairs.capacity[pairs.site]
+    link = (dq < sq) | (dq == 0)
+    xub = np.where(dq > 0, np.minimum(1.0, sq / np.where(dq > 0, dq, 1.0)), 1.0)
+    return pairs, link, xub
+
+
+def _build(
+    pairs: FacilityPairs,
+    groups: sparse.csr_array,
+    rows_kept: np.ndarray,
+    link: np.ndarray,
+    xub: np.ndarray,
+) -> Milp:
+    """Return the MILP (1)-(5) with its priced slacks and exclusive groups, over ``rows_kept``."""
+    pr, pc, d, s = pairs.row, pairs.site, pairs.demand, pairs.capacity
+    n, m, q, nr = d.size, s.size, pr.size, rows_kept.size
     row_new = np.full(n, -1, dtype=np.int64)
-    row_new[rows_kept] = np.arange(rows_kept.size)
-    pr, pc, pv = pairs.rows, pairs.cols, pairs.values
-    if single_source and reduce and overflow_cost is None:
-        usable = d[pr] <= s[pc]
-        pr, pc, pv = pr[usable], pc[usable], pv[usable]
-    q, nr = pr.size, rows_kept.size
-    dq, sq = d[pr], s[pc]
-    if reduce and overflow_cost is None:
-        link = (dq < sq) | (dq == 0)
-        xub = np.where(dq > 0, np.minimum(1.0, sq / np.where(dq > 0, dq, 1.0)), 1.0)
-    else:
-        link = np.ones(q, dtype=bool)
-        xub = np.ones(q)
+    row_new[rows_kept] = np.arange(nr)
     lk = np.flatnonzero(link)
     nl, ng = lk.size, groups.shape[0]
-    n_v = nr if v_cost is not None else 0
-    n_o = m if overflow_cost is not None else 0
+    n_v = nr if pairs.unserved is not None else 0
+    n_o = m if pairs.overflow is not None else 0
     total_cut = n_v == 0 and n_o == 0
     # columns: y (m), x (q), v (n_v), o (n_o); rows: assign (nr), capacity (m), link (nl),
     # exclusive groups (ng), aggregate capacity (0 or 1)
@@ -199,63 +268,36 @@ def capacitated_facility_location(
         np.arange(m) if total_cut else np.zeros(0, dtype=np.int64),
     ))
     vals = np.concatenate((
-        np.ones(q), dq, -s, np.ones(nl), -np.ones(nl), np.ones(n_v), -np.ones(n_o),
+        np.ones(q), d[pr], -s, np.ones(nl), -np.ones(nl), np.ones(n_v), -np.ones(n_o),
         np.ones(group_cols.size), s if total_cut else np.zeros(0),
     ))
     n_rows = r_total + (1 if total_cut else 0)
     a = sparse.csc_array((vals, (rows_idx, cols_idx)), shape=(n_rows, m + q + n_v + n_o))
     total = float(d[rows_kept].sum())
-    row_lower = np.concatenate((np.ones(nr), np.full(m + nl + ng, -np.inf),
-                                [total] if total_cut else []))
-    row_upper = np.concatenate((np.ones(nr), np.zeros(m + nl), np.ones(ng),
-                                [np.inf] if total_cut else []))
-    unserved = v_cost[rows_kept] if v_cost is not None else np.zeros(0)
-    milp = Milp(
-        c=np.concatenate((f, pv, unserved, np.full(n_o, overflow_cost))),
+    unserved = pairs.unserved[rows_kept] if pairs.unserved is not None else np.zeros(0)
+    return Milp(
+        c=np.concatenate((pairs.fixed, pairs.cost, unserved, np.full(n_o, pairs.overflow))),
         a=a,
-        row_lower=row_lower,
-        row_upper=row_upper,
-        col_lower=np.concatenate((forced.astype(float), np.zeros(q + n_v + n_o))),
+        row_lower=np.concatenate((np.ones(nr), np.full(m + nl + ng, -np.inf),
+                                  [total] if total_cut else [])),
+        row_upper=np.concatenate((np.ones(nr), np.zeros(m + nl), np.ones(ng),
+                                  [np.inf] if total_cut else [])),
+        col_lower=np.concatenate((pairs.forced.astype(float), np.zeros(q + n_v + n_o))),
         col_upper=np.concatenate((np.ones(m), xub, np.ones(n_v), np.full(n_o, np.inf))),
-        integrality=np.concatenate(
-            (np.ones(m, dtype=bool), np.full(q, single_source), np.zeros(n_v + n_o, dtype=bool))
-        ),
+        integrality=np.concatenate((np.ones(m, dtype=bool), np.full(q, pairs.single_source),
+                                    np.zeros(n_v + n_o, dtype=bool))),
     )
-    build_s = time.perf_counter() - t0
-    log.info(
-        "capacitated_facility_location: built %d x %d model (%d nnz, %d links) from %d x %d "
-        "in %.3f s",
-        milp.shape[0],
-        milp.shape[1],
-        a.nnz,
-        nl,
-        n,
-        m,
-        build_s,
-    )
-    group_of = np.full(m, -1, dtype=np.int64)
-    group_of[group_cols] = group_rows
-    start = _start_columns(
-        FacilityPairs(pr, pc, pv, d, s, f, forced, group_of, v_cost, overflow_cost,
-                      single_source),
-        rows_kept,
-    )
-    # a rough start: a spent run budget still gives the solver its floor (keep_start=False)
-    res = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start,
-                     keep_start=False)
-    if res.x is None:
-        return failed_solution(
-            res.status,
-            res.bound,
-            uncovered,
-            build_s,
-            res.solve_s,
-            solver,
-            name="capacitated_facility_location",
-        )
-    y = res.x[:m] > 0.5
-    x = np.clip(res.x[m : m + q], 0.0, 1.0)
-    if single_source:
+
+
+def _read_plan(
+    pairs: FacilityPairs, rows_kept: np.ndarray, sol: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray, sparse.csr_array]:
+    """Return the open mask, true cost, largest-share assignment and allocation of ``sol``."""
+    pr, pc, d, s = pairs.row, pairs.site, pairs.demand, pairs.capacity
+    n, m, q = d.size, s.size, pr.size
+    y = sol[:m] > 0.5
+    x = np.clip(sol[m : m + q], 0.0, 1.0)
+    if pairs.single_source:
         x = np.round(x)
     x[~y[pc]] = 0.0
     allocation = sparse.csr_array((x, (pr, pc)), shape=(n, m))
@@ -264,18 +306,14 @@ def capacitated_facility_location(
     first = order[np.concatenate(([True], pr[order][1:] != pr[order][:-1]))[: order.size]]
     assignment = np.full(n, -1, dtype=np.int64)
     assignment[pr[first]] = np.where(x[first] > 0, pc[first], -1)
-    objective = float(f[y].sum() + pv @ x)
-    if v_cost is not None:
+    objective = float(pairs.fixed[y].sum() + pairs.cost @ x)
+    if pairs.unserved is not None:
         served = np.bincount(pr, weights=x, minlength=n)[rows_kept]
-        objective += float(v_cost[rows_kept] @ np.clip(1.0 - served, 0.0, None))
-    if overflow_cost is not None:
+        objective += float(pairs.unserved[rows_kept] @ np.clip(1.0 - served, 0.0, None))
+    if pairs.overflow is not None:
         load = np.bincount(pc, weights=d[pr] * x, minlength=m)
-        objective += overflow_cost * float(np.clip(load - s, 0.0, None).sum())
-    return Solution.from_result(
-        res.status, objective, res.bound, np.flatnonzero(y), assignment, uncovered, build_s,
-        res.solve_s, solver, name="capacitated_facility_location", allocation=allocation,
-    )
-
+        objective += pairs.overflow * float(np.clip(load - s, 0.0, None).sum())
+    return y, objective, assignment, allocation
 
 def _start_columns(pairs: FacilityPairs, rows_kept: np.ndarray) -> np.ndarray | None:
     """Return the greedy start in the model's columns y, x, v, o (``None``: none found)."""
