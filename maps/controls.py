@@ -23,6 +23,7 @@ __all__ = [
     "HtmlControl",
     "LegendItem",
     "MapStyle",
+    "MetricScale",
     "SafePopup",
     "legend_html",
     "title_html",
@@ -128,6 +129,30 @@ class Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text = text
+
+
+class MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only (Leaflet's default also shows feet and miles).
+
+    Parameters
+    ----------
+    position
+        Corner of the map, one of {"topleft", "topright", "bottomleft", "bottomright"}.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({position: {{ this.position|tojson }}, metric: true, imperial: false})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, position: Position = "bottomleft") -> None:
+        super().__init__()
+        self._name = "MetricScale"
+        self.position = position
 
 
 class SafePopup(MacroElement):

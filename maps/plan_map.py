@@ -45,6 +45,7 @@ from maps.controls import (
     HtmlControl,
     LegendItem,
     MapStyle,
+    MetricScale,
     SafePopup,
     legend_html,
     title_html,
@@ -436,7 +437,7 @@ def plan_map(
         frames["heat"] = hex_bins(frames["uncovered"], size_m=heat_size_m, weight=weight)
         frames = {name: frames[name] for name in LAYER_COLUMNS if name in frames}
     frames = shift_for_basemap(frames, chosen)
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=15, zoom_snap=0.25)
+    fmap = folium.Map(tiles=None, zoom_start=15, zoom_snap=0.25)
     if offline:
         make_offline(fmap)
     root = fmap.get_root()
@@ -448,6 +449,7 @@ def plan_map(
         base = shift_for_basemap({"base": base_features.to_crs("EPSG:4326")}, chosen)["base"]
         add_offline_basemap(fmap, base, name=label("basemap.offline", lang), tiles=chosen != "none")
     Attribution().add_to(fmap)
+    MetricScale().add_to(fmap)
 
     legend: list[LegendItem] = []
     searchable: list[str] = []

@@ -13,10 +13,14 @@ progress and stops on request.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -313,8 +317,8 @@ def _own_objective(milp: Milp, res: MilpResult, gap: float) -> MilpResult:
     if status == "optimal" and unproven and bool(np.any(milp.integrality)):
         status = "time_limit"
     if res.objective is not None and abs(objective - res.objective) > 1e-6 * max(1, abs(objective)):
-        log.warning("the solver reported objective %s for a solution worth %s", res.objective,
-                    objective)
+        log.info("the solver reported objective %s for a solution worth %s", res.objective,
+                 objective)
     return replace(res, status=status, objective=objective, bound=bound, gap=closed)
 
 
@@ -353,6 +357,23 @@ def _minimising_gap(objective: float | None, bound: float | None) -> float | Non
     return relative_gap(objective, min(bound, objective))
 
 
+@contextmanager
+def _stdout_muted(muted: bool) -> Iterator[None]:
+    """Send what native code writes to standard output to the null device while ``muted``."""
+    if not muted:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _solve_highs(
     milp: Milp,
     *,
@@ -363,7 +384,8 @@ def _solve_highs(
 ) -> MilpResult:
     import highspy
 
-    h = highspy.Highs()
+    with _stdout_muted(not log.isEnabledFor(logging.DEBUG)):
+        h = highspy.Highs()  # prints HiGHS's banner before any option can be set
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("random_seed", 0)

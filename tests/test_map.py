@@ -367,6 +367,12 @@ def test_one_geojson_layer_per_plan_layer(chengdu_layers, offline_html):
     assert status.count(label("value.existing", "zh")) == 2
 
 
+def test_scale_bar_is_metric_only(offline_html):
+    calls = re.findall(r"L\.control\.scale\(([^)]*)\)", offline_html)
+    assert len(calls) == 1, calls
+    assert re.fullmatch(r'\{position: "bottomleft", metric: true, imperial: false\}', calls[0])
+
+
 def test_strings_from_data_are_escaped(chengdu_layers, offline_html):
     for raw in (XSS_LOCKER, XSS_REASON, "<b>bold</b>", "<i>x</i>", "<script>alert(3)"):
         assert raw not in offline_html

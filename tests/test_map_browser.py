@@ -159,6 +159,8 @@ def test_map_renders_offline_without_errors(loaded, layers):
         " title: (document.querySelector('.ps-title') || {}).textContent,"
         " attribution: document.querySelector('.leaflet-control-attribution').textContent,"
         " scale: document.querySelectorAll('.leaflet-control-scale').length,"
+        " scaleLines: Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+        "  .map(e => e.textContent),"
         " alerts: window.__alerts };"
     )
     assert state["leaflet"] == "1.9.3"
@@ -166,6 +168,7 @@ def test_map_renders_offline_without_errors(loaded, layers):
     assert state["sheetsReadable"]
     assert [r for r in state["resources"] if TILE_HOST not in r] == []
     assert state["layersControl"] == 1 and state["scale"] == 1
+    assert len(state["scaleLines"]) == 1 and re.fullmatch(r"\d+ k?m", state["scaleLines"][0])
     assert state["overlays"] == len(layers) + 1  # + the heat layer binned from uncovered
     assert label("legend.title", "zh") in state["legend"] and XSS_COMMUNITY in state["legend"]
     assert state["title"] == XSS_TITLE
