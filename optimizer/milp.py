@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import tempfile
 import time
 import warnings
@@ -357,21 +358,27 @@ def _minimising_gap(objective: float | None, bound: float | None) -> float | Non
     return relative_gap(objective, min(bound, objective))
 
 
+#: Held while standard output is muted: threads of one process (a Dask worker's) share file
+#: descriptor 1, and two mutes overlapping would restore the null device for good.
+_STDOUT_LOCK = threading.Lock()
+
+
 @contextmanager
 def _stdout_muted(muted: bool) -> Iterator[None]:
     """Send what native code writes to standard output to the null device while ``muted``."""
     if not muted:
         yield
         return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _solve_highs(
