@@ -16,8 +16,8 @@ import logging
 import os
 import re
 import sys
-import threading
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator
