@@ -79,37 +79,19 @@ def set_cover(
     t0 = time.perf_counter()
     check_options(solver, time_limit, gap)
     a0 = coverage_matrix(coverage)
-    n, m = a0.shape
-    cost0 = nonnegative_vector(cost, m, name="cost", default=1.0)
-    if reduce:
-        red = reduce_set_cover(a0, cost0)
-        a, c, cols, forced, uncovered = red.a, red.cost, red.cols, red.forced, red.uncovered
-    else:
-        counts = np.diff(a0.indptr)
-        uncovered = np.flatnonzero(counts == 0)
-        a = a0[counts > 0]
-        c, cols, forced = cost0, np.arange(m), np.zeros(0, dtype=np.int64)
+    cost0 = nonnegative_vector(cost, a0.shape[1], name="cost", default=1.0)
+    a, c, cols, forced, uncovered = _reduce_set_cover(a0, cost0, reduce)
     result: MilpResult | None = None
     chosen = np.zeros(0, dtype=np.int64)
     if a.shape[0] > 0:
         start = greedy_set_cover(a, c)
-        milp = Milp(
-            c=c,
-            a=sparse.csc_array(a, dtype=float),
-            row_lower=np.ones(a.shape[0]),
-            row_upper=np.full(a.shape[0], np.inf),
-            col_lower=np.zeros(a.shape[1]),
-            col_upper=np.ones(a.shape[1]),
-            integrality=np.ones(a.shape[1], dtype=bool),
-        )
+        milp = _set_cover_milp(a, c)
         build_s = time.perf_counter() - t0
         log.info(
             "set_cover: built %d x %d model (%d nnz) from %d x %d in %.3f s",
-            a.shape[0],
-            a.shape[1],
+            *a.shape,
             a.nnz,
-            n,
-            m,
+            *a0.shape,
             build_s,
         )
         result = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, start=start)
@@ -193,16 +175,9 @@ def max_cover(
     t0 = time.perf_counter()
     check_options(solver, time_limit, gap)
     a0 = coverage_matrix(coverage)
-    n, m = a0.shape
-    w0 = nonnegative_vector(weights, n, name="weights")
-    p = check_p(p, m)
-    if reduce:
-        red = reduce_max_cover(a0, w0)
-        a, w, cols, uncovered = red.a, red.weights, red.cols, red.uncovered
-    else:
-        counts = np.diff(a0.indptr)
-        uncovered = np.flatnonzero(counts == 0)
-        a, w, cols = a0[counts > 0], w0[counts > 0], np.arange(m)
+    w0 = nonnegative_vector(weights, a0.shape[0], name="weights")
+    p = check_p(p, a0.shape[1])
+    a, w, cols, uncovered = _reduce_max_cover(a0, w0, reduce)
     if a.shape[1] <= p or a.shape[0] == 0:
         chosen: np.ndarray | None = cols if a.shape[0] else np.zeros(0, dtype=np.int64)
         status, upper, solve_s = "optimal", None, 0.0
@@ -225,6 +200,57 @@ def max_cover(
         status, objective, bound, open_sites, assignment, uncovered, build_s, solve_s, solver,
         name="max_cover", measure="weight covered", maximise=True,
     )
+
+
+def _coverable(a0: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Return a mask of the rows some site covers and the indices of those none covers."""
+    coverable = np.diff(a0.indptr) > 0
+    return coverable, np.flatnonzero(~coverable)
+
+
+def _reduce_set_cover(
+    a0: sparse.csr_array, cost0: np.ndarray, reduce: bool
+) -> tuple[sparse.csr_array, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the rows and sites left to model, their costs, kept, forced and uncovered indices.
+
+    With ``reduce`` these are :func:`.reductions.reduce_set_cover`'s; without, only the rows no
+    site covers are dropped.
+    """
+    if reduce:
+        red = reduce_set_cover(a0, cost0)
+        return red.a, red.cost, red.cols, red.forced, red.uncovered
+    coverable, uncovered = _coverable(a0)
+    m = a0.shape[1]
+    return a0[coverable], cost0, np.arange(m), np.zeros(0, dtype=np.int64), uncovered
+
+
+def _set_cover_milp(a: sparse.csr_array, c: np.ndarray) -> Milp:
+    """Return the set-cover MILP (1)-(2) of :func:`set_cover` over the rows and sites left."""
+    n_r, m_r = a.shape
+    return Milp(
+        c=c,
+        a=sparse.csc_array(a, dtype=float),
+        row_lower=np.ones(n_r),
+        row_upper=np.full(n_r, np.inf),
+        col_lower=np.zeros(m_r),
+        col_upper=np.ones(m_r),
+        integrality=np.ones(m_r, dtype=bool),
+    )
+
+
+def _reduce_max_cover(
+    a0: sparse.csr_array, w0: np.ndarray, reduce: bool
+) -> tuple[sparse.csr_array, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the rows and sites left to model, their weights, kept and uncovered indices.
+
+    With ``reduce`` these are :func:`.reductions.reduce_max_cover`'s; without, only the rows no
+    site covers are dropped.
+    """
+    if reduce:
+        red = reduce_max_cover(a0, w0)
+        return red.a, red.weights, red.cols, red.uncovered
+    coverable, uncovered = _coverable(a0)
+    return a0[coverable], w0[coverable], np.arange(a0.shape[1]), uncovered
 
 
 def _solve_max_cover(

@@ -55,7 +55,7 @@ from scipy import sparse
 from geodata.errors import ParameterError
 
 from ..milp import Milp, SolverName, solve_milp
-from ._inputs import check_options, check_p, cost_pairs, nonnegative_vector
+from ._inputs import CostPairs, check_options, check_p, cost_pairs, nonnegative_vector
 from .median_bounds import LagrangeBound, lagrangian_bound
 from .median_heuristic import MedianPairs, nearest_open, pmedian_heuristic
 from .reductions import identical_rows
@@ -125,39 +125,10 @@ def p_median(
     """
     t0 = time.perf_counter()
     check_options(solver, time_limit, gap)
-    if formulation not in ("radius", "assignment"):
-        raise ParameterError(
-            f"formulation={formulation!r} is unknown; use 'radius' or 'assignment'"
-        )
-    pairs0 = cost_pairs(cost)
-    n, m = pairs0.shape
-    w0 = nonnegative_vector(weights, n, name="weights")
-    p = check_p(p, m)
-    if p > m:
-        raise ParameterError(f"p={p} exceeds the {m} candidate sites of cost")
-    indptr0 = pairs0.indptr
-    counts0 = np.diff(indptr0)
-    uncovered = np.flatnonzero(counts0 == 0)
-    if reduce:
-        rep = identical_rows(indptr0, pairs0.cols, pairs0.values)
-        keep = (rep == np.arange(n)) & (counts0 > 0)
-        kept = np.flatnonzero(keep)
-        new_id = np.full(n, -1, dtype=np.int64)
-        new_id[kept] = np.arange(kept.size)
-        w = np.bincount(new_id[rep][counts0 > 0], weights=w0[counts0 > 0], minlength=kept.size)
-        # a merged row of weight 0 allowed everywhere constrains nothing
-        drop = (w == 0) & (counts0[kept] == m)
-        kept, w = kept[~drop], w[~drop]
-    else:
-        kept = np.flatnonzero(counts0 > 0)
-        w = w0[kept]
-    row_new = np.full(n, -1, dtype=np.int64)
-    row_new[kept] = np.arange(kept.size)
-    take = row_new[pairs0.rows] >= 0
-    pairs = MedianPairs(
-        row_new[pairs0.rows[take]], pairs0.cols[take], pairs0.values[take], kept.size, m
-    )
-    if kept.size == 0:
+    given, w0, p = _check(cost, weights, p, formulation)
+    uncovered = np.flatnonzero(np.diff(given.indptr) == 0)
+    pairs, w = _reduce(given, w0, reduce)
+    if pairs.n == 0:
         status, solve_s = "optimal", 0.0
         chosen: np.ndarray | None = np.arange(p)
         build_s = time.perf_counter() - t0
@@ -167,10 +138,9 @@ def p_median(
         build_s = time.perf_counter() - t0
         log.info(
             "p_median: %d x %d (%d allowed pairs) -> %d rows, heuristic in %.3f s",
-            n,
-            m,
-            pairs0.rows.size,
-            kept.size,
+            *given.shape,
+            given.rows.size,
+            pairs.n,
             build_s,
         )
         status, chosen, bound, solve_s, extra_build = _solve(
@@ -187,16 +157,69 @@ def p_median(
         build_s += extra_build
     if chosen is None:
         return failed_solution(status, bound, uncovered, build_s, solve_s, solver, name="p_median")
+    site, objective = _read_plan(given, w0, chosen)
+    return Solution.from_result(
+        status, objective, bound, chosen, site, uncovered, build_s, solve_s, solver,
+        name="p_median",
+    )
+
+
+def _check(
+    cost: Any, weights: Any, p: Any, formulation: str
+) -> tuple[CostPairs, np.ndarray, int]:
+    """Check the inputs; return all allowed pairs, the weight per row and ``p``."""
+    if formulation not in ("radius", "assignment"):
+        raise ParameterError(
+            f"formulation={formulation!r} is unknown; use 'radius' or 'assignment'"
+        )
+    pairs = cost_pairs(cost)
+    n, m = pairs.shape
+    w = nonnegative_vector(weights, n, name="weights")
+    p = check_p(p, m)
+    if p > m:
+        raise ParameterError(f"p={p} exceeds the {m} candidate sites of cost")
+    return pairs, w, p
+
+
+def _reduce(given: CostPairs, w0: np.ndarray, reduce: bool) -> tuple[MedianPairs, np.ndarray]:
+    """Drop rows with no allowed site and, with ``reduce``, merge identical rows.
+
+    Returns the pairs of the rows kept, renumbered, and their (summed) weights. A merged row of
+    weight 0 allowed at every site constrains nothing and is dropped too.
+    """
+    n, m = given.shape
+    indptr = given.indptr
+    counts = np.diff(indptr)
+    if reduce:
+        rep = identical_rows(indptr, given.cols, given.values)
+        keep = (rep == np.arange(n)) & (counts > 0)
+        kept = np.flatnonzero(keep)
+        new_id = np.full(n, -1, dtype=np.int64)
+        new_id[kept] = np.arange(kept.size)
+        w = np.bincount(new_id[rep][counts > 0], weights=w0[counts > 0], minlength=kept.size)
+        drop = (w == 0) & (counts[kept] == m)
+        kept, w = kept[~drop], w[~drop]
+    else:
+        kept = np.flatnonzero(counts > 0)
+        w = w0[kept]
+    row_new = np.full(n, -1, dtype=np.int64)
+    row_new[kept] = np.arange(kept.size)
+    take = row_new[given.rows] >= 0
+    pairs = MedianPairs(
+        row_new[given.rows[take]], given.cols[take], given.values[take], kept.size, m
+    )
+    return pairs, w
+
+
+def _read_plan(given: CostPairs, w0: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return each row's nearest open site (``-1`` if none) and the plan's weighted cost."""
+    n, m = given.shape
+    full = MedianPairs(given.rows, given.cols, given.values, n, m)
     is_open = np.zeros(m, dtype=bool)
     is_open[chosen] = True
-    full = MedianPairs(pairs0.rows, pairs0.cols, pairs0.values, n, m)
     site, pos = nearest_open(full, is_open)
     served = pos >= 0
-    objective = float(np.sum(w0[served] * full.dist[pos[served]]))
-    return Solution.from_result(
-        status, objective, bound, np.flatnonzero(is_open), site, uncovered, build_s, solve_s,
-        solver, name="p_median",
-    )
+    return site, float(np.sum(w0[served] * full.dist[pos[served]]))
 
 
 def _true_cost(pairs: MedianPairs, w: np.ndarray, is_open: np.ndarray) -> tuple[float, np.ndarray]:
