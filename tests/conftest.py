@@ -6,7 +6,12 @@ import json
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
+
+from geodata.area import StudyArea, study_area
+from geodata.osm import OsmExtract, read_osm
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "data" / "osm"
@@ -90,3 +95,24 @@ def chengdu_inputs(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory):
     area = study_area(extract)
     features = read_siting_features(extract)
     return extract, area, features, buildings_from_osm(extract, area, features=features)
+
+
+@pytest.fixture(scope="module")
+def chengdu(chengdu_osm_plain: Path) -> tuple[OsmExtract, StudyArea]:
+    """The shared Chengdu extract, read, and its study area (the file's bounds)."""
+    extract = read_osm(chengdu_osm_plain)
+    return extract, study_area(extract)
+
+
+@pytest.fixture(scope="module")
+def centre(chengdu: tuple[OsmExtract, StudyArea], tmp_path_factory: pytest.TempPathFactory
+           ) -> StudyArea:
+    """A 600 m square in the middle of the Chengdu extract: streets run out of it on all sides."""
+    extract, area = chengdu
+    x, y = area.projected.centroid.coords[0]
+    frame = gpd.GeoDataFrame({"name": ["centre"]},
+                             geometry=[shapely.box(x - 300, y - 300, x + 300, y + 300)],
+                             crs=area.crs)
+    path = tmp_path_factory.mktemp("centre") / "centre.gpkg"
+    frame.to_file(path, driver="GPKG")
+    return study_area(extract, boundary=path)

@@ -9,42 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
-import shapely
 from osm_drives import drives, road_graph
 from scipy.sparse.csgraph import dijkstra
 
-from geodata.area import StudyArea, study_area
 from geodata.network import Network, drive_network
-from geodata.osm import OsmExtract, read_osm
 from siting.tiers import drive_margin_m
-
-
-@pytest.fixture(scope="module")
-def chengdu(chengdu_osm_plain: Path) -> tuple[OsmExtract, StudyArea]:
-    extract = read_osm(chengdu_osm_plain)
-    return extract, study_area(extract)
 
 
 @pytest.fixture(scope="module")
 def reference(chengdu_osm_plain: Path) -> nx.DiGraph:
     return road_graph(chengdu_osm_plain)
-
-
-@pytest.fixture(scope="module")
-def centre(chengdu: tuple[OsmExtract, StudyArea], tmp_path_factory) -> StudyArea:
-    """A 600 m square in the middle of the Chengdu extract: roads run out of it on all sides."""
-    extract, area = chengdu
-    x, y = area.projected.centroid.coords[0]
-    frame = gpd.GeoDataFrame({"name": ["centre"]},
-                             geometry=[shapely.box(x - 300, y - 300, x + 300, y + 300)],
-                             crs=area.crs)
-    path = tmp_path_factory.mktemp("centre") / "centre.gpkg"
-    frame.to_file(path, driver="GPKG")
-    return study_area(extract, boundary=path)
 
 
 def _area_drives(net: Network, reference: nx.DiGraph) -> tuple[np.ndarray, np.ndarray]:

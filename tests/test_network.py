@@ -28,27 +28,8 @@ from siting.tiers import drive_margin_m
 
 
 @pytest.fixture(scope="module")
-def chengdu(chengdu_osm_plain: Path) -> tuple[OsmExtract, StudyArea]:
-    extract = read_osm(chengdu_osm_plain)
-    return extract, study_area(extract)
-
-
-@pytest.fixture(scope="module")
 def chengdu_walk(chengdu: tuple[OsmExtract, StudyArea]) -> Network:
     return walk_network(*chengdu)
-
-
-@pytest.fixture(scope="module")
-def centre(chengdu: tuple[OsmExtract, StudyArea], tmp_path_factory) -> StudyArea:
-    """A 600 m square in the middle of the Chengdu extract: streets run out of it on all sides."""
-    extract, area = chengdu
-    x, y = area.projected.centroid.coords[0]
-    frame = gpd.GeoDataFrame({"name": ["centre"]},
-                             geometry=[shapely.box(x - 300, y - 300, x + 300, y + 300)],
-                             crs=area.crs)
-    path = tmp_path_factory.mktemp("centre") / "centre.gpkg"
-    frame.to_file(path, driver="GPKG")
-    return study_area(extract, boundary=path)
 
 
 @pytest.fixture(scope="module")
